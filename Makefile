@@ -1,0 +1,115 @@
+# Makefile — builds reloader and appdeploy, runs the tests, the demo and the benchmarks.
+#
+#   make            build/reloader, build/appdeploy (installs missing Debian packages first)
+#   make test       unit + integration tests, then the same suite under ASan+UBSan
+#   make demo       the example service under reloader, pokeable on :7070
+#   make bench      benchmarks against peers, printing figures and ratios
+#   make install    PREFIX=/usr/local (binaries, runner files)
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+BUILD    ?= build
+PKGS     := yaml-0.1 libcurl jansson libmicrohttpd libxxhash
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+            -Icommon -Ireloader -Iagent \
+            -DRUNNERS_DIR='"$(PREFIX)/share/sourcemode/runners"'
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS   += $(PKG_LIBS) -lev -linotifytools -lpthread -lm
+
+COMMON_SRC   := $(wildcard common/*.c)
+RELOADER_SRC := $(filter-out reloader/main.c,$(wildcard reloader/*.c))
+AGENT_SRC    := $(filter-out agent/main.c,$(wildcard agent/*.c))
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+ASSETS       := $(wildcard agent/web/*)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+.PHONY: all deps test test-unit test-integration test-sanitize demo bench install format clean fuzz images
+
+all: $(BUILD)/reloader $(BUILD)/appdeploy
+
+# Installs whatever Debian package is missing (see scripts/deps.sh); cheap when all are there.
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/.deps-build: scripts/deps.sh
+	@scripts/deps.sh build && mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/.deps-test: scripts/deps.sh
+	@scripts/deps.sh test && mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/.deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+# Static web assets of the dashboard, embedded at build time (never committed).
+$(BUILD)/gen/assets.c: $(ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $(ASSETS) > $@
+
+$(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
+	$(AR) rcs $@ $^
+$(BUILD)/libreloader.a: $(call obj,$(RELOADER_SRC))
+	$(AR) rcs $@ $^
+$(BUILD)/libagent.a: $(call obj,$(AGENT_SRC)) $(BUILD)/obj/gen/assets.o
+	$(AR) rcs $@ $^
+
+$(BUILD)/reloader: $(call obj,reloader/main.c) $(BUILD)/libreloader.a $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/appdeploy: $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Each tests/unit/test_X.c is one cmocka program linked against every module.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/libreloader.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -o $@ $^ $(LDLIBS) -lcmocka
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+test: $(BUILD)/.deps-test
+	$(MAKE) test-unit test-integration
+	$(MAKE) test-sanitize
+
+test-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+test-integration: all
+	SOURCEMODE_BUILD=$(abspath $(BUILD)) python3 -m unittest discover -s tests/integration -p 'test_*.py' -v
+
+# The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+test-sanitize:
+	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" test-unit test-integration
+
+demo: all
+	@command -v go >/dev/null || scripts/deps.sh test
+	examples/demo.sh $(BUILD)/reloader
+
+bench: all $(BUILD)/.deps-test
+	@set -e; for b in bench/*.sh; do echo "== $$b"; BUILD=$(abspath $(BUILD)) $$b; done
+
+fuzz: $(BUILD)/.deps-test
+	scripts/fuzz.sh
+
+images: all
+	scripts/images.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sourcemode/runners
+	install -m 755 $(BUILD)/reloader $(BUILD)/appdeploy $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 runners/*.yaml $(DESTDIR)$(PREFIX)/share/sourcemode/runners/
+
+format:
+	clang-format -i common/*.[ch] reloader/*.[ch] agent/*.[ch] tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

@@ -1,0 +1,40 @@
+/* tmpl.h — the public face of the Go text/template-compatible engine (tmpl_lex/parse/exec/funcs.c). */
+#ifndef SM_TMPL_H
+#define SM_TMPL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* A set of named templates parsed together (files plus their {{define}}s), like Go's *Template. */
+struct tmpl_set;
+
+/* An error already worded the way Go words it, e.g.
+ * "template: deploy.yaml:3: unexpected \"}\" in operand" or
+ * "template: deploy.yaml:3:12: executing \"deploy.yaml\" at <.Values.x>: ...". */
+struct tmpl_error {
+	char msg[2048];
+	char name[256]; /* template (file) name the error is in */
+	int line;       /* 1-based, 0 if unknown */
+	int col;        /* 1-based byte column, 0 if unknown */
+};
+
+/* Returns a new empty set; free with tmpl_set_free. */
+struct tmpl_set *tmpl_set_new(void);
+void tmpl_set_free(struct tmpl_set *set);
+
+/* missingkey=error: a missing map key is an execution error instead of "<no value>". */
+void tmpl_set_missingkey_error(struct tmpl_set *set, int on);
+
+/* Parses text as template `name` into the set (its {{define}}s join the set too).
+ * Returns 0, or -1 with *err filled. */
+int tmpl_parse(struct tmpl_set *set, const char *name, const char *text, size_t len, struct tmpl_error *err);
+
+/* Executes template `name` with data as dot. On success returns 0 and *out is a malloc'd,
+ * NUL-terminated buffer of *outlen bytes that the caller frees. Returns -1 with *err filled. */
+int tmpl_execute(struct tmpl_set *set, const char *name, json_t *data, char **out, size_t *outlen,
+		 struct tmpl_error *err);
+
+/* True when the set holds a template of that name. */
+int tmpl_has(struct tmpl_set *set, const char *name);
+
+#endif

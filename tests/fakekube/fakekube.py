@@ -1,0 +1,1284 @@
+# fakekube.py — a loopback fake Kubernetes API server (Python stdlib only) faithful enough for kubectl and appdeploy.
+"""
+What it serves, following the documented API semantics:
+  discovery  /api /api/v1 /apis /apis/G/V /version  (namespaced, verbs, categories, shortNames)
+  CRUD       core, apps, batch, rbac.authorization.k8s.io, networking.k8s.io, apiextensions.k8s.io
+             plus the kinds of every CustomResourceDefinition created (served versions, scope)
+  PATCH      server-side apply (application/apply-patch+yaml; JSON-flavoured YAML) with
+             field managers: a manager's previously applied fields it drops are removed, another
+             manager's differing field is a 409 conflict unless force=true; merge-patch and
+             json strategic merge (treated as merge patch)
+  metadata   uid, resourceVersion (global counter, unchanged on no-op writes), generation
+             (bumped when anything but metadata/status changes), creationTimestamp, managedFields
+  list       labelSelector (=, ==, !=, in, notin, exists, !exists), fieldSelector
+             (metadata.name, metadata.namespace), limit + continue (page_cap forces small pages)
+  delete     DeleteOptions / propagationPolicy (Background/Foreground delete dependents, Orphan
+             strips ownerReferences); namespaces delete their contents
+  dryRun=All nothing persisted, no resourceVersion change
+  errors     Status bodies for 400/401/403/404/405/409/415/422/429/500, with reason and details
+  immutable  Deployment spec.selector, Service spec.clusterIP, Job spec.template/selector,
+             immutable ConfigMaps/Secrets -> 422 Invalid with causes
+  rollout    a Deployment's status advances after `rollout_delay` seconds (ReplicaSet + pods
+             with ownerReferences appear); annotation fakekube.sourcemode.dev/fail-rollout: "true"
+             ends in ProgressDeadlineExceeded
+  pods       /log (plain text) and /proxy/ stubs
+  auth       bearer tokens (tokens={token: user}), client certificates (CN = user) when TLS;
+             users in `readonly` may only read (403 otherwise); no credentials -> 401
+  faults     `faults` list of dicts {method, path (regex), status, count, retry_after} answered
+             before anything else (429 / 500 injection); `reject` {name: 422 message} fails writes
+Run standalone:  python3 fakekube.py [--port N] [--tls DIR] [--token T] [--kubeconfig PATH]
+Use in tests:    fk = FakeKube(tls_dir=..., tokens={...}); fk.start(); ...; fk.stop()
+"""
+
+import base64
+import copy
+import datetime
+import http.server
+import json
+import os
+import re
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+
+# ---------------------------------------------------------------- resource registry
+
+ALL = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+
+class Res:
+    def __init__(self, group, version, plural, kind, namespaced, short=(), categories=(), verbs=ALL):
+        self.group, self.version, self.plural, self.kind = group, version, plural, kind
+        self.namespaced = namespaced
+        self.short = list(short)
+        self.categories = list(categories)
+        self.verbs = list(verbs)
+
+    @property
+    def api_version(self):
+        return self.version if not self.group else self.group + "/" + self.version
+
+    def discovery(self):
+        d = {"name": self.plural, "singularName": self.kind.lower(), "namespaced": self.namespaced,
+             "kind": self.kind, "verbs": self.verbs}
+        if self.short:
+            d["shortNames"] = self.short
+        if self.categories:
+            d["categories"] = self.categories
+        return d
+
+
+BUILTIN = [
+    Res("", "v1", "namespaces", "Namespace", False, ["ns"]),
+    Res("", "v1", "pods", "Pod", True, ["po"], ["all"]),
+    Res("", "v1", "services", "Service", True, ["svc"], ["all"]),
+    Res("", "v1", "configmaps", "ConfigMap", True, ["cm"]),
+    Res("", "v1", "secrets", "Secret", True),
+    Res("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"]),
+    Res("", "v1", "endpoints", "Endpoints", True, ["ep"]),
+    Res("", "v1", "events", "Event", True, ["ev"]),
+    Res("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ["pvc"]),
+    Res("", "v1", "nodes", "Node", False, ["no"]),
+    Res("", "v1", "bindings", "Binding", True, verbs=["create"]),
+    Res("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["all"]),
+    Res("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"]),
+    Res("apps", "v1", "statefulsets", "StatefulSet", True, ["sts"], ["all"]),
+    Res("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"], ["all"]),
+    Res("batch", "v1", "jobs", "Job", True, [], ["all"]),
+    Res("batch", "v1", "cronjobs", "CronJob", True, ["cj"], ["all"]),
+    Res("networking.k8s.io", "v1", "ingresses", "Ingress", True, ["ing"]),
+    Res("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
+    Res("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
+    Res("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
+    Res("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
+    Res("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
+    Res("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd"]),
+    Res("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
+]
+
+ROLLOUT_FAIL = "fakekube.sourcemode.dev/fail-rollout"
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ApiError(Exception):
+    def __init__(self, code, reason, message, details=None, headers=None):
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+        self.details = details
+        self.headers = headers or {}
+
+    def status(self):
+        s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+             "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details is not None:
+            s["details"] = self.details
+        return s
+
+
+def not_found(res, name):
+    return ApiError(404, "NotFound", '%s "%s" not found' % (gr(res), name),
+                    {"name": name, "group": res.group, "kind": res.plural})
+
+
+def gr(res):
+    return res.plural + ("." + res.group if res.group else "")
+
+
+def invalid(res, name, causes):
+    msg = '%s "%s" is invalid: %s' % (res.kind, name, "; ".join("%s: %s" % (c["field"], c["message"]) for c in causes))
+    return ApiError(422, "Invalid", msg, {"name": name, "group": res.group, "kind": res.kind, "causes": causes})
+
+
+# ---------------------------------------------------------------- field sets (managedFields-lite)
+# A field set is a set of paths (tuples of keys). Maps recurse; lists and scalars are leaves.
+
+def leaf_paths(obj, prefix=()):
+    out = set()
+    if isinstance(obj, dict) and obj:
+        for k, v in obj.items():
+            out |= leaf_paths(v, prefix + (k,))
+    else:
+        if prefix:
+            out.add(prefix)
+    return out
+
+
+IGNORED_TOP = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"),
+               ("metadata", "resourceVersion"), ("metadata", "uid"), ("metadata", "managedFields"),
+               ("metadata", "creationTimestamp"), ("metadata", "generation"), ("status",)}
+
+
+def managed(paths):
+    return {p for p in paths if not any(p[:len(i)] == i for i in IGNORED_TOP)}
+
+
+def get_path(obj, path):
+    for k in path:
+        if not isinstance(obj, dict) or k not in obj:
+            return None, False
+        obj = obj[k]
+    return obj, True
+
+
+def set_path(obj, path, value):
+    for k in path[:-1]:
+        if not isinstance(obj.get(k), dict):
+            obj[k] = {}
+        obj = obj[k]
+    obj[path[-1]] = copy.deepcopy(value)
+
+
+def del_path(obj, path):
+    stack = []
+    for k in path[:-1]:
+        if not isinstance(obj, dict) or k not in obj:
+            return
+        stack.append((obj, k))
+        obj = obj[k]
+    if isinstance(obj, dict):
+        obj.pop(path[-1], None)
+    # drop maps left empty by the removal
+    for parent, k in reversed(stack):
+        if isinstance(parent[k], dict) and not parent[k]:
+            del parent[k]
+        else:
+            break
+
+
+def fields_v1(paths):
+    root = {}
+    for p in sorted(paths):
+        node = root
+        for k in p:
+            node = node.setdefault("f:" + k, {})
+    return root
+
+
+def deep_merge(dst, src):
+    for k, v in src.items():
+        if v is None:
+            dst.pop(k, None)
+        elif isinstance(v, dict) and isinstance(dst.get(k), dict):
+            deep_merge(dst[k], v)
+        else:
+            dst[k] = copy.deepcopy(v)
+    return dst
+
+
+# ---------------------------------------------------------------- label selectors
+
+SEL_RE = re.compile(r"\s*(!?)([A-Za-z0-9./_-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9._-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
+
+
+def split_selector(s):
+    parts, depth, cur = [], 0, ""
+    for ch in s:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return parts
+
+
+def parse_selector(s):
+    reqs = []
+    for part in split_selector(s or ""):
+        m = SEL_RE.match(part)
+        if not m:
+            raise ApiError(400, "BadRequest", "unable to parse requirement: %r" % part.strip())
+        neg, key, op, val, setop, setvals = m.groups()
+        if neg and (op or setop):
+            raise ApiError(400, "BadRequest", "unable to parse requirement: %r" % part.strip())
+        if setop:
+            reqs.append((key, setop, {v.strip() for v in setvals.split(",") if v.strip()}))
+        elif op:
+            reqs.append((key, "!=" if op == "!=" else "=", val))
+        else:
+            reqs.append((key, "!exists" if neg else "exists", None))
+    return reqs
+
+
+def selector_matches(reqs, labels):
+    labels = labels or {}
+    for key, op, val in reqs:
+        have = key in labels
+        v = labels.get(key)
+        if op == "=" and v != val:
+            return False
+        if op == "!=" and have and v == val:
+            return False
+        if op == "in" and (not have or v not in val):
+            return False
+        if op == "notin" and have and v in val:
+            return False
+        if op == "exists" and not have:
+            return False
+        if op == "!exists" and have:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- the store
+
+class Store:
+    def __init__(self, rollout_delay=0.3):
+        self.lock = threading.RLock()
+        self.rv = 1000
+        self.objs = {}        # (group, plural, ns, name) -> object
+        self.fields = {}      # same key -> {manager: (operation, apiVersion, set of paths)}
+        self.rollouts = {}    # deployment key -> monotonic time the current generation started
+        self.rollout_delay = rollout_delay
+        self.res = {}         # (group, version, plural) -> Res
+        for r in BUILTIN:
+            self.res[(r.group, r.version, r.plural)] = r
+        self.crd_res = {}     # crd name -> list of Res keys it added
+        self.ip_next = 10
+        self.ensure_namespace("default")
+        self.ensure_namespace("kube-system")
+
+    # -- helpers
+    def next_rv(self):
+        self.rv += 1
+        return str(self.rv)
+
+    def by_kind(self, api_version, kind):
+        g, _, v = api_version.rpartition("/")
+        for r in self.res.values():
+            if r.group == g and r.version == v and r.kind == kind:
+                return r
+        return None
+
+    def ensure_namespace(self, ns):
+        key = ("", "namespaces", "", ns)
+        if key in self.objs:
+            return
+        obj = {"apiVersion": "v1", "kind": "Namespace",
+               "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
+               "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+        self._stamp(obj, None)
+        self.objs[key] = obj
+        self._namespace_contents(ns)
+
+    def _namespace_contents(self, ns):
+        sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}}
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": ns},
+              "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n"}}
+        for plural, o in (("serviceaccounts", sa), ("configmaps", cm)):
+            self._stamp(o, None)
+            self.objs[("", plural, ns, o["metadata"]["name"])] = o
+
+    def _stamp(self, obj, old):
+        md = obj.setdefault("metadata", {})
+        if old is None:
+            md["uid"] = str(uuid.uuid4())
+            md["creationTimestamp"] = now_iso()
+            md["generation"] = 1
+        md["resourceVersion"] = self.next_rv()
+
+    def _key(self, res, ns, name):
+        return (res.group, res.plural, ns if res.namespaced else "", name)
+
+    # -- status simulation
+    def tick(self):
+        with self.lock:
+            now = time.monotonic()
+            for key, started in list(self.rollouts.items()):
+                obj = self.objs.get(key)
+                if obj is None:
+                    del self.rollouts[key]
+                    continue
+                if now - started < self.rollout_delay:
+                    continue
+                del self.rollouts[key]
+                self._finish_rollout(key, obj)
+
+    def _deploy_status_start(self, obj):
+        gen = obj["metadata"].get("generation", 1)
+        reps = obj.get("spec", {}).get("replicas", 1)
+        st = obj.setdefault("status", {})
+        st["observedGeneration"] = gen
+        st["replicas"] = reps
+        st["updatedReplicas"] = 0
+        st.setdefault("availableReplicas", 0)
+        st.setdefault("readyReplicas", 0)
+        st["unavailableReplicas"] = reps
+        st["conditions"] = [{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
+                             "message": 'ReplicaSet is progressing.', "lastUpdateTime": now_iso(),
+                             "lastTransitionTime": now_iso()}]
+
+    def _finish_rollout(self, key, obj):
+        name, ns = obj["metadata"]["name"], obj["metadata"]["namespace"]
+        reps = obj.get("spec", {}).get("replicas", 1)
+        st = obj.setdefault("status", {})
+        fail = obj["metadata"].get("annotations", {}).get(ROLLOUT_FAIL) == "true"
+        if fail:
+            st["conditions"] = [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                                 "message": 'ReplicaSet "%s" has timed out progressing.' % name,
+                                 "lastUpdateTime": now_iso(), "lastTransitionTime": now_iso()}]
+        else:
+            st.update({"replicas": reps, "updatedReplicas": reps, "readyReplicas": reps,
+                       "availableReplicas": reps})
+            st.pop("unavailableReplicas", None)
+            st["conditions"] = [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
+                 "message": "Deployment has minimum availability.", "lastUpdateTime": now_iso(),
+                 "lastTransitionTime": now_iso()},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
+                 "message": 'ReplicaSet "%s" has successfully progressed.' % name,
+                 "lastUpdateTime": now_iso(), "lastTransitionTime": now_iso()}]
+            self._make_pods(obj, reps)
+        obj["metadata"]["resourceVersion"] = self.next_rv()
+
+    def _make_pods(self, dep, reps):
+        ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+        h = "%x" % (abs(hash(json.dumps(dep.get("spec", {}).get("template", {}), sort_keys=True))) % 0xfffffff)
+        # drop pods and replicasets of older generations
+        for key in [k for k, o in self.objs.items() if k[2] == ns and k[1] in ("replicasets", "pods")
+                    and any(r.get("uid") == dep["metadata"]["uid"] or r.get("name", "").startswith(name + "-")
+                            for r in o["metadata"].get("ownerReferences", []))]:
+            del self.objs[key]
+        tmpl = dep.get("spec", {}).get("template", {})
+        labels = dict(tmpl.get("metadata", {}).get("labels", {}))
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": "%s-%s" % (name, h), "namespace": ns, "labels": labels,
+                           "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                                                "uid": dep["metadata"]["uid"], "controller": True}]},
+              "spec": {"replicas": reps, "selector": dep.get("spec", {}).get("selector", {}), "template": tmpl},
+              "status": {"replicas": reps, "readyReplicas": reps, "availableReplicas": reps}}
+        self._stamp(rs, None)
+        self.objs[("apps", "replicasets", ns, rs["metadata"]["name"])] = rs
+        for i in range(reps):
+            pname = "%s-%s-%05x" % (name, h, (i * 7919 + 4242) % 0xfffff)
+            pod = {"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": pname, "namespace": ns, "labels": labels,
+                                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                                     "name": rs["metadata"]["name"],
+                                                     "uid": rs["metadata"]["uid"], "controller": True}]},
+                   "spec": copy.deepcopy(tmpl.get("spec", {})),
+                   "status": {"phase": "Running", "podIP": "10.1.0.%d" % (i + 2),
+                              "conditions": [{"type": "Ready", "status": "True"}]}}
+            self._stamp(pod, None)
+            self.objs[("", "pods", ns, pname)] = pod
+
+    # -- validation and immutability
+    def _validate(self, res, obj, name, ns):
+        md = obj.get("metadata") or {}
+        causes = []
+        if not md.get("name"):
+            causes.append({"reason": "FieldValueRequired", "message": "Required value: name or generateName is required",
+                           "field": "metadata.name"})
+        elif not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", md["name"]) or len(md["name"]) > 253:
+            causes.append({"reason": "FieldValueInvalid", "field": "metadata.name",
+                           "message": 'Invalid value: "%s": a lowercase RFC 1123 subdomain must consist of lower case '
+                                      "alphanumeric characters, '-' or '.'" % md["name"]})
+        for k, v in (md.get("labels") or {}).items():
+            if not isinstance(v, str) or len(v) > 63 or not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", v):
+                causes.append({"reason": "FieldValueInvalid", "field": "metadata.labels",
+                               "message": 'Invalid value: %s: a valid label must be an empty string or consist of '
+                                          "alphanumeric characters, '-', '_' or '.'" % json.dumps(v)})
+        if res.kind == "Deployment":
+            spec = obj.get("spec") or {}
+            sel = (spec.get("selector") or {}).get("matchLabels")
+            tl = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+            if not spec.get("selector"):
+                causes.append({"reason": "FieldValueRequired", "field": "spec.selector", "message": "Required value"})
+            elif sel and any(tl.get(k) != v for k, v in sel.items()):
+                causes.append({"reason": "FieldValueInvalid", "field": "spec.template.metadata.labels",
+                               "message": "Invalid value: %s: `selector` does not match template `labels`" % json.dumps(tl)})
+        if causes:
+            raise invalid(res, md.get("name", name), causes)
+
+    def _immutable(self, res, old, new, name):
+        causes = []
+
+        def same(path):
+            a, _ = get_path(old, path)
+            b, _ = get_path(new, path)
+            return a == b
+        if res.kind == "Deployment" and not same(("spec", "selector")):
+            causes.append({"reason": "FieldValueInvalid", "field": "spec.selector",
+                           "message": "Invalid value: %s: field is immutable" % json.dumps(get_path(new, ("spec", "selector"))[0])})
+        if res.kind == "Service":
+            a, _ = get_path(old, ("spec", "clusterIP"))
+            b, has = get_path(new, ("spec", "clusterIP"))
+            if has and b not in ("", None) and a != b:
+                causes.append({"reason": "FieldValueInvalid", "field": "spec.clusterIPs[0]",
+                               "message": "Invalid value: []string{%s}: may not change once set" % json.dumps(b)})
+        if res.kind == "Job":
+            for p in (("spec", "template"), ("spec", "selector")):
+                if not same(p):
+                    causes.append({"reason": "FieldValueInvalid", "field": ".".join(p),
+                                   "message": "Invalid value: field is immutable"})
+        if res.kind in ("ConfigMap", "Secret") and old.get("immutable"):
+            if not same(("data",)) or not same(("binaryData",)) or not same(("stringData",)):
+                causes.append({"reason": "FieldValueForbidden", "field": "data",
+                               "message": "Forbidden: field is immutable when `immutable` is set"})
+        if causes:
+            raise invalid(res, name, causes)
+
+    def _defaults(self, res, obj, old):
+        spec = obj.get("spec")
+        if res.kind == "Deployment" and isinstance(spec, dict):
+            spec.setdefault("replicas", 1)
+            spec.setdefault("revisionHistoryLimit", 10)
+            spec.setdefault("progressDeadlineSeconds", 600)
+            spec.setdefault("strategy", {"type": "RollingUpdate",
+                                         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+        if res.kind == "Service" and isinstance(spec, dict):
+            spec.setdefault("type", "ClusterIP")
+            spec.setdefault("sessionAffinity", "None")
+            if not spec.get("clusterIP"):
+                prev = get_path(old, ("spec", "clusterIP"))[0] if old else None
+                if prev:
+                    spec["clusterIP"] = prev
+                else:
+                    spec["clusterIP"] = "10.96.%d.%d" % (self.ip_next // 250, self.ip_next % 250 + 1)
+                    self.ip_next += 1
+                spec["clusterIPs"] = [spec["clusterIP"]]
+            for p in spec.get("ports", []) or []:
+                if isinstance(p, dict):
+                    p.setdefault("protocol", "TCP")
+                    p.setdefault("targetPort", p.get("port"))
+        if res.kind == "Secret":
+            obj.setdefault("type", "Opaque")
+            sd = obj.pop("stringData", None)
+            if isinstance(sd, dict):
+                data = obj.setdefault("data", {})
+                for k, v in sd.items():
+                    data[k] = base64.b64encode(str(v).encode()).decode()
+        if res.kind == "Namespace":
+            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+            obj["status"] = {"phase": "Active"}
+            obj.setdefault("metadata", {}).setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+
+    # -- the write path shared by create, update, patch and apply
+    def _commit(self, res, key, new, old, manager, operation, paths, dry):
+        """Validates, defaults and (unless dry) stores new. paths: the manager's fields."""
+        name = key[3]
+        self._validate(res, new, name, key[2])
+        self._defaults(res, new, old)
+        if old is not None:
+            self._immutable(res, old, new, name)
+        fields = copy.deepcopy(self.fields.get(key, {})) if old is not None else {}
+        if operation == "Apply":
+            fields[manager] = ("Apply", res.api_version, paths)
+        else:
+            # an update owns the fields it changed and takes them away from others
+            changed = {p for p in paths if old is None or get_path(old, p) != get_path(new, p)}
+            for m in list(fields):
+                op, av, ps = fields[m]
+                ps = ps - changed
+                fields[m] = (op, av, ps)
+                if not ps:
+                    del fields[m]
+            prev = fields.get(manager, ("Update", res.api_version, set()))[2]
+            mine = (prev & leaf_paths(new)) | changed
+            if mine:
+                fields[manager] = ("Update", res.api_version, mine)
+        md = new.setdefault("metadata", {})
+        if old is not None:
+            for k in ("uid", "creationTimestamp", "generation", "resourceVersion"):
+                if k in old["metadata"]:
+                    md[k] = old["metadata"][k]
+            if "status" in old and res.kind not in ("Namespace",):
+                new["status"] = old["status"]
+
+            def body(o):
+                o = {k: v for k, v in o.items() if k not in ("metadata", "status")}
+                return json.dumps(o, sort_keys=True)
+            same_meta = {k: v for k, v in md.items() if k != "managedFields"} == \
+                {k: v for k, v in old["metadata"].items() if k != "managedFields"}
+            unchanged = same_meta and body(new) == body(old) and new.get("status") == old.get("status") \
+                and {m: (f[0], f[2]) for m, f in fields.items()} == \
+                {m: (f[0], f[2]) for m, f in self.fields.get(key, {}).items()}
+            if unchanged:
+                return copy.deepcopy(old)   # a no-op write changes nothing, not even resourceVersion
+            if body(new) != body(old):
+                md["generation"] = old["metadata"].get("generation", 1) + 1
+        md["managedFields"] = [{"manager": m, "operation": f[0], "apiVersion": f[1], "time": now_iso(),
+                                "fieldsType": "FieldsV1", "fieldsV1": fields_v1(f[2])}
+                               for m, f in sorted(fields.items())]
+        if dry:
+            md.setdefault("uid", str(uuid.uuid4()))
+            md.setdefault("creationTimestamp", now_iso())
+            md.setdefault("generation", 1)
+            return new
+        self._stamp(new, old)
+        if res.kind == "Deployment" and (old is None or md["generation"] != old["metadata"].get("generation")):
+            self._deploy_status_start(new)
+            self.rollouts[key] = time.monotonic()
+        self.objs[key] = new
+        self.fields[key] = fields
+        if res.kind == "Namespace" and old is None:
+            self._namespace_contents(name)
+        if res.kind == "CustomResourceDefinition":
+            self._register_crd(new)
+        return copy.deepcopy(new)
+
+    def _register_crd(self, crd):
+        spec = crd.get("spec", {})
+        names = spec.get("names", {})
+        keys = []
+        for v in spec.get("versions", []):
+            if v.get("served", True):
+                r = Res(spec.get("group", ""), v.get("name", "v1"), names.get("plural", ""), names.get("kind", ""),
+                        spec.get("scope", "Namespaced") == "Namespaced", names.get("shortNames", []),
+                        names.get("categories", []))
+                self.res[(r.group, r.version, r.plural)] = r
+                keys.append((r.group, r.version, r.plural))
+        crd["status"] = {"acceptedNames": names, "conditions": [{"type": "Established", "status": "True"}]}
+        self.crd_res[crd["metadata"]["name"]] = keys
+
+    def _check_ns(self, res, ns):
+        if res.namespaced and ("", "namespaces", "", ns) not in self.objs:
+            raise ApiError(404, "NotFound", 'namespaces "%s" not found' % ns,
+                           {"name": ns, "kind": "namespaces"})
+
+    def _check_body(self, res, body, ns, name=None):
+        if not isinstance(body, dict):
+            raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
+        if body.get("kind") not in (None, res.kind) or body.get("apiVersion") not in (None, res.api_version):
+            raise ApiError(400, "BadRequest", "the API version in the data (%s) does not match the expected API "
+                           "version (%s)" % (body.get("apiVersion"), res.api_version))
+        md = body.setdefault("metadata", {})
+        if res.namespaced:
+            if md.get("namespace") not in (None, "", ns):
+                raise ApiError(400, "BadRequest", "the namespace of the provided object does not match the "
+                               "namespace sent on the request")
+            md["namespace"] = ns
+        else:
+            md.pop("namespace", None)
+        if name is not None and md.get("name") not in (None, name):
+            raise ApiError(400, "BadRequest", "the name of the object (%s) does not match the name on the URL (%s)"
+                           % (md.get("name"), name))
+        if name is not None:
+            md["name"] = name
+        body["apiVersion"], body["kind"] = res.api_version, res.kind
+
+    # -- verbs
+    def get(self, res, ns, name):
+        with self.lock:
+            o = self.objs.get(self._key(res, ns, name))
+            if o is None:
+                raise not_found(res, name)
+            return copy.deepcopy(o)
+
+    def list(self, res, ns, label_sel, field_sel, limit, cont, page_cap):
+        with self.lock:
+            reqs = parse_selector(label_sel)
+            fields = {}
+            for part in (field_sel or "").split(","):
+                if part.strip():
+                    k, _, v = part.partition("=")
+                    fields[k.strip().rstrip("=")] = v.lstrip("=").strip()
+            items = []
+            for key in sorted(self.objs):
+                if key[0] != res.group or key[1] != res.plural:
+                    continue
+                if res.namespaced and ns and key[2] != ns:
+                    continue
+                o = self.objs[key]
+                if not selector_matches(reqs, o["metadata"].get("labels")):
+                    continue
+                if "metadata.name" in fields and o["metadata"]["name"] != fields["metadata.name"]:
+                    continue
+                if "metadata.namespace" in fields and o["metadata"].get("namespace") != fields["metadata.namespace"]:
+                    continue
+                items.append((key, o))
+            start = 0
+            if cont:
+                try:
+                    after = tuple(json.loads(base64.urlsafe_b64decode(cont.encode()).decode())["k"])
+                except Exception:
+                    raise ApiError(400, "BadRequest", "continue key is not valid")
+                start = next((i for i, (k, _) in enumerate(items) if k > after), len(items))
+            if page_cap and (not limit or limit > page_cap):
+                limit = page_cap if limit else 0
+            page = items[start:start + limit] if limit else items[start:]
+            meta = {"resourceVersion": str(self.rv)}
+            if limit and start + limit < len(items):
+                meta["continue"] = base64.urlsafe_b64encode(json.dumps({"k": list(page[-1][0])}).encode()).decode()
+                meta["remainingItemCount"] = len(items) - start - limit
+            out = []
+            for _, o in page:
+                o = copy.deepcopy(o)
+                out.append(o)
+            return {"kind": res.kind + "List", "apiVersion": res.api_version, "metadata": meta, "items": out}
+
+    def create(self, res, ns, body, manager, dry):
+        with self.lock:
+            self._check_ns(res, ns)
+            self._check_body(res, body, ns)
+            name = body["metadata"].get("name", "")
+            if not name and body["metadata"].get("generateName"):
+                name = body["metadata"]["generateName"] + uuid.uuid4().hex[:5]
+                body["metadata"]["name"] = name
+            key = self._key(res, ns, name)
+            if key in self.objs:
+                raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (gr(res), name),
+                               {"name": name, "group": res.group, "kind": res.plural})
+            for k in ("resourceVersion", "uid", "managedFields"):
+                body["metadata"].pop(k, None)
+            return self._commit(res, key, body, None, manager, "Update", managed(leaf_paths(body)), dry)
+
+    def update(self, res, ns, name, body, manager, dry):
+        with self.lock:
+            self._check_body(res, body, ns, name)
+            key = self._key(res, ns, name)
+            old = self.objs.get(key)
+            if old is None:
+                raise not_found(res, name)
+            rv = body["metadata"].get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been '
+                               "modified; please apply your changes to the latest version and try again"
+                               % (gr(res), name), {"name": name, "group": res.group, "kind": res.plural})
+            body["metadata"].pop("managedFields", None)
+            return self._commit(res, key, body, old, manager, "Update", managed(leaf_paths(body)), dry)
+
+    def merge_patch(self, res, ns, name, patch, manager, dry):
+        with self.lock:
+            key = self._key(res, ns, name)
+            old = self.objs.get(key)
+            if old is None:
+                raise not_found(res, name)
+            if not isinstance(patch, dict):
+                raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
+            new = deep_merge(copy.deepcopy(old), patch)
+            new["metadata"].pop("managedFields", None)
+            return self._commit(res, key, new, old, manager, "Update", managed(leaf_paths(patch)), dry)
+
+    def apply(self, res, ns, name, body, manager, force, dry):
+        with self.lock:
+            if not manager:
+                raise ApiError(400, "BadRequest", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required "
+                               "value: is required for apply patch")
+            self._check_ns(res, ns)
+            self._check_body(res, body, ns, name)
+            key = self._key(res, ns, name)
+            old = self.objs.get(key)
+            paths = managed(leaf_paths(body))
+            if old is None:
+                new = copy.deepcopy(body)
+                return self._commit(res, key, new, None, manager, "Apply", paths, dry)
+            fields = self.fields.get(key, {})
+            conflicts = []
+            for m, (op, av, ps) in sorted(fields.items()):
+                if m == manager:
+                    continue
+                for p in sorted(paths & ps):
+                    if get_path(old, p) != get_path(body, p):
+                        conflicts.append((m, p))
+            if conflicts and not force:
+                msg = "Apply failed with %d conflict%s: %s" % (
+                    len(conflicts), "s" if len(conflicts) > 1 else "",
+                    "\n".join('conflict with "%s": .%s' % (m, ".".join(p)) for m, p in conflicts))
+                raise ApiError(409, "Conflict", msg, {"causes": [
+                    {"reason": "FieldManagerConflict", "message": 'conflict with "%s"' % m, "field": "." + ".".join(p)}
+                    for m, p in conflicts]})
+            new = copy.deepcopy(old)
+            new["metadata"].pop("managedFields", None)
+            prev = fields.get(manager, (None, None, set()))[2]
+            others = set()
+            for m, (op, av, ps) in fields.items():
+                if m != manager:
+                    others |= ps
+            for p in prev - paths:
+                if p not in others:
+                    del_path(new, p)
+            for p in sorted(paths):
+                set_path(new, p, get_path(body, p)[0])
+            result = self._commit(res, key, new, old, manager, "Apply", paths, dry)
+            if force and conflicts and not dry:
+                for m, p in conflicts:
+                    op, av, ps = self.fields[key][m]
+                    self.fields[key][m] = (op, av, ps - {p})
+                    if not self.fields[key][m][2]:
+                        del self.fields[key][m]
+            return result
+
+    def delete(self, res, ns, name, policy, dry):
+        with self.lock:
+            key = self._key(res, ns, name)
+            old = self.objs.get(key)
+            if old is None:
+                raise not_found(res, name)
+            if dry:
+                return copy.deepcopy(old)
+            del self.objs[key]
+            self.fields.pop(key, None)
+            self.rollouts.pop(key, None)
+            if res.kind == "Namespace":
+                for k in [k for k in self.objs if k[2] == name]:
+                    del self.objs[k]
+                    self.fields.pop(k, None)
+            if res.kind == "CustomResourceDefinition":
+                for rk in self.crd_res.pop(name, []):
+                    r = self.res.pop(rk, None)
+                    if r:
+                        for k in [k for k in self.objs if k[0] == r.group and k[1] == r.plural]:
+                            del self.objs[k]
+            self._cascade(old["metadata"].get("uid"), policy or "Background")
+            self.rv += 1
+            out = copy.deepcopy(old)
+            return out
+
+    def _cascade(self, uid, policy):
+        for key, o in list(self.objs.items()):
+            refs = o["metadata"].get("ownerReferences") or []
+            if not any(r.get("uid") == uid for r in refs):
+                continue
+            if policy == "Orphan":
+                o["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
+                if not o["metadata"]["ownerReferences"]:
+                    del o["metadata"]["ownerReferences"]
+                o["metadata"]["resourceVersion"] = self.next_rv()
+            elif key in self.objs:
+                del self.objs[key]
+                self.fields.pop(key, None)
+                self._cascade(o["metadata"].get("uid"), policy)
+
+
+# ---------------------------------------------------------------- HTTP
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fakekube/1"
+
+    def log_message(self, fmt, *args):
+        if self.server.fk.verbose:
+            sys.stderr.write("fakekube: " + fmt % args + "\n")
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_PUT(self):
+        self.handle_any("PUT")
+
+    def do_PATCH(self):
+        self.handle_any("PATCH")
+
+    def do_DELETE(self):
+        self.handle_any("DELETE")
+
+    def send_json(self, code, obj, headers=None):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_text(self, code, text, ctype="text/plain"):
+        data = text.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ApiError(400, "BadRequest", "fakekube only understands JSON bodies (JSON is YAML); could not "
+                           "decode the request body")
+
+    def user(self):
+        fk = self.server.fk
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            tok = auth[7:].strip()
+            if tok in fk.tokens:
+                return fk.tokens[tok]
+            raise ApiError(401, "Unauthorized", "Unauthorized")
+        cert = getattr(self.connection, "getpeercert", lambda: None)()
+        if cert:
+            for rdn in cert.get("subject", ()):
+                for k, v in rdn:
+                    if k == "commonName":
+                        return v
+        if fk.anonymous:
+            return "system:anonymous"
+        raise ApiError(401, "Unauthorized", "Unauthorized")
+
+    def handle_any(self, method):
+        fk = self.server.fk
+        u = urllib.parse.urlsplit(self.path)
+        q = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
+        path = u.path.rstrip("/") or "/"
+        fk.record(method, path, q, dict(self.headers))
+        try:
+            if path.startswith("/fakekube/"):
+                return self.control(method, path)
+            user = self.user()
+            fault = fk.take_fault(method, path)
+            if fault:
+                headers = {}
+                if fault.get("retry_after") is not None:
+                    headers["Retry-After"] = str(fault["retry_after"])
+                code = fault["status"]
+                reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+                          504: "Timeout"}.get(code, "InternalError")
+                msg = fault.get("message") or {429: "Too many requests, please try again later.",
+                                               500: "Internal error occurred: injected fault"}.get(code, "injected fault")
+                self.read_body()
+                raise ApiError(code, reason, msg, {"retryAfterSeconds": fault.get("retry_after", 0)}
+                               if code == 429 else None, headers)
+            if method != "GET" and user in fk.readonly:
+                self.read_body()
+                raise ApiError(403, "Forbidden", 'User "%s" cannot %s at the cluster scope' % (user, method.lower()))
+            fk.store.tick()
+            return self.route(method, path, q, user)
+        except ApiError as e:
+            self.send_json(e.code, e.status(), e.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as e:  # a fake's bug must still answer like a server would
+            import traceback
+            traceback.print_exc()
+            self.send_json(500, ApiError(500, "InternalError", "fakekube: %r" % e).status())
+
+    def control(self, method, path):
+        fk = self.server.fk
+        if path == "/fakekube/faults" and method == "POST":
+            fk.faults.extend(self.read_body() or [])
+            return self.send_json(200, {"faults": fk.faults})
+        if path == "/fakekube/reject" and method == "POST":
+            fk.reject.update(self.read_body() or {})
+            return self.send_json(200, {"reject": fk.reject})
+        if path == "/fakekube/config" and method == "POST":
+            b = self.read_body() or {}
+            if "page_cap" in b:
+                fk.page_cap = b["page_cap"]
+            if "rollout_delay" in b:
+                fk.store.rollout_delay = b["rollout_delay"]
+            return self.send_json(200, {})
+        if path == "/fakekube/requests":
+            return self.send_json(200, fk.requests)
+        raise ApiError(404, "NotFound", "no such control endpoint")
+
+    def route(self, method, path, q, user):
+        fk = self.server.fk
+        store = fk.store
+        parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
+        if path == "/version":
+            return self.send_json(200, {"major": "1", "minor": "30", "gitVersion": "v1.30.0-fakekube",
+                                        "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": now_iso(),
+                                        "goVersion": "go1.22", "compiler": "gc", "platform": "linux/amd64"})
+        if path in ("/healthz", "/readyz", "/livez"):
+            return self.send_text(200, "ok")
+        if path == "/api":
+            return self.send_json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
+        if path == "/apis":
+            groups = {}
+            with store.lock:
+                for r in store.res.values():
+                    if r.group:
+                        groups.setdefault(r.group, set()).add(r.version)
+            out = []
+            for g in sorted(groups):
+                vs = [{"groupVersion": g + "/" + v, "version": v} for v in sorted(groups[g])]
+                out.append({"name": g, "versions": vs, "preferredVersion": vs[0]})
+            return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": out})
+        if path == "/openapi/v3":
+            with store.lock:
+                gvs = sorted({("api/" if not r.group else "apis/" + r.group + "/") + r.version
+                              for r in store.res.values()})
+            return self.send_json(200, {"paths": {gv: {"serverRelativeURL": "/openapi/v3/%s?hash=%d" % (gv, store.rv)}
+                                                  for gv in gvs}})
+        if path.startswith("/openapi/v3/"):
+            return self.send_json(200, self.openapi_gv(path[len("/openapi/v3/"):]))
+        if path.startswith("/openapi"):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if parts[0] == "api":
+            group, rest = "", parts[1:]
+        elif parts[0] == "apis" and len(parts) >= 2:
+            group, rest = parts[1], parts[2:]
+            if not rest:
+                with store.lock:
+                    vs = sorted({r.version for r in store.res.values() if r.group == group})
+                if not vs:
+                    raise ApiError(404, "NotFound", "the server could not find the requested resource")
+                vv = [{"groupVersion": group + "/" + v, "version": v} for v in vs]
+                return self.send_json(200, {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": vv,
+                                            "preferredVersion": vv[0]})
+        else:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if not rest:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        version, rest = rest[0], rest[1:]
+        with store.lock:
+            rlist = [r for r in store.res.values() if r.group == group and r.version == version]
+        if not rlist:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if not rest:
+            gv = version if not group else group + "/" + version
+            return self.send_json(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                                        "resources": [r.discovery() for r in sorted(rlist, key=lambda r: r.plural)]
+                                        + [{"name": r.plural + "/status", "singularName": "", "namespaced": r.namespaced,
+                                            "kind": r.kind, "verbs": ["get", "patch", "update"]}
+                                           for r in rlist if r.kind in ("Deployment", "Pod", "Service")]
+                                        + [{"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
+                                            "verbs": ["get"]} for r in rlist if r.kind == "Pod"]})
+        ns = ""
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            ns, rest = rest[1], rest[2:]
+        plural, rest = rest[0], rest[1:]
+        res = store.res.get((group, version, plural))
+        if res is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if ns and not res.namespaced:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        name = rest[0] if rest else None
+        sub = rest[1] if len(rest) > 1 else None
+        dry = q.get("dryRun") == "All"
+        if "dryRun" in q and not dry:
+            raise ApiError(400, "BadRequest", 'Invalid dry run value "%s": supported values are "All"' % q["dryRun"])
+        manager = q.get("fieldManager") or self.default_manager()
+        if sub == "log" and res.kind == "Pod" and method == "GET":
+            pod = store.get(res, ns, name)
+            lines = ["%s fakekube log line %d for pod %s" % (now_iso(), i, name) for i in range(1, 6)]
+            if q.get("tailLines"):
+                lines = lines[-int(q["tailLines"]):]
+            return self.send_text(200, "\n".join(lines) + "\n")
+        if sub == "proxy" and res.kind == "Pod":
+            store.get(res, ns, name)
+            return self.send_text(200, "fakekube proxy to pod %s: %s %s\n" % (name, method, "/".join(rest[2:])))
+        if sub == "status":
+            if method == "GET":
+                return self.send_json(200, store.get(res, ns, name))
+            raise ApiError(405, "MethodNotAllowed", "fakekube does not write status subresources")
+        if sub is not None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if method == "GET" and name is None:
+            if q.get("watch") in ("1", "true"):
+                return self.watch(res, ns, q)
+            limit = int(q.get("limit") or 0)
+            lst = store.list(res, ns, q.get("labelSelector"), q.get("fieldSelector"), limit, q.get("continue"),
+                             fk.page_cap)
+            return self.send_json(200, lst)
+        if method == "GET":
+            return self.send_json(200, store.get(res, ns, name))
+        if method == "POST" and name is None:
+            body = self.read_body()
+            self.check_reject(res, (body or {}).get("metadata", {}).get("name"))
+            return self.send_json(201, store.create(res, ns, body, manager, dry))
+        if method == "PUT" and name:
+            body = self.read_body()
+            self.check_reject(res, name)
+            return self.send_json(200, store.update(res, ns, name, body, manager, dry))
+        if method == "PATCH" and name:
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            body = self.read_body()
+            self.check_reject(res, name)
+            if ctype == "application/apply-patch+yaml":
+                force = q.get("force") in ("true", "1")
+                exists = store._key(res, ns, name) in store.objs
+                out = store.apply(res, ns, name, body, q.get("fieldManager"), force, dry)
+                return self.send_json(200 if exists else 201, out)
+            if ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+                return self.send_json(200, store.merge_patch(res, ns, name, body, manager, dry))
+            raise ApiError(415, "UnsupportedMediaType", 'the body of the request was in an unknown format - accepted '
+                           'media types include: application/json-patch+json, application/merge-patch+json, '
+                           'application/apply-patch+yaml')
+        if method == "DELETE" and name:
+            body = self.read_body() or {}
+            policy = q.get("propagationPolicy") or body.get("propagationPolicy")
+            if "dryRun" in body and body["dryRun"] == ["All"]:
+                dry = True
+            if policy not in (None, "Background", "Foreground", "Orphan"):
+                raise ApiError(400, "BadRequest", "DeleteOptions.meta.k8s.io is invalid: propagationPolicy: "
+                               "Unsupported value: %s" % json.dumps(policy))
+            out = store.delete(res, ns, name, policy, dry)
+            fk.deleted.append((res.kind, ns, name, policy))
+            return self.send_json(200, out)
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    def openapi_gv(self, gvpath):
+        """A minimal OpenAPI v3 document per group/version: enough for kubectl to see that PATCH takes
+        fieldValidation (so it validates server-side) — schemas are not described."""
+        store = self.server.fk.store
+        parts = gvpath.split("/")
+        group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
+        with store.lock:
+            rs = [r for r in store.res.values() if r.group == group and r.version == version]
+        if not rs:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        params = [{"name": n, "in": "query", "schema": {"type": "string"}}
+                  for n in ("dryRun", "fieldManager", "fieldValidation", "force")]
+        paths = {}
+        for r in rs:
+            base = "/" + gvpath + ("/namespaces/{namespace}" if r.namespaced else "") + "/" + r.plural
+            gvk = {"group": r.group, "version": r.version, "kind": r.kind}
+            paths[base + "/{name}"] = {"patch": {"x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "patch",
+                                                 "parameters": params, "responses": {"200": {"description": "OK"}}}}
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.30.0"}, "paths": paths,
+                "components": {"schemas": {}}}
+
+    def check_reject(self, res, name):
+        msg = self.server.fk.reject.get(name or "")
+        if msg:
+            raise invalid(res, name, [{"reason": "FieldValueInvalid", "field": "spec", "message": msg}])
+
+    def default_manager(self):
+        ua = self.headers.get("User-Agent", "unknown")
+        return ua.split("/")[0] or "unknown"
+
+    def watch(self, res, ns, q):
+        # Enough for clients that wait on deletion: send the current matching objects as ADDED, then
+        # keep the stream open until timeoutSeconds (capped) and end it.
+        lst = self.server.fk.store.list(res, ns, q.get("labelSelector"), q.get("fieldSelector"), 0, None, 0)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(b):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
+            self.wfile.flush()
+        for o in lst["items"]:
+            chunk(json.dumps({"type": "ADDED", "object": o}).encode() + b"\n")
+        time.sleep(min(float(q.get("timeoutSeconds") or 1), 1.0))
+        chunk(b"")
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    allow_reuse_address = True
+
+
+class FakeKube:
+    """One fake API server. tokens: {token: user}; readonly: users that may only GET;
+    tls_dir: a directory for the generated CA/server/client certificates (None: plain HTTP)."""
+
+    def __init__(self, tokens=None, readonly=(), tls_dir=None, client_users=("admin",), page_cap=0,
+                 rollout_delay=0.3, anonymous=False, verbose=False, port=0):
+        self.tokens = dict(tokens or {})
+        self.readonly = set(readonly)
+        self.tls_dir = tls_dir
+        self.client_users = client_users
+        self.page_cap = page_cap
+        self.anonymous = anonymous
+        self.verbose = verbose
+        self.port = port
+        self.store = Store(rollout_delay)
+        self.faults = []
+        self.reject = {}
+        self.requests = []
+        self.deleted = []
+        self.lock = threading.Lock()
+        self.httpd = None
+
+    def record(self, method, path, q, headers):
+        with self.lock:
+            self.requests.append({"method": method, "path": path, "query": q,
+                                  "auth": "Authorization" in headers or "authorization" in headers,
+                                  "user_agent": headers.get("User-Agent", "")})
+
+    def take_fault(self, method, path):
+        with self.lock:
+            for f in self.faults:
+                if f.get("count", 1) <= 0:
+                    continue
+                if f.get("method") and f["method"] != method:
+                    continue
+                if f.get("path") and not re.search(f["path"], path):
+                    continue
+                f["count"] = f.get("count", 1) - 1
+                return f
+        return None
+
+    def start(self):
+        self.httpd = Server(("127.0.0.1", self.port), Handler)
+        self.httpd.fk = self
+        if self.tls_dir:
+            make_certs(self.tls_dir, self.client_users)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(self.tls_dir, "server.crt"), os.path.join(self.tls_dir, "server.key"))
+            ctx.load_verify_locations(os.path.join(self.tls_dir, "ca.crt"))
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    @property
+    def url(self):
+        return "%s://127.0.0.1:%d" % ("https" if self.tls_dir else "http", self.port)
+
+    def kubeconfig(self, path, namespace="default", token=None, client_user=None, inline=False, extra_user=None):
+        """Writes a kubeconfig for this server (JSON, which kubectl and appdeploy both read)."""
+        cluster = {"server": self.url}
+        if self.tls_dir:
+            if inline:
+                cluster["certificate-authority-data"] = b64file(os.path.join(self.tls_dir, "ca.crt"))
+            else:
+                cluster["certificate-authority"] = os.path.join(self.tls_dir, "ca.crt")
+        user = dict(extra_user or {})
+        if token:
+            user["token"] = token
+        if client_user:
+            crt = os.path.join(self.tls_dir, "client-%s.crt" % client_user)
+            key = os.path.join(self.tls_dir, "client-%s.key" % client_user)
+            if inline:
+                user["client-certificate-data"] = b64file(crt)
+                user["client-key-data"] = b64file(key)
+            else:
+                user["client-certificate"] = crt
+                user["client-key"] = key
+        cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "fake",
+               "clusters": [{"name": "fake", "cluster": cluster}],
+               "users": [{"name": "fake-user", "user": user}],
+               "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake-user",
+                                                         "namespace": namespace}}]}
+        with open(path, "w") as f:
+            json.dump(cfg, f, indent=1)
+        return path
+
+    # convenience for tests
+    def objects(self, plural, ns=None, group=None):
+        with self.store.lock:
+            return [copy.deepcopy(o) for k, o in sorted(self.store.objs.items())
+                    if k[1] == plural and (ns is None or k[2] == ns) and (group is None or k[0] == group)]
+
+    def obj(self, plural, ns, name):
+        with self.store.lock:
+            for k, o in self.store.objs.items():
+                if k[1] == plural and k[2] == (ns or "") and k[3] == name:
+                    return copy.deepcopy(o)
+        return None
+
+
+def b64file(path):
+    with open(path, "rb") as f:
+        return base64.b64encode(f.read()).decode()
+
+
+def make_certs(d, client_users):
+    """A CA, a server certificate for 127.0.0.1/localhost and one client certificate per user (openssl)."""
+    os.makedirs(d, exist_ok=True)
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       cwd=d)
+    if not os.path.exists(os.path.join(d, "ca.crt")):
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+            "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=fakekube-ca")
+    if not os.path.exists(os.path.join(d, "server.crt")):
+        with open(os.path.join(d, "server.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
+            "-out", "server.csr", "-subj", "/CN=localhost")
+        run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "server.crt", "-days", "2", "-extfile", "server.ext")
+    for u in client_users:
+        if os.path.exists(os.path.join(d, "client-%s.crt" % u)):
+            continue
+        with open(os.path.join(d, "client.ext"), "w") as f:
+            f.write("extendedKeyUsage=clientAuth\n")
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+            "client-%s.key" % u, "-out", "client-%s.csr" % u, "-subj", "/O=system:masters/CN=%s" % u)
+        run("x509", "-req", "-in", "client-%s.csr" % u, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "client-%s.crt" % u, "-days", "2", "-extfile", "client.ext")
+
+
+def main():
+    import argparse
+    ap = argparse.ArgumentParser(description="fake Kubernetes API server on 127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls", metavar="DIR", help="serve HTTPS with certificates generated in DIR")
+    ap.add_argument("--token", action="append", default=[], help="accepted bearer token (user admin)")
+    ap.add_argument("--kubeconfig", help="write a kubeconfig for this server here")
+    ap.add_argument("--page-cap", type=int, default=0)
+    ap.add_argument("--rollout-delay", type=float, default=0.3)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    fk = FakeKube(tokens={t: "admin" for t in a.token}, tls_dir=a.tls, page_cap=a.page_cap,
+                  rollout_delay=a.rollout_delay, verbose=a.verbose, port=a.port, anonymous=not a.token and not a.tls)
+    fk.start()
+    if a.kubeconfig:
+        fk.kubeconfig(a.kubeconfig, token=a.token[0] if a.token else None,
+                      client_user="admin" if a.tls and not a.token else None)
+    print("fakekube listening on %s" % fk.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fk.stop()
+
+
+if __name__ == "__main__":
+    main()

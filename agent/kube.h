@@ -1,0 +1,90 @@
+/* kube.h — the Kubernetes API client: discovery, server-side apply, list, delete; concurrent, retrying, secret-safe. */
+#ifndef SM_KUBE_H
+#define SM_KUBE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "kubeconfig.h"
+
+/* Verbs a resource supports, from discovery. */
+enum {
+	KUBE_VERB_GET = 1 << 0,
+	KUBE_VERB_LIST = 1 << 1,
+	KUBE_VERB_CREATE = 1 << 2,
+	KUBE_VERB_UPDATE = 1 << 3,
+	KUBE_VERB_PATCH = 1 << 4,
+	KUBE_VERB_DELETE = 1 << 5,
+	KUBE_VERB_WATCH = 1 << 6,
+};
+
+/* One API resource found by discovery. Owned by the client; valid until kube_free or the next
+ * kube_discover. */
+struct kube_resource {
+	char *group;       /* "" for the core group */
+	char *version;     /* "v1" */
+	char *api_version; /* "v1" or "apps/v1", as manifests spell it */
+	char *kind;        /* "Deployment" */
+	char *plural;      /* "deployments": the URL segment */
+	int namespaced;    /* 1 when objects live in a namespace */
+	int preferred;     /* 1 when version is the group's preferred one (list/prune only these) */
+	unsigned verbs;    /* KUBE_VERB_* bits */
+};
+
+enum kube_method { KUBE_GET, KUBE_POST, KUBE_PUT, KUBE_APPLY, KUBE_MERGE_PATCH, KUBE_DELETE };
+
+/* One request for kube_do. The caller fills method, path and body; kube_do fills the rest. */
+struct kube_req {
+	enum kube_method method;
+	char *path;       /* "/api/v1/namespaces/x/configmaps/y?query", malloc'd, freed by kube_req_clear */
+	json_t *body;     /* request body (borrowed); sent as JSON (which is YAML for apply) */
+	long status;      /* HTTP status, 0 when no answer came */
+	json_t *response; /* the parsed JSON answer or NULL; owned, freed by kube_req_clear */
+	char err[1024];   /* on failure: "MESSAGE (HTTP 422 Invalid)" or the transport error; no secrets */
+	void *data;       /* free for the caller */
+};
+
+struct kube;
+
+/* A client for the settings in cfg (copied what it needs; cfg may be freed after). Returns NULL
+ * with err filled. */
+struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen);
+void kube_free(struct kube *k);
+
+/* Writes (POST, PUT, PATCH, DELETE) get dryRun=All while on. */
+void kube_set_dry_run(struct kube *k, int on);
+/* At most n requests in flight (default 8). */
+void kube_set_concurrency(struct kube *k, int n);
+/* Page size for lists (default 500). */
+void kube_set_page_size(struct kube *k, int n);
+/* Retries on 429/5xx/transport errors (default 5 attempts), with backoff capped at max_ms. */
+void kube_set_retries(struct kube *k, int attempts, int max_ms);
+
+/* Runs n requests concurrently (bounded), retrying transient failures with backoff (and the
+ * server's Retry-After). Returns the number of requests that did not end in 2xx. */
+size_t kube_do(struct kube *k, struct kube_req *reqs, size_t n);
+void kube_req_clear(struct kube_req *r);
+
+/* Builds "/apis/G/V[/namespaces/NS]/PLURAL[/NAME][?QUERY]" with escaping; malloc'd. */
+char *kube_path(const struct kube_resource *r, const char *ns, const char *name, const char *query);
+
+/* GET /version's gitVersion into buf; also proves connectivity and credentials. */
+int kube_version(struct kube *k, char *buf, size_t buflen, char *err, size_t errlen);
+
+/* Reads /api and /apis (every group and version). Returns 0 or -1 with err filled. */
+int kube_discover(struct kube *k, char *err, size_t errlen);
+/* The resource for a manifest's apiVersion and kind, or NULL. */
+const struct kube_resource *kube_find(struct kube *k, const char *api_version, const char *kind);
+size_t kube_resource_count(struct kube *k);
+const struct kube_resource *kube_resource_at(struct kube *k, size_t i);
+
+/*
+ * Lists every object of each of the n resources in namespace ns ("" = all / cluster scope)
+ * matching selector (may be NULL), following `continue` pages. On success returns 0 and items[i]
+ * is a new array for resource i. On failure returns -1, err names the first failing resource and
+ * items are all NULL.
+ */
+int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_t n, const char *ns,
+		   const char *selector, json_t **items, char *err, size_t errlen);
+
+#endif

@@ -13,7 +13,4 @@
 	}
 
 NOT_YET(cmd_template, "template")
-NOT_YET(cmd_render, "render")
-NOT_YET(cmd_diff, "diff")
-NOT_YET(cmd_apply, "apply")
 NOT_YET(cmd_serve, "serve")

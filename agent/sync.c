@@ -21,7 +21,7 @@ struct item {
 	int phase;       /* apply order, see phase_of */
 	char *label;     /* "deployment.apps/web" for messages */
 	char *key;       /* identity: group/kind/namespace/name */
-	const char *rv;  /* resourceVersion of the owned live object before apply, NULL when none */
+	json_t *live;    /* the owned live object before apply (borrowed), NULL when none */
 	int exists;      /* a live object of that name existed before apply (owned or not) */
 	int ok;          /* apply succeeded */
 };
@@ -301,6 +301,21 @@ static int immutable_rejection(const struct kube_req *r)
 		       strstr(msg, "cannot change"));
 }
 
+static json_t *comparable(json_t *o);
+
+/* True when the server's answer equals the object before the apply, bookkeeping aside (a status
+ * update by a controller bumps resourceVersion without us changing anything). */
+static int same_object(json_t *before, json_t *after)
+{
+	if (!before || !after)
+		return 0;
+	json_t *a = comparable(before), *b = comparable(after);
+	int eq = json_equal(a, b);
+	json_decref(a);
+	json_decref(b);
+	return eq;
+}
+
 static void apply_req(struct kube_req *r, struct item *it, const char *ns)
 {
 	memset(r, 0, sizeof *r);
@@ -377,10 +392,7 @@ static size_t apply_phase(struct kube *k, struct item **v, size_t n, const struc
 		struct item *it = v[i];
 		struct kube_req *r = &reqs[i];
 		if (r->status >= 200 && r->status <= 299) {
-			const char *rv = meta_str(r->response, "resourceVersion");
-			const char *what = r->status == 201			    ? "created"
-					   : it->rv && rv && !strcmp(it->rv, rv) ? "unchanged"
-										 : "configured";
+			const char *what = r->status == 201 ? "created" : same_object(it->live, r->response) ? "unchanged" : "configured";
 			if (o->dry_run && !strcmp(what, "configured") && !it->exists)
 				what = "created";
 			fprintf(o->out, "%s %s%s\n", it->label, what, dry);
@@ -692,7 +704,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		char *key = live_key(l);
 		for (size_t j = 0; j < n && key; j++)
 			if (it[j].key && !strcmp(it[j].key, key)) {
-				it[j].rv = meta_str(l, "resourceVersion");
+				it[j].live = l;
 				it[j].exists = 1;
 			}
 		free(key);

@@ -1,0 +1,37 @@
+/* cmd_common.h — the flags render, diff and apply share, and the render step they all start with (cmd_render.c). */
+#ifndef SM_CMD_COMMON_H
+#define SM_CMD_COMMON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Parsed command line; strings point into argv, arrays are malloc'd (cmd_opts_free). */
+struct cmd_opts {
+	const char *dir;            /* the manifest folder */
+	const char **var_files;     /* -f FILE, in order */
+	size_t n_var_files;
+	const char **vars;          /* -v key=value (or key:value), in order */
+	size_t n_vars;
+	const char *ns;             /* -n */
+	const char *out;            /* render -o DIR|- */
+	const char *set_name;       /* --set NAME (default: DIR's base name) */
+	const char *context;        /* -c/--context */
+	const char *kubeconfig;     /* --kubeconfig */
+	const char **pull_secrets;  /* -i/--imagepullsecret */
+	size_t n_pull_secrets;
+	int dry_run, no_prune, wait;
+	double wait_timeout;        /* --timeout seconds for --wait (default 300) */
+	int concurrency;            /* --concurrency (0: client default) */
+};
+
+/* Parses argv (argv[0] is the subcommand). sync_flags allows the apply/diff flags. Returns 0, or 2
+ * after printing a usage error. */
+int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c);
+void cmd_opts_free(struct cmd_opts *c);
+
+/* Builds the template data and renders c->dir. ctx_ns is the kubeconfig context's namespace (may be
+ * NULL). On success returns 0 with *objs (render_dir's array) and *ns_out (malloc'd namespace); on
+ * failure prints the error and returns -1. */
+int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **objs, char **ns_out);
+
+#endif

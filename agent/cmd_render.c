@@ -1,0 +1,366 @@
+/* cmd_render.c — `appdeploy render`, and the flag parsing and rendering that diff and apply share with it. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd_common.h"
+#include "commands.h"
+#include "kubeconfig.h"
+#include "log.h"
+#include "render.h"
+#include "yamlval.h"
+
+static void push(const char ***v, size_t *n, const char *s)
+{
+	*v = realloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = s;
+}
+
+void cmd_opts_free(struct cmd_opts *c)
+{
+	free(c->var_files);
+	free(c->vars);
+	free(c->pull_secrets);
+	memset(c, 0, sizeof *c);
+}
+
+int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
+{
+	memset(c, 0, sizeof *c);
+	c->wait_timeout = 300;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		/* flags that take a value accept both "--flag value" and "--flag=value" */
+		static const char *with_value[] = {"-f", "--values", "-v", "--var", "-n", "--namespace", "-o", "--output",
+						   "--set", "-c", "--context", "--kubeconfig", "-i",
+						   "--imagepullsecret", "--timeout", "--concurrency", NULL};
+		const char *flag = a;
+		char flagbuf[64];
+		const char *eq = strchr(a, '=');
+		if (a[0] == '-' && a[1] == '-' && eq && (size_t)(eq - a) < sizeof flagbuf) {
+			memcpy(flagbuf, a, (size_t)(eq - a));
+			flagbuf[eq - a] = 0;
+			flag = flagbuf;
+			val = eq + 1;
+		}
+		int takes = 0;
+		for (size_t j = 0; with_value[j]; j++)
+			takes |= !strcmp(flag, with_value[j]);
+		if (takes && !val) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "appdeploy %s: %s needs a value\n", argv[0], flag);
+				cmd_opts_free(c);
+				return 2;
+			}
+			val = argv[++i];
+		}
+		int sync_only = 0;
+		if (!strcmp(flag, "-f") || !strcmp(flag, "--values"))
+			push(&c->var_files, &c->n_var_files, val);
+		else if (!strcmp(flag, "-v") || !strcmp(flag, "--var"))
+			push(&c->vars, &c->n_vars, val);
+		else if (!strcmp(flag, "-n") || !strcmp(flag, "--namespace"))
+			c->ns = val;
+		else if (!strcmp(flag, "--set"))
+			c->set_name = val;
+		else if (!strcmp(flag, "-c") || !strcmp(flag, "--context"))
+			c->context = val;
+		else if (!strcmp(flag, "--kubeconfig"))
+			c->kubeconfig = val;
+		else if (!strcmp(flag, "-i") || !strcmp(flag, "--imagepullsecret"))
+			push(&c->pull_secrets, &c->n_pull_secrets, val);
+		else if (!strcmp(flag, "-o") || !strcmp(flag, "--output")) {
+			if (sync_flags)
+				sync_only = -1;
+			c->out = val;
+		} else if (!strcmp(flag, "--dry-run"))
+			c->dry_run = 1, sync_only = 1;
+		else if (!strcmp(flag, "--no-prune"))
+			c->no_prune = 1, sync_only = 1;
+		else if (!strcmp(flag, "--wait"))
+			c->wait = 1, sync_only = 1;
+		else if (!strcmp(flag, "--timeout")) {
+			char *end;
+			c->wait_timeout = strtod(val, &end);
+			if (end == val || c->wait_timeout <= 0 || (*end && strcmp(end, "s"))) {
+				fprintf(stderr, "appdeploy %s: --timeout wants seconds, e.g. 300 or 300s\n", argv[0]);
+				cmd_opts_free(c);
+				return 2;
+			}
+			sync_only = 1;
+		} else if (!strcmp(flag, "--concurrency")) {
+			c->concurrency = atoi(val);
+			sync_only = 1;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "appdeploy %s: unknown flag %s\n", argv[0], a);
+			cmd_opts_free(c);
+			return 2;
+		} else if (!c->dir)
+			c->dir = a;
+		else {
+			fprintf(stderr, "appdeploy %s: one DIR only (got \"%s\" and \"%s\")\n", argv[0], c->dir, a);
+			cmd_opts_free(c);
+			return 2;
+		}
+		if ((sync_only == 1 && !sync_flags) || sync_only == -1) {
+			fprintf(stderr, "appdeploy %s: %s is not a flag of this command\n", argv[0], flag);
+			cmd_opts_free(c);
+			return 2;
+		}
+	}
+	if (!c->dir) {
+		fprintf(stderr, "appdeploy %s: which DIR? (usage: appdeploy %s DIR [flags])\n", argv[0], argv[0]);
+		cmd_opts_free(c);
+		return 2;
+	}
+	return 0;
+}
+
+/* Sets a dotted key ("a.b.c") in obj, creating maps on the way. */
+static int set_dotted(json_t *obj, const char *key, json_t *val)
+{
+	char *k = strdup(key), *save = NULL;
+	json_t *cur = obj;
+	char *part = strtok_r(k, ".", &save);
+	while (part) {
+		char *next = strtok_r(NULL, ".", &save);
+		if (!next) {
+			json_object_set(cur, part, val);
+			break;
+		}
+		json_t *child = json_object_get(cur, part);
+		if (!json_is_object(child)) {
+			child = json_object();
+			json_object_set_new(cur, part, child);
+		}
+		cur = child;
+		part = next;
+	}
+	free(k);
+	json_decref(val);
+	return 0;
+}
+
+/* Deep-merges src into dst (maps merge, anything else replaces). */
+static void merge(json_t *dst, json_t *src)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(src, key, v) {
+		json_t *d = json_object_get(dst, key);
+		if (json_is_object(d) && json_is_object(v))
+			merge(d, v);
+		else
+			json_object_set(dst, key, v);
+	}
+}
+
+static int merge_file(json_t *vars, const char *path, int optional)
+{
+	struct stat st;
+	if (optional && stat(path, &st))
+		return 0;
+	struct yv_error ye = {0};
+	json_t *docs = yv_load_file(path, 1, NULL, &ye);
+	if (!docs) {
+		if (ye.line)
+			fprintf(stderr, "appdeploy: %s:%d:%d: %s\n", path, ye.line, ye.col, ye.msg);
+		else
+			fprintf(stderr, "appdeploy: %s: %s\n", path, ye.msg);
+		return -1;
+	}
+	size_t i;
+	json_t *d;
+	int rc = 0;
+	json_array_foreach(docs, i, d) {
+		if (!json_is_object(d)) {
+			fprintf(stderr, "appdeploy: %s: variables must be a mapping\n", path);
+			rc = -1;
+			break;
+		}
+		merge(vars, d);
+	}
+	json_decref(docs);
+	return rc;
+}
+
+/* The template data: .Variables (DIR/variables.yaml < -f files < -v), .Namespace, .ImagePullSecrets,
+ * .Images and .Source. */
+static json_t *build_data(const struct cmd_opts *c, const char *ns)
+{
+	json_t *vars = json_object();
+	char *vf;
+	if (asprintf(&vf, "%s/variables.yaml", c->dir) < 0)
+		return NULL;
+	int rc = merge_file(vars, vf, 1);
+	free(vf);
+	for (size_t i = 0; !rc && i < c->n_var_files; i++)
+		rc = merge_file(vars, c->var_files[i], 0);
+	for (size_t i = 0; !rc && i < c->n_vars; i++) {
+		const char *s = c->vars[i];
+		/* key=value; kube-appdeploy's key:value when there is no '=' */
+		const char *sep = strchr(s, '=');
+		if (!sep)
+			sep = strchr(s, ':');
+		if (!sep || sep == s) {
+			fprintf(stderr, "appdeploy: -v %s: want key=value\n", s);
+			rc = -1;
+			break;
+		}
+		char *key = strndup(s, (size_t)(sep - s));
+		set_dotted(vars, key, yv_resolve_plain(sep + 1, strlen(sep + 1)));
+		free(key);
+	}
+	if (rc) {
+		json_decref(vars);
+		return NULL;
+	}
+	json_t *ps = json_array();
+	for (size_t i = 0; i < c->n_pull_secrets; i++)
+		json_array_append_new(ps, json_string(c->pull_secrets[i]));
+	json_t *images = json_object_get(vars, "images");
+	return json_pack("{s:o, s:s, s:o, s:O, s:o}", "Variables", vars, "Namespace", ns, "ImagePullSecrets", ps,
+			 "Images", json_is_array(images) ? images : json_array(), "Source", json_object());
+}
+
+/* The namespace: -n, else the `namespace` variable, else the kubeconfig context's, else "default". */
+static char *pick_namespace(const struct cmd_opts *c, json_t *data_vars, const char *ctx_ns)
+{
+	if (c->ns && *c->ns)
+		return strdup(c->ns);
+	const char *v = json_string_value(json_object_get(data_vars, "namespace"));
+	if (v && *v)
+		return strdup(v);
+	if (ctx_ns && *ctx_ns)
+		return strdup(ctx_ns);
+	return strdup("default");
+}
+
+int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **objs, char **ns_out)
+{
+	*objs = NULL;
+	*ns_out = NULL;
+	struct stat st;
+	if (stat(c->dir, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "appdeploy: %s: %s\n", c->dir, errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	/* the namespace may come from the variables, so build them once with a placeholder */
+	json_t *data = build_data(c, "");
+	if (!data)
+		return -1;
+	char *ns = pick_namespace(c, json_object_get(data, "Variables"), ctx_ns);
+	json_object_set_new(data, "Namespace", json_string(ns));
+	char set_buf[PATH_MAX];
+	const char *set = c->set_name;
+	if (!set) {
+		char *rp = realpath(c->dir, NULL);
+		snprintf(set_buf, sizeof set_buf, "%s", rp ? basename(rp) : "default");
+		free(rp);
+		set = set_buf;
+	}
+	struct render_error re = {0};
+	int rc = render_dir(c->dir, data, set, objs, &re);
+	json_decref(data);
+	if (rc) {
+		fprintf(stderr, "appdeploy: %s\n", re.msg);
+		free(ns);
+		return -1;
+	}
+	*ns_out = ns;
+	return 0;
+}
+
+static char *object_text(json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	return s;
+}
+
+static int write_all(const char *path, const char *text)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -1;
+	FILE *f = fopen(tmp, "w");
+	int rc = f && fputs(text, f) >= 0 ? 0 : -1;
+	if (f && fclose(f))
+		rc = -1;
+	if (!rc && rename(tmp, path))
+		rc = -1;
+	if (rc) {
+		fprintf(stderr, "appdeploy: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int cmd_render(int argc, char **argv)
+{
+	struct cmd_opts c;
+	int rc = cmd_opts_parse(argc, argv, 0, &c);
+	if (rc)
+		return rc;
+	/* the context's namespace is a fallback only: no kubeconfig is fine for render */
+	struct kube_config kc;
+	char kerr[512];
+	const char *ctx_ns = NULL;
+	int have_kc = !kubeconfig_load(c.kubeconfig, c.context, &kc, kerr, sizeof kerr);
+	if (have_kc)
+		ctx_ns = kc.namespace;
+	json_t *objs;
+	char *ns;
+	rc = cmd_render_objects(&c, ctx_ns, &objs, &ns) ? 1 : 0;
+	if (have_kc)
+		kubeconfig_free(&kc);
+	if (rc) {
+		cmd_opts_free(&c);
+		return rc;
+	}
+	const char *out = c.out ? c.out : "-";
+	size_t i;
+	json_t *e;
+	if (!strcmp(out, "-")) {
+		json_array_foreach(objs, i, e) {
+			char *t = object_text(json_object_get(e, "object"));
+			printf("---\n# Source: %s\n%s\n", json_string_value(json_object_get(e, "file")), t);
+			free(t);
+		}
+	} else {
+		if (mkdir(out, 0777) && errno != EEXIST) {
+			fprintf(stderr, "appdeploy: %s: %s\n", out, strerror(errno));
+			rc = 1;
+		}
+		json_array_foreach(objs, i, e) {
+			if (rc)
+				break;
+			json_t *o = json_object_get(e, "object");
+			char kind[128], *path;
+			snprintf(kind, sizeof kind, "%s", json_string_value(json_object_get(o, "kind")));
+			for (char *p = kind; *p; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char)(*p - 'A' + 'a');
+			if (asprintf(&path, "%s/%03zu-%s-%s.yaml", out, i, kind,
+				     json_string_value(json_object_get(json_object_get(o, "metadata"), "name"))) < 0)
+				break;
+			char *t = object_text(o), *doc;
+			if (asprintf(&doc, "# Source: %s\n%s\n", json_string_value(json_object_get(e, "file")), t) >= 0) {
+				rc = write_all(path, doc) ? 1 : 0;
+				free(doc);
+			}
+			free(t);
+			free(path);
+		}
+	}
+	json_decref(objs);
+	free(ns);
+	cmd_opts_free(&c);
+	return rc;
+}

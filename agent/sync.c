@@ -838,7 +838,7 @@ int sync_udiff(FILE *out, const char *label_a, const char *a, const char *label_
 	while (i < n || j < m) {
 		if (i < n && j < m && !strcmp(la[i], lb[j]))
 			op[e] = ' ', ia[e] = i++, ib[e] = j++;
-		else if (j < m && (i == n || L(i, j + 1) >= L(i + 1, j)))
+		else if (j < m && (i == n || L(i, j + 1) > L(i + 1, j)))
 			op[e] = '+', ia[e] = i, ib[e] = j++;
 		else
 			op[e] = '-', ia[e] = i++, ib[e] = j;

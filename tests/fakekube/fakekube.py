@@ -882,8 +882,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if fault.get("retry_after") is not None:
                     headers["Retry-After"] = str(fault["retry_after"])
                 code = fault["status"]
-                reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
-                          504: "Timeout"}.get(code, "InternalError")
+                reason = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+                          409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests",
+                          500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}.get(code, "InternalError")
                 msg = fault.get("message") or {429: "Too many requests, please try again later.",
                                                500: "Internal error occurred: injected fault"}.get(code, "injected fault")
                 self.read_body()

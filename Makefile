@@ -15,8 +15,11 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-pa
             -Icommon -Ireloader -Iagent \
             -DRUNNERS_DIR='"$(PREFIX)/share/sourcemode/runners"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LDLIBS   += $(PKG_LIBS) -lev -linotifytools -lpthread -lm
+# reloader links only what it uses (no curl: its TLS stack alone would double reloader's RSS).
+RELOADER_LIBS = $(shell pkg-config --libs yaml-0.1 jansson libmicrohttpd libxxhash 2>/dev/null) \
+                -lev -linotifytools -lpthread -lm
+AGENT_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
+TEST_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -linotifytools -lpthread -lm -lcmocka
 
 COMMON_SRC   := $(wildcard common/*.c)
 RELOADER_SRC := $(filter-out reloader/main.c,$(wildcard reloader/*.c))
@@ -61,15 +64,15 @@ $(BUILD)/libagent.a: $(call obj,$(AGENT_SRC)) $(BUILD)/obj/gen/assets.o
 	$(AR) rcs $@ $^
 
 $(BUILD)/reloader: $(call obj,reloader/main.c) $(BUILD)/libreloader.a $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(RELOADER_LIBS)
 
 $(BUILD)/appdeploy: $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 
 # Each tests/unit/test_X.c is one cmocka program linked against every module.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/libreloader.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -o $@ $^ $(TEST_LIBS)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -104,7 +107,7 @@ images: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sourcemode/runners
 	install -m 755 $(BUILD)/reloader $(BUILD)/appdeploy $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 runners/*.yaml $(DESTDIR)$(PREFIX)/share/sourcemode/runners/
+	$(if $(wildcard runners/*.yaml),install -m 644 runners/*.yaml $(DESTDIR)$(PREFIX)/share/sourcemode/runners/)
 
 format:
 	clang-format -i common/*.[ch] reloader/*.[ch] agent/*.[ch] tests/unit/*.c

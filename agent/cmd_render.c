@@ -13,6 +13,7 @@
 #include "kubeconfig.h"
 #include "log.h"
 #include "render.h"
+#include "yamlemit.h"
 #include "yamlval.h"
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -279,8 +280,7 @@ int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **ob
 
 static char *object_text(json_t *obj)
 {
-	char *s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	return s;
+	return yaml_emit(obj, NULL);
 }
 
 static int write_all(const char *path, const char *text)
@@ -330,7 +330,7 @@ int cmd_render(int argc, char **argv)
 	if (!strcmp(out, "-")) {
 		json_array_foreach(objs, i, e) {
 			char *t = object_text(json_object_get(e, "object"));
-			printf("---\n# Source: %s\n%s\n", json_string_value(json_object_get(e, "file")), t);
+			printf("---\n# Source: %s\n%s", json_string_value(json_object_get(e, "file")), t);
 			free(t);
 		}
 	} else {
@@ -351,7 +351,7 @@ int cmd_render(int argc, char **argv)
 				     json_string_value(json_object_get(json_object_get(o, "metadata"), "name"))) < 0)
 				break;
 			char *t = object_text(o), *doc;
-			if (asprintf(&doc, "# Source: %s\n%s\n", json_string_value(json_object_get(e, "file")), t) >= 0) {
+			if (asprintf(&doc, "# Source: %s\n%s", json_string_value(json_object_get(e, "file")), t) >= 0) {
 				rc = write_all(path, doc) ? 1 : 0;
 				free(doc);
 			}

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "render.h"
+#include "yamlemit.h"
 
 #define FIELD_MANAGER "appdeploy"
 
@@ -787,14 +788,7 @@ static char *text_of(json_t *o)
 {
 	if (!o)
 		return strdup("");
-	char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	size_t n = strlen(s);
-	char *t = malloc(n + 2);
-	memcpy(t, s, n);
-	t[n] = '\n';
-	t[n + 1] = 0;
-	free(s);
-	return t;
+	return yaml_emit(o, NULL);
 }
 
 /* Splits text into lines (pointers into a copy). */

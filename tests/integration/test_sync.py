@@ -210,7 +210,7 @@ class ApplyTest(KubeTest):
         self.assertEqual(before, self.rvs())
         self.assertIn("--- live/deployment.apps/web", p.stdout)
         self.assertIn("+++ rendered/deployment.apps/web", p.stdout)
-        self.assertRegex(p.stdout, r'\n-\s+"replicas": 2,\n\+\s+"replicas": 4,\n')
+        self.assertRegex(p.stdout, r'\n-  replicas: 2\n\+  replicas: 4\n')
         self.assertIn("# cronjob.batch/cleanup would be pruned", p.stdout)
         self.assertIn("# unmanaged: configmap/foreign", p.stdout)
         self.assertNotIn("web-config", p.stdout)  # unchanged objects print nothing

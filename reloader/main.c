@@ -1,12 +1,13 @@
 /* main.c — reloader, a PID-1 supervisor that builds, runs and restarts a service.
  * Reads as a table of contents: settings, subreaper, loop, supervisor, signals, control API,
- * watcher, run, teardown in reverse. */
+ * build cache, watcher, run, teardown in reverse. */
 #include <ev.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "config.h"
 #include "control.h"
 #include "log.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
 	struct supervisor sv;
 	struct control *ctl = NULL;
 	struct watcher *watch = NULL;
+	struct cache *cache = NULL;
 	struct ev_loop *loop;
 	int rc, status;
 
@@ -47,13 +49,14 @@ int main(int argc, char **argv)
 		return 1;
 	if (cfg.control.listen && !(ctl = control_start(loop, &sv)))
 		return 1;
-	if (watch_start(&watch, loop, &sv) != 0)
+	if (cache_start(&cache, &sv) != 0 || watch_start(&watch, loop, &sv) != 0)
 		return 1;
 	sv_start(&sv);
 	ev_run(loop, 0);
 
 	status = sv.exit_status;
 	watch_stop(watch);
+	cache_stop(cache);
 	control_stop(ctl);
 	signals_stop(loop);
 	sv_free(&sv);

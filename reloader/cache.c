@@ -1,0 +1,207 @@
+/* cache.c — the build cache hooks: fingerprint at build start, record on success, compare before building. */
+#include "cache.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "fingerprint.h"
+#include "log.h"
+
+struct cache {
+	struct supervisor *sv;
+	struct config *cfg;
+	struct ignore ig;        /* which files are inputs */
+	char **roots;            /* where to walk (relative to dir), NULL: dir itself */
+	char *file;              /* cache.dir/<id>/fingerprint */
+	uint64_t key;            /* digest of everything besides inputs that decides the build */
+	struct fp_set good;      /* inputs of the last successful build (from disk or this run) */
+	int have_good;
+	struct fp_set last;      /* the most recent scan: its hashes are reused when stat is unchanged */
+	struct fp_set building;  /* inputs as the running build started to read them */
+	int building_ok;         /* building holds a complete scan */
+	double check_ms;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void hash_list(XXH3_state_t *st, char *const *l)
+{
+	for (size_t i = 0; l && l[i]; i++)
+		XXH3_64bits_update(st, l[i], strlen(l[i]) + 1);
+	XXH3_64bits_update(st, "\n", 1);
+}
+
+/* Scans the inputs into c->last (reusing hashes from the previous scan). */
+static int scan(struct cache *c)
+{
+	struct fp_set fresh = {0};
+	const struct fp_set *prev = c->last.n ? &c->last : &c->good;
+
+	if (fp_scan(&fresh, c->cfg->dir, c->roots, &c->ig, prev) != 0) {
+		fp_free(&fresh);
+		log_error("cache: out of memory while scanning inputs");
+		return -1;
+	}
+	fp_move(&c->last, &fresh);
+	return 0;
+}
+
+static int outputs_present(struct cache *c)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; c->cfg->cache.outputs && c->cfg->cache.outputs[i]; i++) {
+		const char *o = c->cfg->cache.outputs[i];
+		int n = o[0] == '/' ? snprintf(path, sizeof path, "%s", o)
+				    : snprintf(path, sizeof path, "%s/%s", c->cfg->dir, o);
+
+		if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0) {
+			log_info("cache: output %s is missing: building", o);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int up_to_date(void *ctx)
+{
+	struct cache *c = ctx;
+	double t0 = now_ms();
+	int same;
+
+	if (!c->have_good || !outputs_present(c) || scan(c) != 0)
+		return 0;
+	same = fp_same_content(&c->last, &c->good);
+	if (same && !fp_same_stat(&c->last, &c->good)) {
+		/* Same contents under fresh stat data (touch, checkout): remember it so the next
+		 * check takes the fast path again. */
+		if (fp_copy(&c->good, &c->last) == 0)
+			fp_save(c->file, &c->good, c->key);
+	}
+	c->check_ms = now_ms() - t0;
+	log_debug("cache: %zu inputs, %zu hashed, %.1f ms: %s", c->last.n, c->last.hashed, c->check_ms,
+		  same ? "unchanged" : "changed");
+	return same;
+}
+
+static void build_started(void *ctx)
+{
+	struct cache *c = ctx;
+
+	/* What the build reads: an edit from now on must make the next check differ. */
+	c->building_ok = scan(c) == 0 && fp_copy(&c->building, &c->last) == 0;
+	if (!c->building_ok)
+		fp_free(&c->building);
+}
+
+static void build_succeeded(void *ctx)
+{
+	struct cache *c = ctx;
+
+	if (!c->building_ok) {
+		c->have_good = 0; /* unknown inputs: never skip the next build */
+		return;
+	}
+	c->building_ok = 0;
+	fp_move(&c->good, &c->building);
+	c->have_good = 1;
+	fp_save(c->file, &c->good, c->key);
+}
+
+int cache_start(struct cache **out, struct supervisor *sv)
+{
+	struct config *cfg = sv->cfg;
+	struct cache *c;
+	XXH3_state_t *st;
+	char id[2 * PATH_MAX];
+	const char *rel;
+	int rc;
+
+	*out = NULL;
+	if (!cfg->build)
+		return 0;
+	if (!(c = calloc(1, sizeof *c)) || !(st = XXH3_createState())) {
+		free(c);
+		log_error("cache: out of memory");
+		return -1;
+	}
+	c->sv = sv;
+	c->cfg = cfg;
+	if (ignore_init(&c->ig, cfg->dir, cfg->watch.exclude, cfg->cache.inputs ? cfg->cache.inputs : cfg->watch.include,
+			cfg->watch.gitignore) != 0)
+		goto oom;
+	if ((rel = path_rel(cfg->dir, cfg->cache.dir)))
+		ignore_add_extra(&c->ig, rel);
+	for (size_t i = 0; cfg->cache.outputs && cfg->cache.outputs[i]; i++) {
+		const char *o = cfg->cache.outputs[i];
+
+		ignore_add_extra(&c->ig, o[0] == '/' ? path_rel(cfg->dir, o) : o);
+	}
+	c->roots = cfg->cache.inputs ? NULL : cfg->watch.paths;
+
+	/* The entry is per service (dir) and build command; the key inside also covers env and globs. */
+	snprintf(id, sizeof id, "%s/%016llx/fingerprint", cfg->cache.dir,
+		 (unsigned long long)XXH3_64bits_withSeed(cfg->dir, strlen(cfg->dir), XXH3_64bits(cfg->build, strlen(cfg->build))));
+	if (!(c->file = strdup(id)))
+		goto oom;
+	XXH3_64bits_reset(st);
+	XXH3_64bits_update(st, cfg->dir, strlen(cfg->dir) + 1);
+	XXH3_64bits_update(st, cfg->build, strlen(cfg->build) + 1);
+	hash_list(st, cfg->env);
+	hash_list(st, cfg->watch.paths);
+	hash_list(st, cfg->watch.include);
+	hash_list(st, cfg->watch.exclude);
+	hash_list(st, cfg->cache.inputs);
+	hash_list(st, cfg->cache.outputs);
+	XXH3_64bits_update(st, &cfg->watch.gitignore, sizeof cfg->watch.gitignore);
+	c->key = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+
+	rc = fp_load(c->file, &c->good, c->key);
+	c->have_good = rc == 0;
+	if (rc < 0)
+		log_warn("cache: %s is damaged or from another version; the next build will replace it", c->file);
+	else if (rc == 0)
+		log_debug("cache: loaded %zu inputs of the last good build from %s", c->good.n, c->file);
+
+	sv->cache.up_to_date = up_to_date;
+	sv->cache.build_started = build_started;
+	sv->cache.build_succeeded = build_succeeded;
+	sv->cache.ctx = c;
+	*out = c;
+	return 0;
+oom:
+	XXH3_freeState(st);
+	cache_stop(c);
+	log_error("cache: out of memory");
+	return -1;
+}
+
+void cache_stop(struct cache *c)
+{
+	if (!c)
+		return;
+	if (c->sv && c->sv->cache.ctx == c)
+		memset(&c->sv->cache, 0, sizeof c->sv->cache);
+	ignore_free(&c->ig);
+	fp_free(&c->good);
+	fp_free(&c->last);
+	fp_free(&c->building);
+	free(c->file);
+	free(c);
+}
+
+double cache_last_check_ms(const struct cache *c) { return c ? c->check_ms : 0; }

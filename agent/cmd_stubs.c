@@ -12,5 +12,4 @@
 		return 1;                                                                  \
 	}
 
-NOT_YET(cmd_template, "template")
 NOT_YET(cmd_serve, "serve")

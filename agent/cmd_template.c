@@ -1,0 +1,154 @@
+/* cmd_template.c — `appdeploy template FILE...`: executes template files verbatim with render's data, for debugging templates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "tmpl.h"
+#include "vars.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: appdeploy template FILE... [-f VARS.yaml]... [-v key=value]... [-n NS] "
+			"[-i SECRET]... [--missingkey=error]\n");
+	return 2;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		abort();
+	size_t r;
+	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				abort();
+			buf = nb;
+		}
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+int cmd_template(int argc, char **argv)
+{
+	const char **files = calloc((size_t)argc, sizeof *files);
+	const char **vfiles = calloc((size_t)argc, sizeof *vfiles);
+	const char **sets = calloc((size_t)argc, sizeof *sets);
+	const char **secrets = calloc((size_t)argc, sizeof *secrets);
+	if (!files || !vfiles || !sets || !secrets)
+		abort();
+	size_t nfiles = 0, nvfiles = 0, nsets = 0, nsecrets = 0;
+	const char *ns = NULL;
+	int missing_error = 0, rc = 1;
+	struct tmpl_set *set = NULL;
+	json_t *data = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		if (!strcmp(a, "-f") || !strcmp(a, "-v") || !strcmp(a, "-n") || !strcmp(a, "-i") ||
+		    !strcmp(a, "--values") || !strcmp(a, "--set") || !strcmp(a, "--namespace") ||
+		    !strcmp(a, "--imagepullsecret")) {
+			if (i + 1 >= argc) {
+				rc = usage();
+				goto out;
+			}
+			val = argv[++i];
+			char c = a[1] == '-' ? (a[2] == 'v' ? 'f' : a[2] == 's' ? 'v' : a[2] == 'n' ? 'n' : 'i') : a[1];
+			if (c == 'f')
+				vfiles[nvfiles++] = val;
+			else if (c == 'v')
+				sets[nsets++] = val;
+			else if (c == 'n')
+				ns = val;
+			else
+				secrets[nsecrets++] = val;
+		} else if (!strcmp(a, "--missingkey=error")) {
+			missing_error = 1;
+		} else if (!strcmp(a, "--missingkey=default") || !strcmp(a, "--missingkey=invalid")) {
+			missing_error = 0;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage();
+			rc = 0;
+			goto out;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "appdeploy template: unknown flag %s\n", a);
+			rc = usage();
+			goto out;
+		} else {
+			files[nfiles++] = a;
+		}
+	}
+	if (!nfiles) {
+		rc = usage();
+		goto out;
+	}
+	char err[1024];
+	struct vars_opts vo = {.files = vfiles, .nfiles = nvfiles, .sets = sets, .nsets = nsets, .namespace_ = ns,
+			       .pull_secrets = secrets, .npull_secrets = nsecrets};
+	data = vars_build(&vo, err, sizeof err);
+	if (!data) {
+		fprintf(stderr, "appdeploy template: %s\n", err);
+		goto out;
+	}
+	set = tmpl_set_new();
+	tmpl_set_missingkey_error(set, missing_error);
+	struct tmpl_error te;
+	for (size_t i = 0; i < nfiles; i++) {
+		size_t len;
+		char *text = read_file(files[i], &len);
+		if (!text) {
+			fprintf(stderr, "appdeploy template: cannot read %s: %m\n", files[i]);
+			goto out;
+		}
+		int prc = tmpl_parse(set, base_name(files[i]), text, len, &te);
+		free(text);
+		if (prc) {
+			fprintf(stderr, "%s\n", te.msg);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *name = base_name(files[i]);
+		if (name[0] == '_')
+			continue; /* helpers only define templates */
+		char *out;
+		size_t outlen;
+		if (tmpl_execute(set, name, data, &out, &outlen, &te)) {
+			fflush(stdout);
+			fprintf(stderr, "%s\n", te.msg);
+			goto out;
+		}
+		fwrite(out, 1, outlen, stdout);
+		free(out);
+	}
+	rc = fflush(stdout) ? 1 : 0;
+out:
+	tmpl_set_free(set);
+	json_decref(data);
+	free(files);
+	free(vfiles);
+	free(sets);
+	free(secrets);
+	return rc;
+}

@@ -1,0 +1,1654 @@
+/* tmpl_sprig.c — the sprig and Helm template functions charts use (default, toYaml, include, tpl, semverCompare, ...). */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "tmpl_node.h"
+#include "yamlemit.h"
+#include "yamlval.h"
+
+/* Outputs larger than this are refused (repeat, indent), so hostile templates cannot exhaust memory. */
+#define MAX_STRING_RESULT (64u << 20)
+
+static int ret_sbuf(struct fcall *c, struct sbuf *b)
+{
+	int rc = tf_ret_str(c, b->s, b->len);
+	free(b->s);
+	return rc;
+}
+
+static const char *S(json_t *j) { return json_string_value(j); }
+static size_t SL(json_t *j) { return json_string_length(j); }
+
+/* sprig's strval: strings as they are, everything else through fmt's %v. */
+static void strval(struct sbuf *b, json_t *j)
+{
+	if (j && json_is_string(j))
+		sb_add(b, S(j), SL(j));
+	else
+		go_print_value(b, j);
+}
+
+/* sprig's empty(): nil, zero numbers, false, and empty strings, lists and maps. */
+static int is_empty(json_t *j)
+{
+	if (!j || json_is_null(j))
+		return 1;
+	return !tv_truth(j);
+}
+
+/* ---- cast.ToInt64 / ToFloat64 ---- */
+
+static int parse_go_int(const char *s, long long *out)
+{
+	/* strconv.ParseInt(s, 0, 64) */
+	const char *p = s;
+	int neg = 0;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	int base = 10;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16, p += 2;
+	else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
+		base = 8, p += 2;
+	else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
+		base = 2, p += 2;
+	else if (p[0] == '0' && p[1])
+		base = 8, p += 1;
+	if (!*p)
+		return -1;
+	unsigned long long v = 0;
+	for (; *p; p++) {
+		if (*p == '_')
+			continue;
+		int d = isdigit((unsigned char)*p) ? *p - '0' : isalpha((unsigned char)*p) ? tolower(*p) - 'a' + 10 : 99;
+		if (d >= base)
+			return -1;
+		if (v > (~0ULL) / (unsigned)base)
+			return -1;
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	if (v > (neg ? (1ULL << 63) : (1ULL << 63) - 1))
+		return -1;
+	*out = neg ? (long long)(0 - v) : (long long)v;
+	return 0;
+}
+
+static long long to_int64(json_t *j)
+{
+	if (!j)
+		return 0;
+	switch (json_typeof(j)) {
+	case JSON_INTEGER: return (long long)json_integer_value(j);
+	case JSON_REAL: {
+		double f = json_real_value(j);
+		if (isnan(f) || f >= 9.2233720368547758e18 || f < -9.2233720368547758e18)
+			return (long long)0x8000000000000000ULL;
+		return (long long)f;
+	}
+	case JSON_TRUE: return 1;
+	case JSON_STRING: {
+		/* cast trims a zero decimal part ("12.0") before strconv.ParseInt(s, 0, 0) */
+		char *s = strdup(S(j));
+		if (!s)
+			abort();
+		char *dot = strchr(s, '.');
+		if (dot) {
+			char *q = dot + 1;
+			while (*q == '0')
+				q++;
+			if (!*q && dot > s)
+				*dot = 0;
+		}
+		long long v = 0;
+		if (parse_go_int(s, &v))
+			v = 0;
+		free(s);
+		return v;
+	}
+	default: return 0;
+	}
+}
+
+static double to_float64(json_t *j)
+{
+	if (!j)
+		return 0;
+	switch (json_typeof(j)) {
+	case JSON_INTEGER: return (double)json_integer_value(j);
+	case JSON_REAL: return json_real_value(j);
+	case JSON_TRUE: return 1;
+	case JSON_STRING: {
+		char *end;
+		const char *s = S(j);
+		if (!*s || isspace((unsigned char)*s))
+			return 0;
+		double f = strtod(s, &end);
+		return *end ? 0 : f;
+	}
+	default: return 0;
+	}
+}
+
+/* ---- defaults and flow ---- */
+
+static int fn_default(struct fcall *c, json_t **a, size_t n)
+{
+	if (n < 2 || is_empty(a[1]))
+		return tf_ret(c, json_incref(a[0]));
+	return tf_ret(c, json_incref(a[1]));
+}
+
+static int fn_empty(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_bool(c, is_empty(a[0]));
+}
+
+static int fn_coalesce(struct fcall *c, json_t **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_empty(a[i]))
+			return tf_ret(c, json_incref(a[i]));
+	return tf_ret(c, json_null());
+}
+
+static int fn_ternary(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret(c, json_incref(json_is_true(a[2]) ? a[0] : a[1]));
+}
+
+static int fn_required(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (!a[1] || json_is_null(a[1]) || (json_is_string(a[1]) && SL(a[1]) == 0))
+		return tf_fail(c, "%s", S(a[0]));
+	return tf_ret(c, json_incref(a[1]));
+}
+
+static int fn_fail(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_fail(c, "%s", S(a[0]));
+}
+
+/* ---- strings ---- */
+
+static int fn_quote(struct fcall *c, json_t **a, size_t n)
+{
+	struct sbuf b = {0};
+	int first = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!a[i] || json_is_null(a[i]))
+			continue;
+		if (!first)
+			sb_putc(&b, ' ');
+		first = 0;
+		struct sbuf v = {0};
+		strval(&v, a[i]);
+		go_quote(&b, v.s ? v.s : "", v.len, 0);
+		free(v.s);
+	}
+	return ret_sbuf(c, &b);
+}
+
+static int fn_squote(struct fcall *c, json_t **a, size_t n)
+{
+	struct sbuf b = {0};
+	int first = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!a[i] || json_is_null(a[i]))
+			continue;
+		if (!first)
+			sb_putc(&b, ' ');
+		first = 0;
+		sb_putc(&b, '\'');
+		strval(&b, a[i]);
+		sb_putc(&b, '\'');
+	}
+	return ret_sbuf(c, &b);
+}
+
+/* Case mapping is ASCII-only here (Go maps all of Unicode). */
+static int map_case(struct fcall *c, json_t *s, int upper)
+{
+	struct sbuf b = {0};
+	sb_add(&b, S(s), SL(s));
+	for (size_t i = 0; i < b.len; i++)
+		b.s[i] = (char)(upper ? toupper((unsigned char)b.s[i]) : tolower((unsigned char)b.s[i]));
+	return ret_sbuf(c, &b);
+}
+
+static int fn_upper(struct fcall *c, json_t **a, size_t n) { (void)n; return map_case(c, a[0], 1); }
+static int fn_lower(struct fcall *c, json_t **a, size_t n) { (void)n; return map_case(c, a[0], 0); }
+
+static int fn_title(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	sb_add(&b, S(a[0]), SL(a[0]));
+	int prev_sep = 1;
+	for (size_t i = 0; i < b.len; i++) {
+		unsigned char ch = (unsigned char)b.s[i];
+		if (prev_sep && ch < 0x80)
+			b.s[i] = (char)toupper(ch);
+		/* strings.Title: ASCII letters, digits and '_' are word characters; other ASCII separates */
+		prev_sep = ch < 0x80 && !isalnum(ch) && ch != '_';
+	}
+	return ret_sbuf(c, &b);
+}
+
+static int is_go_space(unsigned char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r'); }
+
+static int fn_trim(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	const char *s = S(a[0]);
+	size_t len = SL(a[0]), i = 0;
+	while (i < len && is_go_space((unsigned char)s[i]))
+		i++;
+	while (len > i && is_go_space((unsigned char)s[len - 1]))
+		len--;
+	return tf_ret_str(c, s + i, len - i);
+}
+
+static int fn_trim_prefix(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	size_t pl = SL(a[0]), sl = SL(a[1]);
+	if (sl >= pl && !memcmp(S(a[1]), S(a[0]), pl))
+		return tf_ret_str(c, S(a[1]) + pl, sl - pl);
+	return tf_ret(c, json_incref(a[1]));
+}
+
+static int fn_trim_suffix(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	size_t pl = SL(a[0]), sl = SL(a[1]);
+	if (sl >= pl && !memcmp(S(a[1]) + sl - pl, S(a[0]), pl))
+		return tf_ret_str(c, S(a[1]), sl - pl);
+	return tf_ret(c, json_incref(a[1]));
+}
+
+static int fn_trunc(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long k = (long long)json_integer_value(a[0]);
+	long long len = (long long)SL(a[1]);
+	if (k < 0 && len + k > 0)
+		return tf_ret_str(c, S(a[1]) + len + k, (size_t)-k);
+	if (k >= 0 && len > k)
+		return tf_ret_str(c, S(a[1]), (size_t)k);
+	return tf_ret(c, json_incref(a[1]));
+}
+
+static void replace_all(struct sbuf *b, const char *s, size_t n, const char *old, size_t ol, const char *nw, size_t nl)
+{
+	if (ol == 0) {
+		/* Go inserts the replacement before every rune and at the end */
+		for (size_t i = 0; i < n;) {
+			sb_add(b, nw, nl);
+			size_t w = 1;
+			while (i + w < n && ((unsigned char)s[i + w] & 0xC0) == 0x80)
+				w++;
+			sb_add(b, s + i, w);
+			i += w;
+		}
+		sb_add(b, nw, nl);
+		return;
+	}
+	size_t i = 0;
+	while (i < n) {
+		const char *m = n - i >= ol ? memmem(s + i, n - i, old, ol) : NULL;
+		if (!m) {
+			sb_add(b, s + i, n - i);
+			return;
+		}
+		sb_add(b, s + i, (size_t)(m - (s + i)));
+		sb_add(b, nw, nl);
+		i = (size_t)(m - s) + ol;
+	}
+}
+
+static int fn_replace(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	replace_all(&b, S(a[2]), SL(a[2]), S(a[0]), SL(a[0]), S(a[1]), SL(a[1]));
+	return ret_sbuf(c, &b);
+}
+
+static int fn_contains(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_bool(c, SL(a[0]) == 0 || (SL(a[1]) >= SL(a[0]) && memmem(S(a[1]), SL(a[1]), S(a[0]), SL(a[0]))));
+}
+
+static int fn_has_prefix(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_bool(c, SL(a[1]) >= SL(a[0]) && !memcmp(S(a[1]), S(a[0]), SL(a[0])));
+}
+
+static int fn_has_suffix(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_bool(c, SL(a[1]) >= SL(a[0]) && !memcmp(S(a[1]) + SL(a[1]) - SL(a[0]), S(a[0]), SL(a[0])));
+}
+
+static int fn_split_list(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	const char *sep = S(a[0]), *s = S(a[1]);
+	size_t sl = SL(a[0]), len = SL(a[1]);
+	json_t *out = json_array();
+	if (sl == 0) {
+		for (size_t i = 0; i < len;) {
+			size_t w = 1;
+			while (i + w < len && ((unsigned char)s[i + w] & 0xC0) == 0x80)
+				w++;
+			json_array_append_new(out, json_stringn(s + i, w));
+			i += w;
+		}
+		return tf_ret(c, out);
+	}
+	size_t i = 0;
+	for (;;) {
+		const char *m = len - i >= sl ? memmem(s + i, len - i, sep, sl) : NULL;
+		if (!m) {
+			json_array_append_new(out, json_stringn(s + i, len - i));
+			break;
+		}
+		json_array_append_new(out, json_stringn(s + i, (size_t)(m - (s + i))));
+		i = (size_t)(m - s) + sl;
+	}
+	return tf_ret(c, out);
+}
+
+static int fn_join(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	json_t *v = a[1];
+	if (v && json_is_array(v)) {
+		int first = 1;
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *e = json_array_get(v, i);
+			if (json_is_null(e))
+				continue;
+			if (!first)
+				sb_add(&b, S(a[0]), SL(a[0]));
+			first = 0;
+			strval(&b, e);
+		}
+	} else if (v && !json_is_null(v)) {
+		strval(&b, v);
+	}
+	return ret_sbuf(c, &b);
+}
+
+static int fn_repeat(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long k = (long long)json_integer_value(a[0]);
+	if (k < 0)
+		return tf_fail(c, "strings: negative Repeat count");
+	if (SL(a[1]) && (unsigned long long)k > MAX_STRING_RESULT / SL(a[1]))
+		return tf_fail(c, "strings: Repeat output too large");
+	struct sbuf b = {0};
+	for (long long i = 0; i < k; i++)
+		sb_add(&b, S(a[1]), SL(a[1]));
+	return ret_sbuf(c, &b);
+}
+
+static int indent_into(struct fcall *c, struct sbuf *b, long long spaces, json_t *s)
+{
+	if (spaces < 0)
+		return tf_fail(c, "strings: negative Repeat count");
+	size_t lines = 1;
+	for (size_t i = 0; i < SL(s); i++)
+		lines += S(s)[i] == '\n';
+	if ((unsigned long long)spaces > MAX_STRING_RESULT / lines)
+		return tf_fail(c, "strings: Repeat output too large");
+	for (long long i = 0; i < spaces; i++)
+		sb_putc(b, ' ');
+	for (size_t i = 0; i < SL(s); i++) {
+		sb_putc(b, S(s)[i]);
+		if (S(s)[i] == '\n')
+			for (long long k = 0; k < spaces; k++)
+				sb_putc(b, ' ');
+	}
+	return 0;
+}
+
+static int fn_indent(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	if (indent_into(c, &b, (long long)json_integer_value(a[0]), a[1])) {
+		free(b.s);
+		return -1;
+	}
+	return ret_sbuf(c, &b);
+}
+
+static int fn_nindent(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	sb_putc(&b, '\n');
+	if (indent_into(c, &b, (long long)json_integer_value(a[0]), a[1])) {
+		free(b.s);
+		return -1;
+	}
+	return ret_sbuf(c, &b);
+}
+
+static int fn_to_string(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	strval(&b, a[0]);
+	return ret_sbuf(c, &b);
+}
+
+/* ---- encodings ---- */
+
+/* encoding/json's string form: HTML-safe escapes, \u00XX for other control bytes. */
+static void json_quote(struct sbuf *b, const char *s, size_t n)
+{
+	sb_putc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		switch (ch) {
+		case '"': sb_puts(b, "\\\""); break;
+		case '\\': sb_puts(b, "\\\\"); break;
+		case '\n': sb_puts(b, "\\n"); break;
+		case '\r': sb_puts(b, "\\r"); break;
+		case '\t': sb_puts(b, "\\t"); break;
+		case '<': case '>': case '&': sb_printf(b, "\\u%04x", ch); break;
+		default:
+			if (ch < 0x20) {
+				sb_printf(b, "\\u%04x", ch);
+			} else if (ch == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+				   ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9)) {
+				sb_printf(b, "\\u202%c", (unsigned char)s[i + 2] == 0xA8 ? '8' : '9');
+				i += 2;
+			} else {
+				sb_putc(b, (char)ch);
+			}
+		}
+	}
+	sb_putc(b, '"');
+}
+
+static void json_float(struct sbuf *b, double f)
+{
+	double af = fabs(f);
+	if (af != 0 && (af < 1e-6 || af >= 1e21)) {
+		struct sbuf t = {0};
+		go_format_float(&t, f, 'e', -1);
+		/* Go trims the exponent's leading zero: e-07 -> e-7 */
+		char *e = t.s ? strchr(t.s, 'e') : NULL;
+		if (e && (e[1] == '-' || e[1] == '+') && e[2] == '0' && e[3]) {
+			memmove(e + 2, e + 3, strlen(e + 3) + 1);
+			t.len--;
+		}
+		sb_add(b, t.s, t.len);
+		free(t.s);
+	} else {
+		go_format_float(b, f, 'f', -1);
+	}
+}
+
+static int cmp_keys(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
+
+static void json_encode(struct sbuf *b, json_t *j, const char *indent, int level)
+{
+	if (!j || json_is_null(j)) {
+		sb_puts(b, "null");
+		return;
+	}
+	switch (json_typeof(j)) {
+	case JSON_STRING: json_quote(b, S(j), SL(j)); return;
+	case JSON_INTEGER: sb_printf(b, "%lld", (long long)json_integer_value(j)); return;
+	case JSON_REAL: json_float(b, json_real_value(j)); return;
+	case JSON_TRUE: sb_puts(b, "true"); return;
+	case JSON_FALSE: sb_puts(b, "false"); return;
+	case JSON_ARRAY:
+		if (!json_array_size(j)) {
+			sb_puts(b, "[]");
+			return;
+		}
+		sb_putc(b, '[');
+		for (size_t i = 0; i < json_array_size(j); i++) {
+			if (i)
+				sb_putc(b, ',');
+			if (indent) {
+				sb_putc(b, '\n');
+				for (int k = 0; k <= level; k++)
+					sb_puts(b, indent);
+			}
+			json_encode(b, json_array_get(j, i), indent, level + 1);
+		}
+		if (indent) {
+			sb_putc(b, '\n');
+			for (int k = 0; k < level; k++)
+				sb_puts(b, indent);
+		}
+		sb_putc(b, ']');
+		return;
+	case JSON_OBJECT: {
+		size_t n = json_object_size(j), i = 0;
+		if (!n) {
+			sb_puts(b, "{}");
+			return;
+		}
+		const char **keys = malloc(n * sizeof *keys);
+		if (!keys)
+			abort();
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) keys[i++] = k;
+		qsort(keys, n, sizeof *keys, cmp_keys);
+		sb_putc(b, '{');
+		for (i = 0; i < n; i++) {
+			if (i)
+				sb_putc(b, ',');
+			if (indent) {
+				sb_putc(b, '\n');
+				for (int l = 0; l <= level; l++)
+					sb_puts(b, indent);
+			}
+			json_quote(b, keys[i], strlen(keys[i]));
+			sb_puts(b, indent ? ": " : ":");
+			json_encode(b, json_object_get(j, keys[i]), indent, level + 1);
+		}
+		if (indent) {
+			sb_putc(b, '\n');
+			for (int l = 0; l < level; l++)
+				sb_puts(b, indent);
+		}
+		sb_putc(b, '}');
+		free(keys);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+static int fn_to_json(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	json_encode(&b, a[0], NULL, 0);
+	return ret_sbuf(c, &b);
+}
+
+static int fn_to_pretty_json(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	json_encode(&b, a[0], "  ", 0);
+	return ret_sbuf(c, &b);
+}
+
+static int fn_to_yaml(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	size_t len;
+	char *y = yaml_emit(a[0], &len);
+	if (len && y[len - 1] == '\n') /* Helm trims the final newline */
+		len--;
+	int rc = tf_ret_str(c, y, len);
+	free(y);
+	return rc;
+}
+
+static int fn_from_yaml(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct yv_error e;
+	json_t *docs = yv_load(S(a[0]), SL(a[0]), "fromYaml", 1, NULL, &e);
+	json_t *m;
+	if (!docs) {
+		m = json_object();
+		char msg[700];
+		snprintf(msg, sizeof msg, "error converting YAML to JSON: yaml: line %d: %s", e.line, e.msg);
+		json_object_set_new(m, "Error", json_string(msg));
+		return tf_ret(c, m);
+	}
+	json_t *first = json_array_get(docs, 0);
+	if (first && json_is_object(first)) {
+		m = json_incref(first);
+	} else {
+		m = json_object();
+		if (first && !json_is_null(first))
+			json_object_set_new(m, "Error",
+					    json_string("error unmarshaling JSON: json: cannot unmarshal into Go value of "
+							"type map[string]interface {}"));
+	}
+	json_decref(docs);
+	return tf_ret(c, m);
+}
+
+static int fn_from_json(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	json_error_t e;
+	json_t *v = json_loadb(S(a[0]), SL(a[0]), JSON_DECODE_ANY, &e);
+	if (!v || !json_is_object(v)) {
+		json_decref(v);
+		json_t *m = json_object();
+		json_object_set_new(m, "Error", json_string(v ? "json: cannot unmarshal into Go value of type map[string]interface {}" : e.text));
+		return tf_ret(c, m);
+	}
+	return tf_ret(c, v);
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int fn_b64enc(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	const unsigned char *s = (const unsigned char *)S(a[0]);
+	size_t len = SL(a[0]);
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)s[i] << 16 | (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < len ? s[i + 2] : 0);
+		sb_putc(&b, B64[(v >> 18) & 63]);
+		sb_putc(&b, B64[(v >> 12) & 63]);
+		sb_putc(&b, i + 1 < len ? B64[(v >> 6) & 63] : '=');
+		sb_putc(&b, i + 2 < len ? B64[v & 63] : '=');
+	}
+	return ret_sbuf(c, &b);
+}
+
+static int fn_b64dec(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	const char *s = S(a[0]);
+	size_t len = SL(a[0]);
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	unsigned acc = 0;
+	int bits = 0;
+	size_t i = 0, pad_at = (size_t)-1;
+	for (; i < len; i++) {
+		if (s[i] == '\r' || s[i] == '\n')
+			continue;
+		if (s[i] == '=') {
+			pad_at = i;
+			break;
+		}
+		const char *p = strchr(B64, s[i]);
+		if (!p || !s[i])
+			goto bad;
+		acc = acc << 6 | (unsigned)(p - B64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			sb_putc(&b, (char)((acc >> bits) & 0xFF));
+		}
+	}
+	{
+		/* count the data characters to validate the final quantum and its padding */
+		size_t data = 0;
+		for (size_t k = 0; k < (pad_at == (size_t)-1 ? len : pad_at); k++)
+			if (s[k] != '\r' && s[k] != '\n')
+				data++;
+		size_t rem = data % 4;
+		if (pad_at == (size_t)-1) {
+			if (rem) {
+				i = len;
+				goto bad_at;
+			}
+		} else {
+			size_t pads = 0, k = pad_at;
+			for (; k < len; k++) {
+				if (s[k] == '=')
+					pads++;
+				else if (s[k] != '\r' && s[k] != '\n')
+					break;
+			}
+			if (rem < 2 || rem + pads != 4 || k != len) {
+				i = rem < 2 ? pad_at : (k != len ? k : pad_at);
+				goto bad_at;
+			}
+		}
+	}
+	return ret_sbuf(c, &b);
+bad_at:
+bad:
+	free(b.s);
+	{
+		char msg[64];
+		snprintf(msg, sizeof msg, "illegal base64 data at input byte %zu", i);
+		return tf_ret_str(c, msg, strlen(msg));
+	}
+}
+
+static int fn_sha256sum(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	char hex[65];
+	sha256_hex(S(a[0]), SL(a[0]), hex);
+	return tf_ret_str(c, hex, 64);
+}
+
+/* ---- dicts and lists ---- */
+
+static int fn_dict(struct fcall *c, json_t **a, size_t n)
+{
+	json_t *d = json_object();
+	for (size_t i = 0; i < n; i += 2) {
+		struct sbuf k = {0};
+		sb_add(&k, "", 0);
+		strval(&k, a[i]);
+		json_object_setn(d, k.s, k.len, i + 1 < n ? a[i + 1] : json_string(""));
+		if (i + 1 >= n) {
+			/* json_object_setn took a new reference to the "" string above; drop ours */
+			json_decref(json_object_getn(d, k.s, k.len));
+		}
+		free(k.s);
+	}
+	return tf_ret(c, d);
+}
+
+static int fn_list(struct fcall *c, json_t **a, size_t n)
+{
+	json_t *l = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append(l, a[i] ? a[i] : json_null());
+	return tf_ret(c, l);
+}
+
+static int need_map(struct fcall *c, json_t *m)
+{
+	if (!m || json_is_null(m))
+		return tf_fail(c, "assignment to entry in nil map");
+	return 0;
+}
+
+static int fn_get(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	json_t *v = a[0] && json_is_object(a[0]) ? json_object_getn(a[0], S(a[1]), SL(a[1])) : NULL;
+	return tf_ret(c, v ? json_incref(v) : json_string(""));
+}
+
+static int fn_set(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_map(c, a[0]))
+		return -1;
+	json_object_setn(a[0], S(a[1]), SL(a[1]), a[2] ? a[2] : json_null());
+	return tf_ret(c, json_incref(a[0]));
+}
+
+static int fn_unset(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (a[0] && json_is_object(a[0]))
+		json_object_deln(a[0], S(a[1]), SL(a[1]));
+	return tf_ret(c, json_incref(a[0]));
+}
+
+static int fn_has_key(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_bool(c, a[0] && json_is_object(a[0]) && json_object_getn(a[0], S(a[1]), SL(a[1])));
+}
+
+static int fn_keys(struct fcall *c, json_t **a, size_t n)
+{
+	/* Go's map order is random; sorted keys are one of its possible outcomes */
+	json_t *out = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!a[i] || !json_is_object(a[i]))
+			continue;
+		const char *k;
+		json_t *v;
+		json_object_foreach(a[i], k, v) json_array_append_new(out, json_string(k));
+	}
+	size_t m = json_array_size(out);
+	for (size_t i = 1; i < m; i++)
+		for (size_t j = i; j > 0 && strcmp(S(json_array_get(out, j - 1)), S(json_array_get(out, j))) > 0; j--) {
+			json_t *x = json_incref(json_array_get(out, j));
+			json_array_set(out, j, json_array_get(out, j - 1));
+			json_array_set_new(out, j - 1, x);
+		}
+	return tf_ret(c, out);
+}
+
+static int fn_values(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	json_t *out = json_array();
+	if (a[0] && json_is_object(a[0])) {
+		size_t m = json_object_size(a[0]), i = 0;
+		const char **keys = malloc((m ? m : 1) * sizeof *keys);
+		if (!keys)
+			abort();
+		const char *k;
+		json_t *v;
+		json_object_foreach(a[0], k, v) keys[i++] = k;
+		qsort(keys, m, sizeof *keys, cmp_keys);
+		for (i = 0; i < m; i++)
+			json_array_append(out, json_object_get(a[0], keys[i]));
+		free(keys);
+	}
+	return tf_ret(c, out);
+}
+
+/* mergo.Merge without override: keys missing (or empty) in dst are taken from src; maps merge deeply. */
+static void merge_into(json_t *dst, json_t *src, int depth)
+{
+	const char *k;
+	json_t *sv;
+	json_object_foreach(src, k, sv)
+	{
+		json_t *dv = json_object_get(dst, k);
+		if (!dv || json_is_null(dv))
+			json_object_set(dst, k, sv);
+		else if (json_is_object(dv) && json_is_object(sv) && depth < 100)
+			merge_into(dv, sv, depth + 1);
+	}
+}
+
+static int fn_merge(struct fcall *c, json_t **a, size_t n)
+{
+	if (need_map(c, a[0]))
+		return -1;
+	for (size_t i = 1; i < n; i++)
+		if (a[i] && json_is_object(a[i]) && a[i] != a[0])
+			merge_into(a[0], a[i], 0);
+	return tf_ret(c, json_incref(a[0]));
+}
+
+static int need_list(struct fcall *c, json_t *l, const char *what)
+{
+	if (!l || !json_is_array(l)) {
+		struct tval v = {l, 0};
+		return tf_fail(c, "Cannot %s on type %s", what, l && !json_is_null(l) ? tv_type_name(&v) : "<nil>");
+	}
+	return 0;
+}
+
+static int fn_append(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_list(c, a[0], "push"))
+		return -1;
+	json_t *out = json_copy(a[0]);
+	json_array_append(out, a[1]);
+	return tf_ret(c, out);
+}
+
+static int fn_prepend(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_list(c, a[0], "prepend"))
+		return -1;
+	json_t *out = json_copy(a[0]);
+	json_array_insert(out, 0, a[1]);
+	return tf_ret(c, out);
+}
+
+static int fn_first(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_list(c, a[0], "find first"))
+		return -1;
+	json_t *v = json_array_get(a[0], 0);
+	return tf_ret(c, v ? json_incref(v) : json_null());
+}
+
+static int fn_last(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_list(c, a[0], "find last"))
+		return -1;
+	size_t m = json_array_size(a[0]);
+	return tf_ret(c, m ? json_incref(json_array_get(a[0], m - 1)) : json_null());
+}
+
+static int fn_uniq(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_list(c, a[0], "uniq"))
+		return -1;
+	json_t *out = json_array();
+	for (size_t i = 0; i < json_array_size(a[0]); i++) {
+		json_t *e = json_array_get(a[0], i);
+		int seen = 0;
+		for (size_t k = 0; k < json_array_size(out) && !seen; k++)
+			seen = json_equal(json_array_get(out, k), e);
+		if (!seen)
+			json_array_append(out, e);
+	}
+	return tf_ret(c, out);
+}
+
+static int fn_has(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (!a[1] || json_is_null(a[1]))
+		return tf_ret_bool(c, 0);
+	if (need_list(c, a[1], "find has"))
+		return -1;
+	for (size_t i = 0; i < json_array_size(a[1]); i++)
+		if (json_equal(json_array_get(a[1], i), a[0]))
+			return tf_ret_bool(c, 1);
+	return tf_ret_bool(c, 0);
+}
+
+static int fn_sort_alpha(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	json_t *out = json_array();
+	if (a[0] && json_is_array(a[0])) {
+		for (size_t i = 0; i < json_array_size(a[0]); i++) {
+			struct sbuf b = {0};
+			sb_add(&b, "", 0);
+			strval(&b, json_array_get(a[0], i));
+			json_array_append_new(out, json_stringn(b.s, b.len));
+			free(b.s);
+		}
+	} else if (a[0] && !json_is_null(a[0])) {
+		struct sbuf b = {0};
+		sb_add(&b, "", 0);
+		strval(&b, a[0]);
+		json_array_append_new(out, json_stringn(b.s, b.len));
+		free(b.s);
+	}
+	size_t m = json_array_size(out);
+	for (size_t i = 1; i < m; i++)
+		for (size_t j = i; j > 0 && strcmp(S(json_array_get(out, j - 1)), S(json_array_get(out, j))) > 0; j--) {
+			json_t *x = json_incref(json_array_get(out, j));
+			json_array_set(out, j, json_array_get(out, j - 1));
+			json_array_set_new(out, j - 1, x);
+		}
+	return tf_ret(c, out);
+}
+
+/* ---- arithmetic (sprig converts every operand with cast.ToInt64) ---- */
+
+static int fn_add(struct fcall *c, json_t **a, size_t n)
+{
+	unsigned long long s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += (unsigned long long)to_int64(a[i]);
+	return tf_ret_int(c, (long long)s);
+}
+
+static int fn_sub(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_int(c, (long long)((unsigned long long)to_int64(a[0]) - (unsigned long long)to_int64(a[1])));
+}
+
+static int fn_mul(struct fcall *c, json_t **a, size_t n)
+{
+	unsigned long long p = (unsigned long long)to_int64(a[0]);
+	for (size_t i = 1; i < n; i++)
+		p *= (unsigned long long)to_int64(a[i]);
+	return tf_ret_int(c, (long long)p);
+}
+
+static int fn_div(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long x = to_int64(a[0]), y = to_int64(a[1]);
+	if (y == 0)
+		return tf_fail(c, "runtime error: integer divide by zero");
+	if (y == -1)
+		return tf_ret_int(c, (long long)(0 - (unsigned long long)x));
+	return tf_ret_int(c, x / y);
+}
+
+static int fn_mod(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long x = to_int64(a[0]), y = to_int64(a[1]);
+	if (y == 0)
+		return tf_fail(c, "runtime error: integer divide by zero");
+	if (y == -1)
+		return tf_ret_int(c, 0);
+	return tf_ret_int(c, x % y);
+}
+
+static int fn_max(struct fcall *c, json_t **a, size_t n)
+{
+	long long m = to_int64(a[0]);
+	for (size_t i = 1; i < n; i++)
+		if (to_int64(a[i]) > m)
+			m = to_int64(a[i]);
+	return tf_ret_int(c, m);
+}
+
+static int fn_min(struct fcall *c, json_t **a, size_t n)
+{
+	long long m = to_int64(a[0]);
+	for (size_t i = 1; i < n; i++)
+		if (to_int64(a[i]) < m)
+			m = to_int64(a[i]);
+	return tf_ret_int(c, m);
+}
+
+static int fn_int(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_int(c, to_int64(a[0]));
+}
+
+static int fn_float64(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret(c, json_real(to_float64(a[0])));
+}
+
+static int fn_atoi(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	const char *s = S(a[0]);
+	const char *p = s;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!*p)
+		return tf_ret_int(c, 0);
+	for (const char *q = p; *q; q++)
+		if (!isdigit((unsigned char)*q))
+			return tf_ret_int(c, 0);
+	errno = 0;
+	long long v = strtoll(s, NULL, 10);
+	return tf_ret_int(c, errno ? 0 : v);
+}
+
+/* ---- regular expressions ----
+ * POSIX extended regular expressions (regcomp REG_EXTENDED) stand in for Go's RE2. The Perl
+ * classes \d \w \s (and \D \W \S) are translated; RE2-only syntax (non-greedy ?, (?i) flags,
+ * named groups (?P<n>...), \b, \A, \z) is not supported and either fails to compile or differs.
+ * Matching is leftmost-longest (POSIX) where RE2 is leftmost-first, so alternations can differ. */
+
+static char *translate_regex(const char *re)
+{
+	struct sbuf b = {0};
+	int in_class = 0;
+	for (const char *p = re; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			const char *cls = NULL;
+			switch (p[1]) {
+			case 'd': cls = in_class ? "0-9" : "[0-9]"; break;
+			case 'w': cls = in_class ? "0-9A-Za-z_" : "[0-9A-Za-z_]"; break;
+			case 's': cls = in_class ? "[:space:]" : "[[:space:]]"; break;
+			case 'D': cls = in_class ? NULL : "[^0-9]"; break;
+			case 'W': cls = in_class ? NULL : "[^0-9A-Za-z_]"; break;
+			case 'S': cls = in_class ? NULL : "[^[:space:]]"; break;
+			default: break;
+			}
+			if (cls) {
+				sb_puts(&b, cls);
+				p++;
+				continue;
+			}
+			sb_putc(&b, *p++);
+			sb_putc(&b, *p);
+			continue;
+		}
+		if (*p == '[' && !in_class) {
+			in_class = 1;
+			sb_putc(&b, *p);
+			if (p[1] == '^')
+				sb_putc(&b, *++p);
+			if (p[1] == ']')
+				sb_putc(&b, *++p);
+			continue;
+		}
+		if (*p == ']' && in_class)
+			in_class = 0;
+		sb_putc(&b, *p);
+	}
+	return sb_take(&b);
+}
+
+static int compile_regex(struct fcall *c, const char *re, regex_t *rx)
+{
+	char *t = translate_regex(re);
+	int rc = regcomp(rx, t, REG_EXTENDED);
+	free(t);
+	if (rc) {
+		char msg[256];
+		regerror(rc, rx, msg, sizeof msg);
+		return tf_fail(c, "error parsing regexp: %s: `%s`", msg, re);
+	}
+	return 0;
+}
+
+static int fn_regex_match(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	regex_t rx;
+	char dummy[1];
+	struct fcall tmp = {0};
+	(void)dummy;
+	if (compile_regex(&tmp, S(a[0]), &rx))
+		return tf_ret_bool(c, 0); /* sprig ignores the compile error */
+	int m = regexec(&rx, S(a[1]), 0, NULL, 0) == 0;
+	regfree(&rx);
+	return tf_ret_bool(c, m);
+}
+
+/* Go's Regexp.Expand for $1, ${1}, $name, ${name} and $$; names other than group numbers expand empty. */
+static void expand(struct sbuf *b, const char *repl, const char *src, const regmatch_t *m, size_t nm)
+{
+	for (const char *p = repl; *p; p++) {
+		if (*p != '$') {
+			sb_putc(b, *p);
+			continue;
+		}
+		if (p[1] == '$') {
+			sb_putc(b, '$');
+			p++;
+			continue;
+		}
+		const char *name = p + 1, *end;
+		int braced = 0;
+		if (*name == '{') {
+			braced = 1;
+			name++;
+		}
+		end = name;
+		while (isalnum((unsigned char)*end) || *end == '_')
+			end++;
+		if (end == name || (braced && *end != '}')) {
+			sb_putc(b, '$'); /* a malformed reference is copied literally */
+			continue;
+		}
+		int all_digits = 1;
+		for (const char *q = name; q < end; q++)
+			all_digits &= isdigit((unsigned char)*q) != 0;
+		if (all_digits && end - name < 6) {
+			size_t g = (size_t)atoi(name);
+			if (g < nm && m[g].rm_so >= 0)
+				sb_add(b, src + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+		}
+		p = braced ? end : end - 1;
+	}
+}
+
+static int fn_regex_replace_all(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	regex_t rx;
+	if (compile_regex(c, S(a[0]), &rx))
+		return -1;
+	const char *src = S(a[1]);
+	size_t len = strlen(src);
+	regmatch_t m[10];
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	size_t search = 0, last_end = 0;
+	int any = 0;
+	while (search <= len) {
+		if (regexec(&rx, src + search, 10, m, search ? REG_NOTBOL : 0))
+			break;
+		for (int g = 0; g < 10; g++)
+			if (m[g].rm_so >= 0)
+				m[g].rm_so += (regoff_t)search, m[g].rm_eo += (regoff_t)search;
+		size_t ms = (size_t)m[0].rm_so, me = (size_t)m[0].rm_eo;
+		sb_add(&b, src + last_end, ms - last_end);
+		if (me > last_end || ms == 0 || !any) {
+			if (!(any && me == ms && ms == last_end))
+				expand(&b, S(a[2]), src, m, 10);
+		}
+		any = 1;
+		last_end = me;
+		size_t w = 1;
+		while (search + w < len && ((unsigned char)src[search + w] & 0xC0) == 0x80)
+			w++;
+		if (search + w > me)
+			search += w;
+		else if (search + 1 > me)
+			search++;
+		else
+			search = me;
+	}
+	if (last_end < len)
+		sb_add(&b, src + last_end, len - last_end);
+	regfree(&rx);
+	return ret_sbuf(c, &b);
+}
+
+/* ---- semantic versions (Masterminds/semver v3 rules) ---- */
+
+struct semver {
+	long long major, minor, patch;
+	char pre[128];
+	int minor_dirty, patch_dirty; /* constraint parts missing or wildcard */
+};
+
+static int parse_num(const char **p, long long *v, int allow_wild, int *wild)
+{
+	if (allow_wild && (**p == 'x' || **p == 'X' || **p == '*')) {
+		*wild = 1;
+		(*p)++;
+		*v = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)**p))
+		return -1;
+	*v = 0;
+	while (isdigit((unsigned char)**p)) {
+		if (*v > 100000000000000LL)
+			return -1;
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+	}
+	return 0;
+}
+
+/* Parses a version (or a constraint's version when wild is set); returns 0 or -1. */
+static int semver_parse(const char *s, size_t n, struct semver *v, int wild)
+{
+	char buf[256];
+	if (n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	memset(v, 0, sizeof *v);
+	const char *p = buf;
+	if (*p == 'v' || *p == 'V')
+		p++;
+	int w = 0;
+	if (parse_num(&p, &v->major, wild, &w))
+		return -1;
+	if (w)
+		v->minor_dirty = v->patch_dirty = 1;
+	if (*p == '.') {
+		p++;
+		int w2 = 0;
+		if (parse_num(&p, &v->minor, wild, &w2))
+			return -1;
+		if (w2 || w)
+			v->minor_dirty = v->patch_dirty = 1;
+		if (*p == '.') {
+			p++;
+			int w3 = 0;
+			if (parse_num(&p, &v->patch, wild, &w3))
+				return -1;
+			if (w3)
+				v->patch_dirty = 1;
+		} else {
+			v->patch_dirty = 1;
+		}
+	} else {
+		v->minor_dirty = v->patch_dirty = 1;
+	}
+	if (*p == '-') {
+		p++;
+		const char *st = p;
+		while (isalnum((unsigned char)*p) || *p == '-' || *p == '.')
+			p++;
+		if (p == st || (size_t)(p - st) >= sizeof v->pre)
+			return -1;
+		memcpy(v->pre, st, (size_t)(p - st));
+		v->pre[p - st] = 0;
+	}
+	if (*p == '+') {
+		p++;
+		const char *st = p;
+		while (isalnum((unsigned char)*p) || *p == '-' || *p == '.')
+			p++;
+		if (p == st)
+			return -1;
+	}
+	return *p ? -1 : 0;
+}
+
+static int cmp_pre(const char *a, const char *b)
+{
+	if (!*a && !*b)
+		return 0;
+	if (!*a)
+		return 1;
+	if (!*b)
+		return -1;
+	while (*a || *b) {
+		if (!*a)
+			return -1;
+		if (!*b)
+			return 1;
+		size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+		int na = 1, nb = 1;
+		for (size_t i = 0; i < la; i++)
+			na &= isdigit((unsigned char)a[i]) != 0;
+		for (size_t i = 0; i < lb; i++)
+			nb &= isdigit((unsigned char)b[i]) != 0;
+		int r;
+		if (na && nb) {
+			long long x = atoll(a), y = atoll(b);
+			r = x < y ? -1 : x > y;
+		} else if (na) {
+			r = -1;
+		} else if (nb) {
+			r = 1;
+		} else {
+			r = strncmp(a, b, la < lb ? la : lb);
+			if (!r)
+				r = la < lb ? -1 : la > lb;
+		}
+		if (r)
+			return r < 0 ? -1 : 1;
+		a += la + (a[la] == '.');
+		b += lb + (b[lb] == '.');
+	}
+	return 0;
+}
+
+static int semver_cmp(const struct semver *a, const struct semver *b)
+{
+	if (a->major != b->major)
+		return a->major < b->major ? -1 : 1;
+	if (a->minor != b->minor)
+		return a->minor < b->minor ? -1 : 1;
+	if (a->patch != b->patch)
+		return a->patch < b->patch ? -1 : 1;
+	return cmp_pre(a->pre, b->pre);
+}
+
+static int dirty(const struct semver *c) { return c->minor_dirty || c->patch_dirty; }
+
+/* One operator against one version. */
+static int check_one(const char *op, const struct semver *c, const struct semver *v)
+{
+	/* a pre-release version only satisfies constraints that mention a pre-release */
+	if (v->pre[0] && !c->pre[0])
+		return 0;
+	int cmp = semver_cmp(v, c);
+	if (!strcmp(op, "") || !strcmp(op, "=")) {
+		if (dirty(c))
+			goto tilde;
+		return cmp == 0;
+	}
+	if (!strcmp(op, "!=")) {
+		if (dirty(c)) {
+			if (c->major != v->major)
+				return 1;
+			if (c->minor_dirty)
+				return 0;
+			return c->minor != v->minor;
+		}
+		return cmp != 0;
+	}
+	if (!strcmp(op, ">")) {
+		if (!dirty(c))
+			return cmp > 0;
+		if (v->major != c->major)
+			return v->major > c->major;
+		if (c->minor_dirty)
+			return 0;
+		return v->minor > c->minor;
+	}
+	if (!strcmp(op, "<"))
+		return cmp < 0;
+	if (!strcmp(op, ">=") || !strcmp(op, "=>"))
+		return cmp >= 0;
+	if (!strcmp(op, "<=") || !strcmp(op, "=<")) {
+		if (!dirty(c))
+			return cmp <= 0;
+		if (v->major != c->major)
+			return v->major < c->major;
+		if (c->minor_dirty)
+			return 1;
+		return v->minor <= c->minor;
+	}
+	if (!strcmp(op, "~") || !strcmp(op, "~>")) {
+	tilde:
+		if (cmp < 0)
+			return 0;
+		if (c->major == 0 && c->minor == 0 && c->patch == 0 && !c->minor_dirty && !c->patch_dirty)
+			return 1;
+		if (v->major != c->major)
+			return 0;
+		if (v->minor != c->minor && !c->minor_dirty)
+			return 0;
+		return 1;
+	}
+	if (!strcmp(op, "^")) {
+		if (cmp < 0)
+			return 0;
+		if (c->major > 0 || c->minor_dirty)
+			return v->major == c->major;
+		if (c->minor > 0 || c->patch_dirty)
+			return v->major == c->major && v->minor == c->minor;
+		return v->major == c->major && v->minor == c->minor && v->patch == c->patch;
+	}
+	return 0;
+}
+
+/* Checks "a, b c || d" style constraints; returns 1/0, or -1 when the constraint is malformed. */
+static int semver_check(const char *cons, const struct semver *v)
+{
+	size_t n = strlen(cons);
+	size_t i = 0;
+	int any_group = 0;
+	while (i <= n) {
+		const char *bar = strstr(cons + i, "||");
+		size_t gend = bar ? (size_t)(bar - cons) : n;
+		int ok = 1, items = 0;
+		size_t k = i;
+		while (k < gend) {
+			while (k < gend && (cons[k] == ' ' || cons[k] == ',' || cons[k] == '\t'))
+				k++;
+			if (k >= gend)
+				break;
+			char op[3] = "";
+			size_t ol = 0;
+			while (k < gend && strchr("=<>!~^", cons[k]) && ol < 2)
+				op[ol++] = cons[k++];
+			op[ol] = 0;
+			while (k < gend && cons[k] == ' ')
+				k++;
+			size_t vs = k;
+			while (k < gend && cons[k] != ' ' && cons[k] != ',' && cons[k] != '\t')
+				k++;
+			if (k == vs)
+				return -1;
+			struct semver c;
+			if (semver_parse(cons + vs, k - vs, &c, 1))
+				return -1;
+			/* hyphen range "a - b" */
+			size_t save = k;
+			while (save < gend && cons[save] == ' ')
+				save++;
+			if (!ol && save + 1 < gend && cons[save] == '-' && cons[save + 1] == ' ') {
+				save += 2;
+				while (save < gend && cons[save] == ' ')
+					save++;
+				size_t ve = save;
+				while (ve < gend && cons[ve] != ' ' && cons[ve] != ',')
+					ve++;
+				struct semver hi;
+				if (semver_parse(cons + save, ve - save, &hi, 1))
+					return -1;
+				ok &= check_one(">=", &c, v) && check_one("<=", &hi, v);
+				k = ve;
+				items++;
+				continue;
+			}
+			if (strcmp(op, "") && strcmp(op, "=") && strcmp(op, "!=") && strcmp(op, ">") && strcmp(op, "<") &&
+			    strcmp(op, ">=") && strcmp(op, "=>") && strcmp(op, "<=") && strcmp(op, "=<") &&
+			    strcmp(op, "~") && strcmp(op, "~>") && strcmp(op, "^"))
+				return -1;
+			ok &= check_one(op, &c, v);
+			items++;
+		}
+		if (!items)
+			return -1;
+		any_group |= ok;
+		if (!bar)
+			break;
+		i = gend + 2;
+	}
+	return any_group;
+}
+
+static int fn_semver_compare(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct semver v;
+	struct semver probe = {0};
+	int r = semver_check(S(a[0]), &probe);
+	if (r < 0)
+		return tf_fail(c, "improper constraint: %s", S(a[0]));
+	if (semver_parse(S(a[1]), SL(a[1]), &v, 0))
+		return tf_fail(c, "Invalid Semantic Version");
+	return tf_ret_bool(c, semver_check(S(a[0]), &v) == 1);
+}
+
+/* ---- Helm: include, tpl ---- */
+
+static int fn_include(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	char *out;
+	size_t len;
+	if (tmpl_exec_nested(c->st, tmpl_exec_set(c->st), S(a[0]), a[1], &out, &len, c->err, sizeof c->err))
+		return -1;
+	int rc = tf_ret_str(c, out, len);
+	free(out);
+	return rc;
+}
+
+static int fn_tpl(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct tmpl_set *parent = tmpl_exec_set(c->st);
+	struct tmpl_set *child = tmpl_set_new();
+	child->parent = parent;
+	child->missingkey_error = parent->missingkey_error;
+	const char *name = tmpl_exec_name(c->st);
+	struct tmpl_error e;
+	memset(&e, 0, sizeof e);
+	int rc;
+	if (tmpl_parse(child, name, S(a[0]), SL(a[0]), &e)) {
+		struct sbuf q = {0};
+		go_quote(&q, S(a[0]), SL(a[0]), 0);
+		rc = tf_fail(c, "cannot parse template %s: %s", q.s, e.msg);
+		free(q.s);
+		tmpl_set_free(child);
+		return rc;
+	}
+	char *out;
+	size_t len;
+	char err[1024];
+	if (tmpl_exec_nested(c->st, child, name, a[1], &out, &len, err, sizeof err)) {
+		struct sbuf q = {0};
+		go_quote(&q, S(a[0]), SL(a[0]), 0);
+		rc = tf_fail(c, "error during tpl function execution for %s: %s", q.s, err);
+		free(q.s);
+		tmpl_set_free(child);
+		return rc;
+	}
+	tmpl_set_free(child);
+	/* Helm blanks "<no value>" in tpl output */
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	replace_all(&b, out, len, "<no value>", 10, "", 0);
+	free(out);
+	return ret_sbuf(c, &b);
+}
+
+static int fn_lookup(struct fcall *c, json_t **a, size_t n)
+{
+	(void)a;
+	(void)n;
+	return tf_ret(c, json_object()); /* no cluster at template time: Helm's template mode answers empty */
+}
+
+static const struct tfunc sprig[] = {
+	{"add", "a*", fn_add},
+	{"append", "aa", fn_append},
+	{"atoi", "s", fn_atoi},
+	{"b64dec", "s", fn_b64dec},
+	{"b64enc", "s", fn_b64enc},
+	{"coalesce", "a*", fn_coalesce},
+	{"contains", "ss", fn_contains},
+	{"default", "aa*", fn_default},
+	{"dict", "a*", fn_dict},
+	{"div", "aa", fn_div},
+	{"empty", "a", fn_empty},
+	{"fail", "s", fn_fail},
+	{"first", "a", fn_first},
+	{"float64", "a", fn_float64},
+	{"fromJson", "s", fn_from_json},
+	{"fromYaml", "s", fn_from_yaml},
+	{"get", "ms", fn_get},
+	{"has", "aa", fn_has},
+	{"hasKey", "ms", fn_has_key},
+	{"hasPrefix", "ss", fn_has_prefix},
+	{"hasSuffix", "ss", fn_has_suffix},
+	{"include", "sa", fn_include},
+	{"indent", "is", fn_indent},
+	{"int", "a", fn_int},
+	{"int64", "a", fn_int},
+	{"join", "sa", fn_join},
+	{"keys", "m*", fn_keys},
+	{"last", "a", fn_last},
+	{"list", "a*", fn_list},
+	{"lookup", "ssss", fn_lookup},
+	{"lower", "s", fn_lower},
+	{"max", "aa*", fn_max},
+	{"merge", "mm*", fn_merge},
+	{"min", "aa*", fn_min},
+	{"mod", "aa", fn_mod},
+	{"mul", "aa*", fn_mul},
+	{"nindent", "is", fn_nindent},
+	{"prepend", "aa", fn_prepend},
+	{"push", "aa", fn_append},
+	{"quote", "a*", fn_quote},
+	{"regexMatch", "ss", fn_regex_match},
+	{"regexReplaceAll", "sss", fn_regex_replace_all},
+	{"repeat", "is", fn_repeat},
+	{"replace", "sss", fn_replace},
+	{"required", "sa", fn_required},
+	{"semverCompare", "ss", fn_semver_compare},
+	{"set", "msa", fn_set},
+	{"sha256sum", "s", fn_sha256sum},
+	{"sortAlpha", "a", fn_sort_alpha},
+	{"splitList", "ss", fn_split_list},
+	{"squote", "a*", fn_squote},
+	{"sub", "aa", fn_sub},
+	{"ternary", "aab", fn_ternary},
+	{"title", "s", fn_title},
+	{"toJson", "a", fn_to_json},
+	{"toPrettyJson", "a", fn_to_pretty_json},
+	{"toString", "a", fn_to_string},
+	{"toYaml", "a", fn_to_yaml},
+	{"tpl", "sa", fn_tpl},
+	{"trim", "s", fn_trim},
+	{"trimPrefix", "ss", fn_trim_prefix},
+	{"trimSuffix", "ss", fn_trim_suffix},
+	{"trunc", "is", fn_trunc},
+	{"uniq", "a", fn_uniq},
+	{"unset", "ms", fn_unset},
+	{"upper", "s", fn_upper},
+	{"values", "m", fn_values},
+};
+
+const struct tfunc *tmpl_sprig_funcs(size_t *n)
+{
+	*n = sizeof sprig / sizeof sprig[0];
+	return sprig;
+}

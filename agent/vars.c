@@ -1,0 +1,128 @@
+/* vars.c — builds the template data (.Variables from files and -v flags, .Namespace, .ImagePullSecrets, ...). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vars.h"
+#include "yamlval.h"
+
+/* Deep merge: objects merge key by key, anything else in src replaces dst's value. */
+static void merge(json_t *dst, json_t *src)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(src, k, v)
+	{
+		json_t *d = json_object_get(dst, k);
+		if (d && json_is_object(d) && json_is_object(v))
+			merge(d, v);
+		else
+			json_object_set(dst, k, v);
+	}
+}
+
+static int load_file(json_t *vars, const char *path, char *err, size_t errlen)
+{
+	struct yv_error e;
+	memset(&e, 0, sizeof e);
+	json_t *docs = yv_load_file(path, 1, NULL, &e);
+	if (!docs) {
+		if (e.line)
+			snprintf(err, errlen, "%s:%d:%d: %s", path, e.line, e.col, e.msg);
+		else
+			snprintf(err, errlen, "%s: %s", path, e.msg);
+		return -1;
+	}
+	size_t i;
+	json_t *doc;
+	json_array_foreach(docs, i, doc)
+	{
+		if (json_is_null(doc))
+			continue;
+		if (!json_is_object(doc)) {
+			snprintf(err, errlen, "%s: variables must be a mapping", path);
+			json_decref(docs);
+			return -1;
+		}
+		merge(vars, doc);
+	}
+	json_decref(docs);
+	return 0;
+}
+
+int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen)
+{
+	const char *sep = strchr(assignment, '=');
+	if (!sep)
+		sep = strchr(assignment, ':');
+	if (!sep || sep == assignment) {
+		snprintf(err, errlen, "bad variable \"%s\": want key=value", assignment);
+		return -1;
+	}
+	size_t klen = (size_t)(sep - assignment);
+	char *key = strndup(assignment, klen);
+	if (!key)
+		abort();
+	json_t *obj = vars;
+	char *part = key;
+	for (;;) {
+		char *dot = strchr(part, '.');
+		if (!*part || (dot && dot == part)) {
+			snprintf(err, errlen, "bad variable \"%s\": empty key segment", assignment);
+			free(key);
+			return -1;
+		}
+		if (!dot)
+			break;
+		*dot = 0;
+		json_t *next = json_object_get(obj, part);
+		if (!next || !json_is_object(next)) {
+			next = json_object();
+			json_object_set_new(obj, part, next);
+		}
+		obj = next;
+		part = dot + 1;
+	}
+	const char *val = sep + 1;
+	json_object_set_new(obj, part, yv_resolve_plain(val, strlen(val)));
+	free(key);
+	return 0;
+}
+
+json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen)
+{
+	json_t *vars = json_object();
+	if (o->dir) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/variables.yaml", o->dir);
+		if (stat(path, &st) == 0 && load_file(vars, path, err, errlen)) {
+			json_decref(vars);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < o->nfiles; i++)
+		if (load_file(vars, o->files[i], err, errlen)) {
+			json_decref(vars);
+			return NULL;
+		}
+	for (size_t i = 0; i < o->nsets; i++)
+		if (vars_set(vars, o->sets[i], err, errlen)) {
+			json_decref(vars);
+			return NULL;
+		}
+	json_t *data = json_object();
+	const char *ns = o->namespace_;
+	json_t *nsvar = json_object_get(vars, "namespace");
+	json_t *nsval = ns ? json_string(ns) : nsvar && json_is_string(nsvar) ? json_incref(nsvar) : json_string("");
+	json_object_set_new(data, "Variables", vars);
+	json_object_set_new(data, "Namespace", nsval);
+	json_t *secrets = json_array();
+	for (size_t i = 0; i < o->npull_secrets; i++)
+		json_array_append_new(secrets, json_pack("{s:s}", "name", o->pull_secrets[i]));
+	json_object_set_new(data, "ImagePullSecrets", secrets);
+	json_object_set_new(data, "Images", o->images ? json_incref(o->images) : json_object());
+	json_object_set_new(data, "Source", o->source ? json_incref(o->source) : json_object());
+	return data;
+}

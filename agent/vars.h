@@ -1,0 +1,33 @@
+/* vars.h — the template data shared by `template` and `render`: .Variables, .Namespace, .ImagePullSecrets, .Images, .Source. */
+#ifndef SM_VARS_H
+#define SM_VARS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct vars_opts {
+	const char *dir;               /* DIR whose variables.yaml (if present) is read first, or NULL */
+	const char *const *files;      /* -f FILEs, read in order after DIR's file; each must exist */
+	size_t nfiles;
+	const char *const *sets;       /* -v "key=value" (or kube-appdeploy's "key:value"), applied last */
+	size_t nsets;
+	const char *namespace_;        /* -n NS, or NULL to take the `namespace` variable */
+	const char *const *pull_secrets; /* -i NAMEs for .ImagePullSecrets */
+	size_t npull_secrets;
+	json_t *images;                /* .Images (borrowed; NULL for an empty object) */
+	json_t *source;                /* .Source (borrowed; NULL for an empty object) */
+};
+
+/*
+ * Builds the data object templates execute on:
+ *   {"Variables": {...}, "Namespace": "...", "ImagePullSecrets": [{"name": ...}...], "Images": {}, "Source": {}}
+ * Variables files merge deeply in order (later files win key by key); -v values are typed as
+ * YAML plain scalars (so "3" is an int and "true" a bool) and dotted keys ("a.b.c=1") set nested
+ * values. Returns a new reference, or NULL with err filled ("FILE:LINE:COL: message").
+ */
+json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen);
+
+/* Applies one "key=value" / "key:value" to an object of variables. Returns 0 or -1 with err filled. */
+int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen);
+
+#endif

@@ -11,7 +11,8 @@ CC       ?= cc
 BUILD    ?= build
 PKGS     := yaml-0.1 libcurl jansson libmicrohttpd libxxhash
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+# Always on, whatever CFLAGS the command line brings (the sanitizer build passes its own).
+STRICT   := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -Icommon -Ireloader -Iagent \
             -DRUNNERS_DIR='"$(PREFIX)/share/sourcemode/runners"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -45,7 +46,7 @@ $(BUILD)/.deps-test: scripts/deps.sh
 
 $(BUILD)/obj/%.o: %.c | $(BUILD)/.deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(STRICT) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 # Static web assets of the dashboard, embedded at build time (never committed).
 $(BUILD)/gen/assets.c: $(ASSETS) scripts/embed.sh
@@ -54,7 +55,7 @@ $(BUILD)/gen/assets.c: $(ASSETS) scripts/embed.sh
 
 $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(STRICT) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
 	$(AR) rcs $@ $^
@@ -64,15 +65,15 @@ $(BUILD)/libagent.a: $(call obj,$(AGENT_SRC)) $(BUILD)/obj/gen/assets.o
 	$(AR) rcs $@ $^
 
 $(BUILD)/reloader: $(call obj,reloader/main.c) $(BUILD)/libreloader.a $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(RELOADER_LIBS)
+	$(CC) $(STRICT) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(RELOADER_LIBS)
 
 $(BUILD)/appdeploy: $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
+	$(CC) $(STRICT) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 
 # Each tests/unit/test_X.c is one cmocka program linked against every module.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/libreloader.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -o $@ $^ $(TEST_LIBS)
+	$(CC) $(STRICT) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -o $@ $^ $(TEST_LIBS)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 

@@ -126,3 +126,11 @@ class Reloader:
                 self.proc.wait()
         self.stderr.close()
         return self.proc.returncode
+
+    def sanitizer_report(self):
+        """The first sanitizer complaint in reloader's output (ASan build), or None."""
+        text = self.output()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in text:
+                return text[text.index(marker) - 200 if text.index(marker) > 200 else 0:][:3000]
+        return None

@@ -63,6 +63,8 @@ class ReloaderTest(unittest.TestCase):
     def tearDown(self):
         for r in self.procs:
             r.stop()
+            report = r.sanitizer_report()
+            self.assertIsNone(report, report)
 
     def start(self, *args, **kw):
         r = Reloader(list(args), **kw)

@@ -400,6 +400,8 @@ int kubeconfig_load_text(const char *text, size_t len, const char *name, const c
 			 struct kube_config *cfg, char *err, size_t errlen)
 {
 	struct kc_file f = {.path = strdup(name)};
+	const char *slash = strrchr(name, '/');
+	f.dir = slash ? strndup(name, (size_t)(slash - name) + (slash == name)) : NULL;
 	memset(cfg, 0, sizeof *cfg);
 	int rc = kc_file_parse(&f, text, len, name, err, errlen);
 	if (!rc)

@@ -15,6 +15,7 @@ struct cmd_opts {
 	const char *ns;             /* -n */
 	const char *out;            /* render -o DIR|- */
 	const char *set_name;       /* --set NAME (default: DIR's base name) */
+	const char *images;         /* --images FILE|URL: .Images */
 	const char *context;        /* -c/--context */
 	const char *kubeconfig;     /* --kubeconfig */
 	const char **pull_secrets;  /* -i/--imagepullsecret */

@@ -10,15 +10,20 @@
 
 #include "cmd_common.h"
 #include "commands.h"
+#include "kube.h"
 #include "kubeconfig.h"
 #include "log.h"
 #include "render.h"
+#include "vars.h"
 #include "yamlemit.h"
 #include "yamlval.h"
 
 static void push(const char ***v, size_t *n, const char *s)
 {
-	*v = realloc(*v, (*n + 1) * sizeof **v);
+	const char **nv = realloc(*v, (*n + 1) * sizeof **v);
+	if (!nv)
+		abort();
+	*v = nv;
 	(*v)[(*n)++] = s;
 }
 
@@ -40,7 +45,7 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 		/* flags that take a value accept both "--flag value" and "--flag=value" */
 		static const char *with_value[] = {"-f", "--values", "-v", "--var", "-n", "--namespace", "-o", "--output",
 						   "--set", "-c", "--context", "--kubeconfig", "-i",
-						   "--imagepullsecret", "--timeout", "--concurrency", NULL};
+						   "--imagepullsecret", "--timeout", "--concurrency", "--images", NULL};
 		const char *flag = a;
 		char flagbuf[64];
 		const char *eq = strchr(a, '=');
@@ -68,6 +73,8 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 			push(&c->vars, &c->n_vars, val);
 		else if (!strcmp(flag, "-n") || !strcmp(flag, "--namespace"))
 			c->ns = val;
+		else if (!strcmp(flag, "--images"))
+			c->images = val;
 		else if (!strcmp(flag, "--set"))
 			c->set_name = val;
 		else if (!strcmp(flag, "-c") || !strcmp(flag, "--context"))
@@ -123,119 +130,67 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 	return 0;
 }
 
-/* Sets a dotted key ("a.b.c") in obj, creating maps on the way. */
-static int set_dotted(json_t *obj, const char *key, json_t *val)
+/* .Images: a YAML/JSON file, or an http(s) URL answering one. NULL when not given; -1 on error. */
+static int load_images(const char *src, json_t **out)
 {
-	char *k = strdup(key), *save = NULL;
-	json_t *cur = obj;
-	char *part = strtok_r(k, ".", &save);
-	while (part) {
-		char *next = strtok_r(NULL, ".", &save);
-		if (!next) {
-			json_object_set(cur, part, val);
-			break;
+	*out = NULL;
+	if (!src)
+		return 0;
+	char err[1024];
+	char *text = NULL;
+	size_t len = 0;
+	if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
+		if (kube_fetch_url(src, &text, &len, err, sizeof err)) {
+			fprintf(stderr, "appdeploy: --images %s: %s\n", src, err);
+			return -1;
 		}
-		json_t *child = json_object_get(cur, part);
-		if (!json_is_object(child)) {
-			child = json_object();
-			json_object_set_new(cur, part, child);
-		}
-		cur = child;
-		part = next;
 	}
-	free(k);
-	json_decref(val);
+	struct yv_error ye = {0};
+	json_t *docs = text ? yv_load(text, len, src, 1, NULL, &ye) : yv_load_file(src, 1, NULL, &ye);
+	free(text);
+	if (!docs) {
+		if (ye.line)
+			fprintf(stderr, "appdeploy: %s:%d:%d: %s\n", src, ye.line, ye.col, ye.msg);
+		else
+			fprintf(stderr, "appdeploy: %s: %s\n", src, ye.msg);
+		return -1;
+	}
+	*out = json_array_size(docs) == 1 ? json_incref(json_array_get(docs, 0)) : json_incref(docs);
+	json_decref(docs);
 	return 0;
 }
 
-/* Deep-merges src into dst (maps merge, anything else replaces). */
-static void merge(json_t *dst, json_t *src)
+/* The template data, built by vars.c: .Variables (DIR/variables.yaml < -f files < -v), .Namespace,
+ * .ImagePullSecrets, .Images and .Source. */
+static json_t *build_data(const struct cmd_opts *c)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach(src, key, v) {
-		json_t *d = json_object_get(dst, key);
-		if (json_is_object(d) && json_is_object(v))
-			merge(d, v);
-		else
-			json_object_set(dst, key, v);
-	}
-}
-
-static int merge_file(json_t *vars, const char *path, int optional)
-{
-	struct stat st;
-	if (optional && stat(path, &st))
-		return 0;
-	struct yv_error ye = {0};
-	json_t *docs = yv_load_file(path, 1, NULL, &ye);
-	if (!docs) {
-		if (ye.line)
-			fprintf(stderr, "appdeploy: %s:%d:%d: %s\n", path, ye.line, ye.col, ye.msg);
-		else
-			fprintf(stderr, "appdeploy: %s: %s\n", path, ye.msg);
-		return -1;
-	}
-	size_t i;
-	json_t *d;
-	int rc = 0;
-	json_array_foreach(docs, i, d) {
-		if (!json_is_object(d)) {
-			fprintf(stderr, "appdeploy: %s: variables must be a mapping\n", path);
-			rc = -1;
-			break;
-		}
-		merge(vars, d);
-	}
-	json_decref(docs);
-	return rc;
-}
-
-/* The template data: .Variables (DIR/variables.yaml < -f files < -v), .Namespace, .ImagePullSecrets,
- * .Images and .Source. */
-static json_t *build_data(const struct cmd_opts *c, const char *ns)
-{
-	json_t *vars = json_object();
-	char *vf;
-	if (asprintf(&vf, "%s/variables.yaml", c->dir) < 0)
+	json_t *images;
+	if (load_images(c->images, &images))
 		return NULL;
-	int rc = merge_file(vars, vf, 1);
-	free(vf);
-	for (size_t i = 0; !rc && i < c->n_var_files; i++)
-		rc = merge_file(vars, c->var_files[i], 0);
-	for (size_t i = 0; !rc && i < c->n_vars; i++) {
-		const char *s = c->vars[i];
-		/* key=value; kube-appdeploy's key:value when there is no '=' */
-		const char *sep = strchr(s, '=');
-		if (!sep)
-			sep = strchr(s, ':');
-		if (!sep || sep == s) {
-			fprintf(stderr, "appdeploy: -v %s: want key=value\n", s);
-			rc = -1;
-			break;
-		}
-		char *key = strndup(s, (size_t)(sep - s));
-		set_dotted(vars, key, yv_resolve_plain(sep + 1, strlen(sep + 1)));
-		free(key);
-	}
-	if (rc) {
-		json_decref(vars);
-		return NULL;
-	}
-	json_t *ps = json_array();
-	for (size_t i = 0; i < c->n_pull_secrets; i++)
-		json_array_append_new(ps, json_string(c->pull_secrets[i]));
-	json_t *images = json_object_get(vars, "images");
-	return json_pack("{s:o, s:s, s:o, s:O, s:o}", "Variables", vars, "Namespace", ns, "ImagePullSecrets", ps,
-			 "Images", json_is_array(images) ? images : json_array(), "Source", json_object());
+	struct vars_opts vo = {
+		.dir = c->dir,
+		.files = c->var_files,
+		.nfiles = c->n_var_files,
+		.sets = c->vars,
+		.nsets = c->n_vars,
+		.namespace_ = c->ns,
+		.pull_secrets = c->pull_secrets,
+		.npull_secrets = c->n_pull_secrets,
+		.images = images,
+	};
+	char err[1024];
+	json_t *data = vars_build(&vo, err, sizeof err);
+	json_decref(images);
+	if (!data)
+		fprintf(stderr, "appdeploy: %s\n", err);
+	return data;
 }
 
-/* The namespace: -n, else the `namespace` variable, else the kubeconfig context's, else "default". */
-static char *pick_namespace(const struct cmd_opts *c, json_t *data_vars, const char *ctx_ns)
+/* The namespace: -n, else the `namespace` variable (both settled by vars.c), else the kubeconfig
+ * context's, else "default". */
+static char *pick_namespace(json_t *data, const char *ctx_ns)
 {
-	if (c->ns && *c->ns)
-		return strdup(c->ns);
-	const char *v = json_string_value(json_object_get(data_vars, "namespace"));
+	const char *v = json_string_value(json_object_get(data, "Namespace"));
 	if (v && *v)
 		return strdup(v);
 	if (ctx_ns && *ctx_ns)
@@ -252,11 +207,10 @@ int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **ob
 		fprintf(stderr, "appdeploy: %s: %s\n", c->dir, errno ? strerror(errno) : "not a directory");
 		return -1;
 	}
-	/* the namespace may come from the variables, so build them once with a placeholder */
-	json_t *data = build_data(c, "");
+	json_t *data = build_data(c);
 	if (!data)
 		return -1;
-	char *ns = pick_namespace(c, json_object_get(data, "Variables"), ctx_ns);
+	char *ns = pick_namespace(data, ctx_ns);
 	json_object_set_new(data, "Namespace", json_string(ns));
 	char set_buf[PATH_MAX];
 	const char *set = c->set_name;

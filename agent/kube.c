@@ -810,3 +810,40 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
 		}
 	return rc;
 }
+
+int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen)
+{
+	*out = NULL;
+	CURL *e = curl_easy_init();
+	if (!e) {
+		set_err(err, errlen, "cannot create an HTTP request");
+		return -1;
+	}
+	struct xfer x = {.retry_after = -1};
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.curl_err);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "appdeploy/0.1");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	CURLcode code = curl_easy_perform(e);
+	long status = 0;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(e);
+	if (code != CURLE_OK) {
+		set_err(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		free(x.resp);
+		return -1;
+	}
+	if (status != 200) {
+		set_err(err, errlen, "HTTP %ld", status);
+		free(x.resp);
+		return -1;
+	}
+	*out = x.resp ? x.resp : strdup("");
+	*len = x.resp_len;
+	return 0;
+}

@@ -87,4 +87,8 @@ const struct kube_resource *kube_resource_at(struct kube *k, size_t i);
 int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_t n, const char *ns,
 		   const char *selector, json_t **items, char *err, size_t errlen);
 
+/* Fetches an http(s) URL that is not the API server (e.g. the CI image list), with the system's CAs
+ * and no credentials. *out is malloc'd and NUL-terminated. Returns 0, or -1 with err filled. */
+int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen);
+
 #endif

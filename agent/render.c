@@ -143,13 +143,19 @@ int render_valid_label_value(const char *s)
 }
 
 /* Position of a document's node in the rendered text, as "LINE:COL" numbers. */
-static void doc_pos(json_t *pos, size_t doc, const char *sub, int *line, int *col)
+static void doc_pos_at(json_t *pos, size_t doc, const char *sub, int want_key, int *line, int *col)
 {
-	char ptr[64];
+	char ptr[1024];
 	snprintf(ptr, sizeof ptr, "%zu%s%s", doc, sub ? "/" : "", sub ? sub : "");
 	*line = *col = 0;
-	if (yv_position(pos, ptr, 1, line, col) && !*line)
+	if (yv_position(pos, ptr, want_key, line, col) && !*line)
 		*line = 1, *col = 1;
+}
+
+/* Where a node starts: its key for mapping values (where a reader looks for a missing field). */
+static void doc_pos(json_t *pos, size_t doc, const char *sub, int *line, int *col)
+{
+	doc_pos_at(pos, doc, sub, 1, line, col);
 }
 
 /* Checks one rendered document and labels it. Returns 0 or -1 with err filled. */
@@ -168,7 +174,7 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 		json_t *v = json_object_get(obj, required[i]);
 		if (!json_is_string(v) || !*json_string_value(v)) {
 			if (v)
-				doc_pos(pos, doc, required[i], &line, &col);
+				doc_pos_at(pos, doc, required[i], 0, &line, &col);
 			set_err(err, "%s:%d:%d: rendered document %zu: %s %s", path, line, col, doc + 1, required[i],
 				v ? "must be a non-empty string" : "is missing");
 			return -1;
@@ -199,9 +205,19 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 	json_t *v;
 	json_object_foreach(labels, key, v) {
 		if (!json_is_string(v)) {
-			char ptr[512];
-			snprintf(ptr, sizeof ptr, "metadata/labels/%s", key);
-			doc_pos(pos, doc, ptr, &line, &col);
+			/* JSON pointer escaping: label keys often hold a '/' */
+			char ptr[800];
+			size_t n = (size_t)snprintf(ptr, sizeof ptr, "metadata/labels/");
+			for (const char *k = key; *k && n + 3 < sizeof ptr; k++) {
+				if (*k == '~' || *k == '/') {
+					ptr[n++] = '~';
+					ptr[n++] = *k == '~' ? '0' : '1';
+				} else {
+					ptr[n++] = *k;
+				}
+			}
+			ptr[n] = 0;
+			doc_pos_at(pos, doc, ptr, 0, &line, &col);
 			set_err(err, "%s:%d:%d: %s %s: label %s must be a string (quote it)", path, line, col,
 				json_string_value(json_object_get(obj, "kind")), json_string_value(name), key);
 			return -1;

@@ -1,0 +1,4 @@
+{{- define "shop.labels" -}}
+app: {{ .Variables.name }}
+tier: web
+{{- end }}

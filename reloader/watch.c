@@ -99,6 +99,7 @@ static void t_change(struct watcher *w, const char *rel)
 {
 	w->t_changes++;
 	snprintf(w->t_last, sizeof w->t_last, "%s", rel);
+	log_debug("watch: %s changed", rel);
 }
 
 static void t_poll(struct watcher *w, const char *rel)
@@ -513,7 +514,6 @@ static void note_change(struct watcher *w, const char *rel)
 	snprintf(w->last_path, sizeof w->last_path, "%s", rel);
 	w->last_wall = wall_now();
 	w->changes++;
-	log_debug("watch: %s changed", rel);
 	/* Restarted by each change: fires after the quiet period that follows the last one. */
 	ev_timer_stop(w->loop, &w->debounce);
 	ev_timer_set(&w->debounce, w->cfg->watch.debounce > 0 ? w->cfg->watch.debounce : 0.0001, 0);
@@ -529,7 +529,11 @@ static void debounce_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	sv_request(w->sv, "watch", 0);
 }
 
-static void poll_change(const char *rel, void *arg) { note_change(arg, rel); }
+static void poll_change(const char *rel, void *arg)
+{
+	log_debug("watch: %s changed (poll)", rel);
+	note_change(arg, rel);
+}
 
 static void async_cb(struct ev_loop *loop, ev_async *a, int revents)
 {

@@ -88,7 +88,8 @@ static int add_file(struct fp_set *out, int dirfd, const char *name, const char 
 	e.mtime_ns = ts_ns(st->st_mtim);
 	e.ctime_ns = ts_ns(st->st_ctim);
 	e.mode = (uint32_t)st->st_mode;
-	e.racy = e.mtime_ns > scan_ns - RACY_NS || e.ctime_ns > scan_ns - RACY_NS;
+	/* Any later write sets mtime to "now": only a recent mtime could be repeated by one. */
+	e.racy = e.mtime_ns > scan_ns - RACY_NS;
 	if (old && !old->racy && old->size == e.size && old->ino == e.ino && old->mtime_ns == e.mtime_ns &&
 	    old->ctime_ns == e.ctime_ns && old->mode == e.mode) {
 		e.hash = old->hash;

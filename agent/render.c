@@ -252,7 +252,8 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 	struct tmpl_set *set = tmpl_set_new();
 	json_t *objs = json_array();
 	if (!rc) {
-		qsort(fl.v, fl.n, sizeof *fl.v, cmp_rfile);
+		if (fl.n)
+			qsort(fl.v, fl.n, sizeof *fl.v, cmp_rfile);
 		tmpl_set_missingkey_error(set, 1);
 	}
 	size_t nexec = 0;

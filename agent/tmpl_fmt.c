@@ -473,15 +473,20 @@ static void pad(struct sbuf *b, const struct spec *sp, const char *s, size_t n, 
 	sb_add(b, s, n);
 }
 
-static void bad_verb(struct sbuf *b, char verb, json_t *j)
+static void fmt_value(struct sbuf *b, const struct spec *sp, json_t *j);
+
+/* A verb that does not fit the value: %!verb(type=value), the value printed with %v and the same flags. */
+static void bad_verb(struct sbuf *b, const struct spec *sp, json_t *j)
 {
-	sb_printf(b, "%%!%c(", verb);
+	sb_printf(b, "%%!%c(", sp->verb);
 	if (!j || json_is_null(j)) {
 		sb_puts(b, "<nil>");
 	} else {
 		sb_puts(b, type_name(j));
 		sb_putc(b, '=');
-		go_print_value(b, j);
+		struct spec v = *sp;
+		v.verb = 'v';
+		fmt_value(b, &v, j);
 	}
 	sb_putc(b, ')');
 }
@@ -615,8 +620,6 @@ static void fmt_string(struct sbuf *b, const struct spec *sp, const char *s, siz
 	free(t.s);
 }
 
-static void fmt_value(struct sbuf *b, const struct spec *sp, json_t *j);
-
 /* Containers apply the verb to each element (Go's printValue for maps and slices). */
 static void fmt_container(struct sbuf *b, const struct spec *sp, json_t *j)
 {
@@ -658,7 +661,7 @@ static void fmt_value(struct sbuf *b, const struct spec *sp, json_t *j)
 		if (verb == 'v')
 			pad(b, sp, "<nil>", 5, 0);
 		else
-			bad_verb(b, verb, NULL);
+			bad_verb(b, sp, NULL);
 		return;
 	}
 	switch (json_typeof(j)) {
@@ -667,7 +670,7 @@ static void fmt_value(struct sbuf *b, const struct spec *sp, json_t *j)
 		if (verb == 'v' || verb == 't')
 			pad(b, sp, json_is_true(j) ? "true" : "false", json_is_true(j) ? 4 : 5, 0);
 		else
-			bad_verb(b, verb, j);
+			bad_verb(b, sp, j);
 		return;
 	case JSON_INTEGER: {
 		long long v = (long long)json_integer_value(j);
@@ -706,7 +709,7 @@ static void fmt_value(struct sbuf *b, const struct spec *sp, json_t *j)
 		}
 		case 'e': case 'E': case 'f': case 'F': case 'g': case 'G':
 		default:
-			bad_verb(b, verb, j);
+			bad_verb(b, sp, j);
 			return;
 		}
 	}
@@ -715,8 +718,59 @@ static void fmt_value(struct sbuf *b, const struct spec *sp, json_t *j)
 		case 'v': case 'e': case 'E': case 'f': case 'F': case 'g': case 'G':
 			fmt_float(b, sp, json_real_value(j));
 			return;
+		case 'b': {
+			/* decimal mantissa and binary exponent: m p e with m an integer below 2^53 */
+			double f = json_real_value(j);
+			int e2;
+			double m = frexp(f, &e2);
+			long long mi = (long long)ldexp(m, 53);
+			char bb[64];
+			snprintf(bb, sizeof bb, "%s%lldp%+d", sp->plus && f >= 0 ? "+" : "", mi, f == 0 ? -1074 : e2 - 53);
+			pad(b, sp, bb, strlen(bb), 1);
+			return;
+		}
+		case 'x':
+		case 'X': {
+			/* hexadecimal mantissa and binary exponent, Go pads the exponent to two digits */
+			char hb[64], fx[16];
+			double f = json_real_value(j);
+			if (sp->prec >= 0)
+				snprintf(fx, sizeof fx, "%%%s.%d%c", sp->plus ? "+" : "", sp->prec > 30 ? 30 : sp->prec, verb == 'x' ? 'a' : 'A');
+			else
+				snprintf(fx, sizeof fx, "%%%s%c", sp->plus ? "+" : "", verb == 'x' ? 'a' : 'A');
+			snprintf(hb, sizeof hb, fx, f);
+			char *pp = strpbrk(hb, "pP");
+			struct sbuf t = {0};
+			if (pp) {
+				sb_add(&t, hb, (size_t)(pp - hb));
+				if (sp->sharp) {
+					/* Go's '#' pads to 6 significant characters, counting the 'x' of the prefix */
+					int digits = sp->prec >= 0 ? sp->prec : 6, seen = 0, dot = 0;
+					for (size_t k = 0; k < t.len; k++) {
+						char ch = t.s[k];
+						if (ch == '.')
+							dot = 1;
+						else if (ch != '+' && ch != '-' && (seen || ch != '0'))
+							seen = 1, digits--;
+					}
+					if (!dot)
+						sb_putc(&t, '.');
+					while (digits-- > 0)
+						sb_putc(&t, '0');
+				}
+				sb_add(&t, pp, 2);
+				if (pp[2] && !pp[3])
+					sb_putc(&t, '0');
+				sb_puts(&t, pp + 2);
+			} else {
+				sb_puts(&t, hb);
+			}
+			pad(b, sp, t.s, t.len, 1);
+			free(t.s);
+			return;
+		}
 		default:
-			bad_verb(b, verb, j);
+			bad_verb(b, sp, j);
 			return;
 		}
 	case JSON_STRING:
@@ -725,7 +779,7 @@ static void fmt_value(struct sbuf *b, const struct spec *sp, json_t *j)
 			fmt_string(b, sp, json_string_value(j), json_string_length(j));
 			return;
 		default:
-			bad_verb(b, verb, j);
+			bad_verb(b, sp, j);
 			return;
 		}
 	case JSON_ARRAY:

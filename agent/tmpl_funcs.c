@@ -232,7 +232,7 @@ static int eq_values(struct fcall *c, json_t *x, json_t *y, int *truth)
 	if (x && y && json_typeof(x) != json_typeof(y)) {
 		struct sbuf b = {0};
 		json_t *args[4] = {x, json_string(go_type(x)), json_string(go_type(y)), y};
-		go_sprintf(&b, "non-comparable types %s: %v, %s: %v", 34, args, 4);
+		go_sprintf(&b, "non-comparable types %s: %v, %s: %v", strlen("non-comparable types %s: %v, %s: %v"), args, 4);
 		json_decref(args[1]);
 		json_decref(args[2]);
 		int rc = tf_fail(c, "%s", b.s);
@@ -245,7 +245,7 @@ static int eq_values(struct fcall *c, json_t *x, json_t *y, int *truth)
 	}
 	struct sbuf b = {0};
 	json_t *args[2] = {y, json_string(go_type(y))};
-	go_sprintf(&b, "non-comparable type %s: %v", 26, args, 2);
+	go_sprintf(&b, "non-comparable type %s: %v", strlen("non-comparable type %s: %v"), args, 2);
 	json_decref(args[1]);
 	int rc = tf_fail(c, "%s", b.s);
 	free(b.s);

@@ -356,7 +356,7 @@ static int go_parse_int(const char *s, size_t n, long long *out, unsigned long l
 	for (; i < n; i++) {
 		char c = s[i];
 		if (c == '_') {
-			if (!prefixed || prev == '_')
+			if (prev == '_' || (!prefixed && !any))
 				return -1;
 			prev = c;
 			continue;
@@ -579,7 +579,14 @@ static struct node *operand(struct parser *p)
 		case N_NIL:
 		case N_DOT:
 			free(fields.s);
-			p_errorf(p, "unexpected . after term \"%s\"", node_str(p, n));
+		{
+			struct sbuf q = {0};
+			const char *ns = node_str(p, n);
+			go_quote(&q, ns, strlen(ns), 0);
+			const char *qs = arena_strndup(p->arena, q.s, q.len);
+			free(q.s);
+			p_errorf(p, "unexpected . after term %s", qs);
+		}
 		default:
 			split_idents(p, chain, fields.s + 1, fields.len - 1);
 			free(fields.s);
@@ -766,6 +773,7 @@ static struct node *action(struct parser *p)
 		bt->src = p->src;
 		bt->srclen = p->srclen;
 		p->tree = bt;
+		p->nvars = 0;
 		push_var(p, "$");
 		p->range_depth = 0;
 		struct node *endn;
@@ -929,6 +937,7 @@ static void parse_definition(struct parser *p)
 	dt->src = p->src;
 	dt->srclen = p->srclen;
 	p->tree = dt;
+	p->nvars = 0;
 	push_var(p, "$");
 	struct token *nt = next_non_space(p);
 	if (nt->type != TK_STRING && nt->type != TK_RAWSTRING)

@@ -114,7 +114,8 @@ static struct pdir *snapshot(struct poller *p, int dfd, const char *rel)
 		d->e[d->n++] = e;
 	}
 	closedir(dir);
-	qsort(d->e, d->n, sizeof *d->e, cmp_pent);
+	if (d->n)
+		qsort(d->e, d->n, sizeof *d->e, cmp_pent);
 	return d;
 }
 

@@ -41,9 +41,16 @@ class CacheTest(unittest.TestCase):
     def start(self, slow=""):
         r = Reloader([], cwd=self.dir, config=CONFIG.format(slow=slow),
                      env={"RELOADER_CACHE_DIR": self.cache, "RELOADER_DEBUG": "1"})
-        self.addCleanup(r.stop)
+        self.addCleanup(self.stop_clean, r)
         r.wait_state("running")
         return r
+
+    def stop_clean(self, r):
+        code = r.stop()
+        out = r.output()
+        for bad in ("Sanitizer", "runtime error:"):
+            self.assertNotIn(bad, out)
+        self.assertIn(code, (0, 143, -15), out[-2000:])
 
     def poke(self, r):
         code, body = http(r.port, "POST", "/restart?wait=1")

@@ -48,10 +48,17 @@ class WatchTest(unittest.TestCase):
             setup(d)
         r = Reloader([], cwd=d, config=CONFIG.format(extra=extra), env=dict({"RELOADER_DEBUG": "1"}, **(env or {})))
         self.addCleanup(shutil.rmtree, d, True)
-        self.addCleanup(r.stop)
+        self.addCleanup(self.stop_clean, r)
         r.wait_state("running")
         wait_until(lambda: builds(r) == 1, what="first build")
         return r
+
+    def stop_clean(self, r):
+        code = r.stop()
+        out = r.output()
+        for bad in ("Sanitizer", "runtime error:", "Failed to remove watch"):
+            self.assertNotIn(bad, out)
+        self.assertIn(code, (0, 143, -15), out[-2000:])
 
     def src(self, r, *parts):
         return os.path.join(r.dir, "src", *parts)
@@ -200,7 +207,7 @@ class WatchTest(unittest.TestCase):
         wait_until(lambda: builds(r) == 3, what="polling sees a new nested directory")
         wait_until(lambda: settled(r), what="quiet")
         os.unlink(self.src(r, "x", "y", "z.c"))
-        wait_until(lambda: builds(r) == 4, what="polling sees a delete")
+        wait_until(lambda: builds(r) == 4, what="polling sees a delete (log: %s)" % r.output()[-1500:])
 
     def test_status_and_change_during_build(self):
         r = self.start()

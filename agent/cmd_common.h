@@ -21,6 +21,7 @@ struct cmd_opts {
 	const char **pull_secrets;  /* -i/--imagepullsecret */
 	size_t n_pull_secrets;
 	int dry_run, no_prune, wait;
+	int force_apply;            /* --force-apply: send unchanged objects to the server too */
 	double wait_timeout;        /* --timeout seconds for --wait (default 300) */
 	int concurrency;            /* --concurrency (0: client default) */
 };

@@ -91,6 +91,8 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 			c->dry_run = 1, sync_only = 1;
 		else if (!strcmp(flag, "--no-prune"))
 			c->no_prune = 1, sync_only = 1;
+		else if (!strcmp(flag, "--force-apply"))
+			c->force_apply = 1, sync_only = 1;
 		else if (!strcmp(flag, "--wait"))
 			c->wait = 1, sync_only = 1;
 		else if (!strcmp(flag, "--timeout")) {

@@ -59,6 +59,7 @@ static void fill_opts(struct sync_opts *o, const struct cmd_opts *c, const char 
 	o->dry_run = c->dry_run;
 	o->prune = !c->no_prune;
 	o->wait = c->wait;
+	o->force = c->force_apply;
 	o->wait_timeout = c->wait_timeout;
 	o->pull_secrets = c->pull_secrets;
 	o->n_pull_secrets = c->n_pull_secrets;

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "render.h"
+#include "sha256.h"
 #include "yamlemit.h"
 
 #define FIELD_MANAGER "appdeploy"
@@ -378,19 +379,90 @@ static int recreate(struct kube *k, struct item *it, const char *ns, const struc
 	return rc;
 }
 
+/* True when every field of want is in have with the same value (have may hold more: defaults,
+ * other managers' fields). Lists must match element by element. */
+static int subset(json_t *want, json_t *have)
+{
+	if (json_is_object(want)) {
+		if (!json_is_object(have))
+			return 0;
+		const char *k;
+		json_t *v;
+		json_object_foreach(want, k, v) {
+			if (!subset(v, json_object_get(have, k)))
+				return 0;
+		}
+		return 1;
+	}
+	if (json_is_array(want)) {
+		if (!json_is_array(have) || json_array_size(want) != json_array_size(have))
+			return 0;
+		for (size_t i = 0; i < json_array_size(want); i++)
+			if (!subset(json_array_get(want, i), json_array_get(have, i)))
+				return 0;
+		return 1;
+	}
+	return have && json_equal(want, have);
+}
+
+static int applied_by_us(json_t *live)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(json_object_get(live, "metadata"), "managedFields"), i, m) {
+		const char *mgr = str(m, "manager"), *op = str(m, "operation");
+		if (mgr && op && !strcmp(mgr, FIELD_MANAGER) && !strcmp(op, "Apply"))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Stamps the object with the digest of what we render (the applied annotation) and tells whether
+ * applying it can be skipped: the live object was last applied by us from the very same render
+ * and still holds every value we set. Anything else (drift in a field we set, a server that
+ * normalizes a value, another render) goes to the server, so skipping never hides a change.
+ */
+static int stamp_and_check_unchanged(struct item *it)
+{
+	json_t *md = json_object_get(it->obj, "metadata");
+	json_t *ann = json_object_get(md, "annotations");
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(md, "annotations", ann);
+	}
+	json_object_del(ann, SYNC_ANNOTATION_APPLIED);
+	char *canon = json_dumps(it->obj, JSON_COMPACT | JSON_SORT_KEYS);
+	char hex[65];
+	sha256_hex(canon, strlen(canon), hex);
+	free(canon);
+	json_object_set_new(ann, SYNC_ANNOTATION_APPLIED, json_string(hex));
+	if (!it->live)
+		return 0;
+	const char *was = str(json_object_get(json_object_get(it->live, "metadata"), "annotations"), SYNC_ANNOTATION_APPLIED);
+	return was && !strcmp(was, hex) && applied_by_us(it->live) && subset(it->obj, it->live);
+}
+
 /* Applies one phase's items concurrently. Returns the number of failures. */
 static size_t apply_phase(struct kube *k, struct item **v, size_t n, const struct sync_opts *o)
 {
 	if (!n)
 		return 0;
 	struct kube_req *reqs = calloc(n, sizeof *reqs);
-	for (size_t i = 0; i < n; i++)
-		apply_req(&reqs[i], v[i], o->ns);
-	kube_do(k, reqs, n);
-	size_t failed = 0;
 	const char *dry = o->dry_run ? " (dry run)" : "";
+	size_t q = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct item *it = v[i];
+		if (stamp_and_check_unchanged(v[i]) && !o->force) {
+			fprintf(o->out, "%s unchanged%s\n", v[i]->label, dry);
+			v[i]->ok = 1;
+			continue;
+		}
+		apply_req(&reqs[q++], v[i], o->ns);
+	}
+	kube_do(k, reqs, q);
+	size_t failed = 0;
+	for (size_t i = 0; i < q; i++) {
+		struct item *it = reqs[i].data;
 		struct kube_req *r = &reqs[i];
 		if (r->status >= 200 && r->status <= 299) {
 			const char *what = r->status == 201 ? "created" : same_object(it->live, r->response) ? "unchanged" : "configured";
@@ -780,6 +852,11 @@ static json_t *comparable(json_t *o)
 				     "selfLink"};
 	for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
 		json_object_del(md, drop[i]);
+	/* the digest changes with any change: noise next to the change itself */
+	json_t *ann = json_object_get(md, "annotations");
+	json_object_del(ann, SYNC_ANNOTATION_APPLIED);
+	if (json_is_object(ann) && !json_object_size(ann))
+		json_object_del(md, "annotations");
 	json_object_del(c, "status");
 	return c;
 }
@@ -901,6 +978,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 			continue;
 		gets[q] = (struct kube_req){.method = KUBE_GET, .path = kube_path(it[i].res, o->ns, it[i].name, NULL),
 					    .data = &it[i]};
+		stamp_and_check_unchanged(&it[i]); /* what apply would send, annotation included */
 		apply_req(&dry[q], &it[i], o->ns);
 		q++;
 	}

@@ -7,6 +7,10 @@
 
 #include "kube.h"
 
+/* Annotation holding the SHA-256 of the object as rendered (before this annotation): a re-apply
+ * skips objects whose live copy carries the same digest and still holds every value we set. */
+#define SYNC_ANNOTATION_APPLIED "appdeploy.sourcemode.dev/applied"
+
 struct sync_opts {
 	const char *ns;                  /* target namespace (required) */
 	const char *set_name;            /* value of the set label: prune only touches this set */
@@ -16,6 +20,7 @@ struct sync_opts {
 	double wait_timeout;             /* seconds for --wait */
 	const char *const *pull_secrets; /* -i: merged into the default ServiceAccount's imagePullSecrets */
 	size_t n_pull_secrets;
+	int force;                       /* send every object to the server, even unchanged ones */
 	FILE *out;                       /* progress lines ("deployment.apps/web created") */
 };
 

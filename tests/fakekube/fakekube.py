@@ -985,6 +985,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                         + [{"name": r.plural + "/status", "singularName": "", "namespaced": r.namespaced,
                                             "kind": r.kind, "verbs": ["get", "patch", "update"]}
                                            for r in rlist if r.kind in ("Deployment", "Pod", "Service")]
+                                        + [{"name": r.plural + "/scale", "singularName": "", "namespaced": True,
+                                            "kind": "Scale", "group": "autoscaling", "version": "v1",
+                                            "verbs": ["get", "patch", "update"]}
+                                           for r in rlist if r.kind in ("Deployment", "ReplicaSet", "StatefulSet")]
                                         + [{"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
                                             "verbs": ["get"]} for r in rlist if r.kind == "Pod"]})
         ns = ""
@@ -1011,6 +1015,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if sub == "proxy" and res.kind == "Pod":
             store.get(res, ns, name)
             return self.send_text(200, "fakekube proxy to pod %s: %s %s\n" % (name, method, "/".join(rest[2:])))
+        if sub == "scale" and res.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+            if method in ("PATCH", "PUT"):
+                body = self.read_body() or {}
+                reps = (body.get("spec") or {}).get("replicas")
+                if not isinstance(reps, int) or reps < 0:
+                    raise invalid(res, name, [{"reason": "FieldValueInvalid", "field": "spec.replicas",
+                                               "message": "Invalid value: must be a non-negative integer"}])
+                store.merge_patch(res, ns, name, {"spec": {"replicas": reps}}, manager, dry)
+            elif method != "GET":
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            o = store.get(res, ns, name)
+            sel = ",".join("%s=%s" % kv for kv in sorted(((o.get("spec") or {}).get("selector") or {})
+                                                          .get("matchLabels", {}).items()))
+            return self.send_json(200, {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                                        "metadata": {k: o["metadata"][k] for k in ("name", "namespace", "uid",
+                                                                                   "resourceVersion", "creationTimestamp")
+                                                     if k in o["metadata"]},
+                                        "spec": {"replicas": o["spec"].get("replicas", 1)},
+                                        "status": {"replicas": (o.get("status") or {}).get("replicas", 0),
+                                                   "selector": sel}})
         if sub == "status":
             if method == "GET":
                 return self.send_json(200, store.get(res, ns, name))
@@ -1113,6 +1137,13 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # clients that hang up mid-handshake (probes, killed processes) are not the fake's problem
+        err = sys.exc_info()[1]
+        if isinstance(err, (ssl.SSLError, ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class FakeKube:

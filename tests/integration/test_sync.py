@@ -53,6 +53,23 @@ class ApplyTest(KubeTest):
         self.assertNotIn("created", p.stdout)
         self.assertEqual(p.stdout.count("unchanged"), 8, p.stdout)
 
+    def test_reapply_skips_unchanged_objects_but_not_drift(self):
+        self.appdeploy("apply", self.dir, "-n", "demo", "--wait")
+        n = len(self.fk.requests)
+        self.appdeploy("apply", self.dir, "-n", "demo")
+        patched = [r["path"] for r in self.fk.requests[n:] if r["method"] == "PATCH"]
+        # the Secret's stringData comes back as data: it cannot be proven unchanged, so it is sent
+        self.assertEqual(patched, ["/api/v1/namespaces/demo/secrets/web-secret"])
+        # someone scales by hand: the next apply puts our value back
+        self.kubectl("scale", "deployment", "web", "-n", "demo", "--replicas=7")
+        self.assertEqual(self.fk.obj("deployments", "demo", "web")["spec"]["replicas"], 7)
+        p = self.appdeploy("apply", self.dir, "-n", "demo")
+        self.assertIn("deployment.apps/web configured", p.stdout)
+        self.assertEqual(self.fk.obj("deployments", "demo", "web")["spec"]["replicas"], 2)
+        n = len(self.fk.requests)
+        self.appdeploy("apply", self.dir, "-n", "demo", "--force-apply")
+        self.assertEqual(len([r for r in self.fk.requests[n:] if r["method"] == "PATCH"]), 8)
+
     def test_change_is_applied(self):
         self.appdeploy("apply", self.dir, "-n", "demo")
         p = self.appdeploy("apply", self.dir, "-n", "demo", "-v", "replicas=5")
@@ -98,7 +115,7 @@ class ApplyTest(KubeTest):
         os.remove(os.path.join(self.dir, "worker.yaml"))
         # the server rejects one object midway
         self.fk.reject["web"] = "injected rejection for the test"
-        p = self.appdeploy("apply", self.dir, "-n", "demo", expect=1)
+        p = self.appdeploy("apply", self.dir, "-n", "demo", "-v", "replicas=3", expect=1)
         self.assertIn("injected rejection for the test", p.stderr)
         self.assertIn("nothing was pruned", p.stderr)
         self.assertRegex(p.stderr, r"web\.yaml:\d+: deployment\.apps/web: ")

@@ -338,7 +338,7 @@ static int eval_command(struct exec_state *st, const struct tval *dot, const str
 	case N_NUMBER:
 		return ideal_constant(st, first, out);
 	case N_STRING:
-		*out = tv_new(json_stringn(first->text, first->textlen), 0);
+		*out = tv_new(json_stringn_nocheck(first->text, first->textlen), 0);
 		return 0;
 	default: {
 		char b[512];
@@ -507,7 +507,7 @@ static int eval_arg(struct exec_state *st, const struct tval *dot, char kind, co
 		return errorf(st, "expected integer; found %s", node_text(n, b, sizeof b));
 	case 's':
 		if (n->type == N_STRING) {
-			*out = tv_new(json_stringn(n->text, n->textlen), 0);
+			*out = tv_new(json_stringn_nocheck(n->text, n->textlen), 0);
 			return 0;
 		}
 		return errorf(st, "expected string; found %s", node_text(n, b, sizeof b));
@@ -520,7 +520,7 @@ static int eval_arg(struct exec_state *st, const struct tval *dot, char kind, co
 		case N_NUMBER:
 			return ideal_constant(st, n, out);
 		case N_STRING:
-			*out = tv_new(json_stringn(n->text, n->textlen), 0);
+			*out = tv_new(json_stringn_nocheck(n->text, n->textlen), 0);
 			return 0;
 		default:
 			break;
@@ -712,7 +712,7 @@ static enum walk_result walk_range(struct exec_state *st, const struct tval *dot
 		for (size_t i = 0; i < n; i++) {
 			iterated = 1;
 			json_t *elem = json_object_get(j, keys[i]);
-			enum walk_result w = range_iteration(st, r, tv_new(json_string(keys[i]), 0),
+			enum walk_result w = range_iteration(st, r, tv_new(json_string_nocheck(keys[i]), 0),
 							     tv_new(json_incref(elem), 1), mark);
 			if (w == W_ERR) {
 				res = W_ERR;

@@ -640,7 +640,7 @@ static void fmt_container(struct sbuf *b, const struct spec *sp, json_t *j)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			sb_putc(b, ' ');
-		json_t *k = json_string(keys[i]);
+		json_t *k = json_string_nocheck(keys[i]);
 		fmt_value(b, &inner, k);
 		json_decref(k);
 		sb_putc(b, ':');

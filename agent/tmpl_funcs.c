@@ -21,7 +21,7 @@ int tf_ret(struct fcall *c, json_t *v)
 	return 0;
 }
 
-int tf_ret_str(struct fcall *c, const char *s, size_t n) { return tf_ret(c, json_stringn(s ? s : "", s ? n : 0)); }
+int tf_ret_str(struct fcall *c, const char *s, size_t n) { return tf_ret(c, json_stringn_nocheck(s ? s : "", s ? n : 0)); }
 
 int tf_ret_int(struct fcall *c, long long i) { return tf_ret(c, json_integer(i)); }
 
@@ -231,7 +231,7 @@ static int eq_values(struct fcall *c, json_t *x, json_t *y, int *truth)
 	/* maps and slices: comparable only against a nil value */
 	if (x && y && json_typeof(x) != json_typeof(y)) {
 		struct sbuf b = {0};
-		json_t *args[4] = {x, json_string(go_type(x)), json_string(go_type(y)), y};
+		json_t *args[4] = {x, json_string_nocheck(go_type(x)), json_string_nocheck(go_type(y)), y};
 		go_sprintf(&b, "non-comparable types %s: %v, %s: %v", strlen("non-comparable types %s: %v, %s: %v"), args, 4);
 		json_decref(args[1]);
 		json_decref(args[2]);
@@ -244,7 +244,7 @@ static int eq_values(struct fcall *c, json_t *x, json_t *y, int *truth)
 		return 0;
 	}
 	struct sbuf b = {0};
-	json_t *args[2] = {y, json_string(go_type(y))};
+	json_t *args[2] = {y, json_string_nocheck(go_type(y))};
 	go_sprintf(&b, "non-comparable type %s: %v", strlen("non-comparable type %s: %v"), args, 2);
 	json_decref(args[1]);
 	int rc = tf_fail(c, "%s", b.s);

@@ -17,6 +17,7 @@ struct parser {
 	size_t ntoks, i, high; /* next token to read; furthest token read (error lines) */
 	int action_line;
 	int range_depth;
+	int depth; /* nesting of pipelines and control structures (bounded, like current Go's parser) */
 	const char **vars; /* declared variable names in scope */
 	size_t nvars, capvars;
 	struct tree *tree; /* tree being built */
@@ -639,8 +640,18 @@ static void check_pipeline(struct parser *p, struct node *pipe, const char *cont
 /* pipeline:
  *	declarations? command ('|' command)*
  */
+/* Current Go bounds parse nesting too ("max expression depth exceeded"); C stacks need a lower bound. */
+#define MAX_PARSE_DEPTH 500
+
+static void enter(struct parser *p)
+{
+	if (++p->depth > MAX_PARSE_DEPTH)
+		p_errorf(p, "max expression depth exceeded");
+}
+
 static struct node *pipeline(struct parser *p, const char *context, enum tok_type end)
 {
+	enter(p);
 	struct token *first = peek_non_space(p);
 	struct node *pipe = new_node(p, N_PIPE, first->pos);
 	pipe->line = first->line;
@@ -686,6 +697,7 @@ decls:;
 		struct token *t = next_non_space(p);
 		if (t->type == end) {
 			check_pipeline(p, pipe, context);
+			p->depth--;
 			return pipe;
 		}
 		switch (t->type) {
@@ -704,6 +716,7 @@ decls:;
 static struct node *control(struct parser *p, enum node_type ty, const char *context)
 {
 	size_t mark = p->nvars;
+	enter(p);
 	struct node *n = new_node(p, ty, 0);
 	n->pipe = pipeline(p, context, TK_RDELIM);
 	n->pos = n->pipe->pos;
@@ -729,6 +742,7 @@ static struct node *control(struct parser *p, enum node_type ty, const char *con
 		}
 	}
 	p->nvars = mark;
+	p->depth--;
 	return n;
 }
 

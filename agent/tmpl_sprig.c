@@ -353,7 +353,7 @@ static int fn_split_list(struct fcall *c, json_t **a, size_t n)
 			size_t w = 1;
 			while (i + w < len && ((unsigned char)s[i + w] & 0xC0) == 0x80)
 				w++;
-			json_array_append_new(out, json_stringn(s + i, w));
+			json_array_append_new(out, json_stringn_nocheck(s + i, w));
 			i += w;
 		}
 		return tf_ret(c, out);
@@ -362,10 +362,10 @@ static int fn_split_list(struct fcall *c, json_t **a, size_t n)
 	for (;;) {
 		const char *m = len - i >= sl ? memmem(s + i, len - i, sep, sl) : NULL;
 		if (!m) {
-			json_array_append_new(out, json_stringn(s + i, len - i));
+			json_array_append_new(out, json_stringn_nocheck(s + i, len - i));
 			break;
 		}
-		json_array_append_new(out, json_stringn(s + i, (size_t)(m - (s + i))));
+		json_array_append_new(out, json_stringn_nocheck(s + i, (size_t)(m - (s + i))));
 		i = (size_t)(m - s) + sl;
 	}
 	return tf_ret(c, out);
@@ -624,7 +624,7 @@ static int fn_from_yaml(struct fcall *c, json_t **a, size_t n)
 		m = json_object();
 		char msg[700];
 		snprintf(msg, sizeof msg, "error converting YAML to JSON: yaml: line %d: %s", e.line, e.msg);
-		json_object_set_new(m, "Error", json_string(msg));
+		json_object_set_new(m, "Error", json_string_nocheck(msg));
 		return tf_ret(c, m);
 	}
 	json_t *first = json_array_get(docs, 0);
@@ -634,7 +634,7 @@ static int fn_from_yaml(struct fcall *c, json_t **a, size_t n)
 		m = json_object();
 		if (first && !json_is_null(first))
 			json_object_set_new(m, "Error",
-					    json_string("error unmarshaling JSON: json: cannot unmarshal into Go value of "
+					    json_string_nocheck("error unmarshaling JSON: json: cannot unmarshal into Go value of "
 							"type map[string]interface {}"));
 	}
 	json_decref(docs);
@@ -649,7 +649,7 @@ static int fn_from_json(struct fcall *c, json_t **a, size_t n)
 	if (!v || !json_is_object(v)) {
 		json_decref(v);
 		json_t *m = json_object();
-		json_object_set_new(m, "Error", json_string(v ? "json: cannot unmarshal into Go value of type map[string]interface {}" : e.text));
+		json_object_set_new(m, "Error", json_string_nocheck(v ? "json: cannot unmarshal into Go value of type map[string]interface {}" : e.text));
 		return tf_ret(c, m);
 	}
 	return tf_ret(c, v);
@@ -755,7 +755,7 @@ static int fn_dict(struct fcall *c, json_t **a, size_t n)
 		struct sbuf k = {0};
 		sb_add(&k, "", 0);
 		strval(&k, a[i]);
-		json_object_setn(d, k.s, k.len, i + 1 < n ? a[i + 1] : json_string(""));
+		json_object_setn_nocheck(d, k.s, k.len, i + 1 < n ? a[i + 1] : json_string_nocheck(""));
 		if (i + 1 >= n) {
 			/* json_object_setn took a new reference to the "" string above; drop ours */
 			json_decref(json_object_getn(d, k.s, k.len));
@@ -784,7 +784,7 @@ static int fn_get(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
 	json_t *v = a[0] && json_is_object(a[0]) ? json_object_getn(a[0], S(a[1]), SL(a[1])) : NULL;
-	return tf_ret(c, v ? json_incref(v) : json_string(""));
+	return tf_ret(c, v ? json_incref(v) : json_string_nocheck(""));
 }
 
 static int fn_set(struct fcall *c, json_t **a, size_t n)
@@ -792,7 +792,7 @@ static int fn_set(struct fcall *c, json_t **a, size_t n)
 	(void)n;
 	if (need_map(c, a[0]))
 		return -1;
-	json_object_setn(a[0], S(a[1]), SL(a[1]), a[2] ? a[2] : json_null());
+	json_object_setn_nocheck(a[0], S(a[1]), SL(a[1]), a[2] ? a[2] : json_null());
 	return tf_ret(c, json_incref(a[0]));
 }
 
@@ -819,7 +819,7 @@ static int fn_keys(struct fcall *c, json_t **a, size_t n)
 			continue;
 		const char *k;
 		json_t *v;
-		json_object_foreach(a[i], k, v) json_array_append_new(out, json_string(k));
+		json_object_foreach(a[i], k, v) json_array_append_new(out, json_string_nocheck(k));
 	}
 	size_t m = json_array_size(out);
 	for (size_t i = 1; i < m; i++)
@@ -962,14 +962,14 @@ static int fn_sort_alpha(struct fcall *c, json_t **a, size_t n)
 			struct sbuf b = {0};
 			sb_add(&b, "", 0);
 			strval(&b, json_array_get(a[0], i));
-			json_array_append_new(out, json_stringn(b.s, b.len));
+			json_array_append_new(out, json_stringn_nocheck(b.s, b.len));
 			free(b.s);
 		}
 	} else if (a[0] && !json_is_null(a[0])) {
 		struct sbuf b = {0};
 		sb_add(&b, "", 0);
 		strval(&b, a[0]);
-		json_array_append_new(out, json_stringn(b.s, b.len));
+		json_array_append_new(out, json_stringn_nocheck(b.s, b.len));
 		free(b.s);
 	}
 	size_t m = json_array_size(out);

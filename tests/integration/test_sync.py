@@ -233,6 +233,14 @@ class ApplyTest(KubeTest):
         self.assertNotIn("web-config", p.stdout)  # unchanged objects print nothing
         self.assertIn("2 objects would change", p.stderr)
 
+    def test_diff_before_first_apply(self):
+        p = self.appdeploy("diff", self.dir, "-n", "fresh")
+        self.assertIn("--- live/(absent)\n+++ rendered/deployment.apps/web", p.stdout)
+        self.assertIn("+kind: Deployment", p.stdout)
+        self.assertIn("8 objects would change", p.stderr)
+        self.assertEqual(self.writes(), [r for r in self.writes() if r["query"].get("dryRun") == "All"])
+        self.assertIsNone(self.fk.obj("namespaces", "", "fresh"))
+
     def test_image_pull_secrets_merge(self):
         self.kubectl("create", "namespace", "demo")
         self.kubectl("patch", "serviceaccount", "default", "-n", "demo", "--type=merge", "-p",
@@ -465,6 +473,10 @@ spec:
     def test_kubectl_dry_run_and_selectors(self):
         self.kubectl("create", "configmap", "a", "--dry-run=server")
         self.assertIsNone(self.fk.obj("configmaps", "default", "a"))
+        self.kubectl("create", "configmap", "dup")
+        p = self.kubectl("create", "configmap", "dup", expect=1)
+        self.assertIn('configmaps "dup" already exists', p.stderr)
+        self.kubectl("delete", "configmap", "dup")
         for name, tier in (("a", "web"), ("b", "db"), ("c", None)):
             self.kubectl("create", "configmap", name)
             if tier:

@@ -169,6 +169,23 @@ class Render(unittest.TestCase):
         with open(img, "w") as f:
             f.write("web: registry.example/web@sha256:abc\n")
         self.assertIn("web: registry.example/web@sha256:abc", self.ok("render", d, "--images", img).stdout)
+        # the same list from CI over HTTP
+        import functools
+        import http.server
+        import threading
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=self.tmp)
+        handler.log_message = lambda *a: None
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            url = "http://127.0.0.1:%d/" % srv.server_address[1]
+            self.assertIn("web: registry.example/web@sha256:abc",
+                          self.ok("render", d, "--images", url + "images.yaml").stdout)
+            p = self.bad("render", d, "--images", url + "missing.yaml")
+            self.assertIn("--images %smissing.yaml: HTTP 404" % url, p.stderr)
+        finally:
+            srv.shutdown()
+            srv.server_close()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // gotmpl.go — the differential-test oracle: runs template files through Go's own text/template
 // with the same data layout `appdeploy template` builds (.Variables from a JSON file, .Namespace, ...).
 //
-// Usage: gotmpl [-data FILE.json] [-n NS] [-missingkey error] FILE...
+// Usage: gotmpl [-data FILE.json] [-root] [-n NS] [-missingkey error] FILE...
 // Output mirrors `appdeploy template`: each non-"_" file's output on stdout; the first error's
 // text on stderr followed by a newline, exit status 1.
 package main
@@ -52,6 +52,7 @@ func main() {
 	dataFile := flag.String("data", "", "JSON file with the variables")
 	ns := flag.String("n", "", "namespace")
 	missing := flag.String("missingkey", "", "missingkey option")
+	asRoot := flag.Bool("root", false, "use the JSON data itself as dot (unit-test checks)")
 	flag.Parse()
 
 	vars := map[string]interface{}{}
@@ -81,6 +82,10 @@ func main() {
 		"Source":           map[string]interface{}{},
 	}
 
+	var dot interface{} = data
+	if *asRoot {
+		dot = vars
+	}
 	root := template.New("")
 	if *missing != "" {
 		root.Option("missingkey=" + *missing)
@@ -102,7 +107,7 @@ func main() {
 			continue
 		}
 		var buf bytes.Buffer
-		if err := root.ExecuteTemplate(&buf, name, data); err != nil {
+		if err := root.ExecuteTemplate(&buf, name, dot); err != nil {
 			fail(err.Error())
 		}
 		os.Stdout.Write(buf.Bytes())

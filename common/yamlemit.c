@@ -193,7 +193,7 @@ static void analyze(const char *s, size_t n, struct analysis *a)
 			if (c == '#' && preceded_by_ws)
 				indicators = 1;
 		}
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+		if ((c < 0x20 && c != '\n') || c == 0x7f) /* libyaml counts a tab as non-printable */
 			special = 1;
 		if (c == ' ') {
 			if (i == 0)

@@ -1,0 +1,308 @@
+/* test_tmpl_sprig.c — the sprig/Helm functions against their documented results, the YAML emitter, SHA-256 and the template data builder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sha256.h"
+#include "tmpl.h"
+#include "vars.h"
+#include "yamlemit.h"
+
+struct fn_case {
+	const char *input;
+	const char *want; /* output, or the whole error when it starts with "template:" */
+};
+
+static const char *data_json =
+	"{\"name\": \"web\", \"n\": 3, \"big\": 1234567, \"f\": 1.5, \"t\": true, \"empty\": \"\", \"zero\": 0,"
+	" \"nul\": null, \"list\": [\"a\", \"b\", \"a\"], \"nums\": [3, 1, 2], \"m\": {\"a\": 1, \"b\": {\"c\": \"d\"}},"
+	" \"res\": {\"limits\": {\"cpu\": \"100m\", \"memory\": \"128Mi\"}, \"requests\": {\"cpu\": 0.5}},"
+	" \"ports\": [80, 443], \"labels\": {\"app\": \"web\", \"tier\": \"1\", \"on\": \"yes\"},"
+	" \"script\": \"#!/bin/sh\\necho hi\\n\", \"emptylist\": [], \"emptymap\": {}, \"tplstr\": \"{{ .name }}-x\"}";
+
+static const struct fn_case cases[] = {
+	/* default / empty / coalesce / ternary */
+	{"{{ default \"d\" \"\" }} {{ default \"d\" 0 }} {{ default \"d\" false }} {{ default \"d\" .missing }}", "d d d d"},
+	{"{{ default \"d\" \"x\" }} {{ \"\" | default \"d\" }} {{ default \"d\" (list) }} {{ default \"d\" (dict) }}", "x d d d"},
+	{"{{ default \"d\" .nul }} {{ default 5 .n }} {{ .emptylist | default (list 1) }}", "d 3 [1]"},
+	{"{{ empty \"\" }} {{ empty 0 }} {{ empty .emptymap }} {{ empty \"x\" }} {{ empty .missing }} {{ empty 1.5 }}",
+	 "true true true false true false"},
+	{"{{ coalesce .nul \"\" 0 \"x\" \"y\" }} {{ coalesce .missing .empty }}", "x <no value>"},
+	{"{{ ternary \"a\" \"b\" true }} {{ false | ternary \"a\" \"b\" }}", "a b"},
+	/* required / fail */
+	{"{{ required \"name is required\" .name }}", "web"},
+	{"{{ required \"x is required\" .x }}",
+	 "template: t:1:3: executing \"t\" at <required \"x is required\" .x>: error calling required: x is required"},
+	{"{{ required \"e\" .empty }}", "template: t:1:3: executing \"t\" at <required \"e\" .empty>: error calling required: e"},
+	{"{{ required \"z\" .zero }}", "0"},
+	{"{{ fail \"boom\" }}", "template: t:1:3: executing \"t\" at <fail \"boom\">: error calling fail: boom"},
+	/* quoting */
+	{"{{ quote \"a\" }} {{ quote 5 }} {{ quote .f }} {{ quote true }} {{ quote \"a\" \"b\" }} {{ quote .nul }}|",
+	 "\"a\" \"5\" \"1.5\" \"true\" \"a\" \"b\" |"},
+	{"{{ quote \"say \\\"hi\\\"\\n\" }}", "\"say \\\"hi\\\"\\n\""},
+	{"{{ squote \"a\" }} {{ squote 5 }} {{ .n | squote }}", "'a' '5' '3'"},
+	{"{{ .ports | first | quote }}", "\"80\""},
+	/* strings */
+	{"{{ upper \"abc\" }} {{ lower \"ABC\" }} {{ title \"hello wide-world foo_bar\" }}", "ABC abc Hello Wide-World Foo_bar"},
+	{"[{{ trim \"  a b \\n\" }}] {{ trimPrefix \"v\" \"v1.2\" }} {{ trimSuffix \".yaml\" \"a.yaml\" }} {{ trimPrefix \"x\" \"v1\" }}",
+	 "[a b] 1.2 a v1"},
+	{"{{ trunc 3 \"abcdef\" }} {{ trunc -2 \"abcdef\" }} {{ trunc 10 \"abc\" }} {{ trunc -10 \"abc\" }}", "abc ef abc abc"},
+	{"{{ replace \"a\" \"b\" \"banana\" }} {{ \"a-b-c\" | replace \"-\" \"\" }}", "bbnbnb abc"},
+	{"{{ contains \"ell\" \"hello\" }} {{ hasPrefix \"he\" \"hello\" }} {{ hasSuffix \"lo\" \"hello\" }} {{ contains \"z\" \"a\" }}",
+	 "true true true false"},
+	{"{{ splitList \",\" \"a,b,,c\" }} {{ len (splitList \",\" \"\") }}", "[a b  c] 1"},
+	{"{{ join \"-\" .list }} {{ join \",\" (list 1 \"a\" .nul 2.5) }} {{ join \",\" \"solo\" }}", "a-b-a 1,a,2.5 solo"},
+	{"{{ repeat 3 \"ab\" }}|{{ repeat 0 \"x\" }}|", "ababab||"},
+	{"{{ repeat -1 \"x\" }}",
+	 "template: t:1:3: executing \"t\" at <repeat -1 \"x\">: error calling repeat: strings: negative Repeat count"},
+	{"{{ indent 2 \"a\\nb\" }}|{{ nindent 4 \"x\" }}|{{ indent 2 \"\" }}|", "  a\n  b|\n    x|  |"},
+	{"{{ toString 5 }} {{ toString .f }} {{ toString .list }} {{ toString .nul }}", "5 1.5 [a b a] <nil>"},
+	{"{{ upper 3 }}", "template: t:1:9: executing \"t\" at <3>: expected string; found 3"},
+	{"{{ 3 | upper }}", "template: t:1:7: executing \"t\" at <upper>: wrong type for value; expected string; got int"},
+	{"{{ indent \"2\" \"x\" }}", "template: t:1:10: executing \"t\" at <\"2\">: expected integer; found \"2\""},
+	/* numbers: sprig converts with cast.ToInt64; integers never print as floats */
+	{"{{ add 1 2 3 }} {{ sub 5 3 }} {{ mul 2 3 4 }} {{ div 7 2 }} {{ mod 7 3 }} {{ max 1 5 3 }} {{ min 4 2 6 }}",
+	 "6 2 24 3 1 5 2"},
+	{"{{ add \"1\" 2 }} {{ add 1.9 1 }} {{ add .big 0 }} {{ mul 1000 1000 }} {{ add .nul 1 }}", "3 2 1234567 1000000 1"},
+	{"{{ div 1 0 }}", "template: t:1:3: executing \"t\" at <div 1 0>: error calling div: runtime error: integer divide by zero"},
+	{"{{ int64 \"12\" }} {{ int \"0x10\" }} {{ int64 \"12.0\" }} {{ int \"abc\" }} {{ int 3.9 }} {{ int64 true }} {{ int .big }}",
+	 "12 16 12 0 3 1 1234567"},
+	{"{{ float64 \"1.5\" }} {{ float64 2 }} {{ float64 \"x\" }} {{ atoi \"42\" }} {{ atoi \"4x\" }} {{ atoi \"-7\" }}",
+	 "1.5 2 0 42 0 -7"},
+	/* dicts and lists */
+	{"{{ $d := dict \"a\" 1 \"b\" \"two\" }}{{ $d.a }} {{ get $d \"b\" }} [{{ get $d \"zz\" }}] {{ hasKey $d \"a\" }} {{ hasKey $d \"z\" }}",
+	 "1 two [] true false"},
+	{"{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"b\" 2 }}{{ $_ := unset $d \"a\" }}{{ $d }}", "map[b:2]"},
+	{"{{ dict \"k\" }} {{ dict }} {{ dict 1 2 }}", "map[k:] map[] map[1:2]"},
+	{"{{ keys .m }} {{ values .m }} {{ keys .m .labels | sortAlpha }}", "[a b] [1 map[c:d]] [a app b on tier]"},
+	{"{{ $d := dict \"a\" 1 \"b\" (dict \"x\" 1) }}{{ $_ := merge $d (dict \"a\" 9 \"c\" 3 \"b\" (dict \"y\" 2)) }}{{ $d }}",
+	 "map[a:1 b:map[x:1 y:2] c:3]"},
+	{"{{ list 1 \"a\" .nul }} {{ append .list \"z\" }} {{ prepend .list \"z\" }} {{ .list }}",
+	 "[1 a <nil>] [a b a z] [z a b a] [a b a]"},
+	{"{{ first .list }} {{ last .nums }} {{ uniq .list }} {{ has \"b\" .list }} {{ has \"z\" .list }} {{ first .emptylist }}",
+	 "a 2 [a b] true false <no value>"},
+	{"{{ first \"x\" }}", "template: t:1:3: executing \"t\" at <first \"x\">: error calling first: Cannot find first on type string"},
+	/* encodings */
+	{"{{ b64enc \"hello\" }} {{ b64dec \"aGVsbG8=\" }} {{ b64enc \"\" }}|{{ b64dec \"!!\" }}", "aGVsbG8= hello |illegal base64 data at input byte 0"},
+	{"{{ sha256sum \"abc\" }}", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	{"{{ dict \"a\" 1 \"b\" \"<x>&\" \"c\" (list 1.5 true .nul) | toJson }}", "{\"a\":1,\"b\":\"\\u003cx\\u003e\\u0026\",\"c\":[1.5,true,null]}"},
+	{"{{ .m | toPrettyJson }}", "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": \"d\"\n  }\n}"},
+	{"{{ .big | toJson }} {{ 1e21 | toJson }} {{ 0.0000001 | toJson }} {{ .emptylist | toJson }}", "1234567 1e+21 1e-7 []"},
+	{"{{ $v := fromYaml \"a: 1\\nb: [x, 2]\\n\" }}{{ $v.a }} {{ $v.b }} {{ $v | toJson }}", "1 [x 2] {\"a\":1,\"b\":[\"x\",2]}"},
+	{"{{ (fromJson \"{\\\"a\\\": {\\\"b\\\": 2}}\").a.b }}", "2"},
+	/* toYaml as Helm prints it (trailing newline trimmed) */
+	{"{{ toYaml .res }}", "limits:\n  cpu: 100m\n  memory: 128Mi\nrequests:\n  cpu: 0.5"},
+	{"{{ toYaml .labels | nindent 4 }}", "\n    app: web\n    \"on\": \"yes\"\n    tier: \"1\""},
+	{"{{ toYaml .ports }}|{{ toYaml .emptymap }}|{{ toYaml .nul }}|{{ toYaml \"s\" }}|{{ toYaml .big }}", "- 80\n- 443|{}|null|s|1234567"},
+	{"{{ toYaml (dict \"s\" .script) }}", "s: |\n  #!/bin/sh\n  echo hi"},
+	{"{{ toYaml (list (dict \"a\" 1 \"b\" 2) (list 1 2)) }}", "- a: 1\n  b: 2\n- - 1\n  - 2"},
+	/* regular expressions (POSIX ERE with \\d \\w \\s translated) */
+	{"{{ regexMatch \"^[a-z]+$\" \"abc\" }} {{ regexMatch \"\\\\d+\" \"a1\" }} {{ regexMatch \"^x\" \"abc\" }} {{ regexMatch \"(\" \"x\" }}",
+	 "true true false false"},
+	{"{{ regexReplaceAll \"a(x*)b\" \"-ab-axxb-\" \"${1}W\" }} {{ regexReplaceAll \"a(x*)b\" \"-ab-axxb-\" \"$1W\" }}",
+	 "-W-xxW- ---"},
+	{"{{ regexReplaceAll \"[0-9]+\" \"v1.22.3\" \"N\" }} {{ regexReplaceAll \"x*\" \"abc\" \"-\" }}", "vN.N.N -a-b-c-"},
+	/* semverCompare (Masterminds/semver v3 constraint rules) */
+	{"{{ semverCompare \">=1.2.3 <2.0.0\" \"1.5.0\" }} {{ semverCompare \">=1.2.3 <2.0.0\" \"2.0.0\" }} "
+	 "{{ semverCompare \">=1.2.3, <2.0.0\" \"1.2.3\" }}",
+	 "true false true"},
+	{"{{ semverCompare \"^1.2\" \"1.9.9\" }} {{ semverCompare \"^1.2\" \"2.0.0\" }} {{ semverCompare \"^1.2\" \"1.1.0\" }} "
+	 "{{ semverCompare \"^0.2.3\" \"0.2.9\" }} {{ semverCompare \"^0.2.3\" \"0.3.0\" }}",
+	 "true false false true false"},
+	{"{{ semverCompare \"~1.2.3\" \"1.2.9\" }} {{ semverCompare \"~1.2.3\" \"1.3.0\" }} {{ semverCompare \"~1\" \"1.9.0\" }} "
+	 "{{ semverCompare \"1.2.x\" \"1.2.7\" }} {{ semverCompare \"1.2.x\" \"1.3.0\" }}",
+	 "true false true true false"},
+	{"{{ semverCompare \">=1.2.0\" \"1.3.0-rc1\" }} {{ semverCompare \">=1.2.0-0\" \"1.3.0-rc1\" }} "
+	 "{{ semverCompare \">=1.21-0\" \"v1.24.3-gke.100\" }} {{ semverCompare \"<1.0 || >=2.0\" \"2.1.0\" }} "
+	 "{{ semverCompare \"!=1.2.3\" \"1.2.3\" }} {{ semverCompare \"=1.2.3\" \"v1.2.3\" }}",
+	 "false true true true false true"},
+	{"{{ semverCompare \"1.0.0 - 2.0.0\" \"1.5.0\" }} {{ semverCompare \">1.2.3\" \"1.2.3\" }} {{ semverCompare \"<=1.2.3\" \"1.2.3\" }}",
+	 "true false true"},
+	{"{{ semverCompare \">=abc\" \"1.0.0\" }}",
+	 "template: t:1:3: executing \"t\" at <semverCompare \">=abc\" \"1.0.0\">: error calling semverCompare: improper constraint: >=abc"},
+	{"{{ semverCompare \">=1.0\" \"x.y\" }}",
+	 "template: t:1:3: executing \"t\" at <semverCompare \">=1.0\" \"x.y\">: error calling semverCompare: Invalid Semantic Version"},
+	/* include and tpl */
+	{"{{ define \"h\" }}<{{ . }}>{{ end }}{{ include \"h\" .name | upper }} {{ include \"h\" 5 | quote }}", "<WEB> \"<5>\""},
+	{"{{ define \"lbl\" }}app: {{ .name }}\ntier: web{{ end }}x:{{ include \"lbl\" . | nindent 2 }}", "x:\n  app: web\n  tier: web"},
+	{"{{ include \"nope\" . }}",
+	 "template: t:1:3: executing \"t\" at <include \"nope\" .>: error calling include: template: no template \"nope\" associated "
+	 "with template \"t\""},
+	{"{{ tpl .tplstr . }} {{ tpl \"{{ .a }}\" .m }} [{{ tpl \"{{ .zz }}\" . }}]", "web-x 1 []"},
+	{"{{ define \"d\" }}D{{ end }}{{ tpl \"{{ include \\\"d\\\" . }}{{ template \\\"d\\\" }}\" . }}", "DD"},
+	{"{{ tpl \"{{ if }}\" . }}",
+	 "template: t:1:3: executing \"t\" at <tpl \"{{ if }}\" .>: error calling tpl: cannot parse template \"{{ if }}\": template: "
+	 "t:1: missing value for if"},
+	{"{{ tpl \"{{ fail \\\"x\\\" }}\" . }}",
+	 "template: t:1:3: executing \"t\" at <tpl \"{{ fail \\\"x\\\" }}\" .>: error calling tpl: error during tpl function execution "
+	 "for \"{{ fail \\\"x\\\" }}\": template: t:1:3: executing \"t\" at <fail \"x\">: error calling fail: x"},
+	{"{{ define \"loop\" }}{{ include \"loop\" . }}{{ end }}{{ include \"loop\" . }}", "@recursion"},
+	{"{{ lookup \"v1\" \"Secret\" \"ns\" \"name\" }}", "map[]"},
+};
+
+static void test_functions(void **state)
+{
+	(void)state;
+	json_error_t je;
+	json_t *data = json_loads(data_json, 0, &je);
+	if (!data)
+		fail_msg("bad data: %s", je.text);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct fn_case *c = &cases[i];
+		struct tmpl_set *set = tmpl_set_new();
+		struct tmpl_error err;
+		char *out = NULL;
+		size_t len = 0;
+		int rc = tmpl_parse(set, "t", c->input, strlen(c->input), &err);
+		if (rc == 0)
+			rc = tmpl_execute(set, "t", data, &out, &len, &err);
+		if (!strcmp(c->want, "@recursion")) {
+			if (rc == 0 || !strstr(err.msg, "error calling include: template: t:1:22: executing \"loop\""))
+				fail_msg("case %zu: want a bounded recursion error, got %s", i, rc ? err.msg : out);
+		} else if (!strncmp(c->want, "template:", 9)) {
+			if (rc == 0)
+				fail_msg("case %zu %s: got \"%s\", want error", i, c->input, out);
+			if (strcmp(err.msg, c->want))
+				fail_msg("case %zu %s: got error\n  %s\nwant\n  %s", i, c->input, err.msg, c->want);
+		} else {
+			if (rc)
+				fail_msg("case %zu %s: unexpected error %s", i, c->input, err.msg);
+			if (strcmp(out, c->want))
+				fail_msg("case %zu %s: got\n\"%s\"\nwant\n\"%s\"", i, c->input, out, c->want);
+		}
+		free(out);
+		tmpl_set_free(set);
+	}
+	json_decref(data);
+}
+
+/* ---- YAML emitter ---- */
+
+static void check_yaml(const char *json, const char *want)
+{
+	json_error_t je;
+	json_t *v = json_loads(json, JSON_DECODE_ANY, &je);
+	if (!v)
+		fail_msg("bad json %s: %s", json, je.text);
+	char *y = yaml_emit(v, NULL);
+	if (strcmp(y, want))
+		fail_msg("yaml of %s:\ngot\n%s\nwant\n%s", json, y, want);
+	free(y);
+	json_decref(v);
+}
+
+static void test_yamlemit(void **state)
+{
+	(void)state;
+	check_yaml("{\"b\": 1, \"a\": {\"z\": [1, 2], \"x\": \"s\"}}", "a:\n  x: s\n  z:\n  - 1\n  - 2\nb: 1\n");
+	check_yaml("{\"y\": 1, \"n\": 2}", "\"n\": 2\n\"y\": 1\n"); /* yaml.v2 reads y/n as booleans */
+	check_yaml("[]", "[]\n");
+	check_yaml("{}", "{}\n");
+	check_yaml("null", "null\n");
+	check_yaml("{\"k\": null, \"e\": [], \"m\": {}}", "e: []\nk: null\nm: {}\n");
+	check_yaml("[\"true\", \"yes\", \"no\", \"on\", \"null\", \"~\", \"\", \"1\", \"1.5\", \"0x1F\", \"1e3\", \"y\", \"2001-12-14\"]",
+		   "- \"true\"\n- \"yes\"\n- \"no\"\n- \"on\"\n- \"null\"\n- \"~\"\n- \"\"\n- \"1\"\n- \"1.5\"\n- \"0x1F\"\n"
+		   "- \"1e3\"\n- \"y\"\n- \"2001-12-14\"\n");
+	check_yaml("[\"a: b\", \"- x\", \"#c\", \"a #b\", \"x:\", \" lead\", \"trail \", \"it's\", \"*ref\", \"plain text\", \"a:b\"]",
+		   "- 'a: b'\n- '- x'\n- '#c'\n- 'a #b'\n- 'x:'\n- ' lead'\n- 'trail '\n- it's\n- '*ref'\n- plain text\n- a:b\n");
+	check_yaml("[1234567, 1.5, 3.0, -0.25, 1e21, 0.00001, 1234567.5, true, false]",
+		   "- 1234567\n- 1.5\n- 3\n- -0.25\n- 1e+21\n- 1e-05\n- 1.2345675e+06\n- true\n- false\n");
+	check_yaml("{\"s\": \"line1\\nline2\"}", "s: |-\n  line1\n  line2\n");
+	check_yaml("{\"s\": \"a\\n\\nb\\n\"}", "s: |\n  a\n\n  b\n");
+	check_yaml("[\"x\\ny\"]", "- |-\n  x\n  y\n");
+	check_yaml("{\"tab\": \"a\\tb\", \"ctl\": \"\\u0001\"}", "ctl: \"\\x01\"\ntab: \"a\\tb\"\n");
+	check_yaml("[[1, [2, 3]], {\"a\": [{\"b\": 1}]}]", "- - 1\n  - - 2\n    - 3\n- a:\n  - b: 1\n");
+	check_yaml("{\"yes\": 1, \"a b\": 2, \"1\": 3}", "\"1\": 3\na b: 2\n\"yes\": 1\n");
+}
+
+/* ---- SHA-256 known vectors ---- */
+
+static void test_sha256(void **state)
+{
+	(void)state;
+	char hex[65];
+	sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	sha256_hex(two, strlen(two), hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	char *mil = malloc(1000000);
+	memset(mil, 'a', 1000000);
+	struct sha256 s;
+	unsigned char d[32];
+	sha256_init(&s);
+	for (int i = 0; i < 10; i++) /* fed in pieces to exercise partial blocks */
+		sha256_update(&s, mil + i * 100000, 100000);
+	sha256_final(&s, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(mil);
+}
+
+/* ---- template data ---- */
+
+static void test_vars(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/varsXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p1[256], p2[256];
+	snprintf(p1, sizeof p1, "%s/variables.yaml", dir);
+	snprintf(p2, sizeof p2, "%s/more.yaml", dir);
+	FILE *f = fopen(p1, "w");
+	fputs("namespace: team\nimage: {repo: r, tag: v1}\nreplicas: 2\n", f);
+	fclose(f);
+	f = fopen(p2, "w");
+	fputs("image: {tag: v2}\nextra: yes\n", f);
+	fclose(f);
+	const char *files[] = {p2};
+	const char *sets[] = {"replicas=5", "image.pull=Always", "debug:true", "big=1234567", "name=a=b"};
+	const char *secrets[] = {"regcred"};
+	struct vars_opts o = {.dir = dir, .files = files, .nfiles = 1, .sets = sets, .nsets = 5,
+			      .pull_secrets = secrets, .npull_secrets = 1};
+	char err[512];
+	json_t *d = vars_build(&o, err, sizeof err);
+	assert_non_null(d);
+	char *s = json_dumps(d, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(s, "{\"ImagePullSecrets\":[{\"name\":\"regcred\"}],\"Images\":{},\"Namespace\":\"team\",\"Source\":{},"
+			       "\"Variables\":{\"big\":1234567,\"debug\":true,\"extra\":true,\"image\":{\"pull\":\"Always\","
+			       "\"repo\":\"r\",\"tag\":\"v2\"},\"name\":\"a=b\",\"namespace\":\"team\",\"replicas\":5}}");
+	free(s);
+	json_decref(d);
+	o.namespace_ = "prod";
+	d = vars_build(&o, err, sizeof err);
+	assert_string_equal(json_string_value(json_object_get(d, "Namespace")), "prod");
+	json_decref(d);
+	const char *bad[] = {"novalue"};
+	o.sets = bad;
+	o.nsets = 1;
+	assert_null(vars_build(&o, err, sizeof err));
+	assert_non_null(strstr(err, "novalue"));
+	const char *missing[] = {"/nonexistent/vars.yaml"};
+	o.nsets = 0;
+	o.files = missing;
+	assert_null(vars_build(&o, err, sizeof err));
+	unlink(p1);
+	unlink(p2);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_functions),
+		cmocka_unit_test(test_yamlemit),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_vars),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -33,8 +33,12 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
 		return usage(stdout);
 	/* kube-appdeploy's form: flags and a folder, no subcommand, meant apply. */
-	if (argv[1][0] == '-' && argv[1][1])
+	if (argv[1][0] == '-' && argv[1][1]) {
+		static char apply[] = "apply";
+
+		argv[0] = apply;
 		return cmd_apply(argc, argv);
+	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

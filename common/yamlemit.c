@@ -30,6 +30,19 @@ static void put(struct out *o, const char *s, size_t n)
 
 static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
 
+/* Column of the next character on the current output line, counted in runes like libyaml. */
+static int column(const struct out *o)
+{
+	int col = 0;
+	for (size_t i = o->len; i > 0 && o->s[i - 1] != '\n'; i--)
+		if (((unsigned char)o->s[i - 1] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
+/* yaml.v2 keeps libyaml's preferred width: scalars fold at a space once past column 80. */
+#define BEST_WIDTH 80
+
 static void spaces(struct out *o, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -234,12 +247,28 @@ static void analyze(const char *s, size_t n, struct analysis *a)
 	(void)break_space;
 }
 
-static void double_quoted(struct out *o, const char *s, size_t n)
+/* The three flow styles fold long lines at single spaces (never inside keys): a fold writes a
+ * newline plus the scalar's indentation instead of the space. */
+static void double_quoted(struct out *o, const char *s, size_t n, int indent, int fold)
 {
 	put(o, "\"", 1);
+	int spaces_run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char buf[8];
+		if (c == ' ') {
+			if (fold && !spaces_run && column(o) > BEST_WIDTH && i != 0 && i != n - 1) {
+				put(o, "\n", 1);
+				spaces(o, indent);
+				if (i + 1 < n && s[i + 1] == ' ')
+					put(o, "\\", 1);
+			} else {
+				put(o, " ", 1);
+			}
+			spaces_run = 1;
+			continue;
+		}
+		spaces_run = 0;
 		switch (c) {
 		case '"': puts_(o, "\\\""); break;
 		case '\\': puts_(o, "\\\\"); break;
@@ -264,16 +293,47 @@ static void double_quoted(struct out *o, const char *s, size_t n)
 	put(o, "\"", 1);
 }
 
-static void single_quoted(struct out *o, const char *s, size_t n)
+static void single_quoted(struct out *o, const char *s, size_t n, int indent, int fold)
 {
 	put(o, "'", 1);
+	int spaces_run = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ' ') {
+			if (fold && !spaces_run && column(o) > BEST_WIDTH && i != 0 && i != n - 1 && s[i + 1] != ' ') {
+				put(o, "\n", 1);
+				spaces(o, indent);
+			} else {
+				put(o, " ", 1);
+			}
+			spaces_run = 1;
+			continue;
+		}
+		spaces_run = 0;
 		if (s[i] == '\'')
 			put(o, "''", 2);
 		else
 			put(o, s + i, 1);
 	}
 	put(o, "'", 1);
+}
+
+static void plain(struct out *o, const char *s, size_t n, int indent, int fold)
+{
+	int spaces_run = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ' ') {
+			if (fold && !spaces_run && column(o) > BEST_WIDTH && !(i + 1 < n && s[i + 1] == ' ')) {
+				put(o, "\n", 1);
+				spaces(o, indent);
+			} else {
+				put(o, " ", 1);
+			}
+			spaces_run = 1;
+			continue;
+		}
+		spaces_run = 0;
+		put(o, s + i, 1);
+	}
 }
 
 /* A literal block; indent is the column of the block's lines. */
@@ -318,27 +378,21 @@ static int emit_string(struct out *o, const char *s, size_t n, int indent, int i
 {
 	struct analysis a;
 	analyze(s, n, &a);
-	if (!resolves_non_string(s, n) && a.plain_ok) {
-		put(o, s, n);
+	int fold = !is_key;
+	int lookalike = resolves_non_string(s, n);
+	if (!lookalike && a.plain_ok) {
+		plain(o, s, n, indent, fold);
 		return 0;
 	}
-	if (resolves_non_string(s, n) && !a.multiline && a.plain_ok) {
-		double_quoted(o, s, n);
-		return 0;
-	}
-	if (a.multiline && !is_key && a.block_ok) {
+	if (a.multiline && !is_key && a.block_ok && !lookalike) {
 		literal(o, s, n, indent);
 		return 1;
 	}
-	if (resolves_non_string(s, n) && !a.multiline) {
-		double_quoted(o, s, n);
+	if (!lookalike && a.single_ok && !a.multiline) {
+		single_quoted(o, s, n, indent, fold);
 		return 0;
 	}
-	if (a.single_ok && !a.multiline) {
-		single_quoted(o, s, n);
-		return 0;
-	}
-	double_quoted(o, s, n);
+	double_quoted(o, s, n, indent, fold);
 	return 0;
 }
 

@@ -218,6 +218,9 @@ static void test_yamlemit(void **state)
 	check_yaml("[\"x\\ny\"]", "- |-\n  x\n  y\n");
 	check_yaml("{\"tab\": \"a\\tb\", \"ctl\": \"\\u0001\"}", "ctl: \"\\x01\"\ntab: \"a\\tb\"\n");
 	check_yaml("[[1, [2, 3]], {\"a\": [{\"b\": 1}]}]", "- - 1\n  - - 2\n    - 3\n- a:\n  - b: 1\n");
+	/* folding past column 80, as yaml.v2 (libyaml's best width) does */
+	check_yaml("{\"k\": \"aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa\"}",
+		   "k: aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa\n  aaaaaaaaa aaaaaaaaa\n");
 	check_yaml("{\"yes\": 1, \"a b\": 2, \"1\": 3}", "\"1\": 3\na b: 2\n\"yes\": 1\n");
 }
 

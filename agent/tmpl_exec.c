@@ -23,6 +23,7 @@ struct exec_state {
 	size_t nvars, capvars;
 	int depth;
 	int *nest; /* shared count of nested executions (template, include, tpl) */
+	unsigned long *steps; /* shared count of evaluation steps (limits) */
 	struct tmpl_error *err;
 };
 
@@ -183,6 +184,8 @@ static int var_value(struct exec_state *st, const char *name, struct tval *out)
 
 /* ---- evaluation ---- */
 
+static int over_budget(struct exec_state *st);
+
 static int eval_pipeline(struct exec_state *st, const struct tval *dot, const struct node *pipe, struct tval *out);
 static int eval_arg(struct exec_state *st, const struct tval *dot, char kind, const struct node *n, struct tval *out);
 static int eval_function(struct exec_state *st, const struct tval *dot, const struct node *ident,
@@ -307,6 +310,8 @@ static int eval_command(struct exec_state *st, const struct tval *dot, const str
 			const struct tval *final, struct tval *out)
 {
 	const struct node *first = cmd->kids[0];
+	if (over_budget(st))
+		return -1;
 	switch (first->type) {
 	case N_FIELD:
 		return eval_field_node(st, dot, first, cmd, final, out);
@@ -625,7 +630,7 @@ static int eval_function(struct exec_state *st, const struct tval *dot, const st
 			 const struct node *cmd, const struct tval *final, struct tval *out)
 {
 	st->node = ident;
-	const struct tfunc *fn = tmpl_find_func(ident->text);
+	const struct tfunc *fn = ident->fn ? ident->fn : tmpl_find_func(ident->text);
 	if (!fn)
 		return errorf(st, "\"%s\" is not a defined function", ident->text);
 	if (cmd)
@@ -669,6 +674,8 @@ static enum walk_result range_iteration(struct exec_state *st, const struct node
 	return w;
 }
 
+static int cmp_keys(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 static enum walk_result walk_range(struct exec_state *st, const struct tval *dot, const struct node *r)
 {
 	st->node = r;
@@ -703,12 +710,7 @@ static enum walk_result walk_range(struct exec_state *st, const struct tval *dot
 		const char *key;
 		json_t *v;
 		json_object_foreach(j, key, v) keys[k++] = key;
-		for (size_t a = 1; a < n; a++) /* insertion sort keeps this file free of qsort glue */
-			for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
-				const char *t = keys[b];
-				keys[b] = keys[b - 1];
-				keys[b - 1] = t;
-			}
+		qsort(keys, n, sizeof *keys, cmp_keys);
 		for (size_t i = 0; i < n; i++) {
 			iterated = 1;
 			json_t *elem = json_object_get(j, keys[i]);
@@ -772,9 +774,29 @@ static enum walk_result walk_template(struct exec_state *st, const struct tval *
 	return rc ? W_ERR : W_OK;
 }
 
+/* Enforces tmpl_set_limits; returns -1 with the error set when a bound is passed. */
+static int over_budget(struct exec_state *st)
+{
+	unsigned long max_steps = st->set->max_steps;
+	size_t max_out = st->set->max_output;
+	for (struct tmpl_set *p = st->set->parent; p; p = p->parent) {
+		if (!max_steps)
+			max_steps = p->max_steps;
+		if (!max_out)
+			max_out = p->max_output;
+	}
+	if (max_steps && ++*st->steps > max_steps)
+		return errorf(st, "execution budget of %lu steps exceeded", max_steps);
+	if (max_out && st->out->len > max_out)
+		return errorf(st, "output exceeds %zu bytes", max_out);
+	return 0;
+}
+
 static enum walk_result walk(struct exec_state *st, const struct tval *dot, const struct node *n)
 {
 	st->node = n;
+	if (over_budget(st))
+		return W_ERR;
 	switch (n->type) {
 	case N_ACTION: {
 		struct tval val;
@@ -822,8 +844,10 @@ static int exec_tree(struct exec_state *parent, struct tmpl_set *set, struct tre
 		     struct sbuf *out, struct tmpl_error *err)
 {
 	int nest0 = 0;
+	unsigned long steps0 = 0;
 	struct exec_state st = {.set = set, .tmpl = t, .out = out, .err = err};
 	st.nest = parent ? parent->nest : &nest0;
+	st.steps = parent ? parent->steps : &steps0;
 	(*st.nest)++;
 	push_var(&st, "$", tv_copy(dot));
 	enum walk_result r = t->root ? walk(&st, dot, t->root) : W_OK;

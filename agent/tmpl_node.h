@@ -74,6 +74,7 @@ enum node_type {
 };
 
 struct tree;
+struct tfunc;
 
 struct node {
 	enum node_type type;
@@ -98,6 +99,7 @@ struct node {
 	long long ival;
 	double fval;
 	int bval; /* Bool */
+	const struct tfunc *fn; /* Ident: the function, resolved at parse time */
 };
 
 /* A parsed template: the root list of one file or one {{define}}. */
@@ -116,6 +118,8 @@ struct tmpl_set {
 	size_t narenas, caparenas;
 	int missingkey_error;
 	struct tmpl_set *parent; /* tpl: lookups fall back to the parent set */
+	size_t max_output;       /* 0 = unlimited; see tmpl_set_limits */
+	unsigned long max_steps; /* 0 = unlimited */
 	int tpl_counter;
 };
 

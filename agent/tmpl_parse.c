@@ -472,9 +472,11 @@ static struct node *term(struct parser *p)
 	case TK_IDENT: {
 		char name[256];
 		snprintf(name, sizeof name, "%.*s", (int)t->len, t->val);
-		if (!tmpl_find_func(name))
+		const struct tfunc *fn = tmpl_find_func(name);
+		if (!fn)
 			p_errorf(p, "function \"%s\" not defined", name);
 		n = new_node(p, N_IDENT, t->pos);
+		n->fn = fn;
 		n->text = arena_strndup(p->arena, t->val, t->len);
 		n->textlen = t->len;
 		return n;
@@ -1013,6 +1015,12 @@ void tmpl_set_free(struct tmpl_set *set)
 }
 
 void tmpl_set_missingkey_error(struct tmpl_set *set, int on) { set->missingkey_error = on; }
+
+void tmpl_set_limits(struct tmpl_set *set, size_t max_output, unsigned long max_steps)
+{
+	set->max_output = max_output;
+	set->max_steps = max_steps;
+}
 
 struct tree *tmpl_lookup(struct tmpl_set *set, const char *name)
 {

@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nul = memchr(text, 0, len);
 	struct tmpl_set *set = tmpl_set_new();
 	tmpl_set_missingkey_error(set, missing);
+	tmpl_set_limits(set, 1u << 20, 200000); /* loops like {{range 100000000}} must not stall the fuzzer */
 	struct tmpl_error err;
 	json_t *dot = fuzz_data();
 	if (nul) {

@@ -428,6 +428,31 @@ static void test_redefinition_across_files(void **state)
 	tmpl_set_free(set);
 }
 
+static void test_limits(void **state)
+{
+	(void)state;
+	struct tmpl_set *set = tmpl_set_new();
+	tmpl_set_limits(set, 0, 1000);
+	struct tmpl_error err;
+	const char *loop = "{{range 100000000}}{{end}}", *big = "{{range 1000}}0123456789{{end}}";
+	assert_int_equal(tmpl_parse(set, "loop", loop, strlen(loop), &err), 0);
+	assert_int_equal(tmpl_parse(set, "big", big, strlen(big), &err), 0);
+	json_t *data = json_object();
+	char *out;
+	size_t len;
+	assert_int_equal(tmpl_execute(set, "loop", data, &out, &len, &err), -1);
+	assert_non_null(strstr(err.msg, "execution budget of 1000 steps exceeded"));
+	tmpl_set_limits(set, 100, 0);
+	assert_int_equal(tmpl_execute(set, "big", data, &out, &len, &err), -1);
+	assert_non_null(strstr(err.msg, "output exceeds 100 bytes"));
+	tmpl_set_limits(set, 0, 0);
+	assert_int_equal(tmpl_execute(set, "big", data, &out, &len, &err), 0);
+	assert_int_equal(len, 10000);
+	free(out);
+	json_decref(data);
+	tmpl_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_missingkey_error),
 		cmocka_unit_test(test_redefinition_across_files),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

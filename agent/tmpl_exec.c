@@ -586,6 +586,7 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 		*out = v;
 		return 0;
 	}
+	int *boxed = NULL;
 	struct tval *argv = calloc(num_in ? num_in : 1, sizeof *argv);
 	json_t **jargs = calloc(num_in ? num_in : 1, sizeof *jargs);
 	if (!argv || !jargs)
@@ -607,9 +608,14 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 			goto done;
 		i++;
 	}
-	for (size_t k = 0; k < num_in; k++)
+	boxed = calloc(num_in ? num_in : 1, sizeof *boxed);
+	if (!boxed)
+		abort();
+	for (size_t k = 0; k < num_in; k++) {
 		jargs[k] = argv[k].j;
-	struct fcall c = {.st = st, .name = fn->name};
+		boxed[k] = argv[k].boxed;
+	}
+	struct fcall c = {.st = st, .name = fn->name, .boxed = boxed};
 	if (fn->fn(&c, jargs, num_in)) {
 		json_decref(c.result);
 		st->node = node;
@@ -619,6 +625,7 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 	}
 	*out = tv_new(c.result, 0);
 done:
+	free(boxed);
 	for (size_t k = 0; k < num_in; k++)
 		tv_clear(&argv[k]);
 	free(argv);

@@ -620,6 +620,15 @@ static void fmt_string(struct sbuf *b, const struct spec *sp, const char *s, siz
 	free(t.s);
 }
 
+/* An element of a container: a nil one prints <nil> whatever the verb (padded like a string). */
+static void fmt_elem(struct sbuf *b, const struct spec *sp, json_t *j)
+{
+	if (!j || json_is_null(j))
+		pad(b, sp, "<nil>", 5, 0);
+	else
+		fmt_value(b, sp, j);
+}
+
 /* Containers apply the verb to each element (Go's printValue for maps and slices). */
 static void fmt_container(struct sbuf *b, const struct spec *sp, json_t *j)
 {
@@ -629,7 +638,7 @@ static void fmt_container(struct sbuf *b, const struct spec *sp, json_t *j)
 		for (size_t i = 0; i < json_array_size(j); i++) {
 			if (i)
 				sb_putc(b, ' ');
-			fmt_value(b, &inner, json_array_get(j, i));
+			fmt_elem(b, &inner, json_array_get(j, i));
 		}
 		sb_putc(b, ']');
 		return;
@@ -644,7 +653,7 @@ static void fmt_container(struct sbuf *b, const struct spec *sp, json_t *j)
 		fmt_value(b, &inner, k);
 		json_decref(k);
 		sb_putc(b, ':');
-		fmt_value(b, &inner, json_object_get(j, keys[i]));
+		fmt_elem(b, &inner, json_object_get(j, keys[i]));
 	}
 	sb_putc(b, ']');
 	free(keys);

@@ -100,9 +100,10 @@ static int fn_index(struct fcall *c, json_t **a, size_t n)
 				json_decref(cur);
 				return -1;
 			}
-			if ((size_t)x == len) {
+			if ((size_t)x == len) { /* Go 1.19 lets reflect catch this one */
+				int is_arr = json_is_array(cur);
 				json_decref(cur);
-				return tf_fail(c, "index out of range: %lld", x);
+				return tf_fail(c, "reflect: %s index out of range", is_arr ? "slice" : "string");
 			}
 			next = json_is_array(cur) ? json_incref(json_array_get(cur, (size_t)x))
 						  : json_integer((unsigned char)json_string_value(cur)[x]);
@@ -147,9 +148,13 @@ static int fn_slice(struct fcall *c, json_t **a, size_t n)
 		return tf_fail(c, "can't slice item of type %s", go_type(item));
 	}
 	long long idx[3] = {0, (long long)cap, (long long)cap};
-	for (size_t i = 1; i < n; i++)
+	for (size_t i = 1; i < n; i++) {
+		/* unlike index, slice does not unwrap interface values: a map's number is not an int here */
+		if (c->boxed && c->boxed[i])
+			return tf_fail(c, "cannot index slice/array with type interface {}");
 		if (index_arg(c, a[i], cap, &idx[i - 1]))
 			return -1;
+	}
 	if (idx[0] > idx[1])
 		return tf_fail(c, "invalid slice index: %lld > %lld", idx[0], idx[1]);
 	if (n - 1 == 3 && idx[1] > idx[2])
@@ -344,13 +349,22 @@ static int fn_ge(struct fcall *c, json_t **a, size_t n)
 
 /* ---- escapers ---- */
 
-/* Go's evalArgs: a single string argument as is, otherwise fmt.Sprint of all. */
+/* Go's evalArgs: a single string argument as is, otherwise fmt.Sprint of all, nil printing as "<no value>". */
 static void eval_args(struct sbuf *b, json_t **a, size_t n)
 {
-	if (n == 1 && a[0] && json_is_string(a[0]))
+	if (n == 1 && a[0] && json_is_string(a[0])) {
 		sb_add(b, json_string_value(a[0]), json_string_length(a[0]));
-	else
-		go_sprint(b, a, n);
+		return;
+	}
+	json_t **p = calloc(n ? n : 1, sizeof *p);
+	json_t *novalue = json_string("<no value>");
+	if (!p || !novalue)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		p[i] = a[i] && !json_is_null(a[i]) ? a[i] : novalue;
+	go_sprint(b, p, n);
+	json_decref(novalue);
+	free(p);
 }
 
 static int fn_html(struct fcall *c, json_t **a, size_t n)

@@ -174,6 +174,7 @@ struct fcall {
 	struct exec_state *st;
 	const char *name;
 	json_t *result;  /* new reference, NULL for "no value" */
+	const int *boxed; /* per argument: read out of a map or slice, so Go sees interface {} */
 	char err[1024];  /* set (non-empty) and return -1 on error: "error calling NAME: err" */
 };
 

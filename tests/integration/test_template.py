@@ -16,6 +16,7 @@ GO = shutil.which("go")
 
 DATA = {
     "name": "world",
+    "n": 3,
     "empty": "",
     "zero": 0,
     "one": 1,
@@ -292,6 +293,63 @@ CMP_VALUES = ["1", "2", "1.5", "\"a\"", "\"b\"", "true", ".Variables.nope", ".Va
 for i, (fn, a, b) in enumerate(itertools.product(["eq", "ne", "lt", "ge"], CMP_VALUES[:6], CMP_VALUES)):
     if i % 3 == 0:  # a third of the matrix keeps the suite fast while touching every pair of kinds
         CASES.append(("cmp_%d" % i, "{{%s %s %s}}" % (fn, a, b), {}))
+
+
+def generated_cases(count, seed=20240501):
+    """Random templates from the grammar's pieces (fields, literals, builtins, control structures):
+    deterministic, so a failure names a reproducible case."""
+    import random
+    rnd = random.Random(seed)
+    operands = [".Variables.name", ".Variables.n", ".Variables.list", ".Variables.m", ".Variables.m.a",
+                ".Variables.nope", ".Variables.nul", ".Variables.pi", ".Variables.t", ".Variables.emptylist",
+                ".Variables.users", "$", ".", "1", "0", "-3", "2.5", "\"s\"", "\"\"", "true", "false", "nil",
+                "'c'", "$.Namespace", ".Variables.mixed", ".Variables.big", "(index .Variables.list 0)",
+                "(len .Variables.list)"]
+    funcs = [("len", 1), ("index", 2), ("index", 1), ("slice", 2), ("print", 2), ("println", 1),
+             ("printf", 2), ("eq", 2), ("ne", 2), ("lt", 2), ("le", 2), ("gt", 2), ("ge", 2), ("and", 2),
+             ("or", 3), ("not", 1), ("html", 1), ("js", 1), ("urlquery", 2)]
+
+    def operand():
+        return rnd.choice(operands)
+
+    def command():
+        if rnd.random() < 0.3:
+            return operand()
+        name, n = rnd.choice(funcs)
+        args = [operand() for _ in range(n)]
+        if name == "printf":
+            args[0] = rnd.choice(["\"%v\"", "\"%d\"", "\"%s|%v\"", "\"%q\"", "\"%5.1f\"", "\"%x\""])
+        return " ".join([name] + args)
+
+    def pipeline():
+        cmds = [command()]
+        if rnd.random() < 0.3:
+            cmds.append(rnd.choice(["print", "len", "printf \"%v\"", "not", "html", "urlquery", "eq 1"]))
+        return " | ".join(cmds)
+
+    def body(depth):
+        parts = []
+        for _ in range(rnd.randint(1, 3)):
+            r = rnd.random()
+            if depth < 2 and r < 0.15:
+                parts.append("{{if %s}}%s{{else}}%s{{end}}" % (pipeline(), body(depth + 1), body(depth + 1)))
+            elif depth < 2 and r < 0.3:
+                # range over an int follows current Go (1.22+), which the 1.19 oracle refuses: not generated
+                over = rnd.choice([".Variables.list", ".Variables.m", ".Variables.nope", ".Variables.users",
+                                   ".Variables.emptylist", ".Variables.mixed", ".Variables.name", "$.Variables.nums"])
+                parts.append("{{range $i, $v := %s}}[{{$i}}:%s]{{end}}" % (over, body(depth + 1)))
+            elif depth < 2 and r < 0.4:
+                parts.append("{{with %s}}<%s>{{end}}" % (operand(), body(depth + 1)))
+            elif r < 0.5:
+                parts.append("{{$x := %s}}{{$x}}" % pipeline())
+            else:
+                parts.append("{{%s}} " % pipeline())
+        return "".join(parts)
+
+    return [("gen_%d" % i, body(0), {}) for i in range(count)]
+
+
+CASES += generated_cases(300)
 
 
 def build_oracle(dest):

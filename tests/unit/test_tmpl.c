@@ -302,7 +302,7 @@ static const struct exec_case exec_cases[] = {
 	{"index", "{{index .SI 1}} {{index .MSI `two`}} {{index .MSI `XXX`}}", NULL, "4 2 <no value>"},
 	{"index nested", "{{index .SMSI 1 `eleven`}}", NULL, "11"},
 	{"index out of range", "{{index .SI 3}}", NULL,
-	 "template: t:1:2: executing \"t\" at <index .SI 3>: error calling index: index out of range: 3"},
+	 "template: t:1:2: executing \"t\" at <index .SI 3>: error calling index: reflect: slice index out of range"},
 	{"slice", "{{slice .SI 1 2}} {{slice .SI 1}} {{slice .SI}} {{slice .Str 1 3}}", NULL, "[4] [4 5] [3 4 5] oo"},
 	{"len", "{{len .SI}} {{len .MSI}} {{len .Str}}", NULL, "3 3 6"},
 	{"len of int", "{{len 3}}", NULL, "template: t:1:2: executing \"t\" at <len 3>: error calling len: len of type int"},

@@ -502,7 +502,72 @@ static int emit_inline(struct out *o, json_t *v, int indent)
 	}
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+/* Decodes one UTF-8 rune (invalid bytes count as themselves). */
+static long next_rune(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	long r = s[0];
+	int len = 1;
+	if (r >= 0xF0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80)
+		r = ((r & 7) << 18) | ((s[1] & 0x3Fl) << 12) | ((s[2] & 0x3Fl) << 6) | (s[3] & 0x3F), len = 4;
+	else if (r >= 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80)
+		r = ((r & 0xF) << 12) | ((s[1] & 0x3Fl) << 6) | (s[2] & 0x3F), len = 3;
+	else if (r >= 0xC0 && (s[1] & 0xC0) == 0x80)
+		r = ((r & 0x1F) << 6) | (s[1] & 0x3F), len = 2;
+	*p = s + len;
+	return r;
+}
+
+/* unicode.IsLetter, approximated: ASCII letters and every non-ASCII rune. */
+static int is_letter(long r) { return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r >= 0x80; }
+static int is_digit(long r) { return r >= '0' && r <= '9'; }
+
+/* yaml.v2's key order (keyList.Less): letters compare as runes, a non-letter sorts before a letter,
+ * and runs of digits compare as numbers, so "a2" < "a10". */
+static int yaml_key_less(const char *a, const char *b)
+{
+	long ar[512], br[512];
+	size_t an_ = 0, bn_ = 0;
+	for (const unsigned char *p = (const unsigned char *)a; *p && an_ < 512;)
+		ar[an_++] = next_rune(&p);
+	for (const unsigned char *p = (const unsigned char *)b; *p && bn_ < 512;)
+		br[bn_++] = next_rune(&p);
+	for (size_t i = 0; i < an_ && i < bn_; i++) {
+		if (ar[i] == br[i])
+			continue;
+		int al = is_letter(ar[i]), bl = is_letter(br[i]);
+		if (al && bl)
+			return ar[i] < br[i];
+		if (al || bl)
+			return bl;
+		long long an = 0, bn = 0;
+		if (ar[i] == '0' || br[i] == '0')
+			for (size_t j = i; j-- > 0 && is_digit(ar[j]);)
+				if (ar[j] != '0') {
+					an = bn = 1;
+					break;
+				}
+		size_t ai = i, bi = i;
+		for (; ai < an_ && is_digit(ar[ai]); ai++)
+			an = an * 10 + (ar[ai] - '0');
+		for (; bi < bn_ && is_digit(br[bi]); bi++)
+			bn = bn * 10 + (br[bi] - '0');
+		if (an != bn)
+			return an < bn;
+		if (ai != bi)
+			return ai < bi;
+		return ar[i] < br[i];
+	}
+	return an_ < bn_;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	if (yaml_key_less(x, y))
+		return -1;
+	return yaml_key_less(y, x) ? 1 : strcmp(x, y);
+}
 
 static void emit_node(struct out *o, json_t *v, int indent, int first_inline);
 

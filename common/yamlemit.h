@@ -8,7 +8,7 @@
 /*
  * Returns a malloc'd, NUL-terminated YAML document for v (the caller frees it), ending in a
  * newline as yaml.Marshal's output does; *len receives its length when len is not NULL.
- * Mapping keys are sorted, nested mappings indent by 2, sequences under a key are not
+ * Mapping keys are sorted in yaml.v2's order (digit runs compare as numbers: a2 before a10), nested mappings indent by 2, sequences under a key are not
  * indented, strings are quoted only when a plain scalar would read back as another type or
  * is not allowed (double quotes for lookalikes of other types, single quotes otherwise),
  * multi-line strings use literal blocks, integers print as integers, floats print like

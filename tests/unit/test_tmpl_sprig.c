@@ -218,6 +218,9 @@ static void test_yamlemit(void **state)
 	check_yaml("[\"x\\ny\"]", "- |-\n  x\n  y\n");
 	check_yaml("{\"tab\": \"a\\tb\", \"ctl\": \"\\u0001\"}", "ctl: \"\\x01\"\ntab: \"a\\tb\"\n");
 	check_yaml("[[1, [2, 3]], {\"a\": [{\"b\": 1}]}]", "- - 1\n  - - 2\n    - 3\n- a:\n  - b: 1\n");
+	/* yaml.v2 key order: numbers inside keys compare numerically, non-letters before letters */
+	check_yaml("{\"a10\": 1, \"a2\": 2, \"a1\": 3, \"b\": 4, \"a~\": 5, \"B\": 6, \"a.b\": 7, \"a-b\": 8}",
+		   "B: 6\na-b: 8\na.b: 7\na~: 5\na1: 3\na2: 2\na10: 1\nb: 4\n");
 	/* folding past column 80, as yaml.v2 (libyaml's best width) does */
 	check_yaml("{\"k\": \"aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa\"}",
 		   "k: aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa aaaaaaaaa\n  aaaaaaaaa aaaaaaaaa\n");

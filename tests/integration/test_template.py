@@ -474,6 +474,16 @@ class CommandTest(unittest.TestCase):
                          'spec:\n  resources:\n    limits:\n      cpu: 100m\n      memory: 128Mi\n'
                          '  ports:\n  - "80"\n  - "443"\n  name: DFLT\n')
 
+    def test_chart_fixture(self):
+        """tests/template/chart: a Helm-style chart (include, toYaml | nindent, range, with, tpl,
+        semverCompare, sha256sum) rendered to its reviewed golden output."""
+        d = os.path.join(ROOT, "tests", "template", "chart")
+        rc, out, err = run([APPDEPLOY, "template", "_helpers.tpl", "deployment.yaml", "-f", "values.yaml",
+                            "-n", "shop"], d)
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(d, "expected.out"), "rb") as f:
+            self.assertEqual(out.decode(), f.read().decode())
+
     def test_usage(self):
         rc, out, err = run([APPDEPLOY, "template"], self.tmp)
         self.assertEqual(rc, 2)

@@ -614,29 +614,55 @@ static int fn_to_yaml(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
+/* encoding/json's name for the JSON kind that cannot go into a map. */
+static const char *json_kind(json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "bool";
+	default: return "value";
+	}
+}
+
+/* Helm's fromYaml/fromJson: a map, or a map holding the error under "Error". */
+static json_t *error_map(const char *fmt, const char *a)
+{
+	char msg[800];
+	snprintf(msg, sizeof msg, fmt, a);
+	json_t *m = json_object();
+	json_object_set_new(m, "Error", json_string_nocheck(msg));
+	return m;
+}
+
 static int fn_from_yaml(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
 	struct yv_error e;
+	memset(&e, 0, sizeof e);
 	json_t *docs = yv_load(S(a[0]), SL(a[0]), "fromYaml", 1, NULL, &e);
-	json_t *m;
 	if (!docs) {
-		m = json_object();
-		char msg[700];
-		snprintf(msg, sizeof msg, "error converting YAML to JSON: yaml: line %d: %s", e.line, e.msg);
-		json_object_set_new(m, "Error", json_string_nocheck(msg));
-		return tf_ret(c, m);
+		/* yaml.v2 reports libyaml's problem without its context ("while parsing ...") */
+		char *w = strstr(e.msg, " while ");
+		if (w)
+			*w = 0;
+		char where[600];
+		snprintf(where, sizeof where, "yaml: line %d: %s", e.line, e.msg);
+		return tf_ret(c, error_map("error converting YAML to JSON: %s", where));
 	}
 	json_t *first = json_array_get(docs, 0);
-	if (first && json_is_object(first)) {
+	json_t *m;
+	if (first && json_is_object(first))
 		m = json_incref(first);
-	} else {
+	else if (first && !json_is_null(first))
+		m = error_map("error unmarshaling JSON: json: cannot unmarshal %s into Go value of type "
+			      "map[string]interface {}",
+			      json_kind(first));
+	else
 		m = json_object();
-		if (first && !json_is_null(first))
-			json_object_set_new(m, "Error",
-					    json_string_nocheck("error unmarshaling JSON: json: cannot unmarshal into Go value of "
-							"type map[string]interface {}"));
-	}
 	json_decref(docs);
 	return tf_ret(c, m);
 }
@@ -646,10 +672,12 @@ static int fn_from_json(struct fcall *c, json_t **a, size_t n)
 	(void)n;
 	json_error_t e;
 	json_t *v = json_loadb(S(a[0]), SL(a[0]), JSON_DECODE_ANY, &e);
-	if (!v || !json_is_object(v)) {
+	if (!v) /* jansson's wording, not encoding/json's */
+		return tf_ret(c, error_map("%s", e.text));
+	if (!json_is_object(v)) {
+		json_t *m = error_map("json: cannot unmarshal %s into Go value of type map[string]interface {}",
+				      json_kind(v));
 		json_decref(v);
-		json_t *m = json_object();
-		json_object_set_new(m, "Error", json_string_nocheck(v ? "json: cannot unmarshal into Go value of type map[string]interface {}" : e.text));
 		return tf_ret(c, m);
 	}
 	return tf_ret(c, v);

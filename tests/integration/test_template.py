@@ -352,6 +352,35 @@ def generated_cases(count, seed=20240501):
 CASES += generated_cases(300)
 
 
+def generated_layout_cases(count, seed=777):
+    """Random text/action layouts: trim markers, comments, newlines inside actions, defines and
+    template calls, variables, parenthesised pipelines and field chains, including broken ones."""
+    import random
+    rnd = random.Random(seed)
+    texts = ["", " ", "\n", "  \n\t", "a", "x y", "\n\n b \n", "é", "{", "}", "-", "{ {"]
+    actions = ["{{%s.Variables.name%s}}", "{{%s/* c */%s}}", "{{%s$x := 1%s}}{{$x}}", "{{%s.Variables.m.c.d%s}}",
+               "{{%s(index .Variables.users 0).name%s}}", "{{%s printf \"%%v\" (len .Variables.list) %s}}",
+               "{{%s\n.Variables.n\n%s}}", "{{%sif .Variables.t%s}}T{{end}}", "{{%srange .Variables.nums%s}}{{.}}{{end}}",
+               "{{%swith .Variables.nested.x%s}}{{.y.z}}{{end}}", "{{%stemplate \"d\" .Variables.n%s}}",
+               "{{%s$.Variables.list%s}}", "{{%s.Variables.nope.x%s}}", "{{%s.Variables.name | len%s}}",
+               "{{%s\"s\" | printf \"%%s-%%s\" \"t\"%s}}", "{{%send%s}}", "{{%s(.Variables.m).a%s}}",
+               "{{%s.Variables.users | len | print%s}}", "{{%s$u := .Variables.users%s}}{{range $u}}{{.name}}{{end}}"]
+    marks = [("", ""), ("- ", ""), ("", " -"), ("- ", " -"), ("-", ""), (" ", " ")]
+    out = []
+    for i in range(count):
+        parts = ['{{define "d"}}<{{.}}>{{end}}'] if rnd.random() < 0.5 else []
+        for _ in range(rnd.randint(1, 5)):
+            parts.append(rnd.choice(texts))
+            left, right = rnd.choice(marks)
+            parts.append(rnd.choice(actions) % (left, right))
+        parts.append(rnd.choice(texts))
+        out.append(("layout_%d" % i, "".join(parts), {}))
+    return out
+
+
+CASES += generated_layout_cases(200)
+
+
 def build_oracle(dest):
     env = dict(os.environ, GO111MODULE="off", GOFLAGS="-mod=mod",
                GOCACHE=os.path.join(os.path.dirname(dest), "gocache"))

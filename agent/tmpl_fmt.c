@@ -266,8 +266,8 @@ void go_format_float(struct sbuf *b, double f, char fmt, int prec)
 	}
 	if (prec >= 0) {
 		char spec[16], buf[512];
-		if (prec > 300)
-			prec = 300;
+		if (prec > 1000)
+			prec = 1000;
 		snprintf(spec, sizeof spec, "%%.%d%c", prec, fmt);
 		if (fmt == 'g' || fmt == 'G') {
 			/* Go's %g keeps the shortest digits when they are fewer than the precision */
@@ -296,8 +296,15 @@ void go_format_float(struct sbuf *b, double f, char fmt, int prec)
 				fmt_f_digits(b, d, dp, nd - dp > 0 ? nd - dp : 0);
 			return;
 		}
-		snprintf(buf, sizeof buf, spec, f);
-		sb_puts(b, buf);
+		int need = snprintf(NULL, 0, spec, f);
+		if (need > 0) {
+			char *big = malloc((size_t)need + 1);
+			if (!big)
+				abort();
+			snprintf(big, (size_t)need + 1, spec, f);
+			sb_add(b, big, (size_t)need);
+			free(big);
+		}
 		return;
 	}
 	char d[32];

@@ -624,6 +624,7 @@ static const char *json_kind(json_t *j)
 	case JSON_REAL: return "number";
 	case JSON_TRUE:
 	case JSON_FALSE: return "bool";
+	case JSON_OBJECT: return "object";
 	default: return "value";
 	}
 }
@@ -1545,6 +1546,523 @@ static int fn_semver_compare(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_bool(c, semver_check(S(a[0]), &v) == 1);
 }
 
+/* ---- more sprig functions charts reach for ---- */
+
+/* Lists longer than this are refused (until, untilStep), so hostile templates cannot exhaust memory. */
+#define MAX_LIST_RESULT 10000000
+
+static int fn_add1(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return tf_ret_int(c, (long long)((unsigned long long)to_int64(a[0]) + 1));
+}
+
+static int until_step(struct fcall *c, long long start, long long stop, long long step)
+{
+	json_t *v = json_array();
+	long long count = 0;
+	if (stop < start) {
+		if (step < 0)
+			for (long long i = start; i > stop; i += step) {
+				if (++count > MAX_LIST_RESULT) {
+					json_decref(v);
+					return tf_fail(c, "list too long");
+				}
+				json_array_append_new(v, json_integer(i));
+			}
+		return tf_ret(c, v);
+	}
+	if (step > 0)
+		for (long long i = start; i < stop; i += step) {
+			if (++count > MAX_LIST_RESULT) {
+				json_decref(v);
+				return tf_fail(c, "list too long");
+			}
+			json_array_append_new(v, json_integer(i));
+		}
+	return tf_ret(c, v);
+}
+
+static int fn_until(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long k = (long long)json_integer_value(a[0]);
+	return until_step(c, 0, k, k < 0 ? -1 : 1);
+}
+
+static int fn_until_step(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return until_step(c, (long long)json_integer_value(a[0]), (long long)json_integer_value(a[1]),
+			  (long long)json_integer_value(a[2]));
+}
+
+static int fn_substr(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long start = (long long)json_integer_value(a[0]), end = (long long)json_integer_value(a[1]);
+	long long len = (long long)SL(a[2]);
+	if (start < 0) {
+		if (end < 0 || end > len)
+			return tf_fail(c, "runtime error: slice bounds out of range [:%lld] with length %lld", end, len);
+		return tf_ret_str(c, S(a[2]), (size_t)end);
+	}
+	if (end < 0 || end > len) {
+		if (start > len)
+			return tf_fail(c, "runtime error: slice bounds out of range [%lld:%lld]", start, len);
+		return tf_ret_str(c, S(a[2]) + start, (size_t)(len - start));
+	}
+	if (start > end)
+		return tf_fail(c, "runtime error: slice bounds out of range [%lld:%lld]", start, end);
+	return tf_ret_str(c, S(a[2]) + start, (size_t)(end - start));
+}
+
+static int fn_cat(struct fcall *c, json_t **a, size_t n)
+{
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	int first = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!a[i] || json_is_null(a[i]))
+			continue;
+		if (!first)
+			sb_putc(&b, ' ');
+		first = 0;
+		go_print_value(&b, a[i]);
+	}
+	return ret_sbuf(c, &b);
+}
+
+static int fn_nospace(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct sbuf b = {0};
+	sb_add(&b, "", 0);
+	for (size_t i = 0; i < SL(a[0]); i++)
+		if (!is_go_space((unsigned char)S(a[0])[i]))
+			sb_putc(&b, S(a[0])[i]);
+	return ret_sbuf(c, &b);
+}
+
+static int fn_trim_all(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	const char *cut = S(a[0]), *s = S(a[1]);
+	size_t len = SL(a[1]), i = 0;
+	while (i < len && memchr(cut, s[i], SL(a[0])))
+		i++;
+	while (len > i && memchr(cut, s[len - 1], SL(a[0])))
+		len--;
+	return tf_ret_str(c, s + i, len - i);
+}
+
+/* split / splitn: a map of "_0", "_1", ... to the pieces. */
+static int split_map(struct fcall *c, json_t *sep, long long limit, json_t *str)
+{
+	json_t *list;
+	json_t *args[2] = {sep, str};
+	struct fcall tmp = {.st = c->st};
+	if (fn_split_list(&tmp, args, 2))
+		return tf_fail(c, "%s", tmp.err);
+	list = tmp.result;
+	json_t *m = json_object();
+	size_t count = json_array_size(list);
+	if (limit > 0 && (size_t)limit < count) {
+		/* join the tail back: SplitN keeps the rest in the last piece */
+		struct sbuf tail = {0};
+		for (size_t i = (size_t)limit - 1; i < count; i++) {
+			if (i > (size_t)limit - 1)
+				sb_add(&tail, S(sep), SL(sep));
+			sb_add(&tail, S(json_array_get(list, i)), SL(json_array_get(list, i)));
+		}
+		while (json_array_size(list) > (size_t)limit - 1)
+			json_array_remove(list, json_array_size(list) - 1);
+		json_array_append_new(list, json_stringn_nocheck(tail.s ? tail.s : "", tail.len));
+		free(tail.s);
+		count = (size_t)limit;
+	}
+	if (limit == 0)
+		count = 0;
+	for (size_t i = 0; i < count; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "_%zu", i);
+		json_object_set(m, key, json_array_get(list, i));
+	}
+	json_decref(list);
+	return tf_ret(c, m);
+}
+
+static int fn_split(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return split_map(c, a[0], -1, a[1]);
+}
+
+static int fn_splitn(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	return split_map(c, a[0], (long long)json_integer_value(a[1]), a[2]);
+}
+
+static int fn_regex_find(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	regex_t rx;
+	if (compile_regex(c, S(a[0]), &rx))
+		return -1;
+	regmatch_t m;
+	int rc = regexec(&rx, S(a[1]), 1, &m, 0) == 0 ? tf_ret_str(c, S(a[1]) + m.rm_so, (size_t)(m.rm_eo - m.rm_so))
+							: tf_ret_str(c, "", 0);
+	regfree(&rx);
+	return rc;
+}
+
+/* All non-overlapping matches (n < 0: all), with Go's rule that an empty match right after a
+ * match is skipped. */
+static json_t *find_all(regex_t *rx, const char *src, long long limit, json_t *splits)
+{
+	json_t *out = json_array();
+	size_t len = strlen(src), search = 0, last_end = 0;
+	int any = 0;
+	long long found = 0;
+	regmatch_t m;
+	while (search <= len && (limit < 0 || found < limit)) {
+		if (regexec(rx, src + search, 1, &m, search ? REG_NOTBOL : 0))
+			break;
+		size_t ms = search + (size_t)m.rm_so, me = search + (size_t)m.rm_eo;
+		if (!(any && me == ms && ms == last_end)) {
+			if (splits)
+				json_array_append_new(splits, json_stringn_nocheck(src + last_end, ms - last_end));
+			json_array_append_new(out, json_stringn_nocheck(src + ms, me - ms));
+			found++;
+			last_end = me;
+		}
+		any = 1;
+		if (me > search)
+			search = me;
+		else
+			search++;
+	}
+	if (splits)
+		json_array_append_new(splits, json_stringn_nocheck(src + last_end, len - last_end));
+	return out;
+}
+
+static int fn_regex_find_all(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	regex_t rx;
+	if (compile_regex(c, S(a[0]), &rx))
+		return -1;
+	json_t *out = find_all(&rx, S(a[1]), (long long)json_integer_value(a[2]), NULL);
+	regfree(&rx);
+	return tf_ret(c, out);
+}
+
+static int fn_regex_split(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long limit = (long long)json_integer_value(a[2]);
+	if (limit == 0)
+		return tf_ret(c, json_array());
+	regex_t rx;
+	if (compile_regex(c, S(a[0]), &rx))
+		return -1;
+	json_t *splits = json_array();
+	json_t *matches = find_all(&rx, S(a[1]), limit > 0 ? limit - 1 : -1, splits);
+	json_decref(matches);
+	regfree(&rx);
+	if (SL(a[0]) == 0 || !strlen(S(a[1]))) { /* Go: splitting "" gives [""] */
+	}
+	return tf_ret(c, splits);
+}
+
+static int fn_dig(struct fcall *c, json_t **a, size_t n)
+{
+	if (n < 3)
+		return tf_fail(c, "dig needs at least three arguments");
+	json_t *cur = a[n - 1];
+	if (!cur || !json_is_object(cur)) {
+		struct tval v = {cur, 0};
+		return tf_fail(c, "interface conversion: interface {} is %s, not map[string]interface {}",
+			       cur && !json_is_null(cur) ? tv_type_name(&v) : "nil");
+	}
+	for (size_t i = 0; i + 2 < n; i++) {
+		if (!json_is_string(a[i]))
+			return tf_fail(c, "interface conversion: interface {} is not string");
+		json_t *next = json_object_getn(cur, S(a[i]), SL(a[i]));
+		if (!next)
+			return tf_ret(c, json_incref(a[n - 2]));
+		if (i + 3 < n && !json_is_object(next))
+			return tf_ret(c, json_incref(a[n - 2]));
+		cur = next;
+	}
+	return tf_ret(c, json_incref(cur));
+}
+
+static int pick_omit(struct fcall *c, json_t **a, size_t n, int pick)
+{
+	json_t *out = json_object();
+	if (a[0] && json_is_object(a[0])) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(a[0], k, v)
+		{
+			int listed = 0;
+			for (size_t i = 1; i < n && !listed; i++)
+				listed = !strcmp(S(a[i]), k);
+			if (listed == pick)
+				json_object_set(out, k, v);
+		}
+	}
+	return tf_ret(c, out);
+}
+
+static int fn_pick(struct fcall *c, json_t **a, size_t n) { return pick_omit(c, a, n, 1); }
+static int fn_omit(struct fcall *c, json_t **a, size_t n) { return pick_omit(c, a, n, 0); }
+
+/* mergo with override: src values replace dst's, maps merge deeply. */
+static void merge_overwrite(json_t *dst, json_t *src, int depth)
+{
+	const char *k;
+	json_t *sv;
+	json_object_foreach(src, k, sv)
+	{
+		json_t *dv = json_object_get(dst, k);
+		if (dv && json_is_object(dv) && json_is_object(sv) && depth < 100)
+			merge_overwrite(dv, sv, depth + 1);
+		else if (!is_empty(sv) || !dv)
+			json_object_set(dst, k, sv);
+	}
+}
+
+static int fn_merge_overwrite(struct fcall *c, json_t **a, size_t n)
+{
+	if (need_map(c, a[0]))
+		return -1;
+	for (size_t i = 1; i < n; i++)
+		if (a[i] && json_is_object(a[i]) && a[i] != a[0])
+			merge_overwrite(a[0], a[i], 0);
+	return tf_ret(c, json_incref(a[0]));
+}
+
+static int fn_to_strings(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	json_t *out = json_array();
+	json_t *v = a[0];
+	if (v && json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *e = json_array_get(v, i);
+			if (json_is_null(e))
+				continue;
+			struct sbuf b = {0};
+			sb_add(&b, "", 0);
+			strval(&b, e);
+			json_array_append_new(out, json_stringn_nocheck(b.s, b.len));
+			free(b.s);
+		}
+	} else if (v && !json_is_null(v)) {
+		struct sbuf b = {0};
+		sb_add(&b, "", 0);
+		strval(&b, v);
+		json_array_append_new(out, json_stringn_nocheck(b.s, b.len));
+		free(b.s);
+	}
+	return tf_ret(c, out);
+}
+
+static int fn_compact(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_list(c, a[0], "compact"))
+		return -1;
+	json_t *out = json_array();
+	for (size_t i = 0; i < json_array_size(a[0]); i++)
+		if (!is_empty(json_array_get(a[0], i)))
+			json_array_append(out, json_array_get(a[0], i));
+	return tf_ret(c, out);
+}
+
+static int fn_without(struct fcall *c, json_t **a, size_t n)
+{
+	if (need_list(c, a[0], "without"))
+		return -1;
+	json_t *out = json_array();
+	for (size_t i = 0; i < json_array_size(a[0]); i++) {
+		json_t *e = json_array_get(a[0], i);
+		int drop = 0;
+		for (size_t k = 1; k < n && !drop; k++)
+			drop = json_equal(e, a[k]);
+		if (!drop)
+			json_array_append(out, e);
+	}
+	return tf_ret(c, out);
+}
+
+static int slice_list(struct fcall *c, json_t *l, const char *what, size_t from, size_t drop_end)
+{
+	if (need_list(c, l, what))
+		return -1;
+	json_t *out = json_array();
+	size_t len = json_array_size(l);
+	for (size_t i = from; i + drop_end < len; i++)
+		json_array_append(out, json_array_get(l, i));
+	return tf_ret(c, out);
+}
+
+static int fn_rest(struct fcall *c, json_t **a, size_t n) { (void)n; return slice_list(c, a[0], "find rest", 1, 0); }
+static int fn_initial(struct fcall *c, json_t **a, size_t n) { (void)n; return slice_list(c, a[0], "find initial", 0, 1); }
+
+static int fn_reverse(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	if (need_list(c, a[0], "find reverse"))
+		return -1;
+	json_t *out = json_array();
+	for (size_t i = json_array_size(a[0]); i-- > 0;)
+		json_array_append(out, json_array_get(a[0], i));
+	return tf_ret(c, out);
+}
+
+static int fn_concat(struct fcall *c, json_t **a, size_t n)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!a[i] || !json_is_array(a[i])) {
+			json_decref(out);
+			return need_list(c, a[i], "concat");
+		}
+		json_array_extend(out, a[i]);
+	}
+	return tf_ret(c, out);
+}
+
+/* reflect.Kind names as sprig's kindOf prints them. */
+static const char *kind_of(json_t *j)
+{
+	if (!j || json_is_null(j))
+		return "invalid";
+	switch (json_typeof(j)) {
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "int";
+	case JSON_REAL: return "float64";
+	case JSON_TRUE:
+	case JSON_FALSE: return "bool";
+	case JSON_ARRAY: return "slice";
+	case JSON_OBJECT: return "map";
+	default: return "invalid";
+	}
+}
+
+static const char *type_of(json_t *j)
+{
+	struct tval v = {j, 0};
+	return !j || json_is_null(j) ? "<nil>" : tv_type_name(&v);
+}
+
+static int fn_kind_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(kind_of(a[0]))); }
+static int fn_kind_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), kind_of(a[1]))); }
+static int fn_type_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(type_of(a[0]))); }
+static int fn_type_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), type_of(a[1]))); }
+
+static int fn_deep_equal(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	int nil0 = !a[0] || json_is_null(a[0]), nil1 = !a[1] || json_is_null(a[1]);
+	if (nil0 || nil1)
+		return tf_ret_bool(c, nil0 && nil1);
+	return tf_ret_bool(c, json_equal(a[0], a[1]));
+}
+
+static int fn_all(struct fcall *c, json_t **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (is_empty(a[i]))
+			return tf_ret_bool(c, 0);
+	return tf_ret_bool(c, 1);
+}
+
+static int fn_any(struct fcall *c, json_t **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_empty(a[i]))
+			return tf_ret_bool(c, 1);
+	return tf_ret_bool(c, 0);
+}
+
+static int fn_ceil(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_real(ceil(to_float64(a[0])))); }
+static int fn_floor(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_real(floor(to_float64(a[0])))); }
+
+static int fn_abbrev(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long w = (long long)json_integer_value(a[0]);
+	if (w < 4 || (long long)SL(a[1]) <= w)
+		return tf_ret(c, json_incref(a[1]));
+	struct sbuf b = {0};
+	sb_add(&b, S(a[1]), (size_t)(w - 3));
+	sb_puts(&b, "...");
+	return ret_sbuf(c, &b);
+}
+
+static int fn_to_raw_json(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	/* like toJson, without the HTML-safe escapes of <, > and & */
+	struct sbuf b = {0};
+	json_encode(&b, a[0], NULL, 0);
+	struct sbuf r = {0};
+	sb_add(&r, "", 0);
+	for (size_t i = 0; i < b.len; i++) {
+		if (i + 5 < b.len && b.s[i] == '\\' && !strncmp(b.s + i + 1, "u00", 3) &&
+		    (!strncmp(b.s + i + 4, "3c", 2) || !strncmp(b.s + i + 4, "3e", 2) || !strncmp(b.s + i + 4, "26", 2))) {
+			sb_putc(&r, b.s[i + 5] == 'c' ? '<' : b.s[i + 5] == 'e' ? '>' : '&');
+			i += 5;
+			continue;
+		}
+		if (b.s[i] == '\\' && i + 1 < b.len) { /* keep other escapes (and escaped backslashes) whole */
+			sb_add(&r, b.s + i, 2);
+			i++;
+			continue;
+		}
+		sb_putc(&r, b.s[i]);
+	}
+	free(b.s);
+	return ret_sbuf(c, &r);
+}
+
+static int fn_from_yaml_array(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	struct yv_error e;
+	memset(&e, 0, sizeof e);
+	json_t *docs = yv_load(S(a[0]), SL(a[0]), "fromYamlArray", 1, NULL, &e);
+	json_t *out;
+	if (!docs) {
+		char *w = strstr(e.msg, " while ");
+		if (w)
+			*w = 0;
+		char msg[700];
+		snprintf(msg, sizeof msg, "error converting YAML to JSON: yaml: line %d: %s", e.line, e.msg);
+		out = json_pack("[s]", msg);
+		return tf_ret(c, out);
+	}
+	json_t *first = json_array_get(docs, 0);
+	if (first && json_is_array(first)) {
+		out = json_incref(first);
+	} else if (first && !json_is_null(first)) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "error unmarshaling JSON: json: cannot unmarshal %s into Go value of type []interface {}",
+			 json_kind(first));
+		out = json_pack("[s]", msg);
+	} else {
+		out = json_array();
+	}
+	json_decref(docs);
+	return tf_ret(c, out);
+}
+
 /* ---- Helm: include, tpl ---- */
 
 static int fn_include(struct fcall *c, json_t **a, size_t n)
@@ -1606,6 +2124,42 @@ static int fn_lookup(struct fcall *c, json_t **a, size_t n)
 }
 
 static const struct tfunc sprig[] = {
+	{"abbrev", "is", fn_abbrev},
+	{"add1", "a", fn_add1},
+	{"all", "a*", fn_all},
+	{"any", "a*", fn_any},
+	{"cat", "a*", fn_cat},
+	{"ceil", "a", fn_ceil},
+	{"compact", "a", fn_compact},
+	{"concat", "a*", fn_concat},
+	{"deepEqual", "aa", fn_deep_equal},
+	{"dig", "a*", fn_dig},
+	{"floor", "a", fn_floor},
+	{"fromYamlArray", "s", fn_from_yaml_array},
+	{"initial", "a", fn_initial},
+	{"kindIs", "sa", fn_kind_is},
+	{"kindOf", "a", fn_kind_of},
+	{"mergeOverwrite", "mm*", fn_merge_overwrite},
+	{"mustToJson", "a", fn_to_json},
+	{"nospace", "s", fn_nospace},
+	{"omit", "ms*", fn_omit},
+	{"pick", "ms*", fn_pick},
+	{"regexFind", "ss", fn_regex_find},
+	{"regexFindAll", "ssi", fn_regex_find_all},
+	{"regexSplit", "ssi", fn_regex_split},
+	{"rest", "a", fn_rest},
+	{"reverse", "a", fn_reverse},
+	{"split", "ss", fn_split},
+	{"splitn", "sis", fn_splitn},
+	{"substr", "iis", fn_substr},
+	{"toRawJson", "a", fn_to_raw_json},
+	{"toStrings", "a", fn_to_strings},
+	{"trimAll", "ss", fn_trim_all},
+	{"typeIs", "sa", fn_type_is},
+	{"typeOf", "a", fn_type_of},
+	{"until", "i", fn_until},
+	{"untilStep", "iii", fn_until_step},
+	{"without", "aa*", fn_without},
 	{"add", "a*", fn_add},
 	{"append", "aa", fn_append},
 	{"atoi", "s", fn_atoi},

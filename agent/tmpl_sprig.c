@@ -1,5 +1,8 @@
 /* tmpl_sprig.c — the sprig and Helm template functions charts use (default, toYaml, include, tpl, semverCompare, ...). */
 #include <ctype.h>
+#include <locale.h>
+#include <pthread.h>
+#include <wctype.h>
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
@@ -215,13 +218,64 @@ static int fn_squote(struct fcall *c, json_t **a, size_t n)
 	return ret_sbuf(c, &b);
 }
 
-/* Case mapping is ASCII-only here (Go maps all of Unicode). */
+/* Unicode case mapping through the C.UTF-8 locale's tables (ASCII only if that locale is missing). */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void) { utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
 static int map_case(struct fcall *c, json_t *s, int upper)
 {
+	pthread_once(&utf8_once, utf8_locale_init);
+	const unsigned char *p = (const unsigned char *)S(s), *end = p + SL(s);
 	struct sbuf b = {0};
-	sb_add(&b, S(s), SL(s));
-	for (size_t i = 0; i < b.len; i++)
-		b.s[i] = (char)(upper ? toupper((unsigned char)b.s[i]) : tolower((unsigned char)b.s[i]));
+	sb_add(&b, "", 0);
+	while (p < end) {
+		/* decode one UTF-8 sequence; invalid bytes pass through untouched */
+		unsigned long r = *p;
+		size_t len = r < 0x80 ? 1 : r >= 0xF0 ? 4 : r >= 0xE0 ? 3 : r >= 0xC0 ? 2 : 0;
+		if (!len || len > (size_t)(end - p)) {
+			sb_putc(&b, (char)*p++);
+			continue;
+		}
+		if (len > 1) {
+			r &= 0x3Fu >> (len - 1);
+			for (size_t k = 1; k < len; k++) {
+				if ((p[k] & 0xC0) != 0x80) {
+					len = 0;
+					break;
+				}
+				r = (r << 6) | (p[k] & 0x3Fu);
+			}
+			if (!len) {
+				sb_putc(&b, (char)*p++);
+				continue;
+			}
+		}
+		unsigned long m = r;
+		if (r < 0x80)
+			m = (unsigned long)(upper ? toupper((int)r) : tolower((int)r));
+		else if (utf8_locale)
+			m = (unsigned long)(upper ? towupper_l((wint_t)r, utf8_locale) : towlower_l((wint_t)r, utf8_locale));
+		if (m == r || m > 0x10FFFF) {
+			sb_add(&b, (const char *)p, len);
+		} else if (m < 0x80) {
+			sb_putc(&b, (char)m);
+		} else if (m < 0x800) {
+			sb_putc(&b, (char)(0xC0 | (m >> 6)));
+			sb_putc(&b, (char)(0x80 | (m & 0x3F)));
+		} else if (m < 0x10000) {
+			sb_putc(&b, (char)(0xE0 | (m >> 12)));
+			sb_putc(&b, (char)(0x80 | ((m >> 6) & 0x3F)));
+			sb_putc(&b, (char)(0x80 | (m & 0x3F)));
+		} else {
+			sb_putc(&b, (char)(0xF0 | (m >> 18)));
+			sb_putc(&b, (char)(0x80 | ((m >> 12) & 0x3F)));
+			sb_putc(&b, (char)(0x80 | ((m >> 6) & 0x3F)));
+			sb_putc(&b, (char)(0x80 | (m & 0x3F)));
+		}
+		p += len;
+	}
 	return ret_sbuf(c, &b);
 }
 
@@ -1772,8 +1826,6 @@ static int fn_regex_split(struct fcall *c, json_t **a, size_t n)
 	json_t *matches = find_all(&rx, S(a[1]), limit > 0 ? limit - 1 : -1, splits);
 	json_decref(matches);
 	regfree(&rx);
-	if (SL(a[0]) == 0 || !strlen(S(a[1]))) { /* Go: splitting "" gives [""] */
-	}
 	return tf_ret(c, splits);
 }
 

@@ -49,6 +49,7 @@ static const struct fn_case cases[] = {
 	{"{{ squote \"a\" }} {{ squote 5 }} {{ .n | squote }}", "'a' '5' '3'"},
 	{"{{ .ports | first | quote }}", "\"80\""},
 	/* strings */
+	{"{{ upper \"héllo wörld ß\" }} {{ lower \"ÉCOLE ΣΑΣ\" }}", "HÉLLO WÖRLD ß école σασ"},
 	{"{{ upper \"abc\" }} {{ lower \"ABC\" }} {{ title \"hello wide-world foo_bar\" }}", "ABC abc Hello Wide-World Foo_bar"},
 	{"[{{ trim \"  a b \\n\" }}] {{ trimPrefix \"v\" \"v1.2\" }} {{ trimSuffix \".yaml\" \"a.yaml\" }} {{ trimPrefix \"x\" \"v1\" }}",
 	 "[a b] 1.2 a v1"},

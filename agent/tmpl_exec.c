@@ -436,9 +436,7 @@ static int validate_type(struct exec_state *st, struct tval v, char kind, struct
 		*out = v;
 		return 0;
 	}
-	if (json_is_null(v.j)) {
-		if (kind == 'm' || kind == 'S') { /* a nil interface is not assignable to a map either */
-		}
+	if (json_is_null(v.j)) { /* a nil interface{} is assignable to no concrete type */
 		tv_clear(&v);
 		return errorf(st, "wrong type for value; expected %s; got interface {}", kind_type(kind));
 	}
@@ -734,8 +732,9 @@ static enum walk_result walk_range(struct exec_state *st, const struct tval *dot
 	} else if (j && json_is_integer(j)) {
 		/* range over an int: current Go (1.22+) iterates 0..n-1; Go 1.19 refuses */
 		if (r->pipe->ndecl > 1) {
-			res = errorf(st, "can't use %s, %s to iterate over an int", r->pipe->decl[0]->ident[0],
-				     r->pipe->decl[1]->ident[0]) ? W_ERR : W_ERR;
+			errorf(st, "can't use %s, %s to iterate over an int", r->pipe->decl[0]->ident[0],
+			       r->pipe->decl[1]->ident[0]);
+			res = W_ERR;
 		} else {
 			for (json_int_t i = 0; i < json_integer_value(j); i++) {
 				iterated = 1;
@@ -752,7 +751,8 @@ static enum walk_result walk_range(struct exec_state *st, const struct tval *dot
 	} else if (j) {
 		struct sbuf b = {0};
 		go_print_value(&b, j);
-		res = errorf(st, "range can't iterate over %s", b.s ? b.s : "") ? W_ERR : W_ERR;
+		errorf(st, "range can't iterate over %s", b.s ? b.s : "");
+		res = W_ERR;
 		free(b.s);
 	}
 	if (res == W_OK && !iterated && r->else_list)

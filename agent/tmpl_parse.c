@@ -874,10 +874,9 @@ static struct node *text_or_action(struct parser *p)
 		return n;
 	}
 	case TK_LDELIM: {
-		int saved = p->action_line;
+		/* Go clears the action line when any action ends, nested ones included */
 		p->action_line = t->line;
 		struct node *n = action(p);
-		(void)saved;
 		p->action_line = 0;
 		return n;
 	}

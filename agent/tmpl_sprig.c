@@ -794,7 +794,7 @@ static int fn_b64dec(struct fcall *c, json_t **a, size_t n)
 		if (pad_at == (size_t)-1) {
 			if (rem) {
 				i = len;
-				goto bad_at;
+				goto bad;
 			}
 		} else {
 			size_t pads = 0, k = pad_at;
@@ -806,13 +806,13 @@ static int fn_b64dec(struct fcall *c, json_t **a, size_t n)
 			}
 			if (rem < 2 || rem + pads != 4 || k != len) {
 				i = rem < 2 ? pad_at : (k != len ? k : pad_at);
-				goto bad_at;
+				goto bad;
 			}
 		}
 	}
 	return ret_sbuf(c, &b);
-bad_at:
 bad:
+	/* sprig returns the decoder's error text as the result */
 	free(b.s);
 	{
 		char msg[64];
@@ -1222,9 +1222,7 @@ static int fn_regex_match(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
 	regex_t rx;
-	char dummy[1];
 	struct fcall tmp = {0};
-	(void)dummy;
 	if (compile_regex(&tmp, S(a[0]), &rx))
 		return tf_ret_bool(c, 0); /* sprig ignores the compile error */
 	int m = regexec(&rx, S(a[1]), 0, NULL, 0) == 0;

@@ -244,7 +244,6 @@ static void analyze(const char *s, size_t n, struct analysis *a)
 		a->plain_ok = 0;
 	if (indicators)
 		a->plain_ok = 0;
-	(void)break_space;
 }
 
 /* The three flow styles fold long lines at single spaces (never inside keys): a fold writes a

@@ -98,31 +98,61 @@ static void error_location(const struct node *n, struct tree *fallback, char *lo
 	*col = c;
 }
 
+/* Copies src into dst; when it does not fit, keeps its head and its tail (where nested errors
+ * such as include's carry the root cause) around " [...] ". */
+void tmpl_copy_ellipsized(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+	if (n < dstlen) {
+		memcpy(dst, src, n + 1);
+		return;
+	}
+	size_t keep = (dstlen - 8) / 2;
+	memcpy(dst, src, keep);
+	memcpy(dst + keep, " [...] ", 7);
+	memcpy(dst + keep + 7, src + n - (dstlen - keep - 8), dstlen - keep - 8);
+	dst[dstlen - 1] = 0;
+}
+
 static int errorf(struct exec_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int errorf(struct exec_state *st, const char *fmt, ...)
 {
-	char msg[1024];
+	struct sbuf msg = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int len = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	if (len > 0) {
+		char *tmp = malloc((size_t)len + 1);
+		if (!tmp)
+			abort();
+		va_start(ap, fmt);
+		vsnprintf(tmp, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+		sb_add(&msg, tmp, (size_t)len);
+		free(tmp);
+	}
 	struct tmpl_error *e = st->err;
 	snprintf(e->name, sizeof e->name, "%s", st->tmpl->name);
+	struct sbuf full = {0};
 	if (!st->node) {
-		snprintf(e->msg, sizeof e->msg, "template: %s: %s", st->tmpl->name, msg);
+		sb_printf(&full, "template: %s: %s", st->tmpl->name, msg.s ? msg.s : "");
 		e->line = e->col = 0;
-		return -1;
+	} else {
+		char loc[512];
+		int line, col;
+		error_location(st->node, st->tmpl, loc, sizeof loc, &line, &col);
+		struct sbuf ctx = {0};
+		tmpl_node_string(st->node, &ctx);
+		sb_printf(&full, "template: %s: executing \"%s\" at <%s>: %s", loc, st->tmpl->name, ctx.s ? ctx.s : "",
+			  msg.s ? msg.s : "");
+		free(ctx.s);
+		e->line = line;
+		e->col = col + 1;
 	}
-	char loc[512];
-	int line, col;
-	error_location(st->node, st->tmpl, loc, sizeof loc, &line, &col);
-	struct sbuf ctx = {0};
-	tmpl_node_string(st->node, &ctx);
-	snprintf(e->msg, sizeof e->msg, "template: %s: executing \"%s\" at <%s>: %s", loc, st->tmpl->name,
-		 ctx.s ? ctx.s : "", msg);
-	free(ctx.s);
-	e->line = line;
-	e->col = col + 1;
+	tmpl_copy_ellipsized(e->msg, sizeof e->msg, full.s);
+	free(full.s);
+	free(msg.s);
 	return -1;
 }
 
@@ -904,8 +934,9 @@ int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *na
 		return -1;
 	}
 	if (*st->nest >= MAX_EXEC_DEPTH) {
-		snprintf(err, errlen, "rendering template has a nested reference name: %s: exceeded maximum depth (%d)",
-			 name, MAX_EXEC_DEPTH);
+		/* Helm's wording for its include recursion limit */
+		snprintf(err, errlen, "rendering template has a nested reference name: %s: unable to execute template",
+			 name);
 		return -1;
 	}
 	struct sbuf b = {0};
@@ -914,7 +945,7 @@ int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *na
 	struct tval d = tv_new(dot, 0);
 	if (exec_tree(st, set, t, &d, &b, &e)) {
 		free(b.s);
-		snprintf(err, errlen, "%s", e.msg);
+		tmpl_copy_ellipsized(err, errlen, e.msg);
 		return -1;
 	}
 	*outlen = b.len;

@@ -10,8 +10,19 @@ int tf_fail(struct fcall *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	int len = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	char *tmp = malloc(len > 0 ? (size_t)len + 1 : 1);
+	if (!tmp)
+		abort();
+	tmp[0] = 0;
+	if (len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(tmp, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+	}
+	tmpl_copy_ellipsized(c->err, sizeof c->err, tmp);
+	free(tmp);
 	return -1;
 }
 

@@ -191,11 +191,15 @@ const struct tfunc *tmpl_find_func(const char *name);
 const struct tfunc *tmpl_builtin_funcs(size_t *n);
 const struct tfunc *tmpl_sprig_funcs(size_t *n);
 
-/* Executes a template of the state's set into a string (include / tpl). */
+/* Executes a template of the state's set into a string (include / tpl). An error too long for
+ * err keeps its head and tail. */
 int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *name, json_t *dot, char **out,
 		     size_t *outlen, char *err, size_t errlen);
 struct tmpl_set *tmpl_exec_set(struct exec_state *st);
 const char *tmpl_exec_name(struct exec_state *st);
+
+/* Copies src into dst, keeping head and tail around " [...] " when it does not fit. */
+void tmpl_copy_ellipsized(char *dst, size_t dstlen, const char *src);
 
 /* Helpers shared by the function files. */
 int tf_fail(struct fcall *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -412,10 +412,29 @@ static int fn_js(struct fcall *c, json_t **a, size_t n)
 		case '&': sb_puts(&out, "\\u0026"); break;
 		case '=': sb_puts(&out, "\\u003D"); break;
 		default:
-			if (ch < ' ')
+			if (ch < ' ') {
 				sb_printf(&out, "\\u%04X", ch);
-			else
+			} else if (ch >= 0xC0) {
+				/* non-printable runes (separators, format characters) are escaped as Go does */
+				size_t w = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : 2;
+				long r = ch & (0x3F >> (w - 1));
+				int ok = i + w <= in.len;
+				for (size_t k = 1; ok && k < w; k++) {
+					ok = ((unsigned char)in.s[i + k] & 0xC0) == 0x80;
+					r = (r << 6) | ((unsigned char)in.s[i + k] & 0x3F);
+				}
+				int unprintable = ok && ((r >= 0x80 && r <= 0xA0) || r == 0xAD || (r >= 0x2000 && r <= 0x200F) ||
+							 (r >= 0x2028 && r <= 0x202F) || (r >= 0x205F && r <= 0x206F) ||
+							 r == 0x3000 || r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB));
+				if (unprintable) {
+					sb_printf(&out, "\\u%04lX", r);
+					i += w - 1;
+				} else {
+					sb_putc(&out, (char)ch);
+				}
+			} else {
 				sb_putc(&out, (char)ch);
+			}
 		}
 	}
 	free(in.s);

@@ -300,15 +300,44 @@ static int fn_title(struct fcall *c, json_t **a, size_t n)
 
 static int is_go_space(unsigned char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r'); }
 
+/* unicode.IsSpace at s (n bytes left): returns the width of the space rune there, or 0. */
+static size_t space_width(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (is_go_space(p[0]))
+		return 1;
+	if (n >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0)) /* NEL, NBSP */
+		return 2;
+	if (n >= 3 && p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) /* U+1680 */
+		return 3;
+	if (n >= 3 && p[0] == 0xE2 && p[1] == 0x80 &&
+	    (p[2] <= 0x8A || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF)) /* U+2000-200A, 2028, 2029, 202F */
+		return 3;
+	if (n >= 3 && p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) /* U+205F */
+		return 3;
+	if (n >= 3 && p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) /* U+3000 */
+		return 3;
+	return 0;
+}
+
+/* The width of a space rune ending at s[n-1], or 0. */
+static size_t space_width_before(const char *s, size_t n)
+{
+	for (size_t w = 1; w <= 3 && w <= n; w++)
+		if (space_width(s + n - w, w) == w)
+			return w;
+	return 0;
+}
+
 static int fn_trim(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *s = S(a[0]);
-	size_t len = SL(a[0]), i = 0;
-	while (i < len && is_go_space((unsigned char)s[i]))
-		i++;
-	while (len > i && is_go_space((unsigned char)s[len - 1]))
-		len--;
+	size_t len = SL(a[0]), i = 0, w;
+	while (i < len && (w = space_width(s + i, len - i)))
+		i += w;
+	while (len > i && (w = space_width_before(s + i, len - i)))
+		len -= w;
 	return tf_ret_str(c, s + i, len - i);
 }
 
@@ -1690,9 +1719,14 @@ static int fn_nospace(struct fcall *c, json_t **a, size_t n)
 	(void)n;
 	struct sbuf b = {0};
 	sb_add(&b, "", 0);
-	for (size_t i = 0; i < SL(a[0]); i++)
-		if (!is_go_space((unsigned char)S(a[0])[i]))
-			sb_putc(&b, S(a[0])[i]);
+	for (size_t i = 0; i < SL(a[0]);) {
+		size_t w = space_width(S(a[0]) + i, SL(a[0]) - i);
+		if (w) {
+			i += w;
+			continue;
+		}
+		sb_putc(&b, S(a[0])[i++]);
+	}
 	return ret_sbuf(c, &b);
 }
 

@@ -183,6 +183,7 @@ CASES = [
     ("html_multi", "{{html 1 \"<\" 2}}", {}),
     ("js", "{{js .Variables.html}} {{js \"a=b\\n\"}}", {}),
     ("urlquery", "{{urlquery \"a b&c=d/é\"}}", {}),
+    ("js_unicode", "{{js \"a\u00a0b\u2028c\u00e9\u3000\ufeff☃\"}}", {}),
     ("eq", "{{eq 1 1}} {{eq 1 2}} {{eq \"a\" \"a\"}} {{eq 1 2 3 1}} {{eq .Variables.one 1}}", {}),
     ("eq_incompatible", "{{eq 1 \"1\"}}", {}),
     ("eq_int_float", "{{eq 1 1.0}}", {}),

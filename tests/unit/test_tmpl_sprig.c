@@ -51,6 +51,7 @@ static const struct fn_case cases[] = {
 	/* strings */
 	{"{{ upper \"héllo wörld ß\" }} {{ lower \"ÉCOLE ΣΑΣ\" }}", "HÉLLO WÖRLD ß école σασ"},
 	{"{{ upper \"abc\" }} {{ lower \"ABC\" }} {{ title \"hello wide-world foo_bar\" }}", "ABC abc Hello Wide-World Foo_bar"},
+	{"[{{ trim \"\u00a0\u3000 a b \u2028\" }}] [{{ nospace \"a\u00a0b c\" }}]", "[a b] [abc]"},
 	{"[{{ trim \"  a b \\n\" }}] {{ trimPrefix \"v\" \"v1.2\" }} {{ trimSuffix \".yaml\" \"a.yaml\" }} {{ trimPrefix \"x\" \"v1\" }}",
 	 "[a b] 1.2 a v1"},
 	{"{{ trunc 3 \"abcdef\" }} {{ trunc -2 \"abcdef\" }} {{ trunc 10 \"abc\" }} {{ trunc -10 \"abc\" }}", "abc ef abc abc"},

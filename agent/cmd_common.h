@@ -24,6 +24,9 @@ struct cmd_opts {
 	int force_apply;            /* --force-apply: send unchanged objects to the server too */
 	double wait_timeout;        /* --timeout seconds for --wait (default 300) */
 	int concurrency;            /* --concurrency (0: client default) */
+	/* source mode (#6): --source NAME[=on|off], repeatable; later ones win */
+	const char **sources;       /* the flags' values, in order */
+	size_t n_sources;
 };
 
 /* Parses argv (argv[0] is the subcommand). sync_flags allows the apply/diff flags. Returns 0, or 2

@@ -32,6 +32,7 @@ void cmd_opts_free(struct cmd_opts *c)
 	free(c->var_files);
 	free(c->vars);
 	free(c->pull_secrets);
+	free(c->sources);
 	memset(c, 0, sizeof *c);
 }
 
@@ -45,7 +46,8 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 		/* flags that take a value accept both "--flag value" and "--flag=value" */
 		static const char *with_value[] = {"-f", "--values", "-v", "--var", "-n", "--namespace", "-o", "--output",
 						   "--set", "-c", "--context", "--kubeconfig", "-i",
-						   "--imagepullsecret", "--timeout", "--concurrency", "--images", NULL};
+						   "--imagepullsecret", "--timeout", "--concurrency", "--images",
+						   "--source", NULL};
 		const char *flag = a;
 		char flagbuf[64];
 		const char *eq = strchr(a, '=');
@@ -75,6 +77,18 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 			c->ns = val;
 		else if (!strcmp(flag, "--images"))
 			c->images = val;
+		else if (!strcmp(flag, "--source")) { /* source mode (#6): a bad value is a usage error */
+			char err[256];
+			json_t *scratch = json_object();
+			int bad = vars_source_set(scratch, val, err, sizeof err);
+			json_decref(scratch);
+			if (bad) {
+				fprintf(stderr, "appdeploy %s: --source %s\n", argv[0], err);
+				cmd_opts_free(c);
+				return 2;
+			}
+			push(&c->sources, &c->n_sources, val);
+		}
 		else if (!strcmp(flag, "--set"))
 			c->set_name = val;
 		else if (!strcmp(flag, "-c") || !strcmp(flag, "--context"))
@@ -167,8 +181,18 @@ static int load_images(const char *src, json_t **out)
 static json_t *build_data(const struct cmd_opts *c)
 {
 	json_t *images;
+	char err[1024];
 	if (load_images(c->images, &images))
 		return NULL;
+	/* source mode (#6): .Source from --source flags */
+	json_t *source = json_object();
+	for (size_t i = 0; i < c->n_sources; i++)
+		if (vars_source_set(source, c->sources[i], err, sizeof err)) {
+			fprintf(stderr, "appdeploy: --source: %s\n", err);
+			json_decref(images);
+			json_decref(source);
+			return NULL;
+		}
 	struct vars_opts vo = {
 		.dir = c->dir,
 		.files = c->var_files,
@@ -179,10 +203,11 @@ static json_t *build_data(const struct cmd_opts *c)
 		.pull_secrets = c->pull_secrets,
 		.npull_secrets = c->n_pull_secrets,
 		.images = images,
+		.source = source,
 	};
-	char err[1024];
 	json_t *data = vars_build(&vo, err, sizeof err);
 	json_decref(images);
+	json_decref(source);
 	if (!data)
 		fprintf(stderr, "appdeploy: %s\n", err);
 	return data;

@@ -126,3 +126,34 @@ json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen)
 	json_object_set_new(data, "Source", o->source ? json_incref(o->source) : json_object());
 	return data;
 }
+
+/* source mode (#6): --source NAME[=on|off] */
+int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+	int on = 1;
+	if (eq) {
+		json_t *v = yv_resolve_plain(eq + 1, strlen(eq + 1));
+		if (!json_is_boolean(v)) {
+			json_decref(v);
+			snprintf(err, errlen, "\"%s\": want NAME, NAME=on or NAME=off", arg);
+			return -1;
+		}
+		on = json_is_true(v);
+		json_decref(v);
+	}
+	if (!nlen) {
+		snprintf(err, errlen, "\"%s\": the service name is empty", arg);
+		return -1;
+	}
+	char *name = strndup(arg, nlen);
+	if (!name)
+		abort();
+	if (on)
+		json_object_set_new(source, name, json_true());
+	else
+		json_object_del(source, name);
+	free(name);
+	return 0;
+}

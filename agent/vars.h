@@ -30,4 +30,12 @@ json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen);
 /* Applies one "key=value" / "key:value" to an object of variables. Returns 0 or -1 with err filled. */
 int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen);
 
+/*
+ * Source mode (#6): applies one --source value to the .Source object. "NAME" and "NAME=on" set
+ * NAME to true; "NAME=off" removes NAME (absent means not in source mode, so templates test it
+ * with `index .Source "NAME"`). on/off also accept YAML 1.1 booleans (true, yes, false, no).
+ * Returns 0, or -1 with err filled.
+ */
+int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen);
+
 #endif

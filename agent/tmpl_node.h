@@ -198,6 +198,10 @@ int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *na
 struct tmpl_set *tmpl_exec_set(struct exec_state *st);
 const char *tmpl_exec_name(struct exec_state *st);
 
+/* semverCompare: 1 when version satisfies constraint ("a, b c || d", ^ ~ x-ranges, hyphen ranges),
+ * 0 when not, -1 with err filled ("improper constraint: ...", "Invalid Semantic Version"). */
+int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, char *err, size_t errlen);
+
 /* Copies src into dst, keeping head and tail around " [...] " when it does not fit. */
 void tmpl_copy_ellipsized(char *dst, size_t dstlen, const char *src);
 

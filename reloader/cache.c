@@ -12,6 +12,7 @@
 
 #include "fingerprint.h"
 #include "log.h"
+#include "watch.h"
 
 struct cache {
 	struct supervisor *sv;
@@ -25,6 +26,10 @@ struct cache {
 	struct fp_set last;      /* the most recent scan: its hashes are reused when stat is unchanged */
 	struct fp_set building;  /* inputs as the running build started to read them */
 	int building_ok;         /* building holds a complete scan */
+	struct watcher *watcher; /* when set, a quiet watcher vouches for unchanged inputs */
+	int verified;            /* the last scan matched `good` ... */
+	unsigned long verified_gen; /* ... and the watcher had counted this many changes before it */
+	unsigned long building_gen; /* the watcher's count before the scan at build start */
 	double check_ms;
 };
 
@@ -80,11 +85,23 @@ static int up_to_date(void *ctx)
 {
 	struct cache *c = ctx;
 	double t0 = now_ms();
+	unsigned long gen = 0;
 	int same;
 
-	if (!c->have_good || !outputs_present(c) || scan(c) != 0)
+	if (!c->have_good || !outputs_present(c))
+		return 0;
+	if (c->watcher && c->verified && watch_quiet(c->watcher, &gen) && gen == c->verified_gen) {
+		/* Nothing the watcher covers changed since a scan found the inputs unchanged. */
+		c->check_ms = now_ms() - t0;
+		log_debug("cache: watcher saw no change since the last check (%.2f ms): unchanged", c->check_ms);
+		return 1;
+	}
+	gen = watch_generation(c->watcher);
+	if (scan(c) != 0)
 		return 0;
 	same = fp_same_content(&c->last, &c->good);
+	c->verified = same && c->watcher;
+	c->verified_gen = gen;
 	if (same && !fp_same_stat(&c->last, &c->good)) {
 		/* Same contents under fresh stat data (touch, checkout): remember it so the next
 		 * check takes the fast path again. */
@@ -102,6 +119,8 @@ static void build_started(void *ctx)
 	struct cache *c = ctx;
 
 	/* What the build reads: an edit from now on must make the next check differ. */
+	c->verified = 0;
+	c->building_gen = watch_generation(c->watcher);
 	c->building_ok = scan(c) == 0 && fp_copy(&c->building, &c->last) == 0;
 	if (!c->building_ok)
 		fp_free(&c->building);
@@ -111,6 +130,7 @@ static void build_succeeded(void *ctx)
 {
 	struct cache *c = ctx;
 
+	c->verified = 0;
 	if (!c->building_ok) {
 		c->have_good = 0; /* unknown inputs: never skip the next build */
 		return;
@@ -118,6 +138,9 @@ static void build_succeeded(void *ctx)
 	c->building_ok = 0;
 	fp_move(&c->good, &c->building);
 	c->have_good = 1;
+	/* The inputs are what the build-start scan saw: the watcher vouches from that count on. */
+	c->verified = c->watcher != NULL;
+	c->verified_gen = c->building_gen;
 	fp_save(c->file, &c->good, c->key);
 }
 
@@ -188,6 +211,12 @@ oom:
 	cache_stop(c);
 	log_error("cache: out of memory");
 	return -1;
+}
+
+void cache_use_watcher(struct cache *c, struct watcher *w)
+{
+	if (c && !c->cfg->cache.inputs)
+		c->watcher = w;
 }
 
 void cache_stop(struct cache *c)

@@ -14,6 +14,12 @@ struct cache;
  * a missing or damaged file means "build". Returns 0, or -1 after logging.
  */
 int cache_start(struct cache **out, struct supervisor *sv);
+struct watcher;
+/* Lets the cache trust the watcher: when it saw no change since the last check that found the
+ * inputs unchanged, the next check skips the scan (only when cache.inputs is not set, so the
+ * inputs are the watched set). NULL is fine. */
+void cache_use_watcher(struct cache *c, struct watcher *w);
+
 /* Uninstalls the hooks and frees everything. NULL is fine. */
 void cache_stop(struct cache *c);
 

@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (cache_start(&cache, &sv) != 0 || watch_start(&watch, loop, &sv) != 0)
 		return 1;
+	cache_use_watcher(cache, watch);
 	sv_start(&sv);
 	ev_run(loop, 0);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +39,8 @@ struct handoff {
 	long dirs, files;       /* what inotify covers now */
 	int ready;              /* the initial walk is done */
 	int failed;             /* inotify could not start at all */
+	unsigned long total;    /* every relevant change ever flushed (never reset) */
+	pid_t tid;              /* the inotify thread's id, for watch_quiet */
 };
 
 struct watcher {
@@ -53,6 +56,7 @@ struct watcher {
 	struct ignore ig_poll;     /* the poller's own rules (the thread has its own: no sharing) */
 	struct poller poll;
 	int use_inotify;
+	int inotify_fd;            /* the library's inotify fd (found in /proc/self/fd), -1 if unknown */
 	char last_path[PATH_MAX];
 	double last_wall;          /* time(2)-style seconds of the last change, 0 when none */
 	unsigned long changes;     /* relevant changes seen */
@@ -132,6 +136,7 @@ static void t_flush(struct watcher *w)
 	w->q.files = w->files;
 	wake = w->t_changes || w->t_npoll;
 	if (w->t_changes) {
+		w->q.total += w->t_changes;
 		w->q.changes += w->t_changes;
 		memcpy(w->q.last, w->t_last, sizeof w->q.last);
 		w->t_changes = 0;
@@ -476,6 +481,7 @@ static void *thread_main(void *arg)
 	}
 	t_flush(w);
 	pthread_mutex_lock(&w->mu);
+	w->q.tid = gettid();
 	w->q.ready = 1;
 	w->q.failed = !ok;
 	pthread_cond_broadcast(&w->cv);
@@ -661,7 +667,9 @@ int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *s
 	*out = NULL;
 	if (!sv->cfg->watch.paths)
 		return 0;
-	if (!(w = calloc(1, sizeof *w))) {
+	if ((w = calloc(1, sizeof *w)))
+		w->inotify_fd = -1;
+	if (!w) {
 		log_error("watch: out of memory");
 		return -1;
 	}
@@ -767,4 +775,91 @@ void watch_stop(struct watcher *w)
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
+}
+
+/* ---- is every change already counted? (the cache's shortcut) ------------------------------ */
+
+/* The library keeps its inotify fd private: find it among ours. */
+static int find_inotify_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char path[300], target[64];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof target - 1);
+		if (n > 0) {
+			target[n] = 0;
+			if (!strcmp(target, "anon_inode:inotify"))
+				found = atoi(de->d_name);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* True when the thread sits in its select() on the inotify fd, i.e. the library has no
+ * buffered events left and everything it read has been counted and flushed. */
+static int thread_waiting(struct watcher *w, pid_t tid)
+{
+	char path[64], line[256];
+	FILE *f;
+	long nr = -1, nfds = -1;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	if (!fgets(line, sizeof line, f))
+		line[0] = 0;
+	fclose(f);
+	if (sscanf(line, "%ld 0x%lx", &nr, &nfds) != 2)
+		return 0; /* "running" */
+	/* pselect6/select with nfds = fd + 1 (what libinotifytools does before read), or read(fd). */
+	return ((nr == 270 || nr == 23) && nfds == w->inotify_fd + 1) || (nr == 0 && nfds == w->inotify_fd);
+}
+
+int watch_quiet(struct watcher *w, unsigned long *generation)
+{
+	unsigned long before, after;
+	int pending = 1, polled;
+	pid_t tid;
+
+	if (!w || !w->use_inotify || w->nroots != strlist_len(w->cfg->watch.paths))
+		return 0; /* a watch path was skipped: the watcher does not see everything the cache reads */
+	pthread_mutex_lock(&w->mu);
+	before = w->q.total;
+	tid = w->q.tid;
+	polled = w->q.failed || w->q.npoll > 0;
+	pthread_mutex_unlock(&w->mu);
+	*generation = before;
+	if (polled || w->poll.dirs.n > 0 || !tid)
+		return 0;
+	if (w->inotify_fd < 0 && (w->inotify_fd = find_inotify_fd()) < 0)
+		return 0;
+	if (!thread_waiting(w, tid) || ioctl(w->inotify_fd, FIONREAD, &pending) != 0 || pending != 0)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	after = w->q.total;
+	pthread_mutex_unlock(&w->mu);
+	return before == after;
+}
+
+unsigned long watch_generation(struct watcher *w)
+{
+	unsigned long g;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	g = w->q.total;
+	pthread_mutex_unlock(&w->mu);
+	return g;
 }

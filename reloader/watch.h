@@ -18,6 +18,16 @@ struct watcher;
  * Sets status_watch_hook. Returns 0, or -1 after logging.
  */
 int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *sv);
+/*
+ * 1 when every change under the watched tree up to now has been counted: inotify covers all of
+ * it (nothing polled), the thread waits in its select() with nothing buffered, and the kernel
+ * queue is empty. *generation receives the count of relevant changes so far; equal counts with
+ * watch_quiet true in between mean nothing watched has changed. 0 when that cannot be told.
+ */
+int watch_quiet(struct watcher *w, unsigned long *generation);
+/* The count of relevant changes so far (taken before a scan whose result it then vouches for). */
+unsigned long watch_generation(struct watcher *w);
+
 /* Stops the thread (joined) and timers, frees everything. NULL is fine. */
 void watch_stop(struct watcher *w);
 

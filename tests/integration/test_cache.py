@@ -57,6 +57,19 @@ class CacheTest(unittest.TestCase):
         self.assertLess(code, 300, body)
         return status(r.port)
 
+    def test_edit_then_immediate_poke_always_builds_the_edit(self):
+        # The quiet-watcher shortcut must never skip an edit the watcher has not counted yet.
+        r = self.start()
+        a = os.path.join(self.dir, "src", "a.c")
+        for i in range(30):
+            self.poke(r)  # nothing changed: the shortcut is armed
+            with open(a, "w") as f:
+                f.write(f"/* edit {i} */\n")
+            self.poke(r)
+            with open(os.path.join(self.dir, "out", "app")) as f:
+                self.assertIn(f"/* edit {i} */", f.read())
+        self.assertIn("watcher saw no change", r.output())
+
     def test_poke_touch_change_restart_and_deleted_output(self):
         r = self.start()
         self.assertEqual(builds(self.dir), 1)

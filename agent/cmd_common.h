@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Parsed command line; strings point into argv, arrays are malloc'd (cmd_opts_free). */
 struct cmd_opts {
@@ -27,7 +28,11 @@ struct cmd_opts {
 	/* source mode (#6): --source NAME[=on|off], repeatable; later ones win */
 	const char **sources;       /* the flags' values, in order */
 	size_t n_sources;
+	json_t *source_base;        /* #7: .Source saved in the cluster (borrowed, may be NULL); flags override it */
 };
+
+/* #7: when set (per thread), cmd_render_objects reports render errors here instead of stderr. */
+extern __thread FILE *cmd_errout;
 
 /* Parses argv (argv[0] is the subcommand). sync_flags allows the apply/diff flags. Returns 0, or 2
  * after printing a usage error. */

@@ -18,6 +18,10 @@
 #include "yamlemit.h"
 #include "yamlval.h"
 
+/* dashboard (#7): render errors go to cmd_errout when a thread set one (the dashboard shows them) */
+__thread FILE *cmd_errout;
+#define ERR_OUT (cmd_errout ? cmd_errout : stderr)
+
 static void push(const char ***v, size_t *n, const char *s)
 {
 	const char **nv = realloc(*v, (*n + 1) * sizeof **v);
@@ -157,7 +161,7 @@ static int load_images(const char *src, json_t **out)
 	size_t len = 0;
 	if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
 		if (kube_fetch_url(src, &text, &len, err, sizeof err)) {
-			fprintf(stderr, "appdeploy: --images %s: %s\n", src, err);
+			fprintf(ERR_OUT, "appdeploy: --images %s: %s\n", src, err);
 			return -1;
 		}
 	}
@@ -166,9 +170,9 @@ static int load_images(const char *src, json_t **out)
 	free(text);
 	if (!docs) {
 		if (ye.line)
-			fprintf(stderr, "appdeploy: %s:%d:%d: %s\n", src, ye.line, ye.col, ye.msg);
+			fprintf(ERR_OUT, "appdeploy: %s:%d:%d: %s\n", src, ye.line, ye.col, ye.msg);
 		else
-			fprintf(stderr, "appdeploy: %s: %s\n", src, ye.msg);
+			fprintf(ERR_OUT, "appdeploy: %s: %s\n", src, ye.msg);
 		return -1;
 	}
 	*out = json_array_size(docs) == 1 ? json_incref(json_array_get(docs, 0)) : json_incref(docs);
@@ -185,10 +189,11 @@ static json_t *build_data(const struct cmd_opts *c)
 	if (load_images(c->images, &images))
 		return NULL;
 	/* source mode (#6): .Source from --source flags */
-	json_t *source = json_object();
+	/* #7: the cluster's saved state (ConfigMap appdeploy-source-mode) first, the flags override it */
+	json_t *source = c->source_base ? json_deep_copy(c->source_base) : json_object();
 	for (size_t i = 0; i < c->n_sources; i++)
 		if (vars_source_set(source, c->sources[i], err, sizeof err)) {
-			fprintf(stderr, "appdeploy: --source: %s\n", err);
+			fprintf(ERR_OUT, "appdeploy: --source: %s\n", err);
 			json_decref(images);
 			json_decref(source);
 			return NULL;
@@ -209,7 +214,7 @@ static json_t *build_data(const struct cmd_opts *c)
 	json_decref(images);
 	json_decref(source);
 	if (!data)
-		fprintf(stderr, "appdeploy: %s\n", err);
+		fprintf(ERR_OUT, "appdeploy: %s\n", err);
 	return data;
 }
 
@@ -231,7 +236,7 @@ int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **ob
 	*ns_out = NULL;
 	struct stat st;
 	if (stat(c->dir, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "appdeploy: %s: %s\n", c->dir, errno ? strerror(errno) : "not a directory");
+		fprintf(ERR_OUT, "appdeploy: %s: %s\n", c->dir, errno ? strerror(errno) : "not a directory");
 		return -1;
 	}
 	json_t *data = build_data(c);
@@ -251,7 +256,7 @@ int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **ob
 	int rc = render_dir(c->dir, data, set, objs, &re);
 	json_decref(data);
 	if (rc) {
-		fprintf(stderr, "appdeploy: %s\n", re.msg);
+		fprintf(ERR_OUT, "appdeploy: %s\n", re.msg);
 		free(ns);
 		return -1;
 	}

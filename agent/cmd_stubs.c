@@ -12,4 +12,3 @@
 		return 1;                                                                  \
 	}
 
-NOT_YET(cmd_serve, "serve")

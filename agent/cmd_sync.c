@@ -8,6 +8,7 @@
 #include "kube.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "sourcestate.h"
 #include "sync.h"
 
 /* Shared start of diff and apply: flags, kubeconfig, render, client. Returns 0 or an exit status. */
@@ -40,6 +41,30 @@ static int prepare(int argc, char **argv, struct cmd_opts *c, struct kube_config
 	}
 	if (c->concurrency > 0)
 		kube_set_concurrency(*k, c->concurrency);
+	/* #7: services switched to source mode (the dashboard's ConfigMap) stay so; --source flags win.
+	 * The namespace comes out of the first render; render again only when there is saved state. */
+	json_t *saved = NULL;
+	if (sourcestate_load(*k, *ns, &saved, err, sizeof err)) {
+		fprintf(stderr, "appdeploy %s: %s\n", argv[0], err);
+		rc = 1;
+	} else if (json_object_size(saved)) {
+		json_decref(*objs);
+		free(*ns);
+		c->source_base = saved;
+		rc = cmd_render_objects(c, kc->namespace, objs, ns) ? 1 : 0;
+		c->source_base = NULL;
+		if (rc)
+			fprintf(stderr, "appdeploy %s: render failed; nothing was changed\n", argv[0]);
+	}
+	json_decref(saved);
+	if (rc) {
+		kube_free(*k);
+		json_decref(*objs);
+		free(*ns);
+		kubeconfig_free(kc);
+		cmd_opts_free(c);
+		return rc;
+	}
 	const char *ps = getenv("APPDEPLOY_PAGE_SIZE"); /* lets tests exercise pagination */
 	if (ps && atoi(ps) > 0)
 		kube_set_page_size(*k, atoi(ps));

@@ -847,3 +847,82 @@ int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t e
 	*len = x.resp_len;
 	return 0;
 }
+
+/* --- dashboard (#7): kube_stream --- */
+
+struct stream_ctx {
+	struct xfer *x;
+	kube_stream_cb cb;
+	void *arg;
+	int aborted;
+};
+
+static size_t on_stream_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct stream_ctx *s = ud;
+	long status = 0;
+	curl_easy_getinfo(s->x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (s->cb(s->arg, status, ptr, size * nmemb)) {
+		s->aborted = 1;
+		return 0; /* CURLE_WRITE_ERROR ends the transfer */
+	}
+	return size * nmemb;
+}
+
+static int on_stream_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct stream_ctx *s = ud;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (s->cb(s->arg, 0, NULL, 0)) {
+		s->aborted = 1;
+		return 1;
+	}
+	return 0;
+}
+
+long kube_stream(struct kube *k, const char *method, const char *path, long timeout_s, kube_stream_cb cb, void *arg,
+		 char *err, size_t errlen)
+{
+	struct kube_req r = {.method = strcmp(method, "POST") ? KUBE_GET : KUBE_POST, .path = strdup(path)};
+	struct xfer x = {.req = &r};
+	struct stream_ctx s = {.x = &x, .cb = cb, .arg = arg};
+	char *token = NULL;
+	long rc = -1;
+	if (!r.path || kubeconfig_token(&k->cfg, &token, err, errlen)) {
+		free(r.path);
+		return -1;
+	}
+	if (xfer_start(k, &x, token)) {
+		set_err(err, errlen, "%s", r.err);
+		goto out;
+	}
+	/* xfer_start prepared the handle for kube_do's multi: run it alone instead, streaming. */
+	curl_multi_remove_handle(k->multi, x.easy);
+	curl_easy_setopt(x.easy, CURLOPT_WRITEFUNCTION, on_stream_body);
+	curl_easy_setopt(x.easy, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(x.easy, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+	curl_easy_setopt(x.easy, CURLOPT_XFERINFODATA, &s);
+	curl_easy_setopt(x.easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x.easy, CURLOPT_TIMEOUT, timeout_s);
+	CURLcode code = curl_easy_perform(x.easy);
+	long status = 0;
+	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
+	if (s.aborted)
+		rc = 0;
+	else if (code != CURLE_OK && !status)
+		set_err(err, errlen, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+	else
+		rc = status ? status : -1;
+	if (rc < 0 && status)
+		set_err(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+out:
+	/* xfer_end removes from the multi again (harmless) and wipes the token header */
+	xfer_end(k, &x);
+	free(x.body);
+	free(r.path);
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	return rc;
+}

@@ -91,4 +91,17 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
  * and no credentials. *out is malloc'd and NUL-terminated. Returns 0, or -1 with err filled. */
 int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen);
 
+/* --- dashboard (#7): raw and streamed requests (pod logs, pod proxy) --- */
+
+/* Called with each piece of the answer body (status is the HTTP status), and with data NULL, len 0
+ * about every 100 ms while the transfer is idle. Return nonzero to abort the transfer. */
+typedef int (*kube_stream_cb)(void *arg, long status, const char *data, size_t len);
+
+/* One request, not retried, whose answer body is handed to cb as it arrives (a `follow=true` log
+ * or a pod proxy call). method is "GET" or "POST" (POST sends an empty body). timeout_s 0 means
+ * none. Returns the HTTP status (also for non-2xx), 0 when cb aborted, or -1 with err filled
+ * when the server could not be reached. Blocking: call from a worker thread with its own client. */
+long kube_stream(struct kube *k, const char *method, const char *path, long timeout_s, kube_stream_cb cb, void *arg,
+		 char *err, size_t errlen);
+
 #endif

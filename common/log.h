@@ -3,6 +3,7 @@
 #define SM_LOG_H
 
 #include <stdarg.h>
+#include <stdio.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -12,6 +13,10 @@ void log_init(const char *prog);
 void log_set_level(enum log_level level);
 /* True when colour escapes may be written to stderr. */
 int log_color(void);
+
+/* dashboard (#7): also copies this thread's error and warning lines to f (NULL stops), so a worker
+ * can show a job's errors to the user. Thread-local; f stays the caller's. */
+void log_capture(FILE *f);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

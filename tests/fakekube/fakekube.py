@@ -21,7 +21,10 @@ What it serves, following the documented API semantics:
   rollout    a Deployment's status advances after `rollout_delay` seconds (ReplicaSet + pods
              with ownerReferences appear); annotation fakekube.sourcemode.dev/fail-rollout: "true"
              ends in ProgressDeadlineExceeded
-  pods       /log (plain text) and /proxy/ stubs
+  pods       /log: lines appear over time (5 at start, then one every `log_interval` seconds);
+             ?follow=true streams them until the pod goes away; tailLines. Pods carry containerStatuses.
+             /proxy/: forwarded to a local port set with POST /fakekube/proxy {namespace, deployment,
+             port, target} (the pod NAME:PORT/proxy/PATH of that Deployment's pods), else a stub
   auth       bearer tokens (tokens={token: user}), client certificates (CN = user) when TLS;
              users in `readonly` may only read (403 otherwise); no credentials -> 401
   faults     `faults` list of dicts {method, path (regex), status, count, retry_after} answered
@@ -288,6 +291,8 @@ class Store:
             self.res[(r.group, r.version, r.plural)] = r
         self.crd_res = {}     # crd name -> list of Res keys it added
         self.ip_next = 10
+        self.pod_birth = {}   # (ns, pod name) -> monotonic time its log starts
+        self.log_interval = 0.5
         self.ensure_namespace("default")
         self.ensure_namespace("kube-system")
 
@@ -410,10 +415,26 @@ class Store:
                                                      "name": rs["metadata"]["name"],
                                                      "uid": rs["metadata"]["uid"], "controller": True}]},
                    "spec": copy.deepcopy(tmpl.get("spec", {})),
-                   "status": {"phase": "Running", "podIP": "10.1.0.%d" % (i + 2),
+                   "status": {"phase": "Running", "podIP": "10.1.0.%d" % (i + 2), "startTime": now_iso(),
+                              "containerStatuses": [{"name": c.get("name", ""), "image": c.get("image", ""),
+                                                     "ready": True, "restartCount": 0,
+                                                     "state": {"running": {"startedAt": now_iso()}}}
+                                                    for c in tmpl.get("spec", {}).get("containers", [])],
                               "conditions": [{"type": "Ready", "status": "True"}]}}
             self._stamp(pod, None)
+            self.pod_birth[(ns, pname)] = time.monotonic()
             self.objs[("", "pods", ns, pname)] = pod
+
+    def pod_log(self, ns, name):
+        """The lines pod ns/name has written so far, or None when it is gone."""
+        with self.lock:
+            if ("", "pods", ns, name) not in self.objs:
+                return None
+            born = self.pod_birth.get((ns, name), time.monotonic())
+        n = 5
+        if self.log_interval > 0:
+            n += int((time.monotonic() - born) / self.log_interval)
+        return ["fakekube log line %d for pod %s" % (i, name) for i in range(1, n + 1)]
 
     # -- validation and immutability
     def _validate(self, res, obj, name, ns):
@@ -918,6 +939,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fk.page_cap = b["page_cap"]
             if "rollout_delay" in b:
                 fk.store.rollout_delay = b["rollout_delay"]
+            if "log_interval" in b:
+                fk.store.log_interval = b["log_interval"]
+            return self.send_json(200, {})
+        if path == "/fakekube/proxy" and method == "POST":
+            b = self.read_body() or {}
+            fk.proxies[(b.get("namespace", "default"), b["deployment"], str(b.get("port", 80)))] = int(b["target"])
             return self.send_json(200, {})
         if path == "/fakekube/requests":
             return self.send_json(200, fk.requests)
@@ -1007,13 +1034,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError(400, "BadRequest", 'Invalid dry run value "%s": supported values are "All"' % q["dryRun"])
         manager = q.get("fieldManager") or self.default_manager()
         if sub == "log" and res.kind == "Pod" and method == "GET":
-            pod = store.get(res, ns, name)
-            lines = ["%s fakekube log line %d for pod %s" % (now_iso(), i, name) for i in range(1, 6)]
-            if q.get("tailLines"):
-                lines = lines[-int(q["tailLines"]):]
-            return self.send_text(200, "\n".join(lines) + "\n")
-        if sub == "proxy" and res.kind == "Pod":
             store.get(res, ns, name)
+            lines = store.pod_log(ns, name) or []
+            if q.get("tailLines"):
+                lines = lines[-int(q["tailLines"]):] if int(q["tailLines"]) > 0 else []
+            if q.get("follow") in ("true", "1"):
+                return self.follow_log(ns, name, len(store.pod_log(ns, name) or []) - len(lines))
+            return self.send_text(200, "".join(l + "\n" for l in lines))
+        if sub == "proxy" and res.kind == "Pod":
+            pod, _, port = name.partition(":")
+            store.get(res, ns, pod)
+            deploy = pod.rsplit("-", 2)[0]
+            target = fk.proxies.get((ns, deploy, port or "80"))
+            if target:
+                return self.proxy(method, target, "/" + "/".join(rest[2:]))
             return self.send_text(200, "fakekube proxy to pod %s: %s %s\n" % (name, method, "/".join(rest[2:])))
         if sub == "scale" and res.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
             if method in ("PATCH", "PUT"):
@@ -1084,6 +1118,56 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fk.deleted.append((res.kind, ns, name, policy))
             return self.send_json(200, out)
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    def follow_log(self, ns, name, sent):
+        """Streams the pod's log from line `sent` on, as it grows, until the pod is gone (as a real
+        kubelet ends the stream when the container stops), the client leaves or the fake stops."""
+        fk = self.server.fk
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        deadline = time.monotonic() + 600
+        try:
+            while not fk.stopping and time.monotonic() < deadline:
+                fk.store.tick()
+                lines = fk.store.pod_log(ns, name)
+                if lines is None:
+                    break
+                if len(lines) > sent:
+                    b = "".join(l + "\n" for l in lines[sent:]).encode()
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
+                    self.wfile.flush()
+                    sent = len(lines)
+                time.sleep(0.05)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            pass
+        self.close_connection = True
+
+    def proxy(self, method, port, path):
+        """Forwards to 127.0.0.1:port as the API server's pod proxy does (method, path, query, body, Accept)."""
+        import http.client
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        qs = urllib.parse.urlsplit(self.path).query
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        try:
+            hdrs = {k: v for k, v in (("Accept", self.headers.get("Accept")),
+                                      ("Content-Type", self.headers.get("Content-Type"))) if v}
+            conn.request(method, path + ("?" + qs if qs else ""), body=body, headers=hdrs)
+            r = conn.getresponse()
+            data = r.read()
+        except OSError as e:
+            raise ApiError(503, "ServiceUnavailable", "error trying to reach service: %s" % e)
+        finally:
+            conn.close()
+        self.send_response(r.status)
+        self.send_header("Content-Type", r.getheader("Content-Type") or "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def openapi_gv(self, gvpath):
         """A minimal OpenAPI v3 document per group/version: enough for kubectl to see that PATCH takes
@@ -1165,6 +1249,8 @@ class FakeKube:
         self.reject = {}
         self.requests = []
         self.deleted = []
+        self.proxies = {}     # (namespace, deployment, port) -> local port the pod proxy forwards to
+        self.stopping = False
         self.lock = threading.Lock()
         self.httpd = None
 
@@ -1203,6 +1289,7 @@ class FakeKube:
         return self
 
     def stop(self):
+        self.stopping = True
         if self.httpd:
             self.httpd.shutdown()
             self.httpd.server_close()

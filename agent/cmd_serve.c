@@ -1,0 +1,168 @@
+/* cmd_serve.c — `appdeploy serve DIR`: the deploy dashboard and periodic re-sync, on one libev loop. */
+#include <ev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_common.h"
+#include "commands.h"
+#include "dashboard.h"
+#include "duration.h"
+#include "kubeconfig.h"
+#include "log.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:8090"
+
+struct serve_flags {
+	const char *listen;     /* --listen HOST:PORT */
+	double interval;        /* --interval: template/image re-read period */
+	double poll;            /* --poll: cluster state poll period */
+	const char *token_file; /* --token-file: access token */
+};
+
+/* Takes serve's own flags out of argv (the rest are render/apply flags for cmd_opts_parse).
+ * Returns 0, or 2 after a usage message. */
+static int take_flags(int *argc, char **argv, struct serve_flags *f)
+{
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *names[] = {"--listen", "--interval", "--poll", "--token-file"};
+		int which = -1;
+		const char *val = NULL;
+		for (int n = 0; n < 4; n++) {
+			size_t l = strlen(names[n]);
+			if (!strncmp(a, names[n], l) && (a[l] == 0 || a[l] == '=')) {
+				which = n;
+				val = a[l] == '=' ? a + l + 1 : NULL;
+			}
+		}
+		if (which < 0) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!val) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "appdeploy serve: %s needs a value\n", names[which]);
+				return 2;
+			}
+			val = argv[++i];
+		}
+		const char *why = NULL;
+		if (which == 0)
+			f->listen = val;
+		else if (which == 3)
+			f->token_file = val;
+		else if (duration_parse(val, which == 1 ? &f->interval : &f->poll, &why) ||
+			 (which == 1 ? f->interval : f->poll) <= 0) {
+			fprintf(stderr, "appdeploy serve: %s %s: %s\n", names[which], val, why ? why : "must be positive");
+			return 2;
+		}
+	}
+	*argc = out;
+	return 0;
+}
+
+static char *read_token(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "appdeploy serve: --token-file %s: cannot read it\n", path);
+		return NULL;
+	}
+	char buf[512] = "";
+	if (!fgets(buf, sizeof buf, f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = 0;
+	if (!buf[0]) {
+		fprintf(stderr, "appdeploy serve: --token-file %s is empty\n", path);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)w, (void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_flags f = {.listen = DEFAULT_LISTEN, .interval = 10, .poll = 1};
+	const char *env_listen = getenv("APPDEPLOY_LISTEN");
+	if (env_listen && *env_listen)
+		f.listen = env_listen;
+	int rc = take_flags(&argc, argv, &f);
+	if (rc)
+		return rc;
+	struct cmd_opts c;
+	if ((rc = cmd_opts_parse(argc, argv, 1, &c)))
+		return rc;
+	if (c.dry_run || c.wait) {
+		fprintf(stderr, "appdeploy serve: --dry-run and --wait are apply's flags, not serve's\n");
+		cmd_opts_free(&c);
+		return 2;
+	}
+	char *token = NULL;
+	if (f.token_file && !(token = read_token(f.token_file))) {
+		cmd_opts_free(&c);
+		return 2;
+	}
+	struct kube_config kc;
+	char err[1024];
+	if (kubeconfig_load(c.kubeconfig, c.context, &kc, err, sizeof err)) {
+		fprintf(stderr, "appdeploy serve: %s\n", err);
+		free(token);
+		cmd_opts_free(&c);
+		return 1;
+	}
+	/* The namespace is settled once, by a first render (a broken template falls back to -n, the
+	 * context's namespace or "default"; the page shows the error). */
+	json_t *objs = NULL;
+	char *ns = NULL;
+	if (cmd_render_objects(&c, kc.namespace, &objs, &ns))
+		ns = strdup(c.ns ? c.ns : kc.namespace ? kc.namespace : "default");
+	json_decref(objs);
+
+	struct ev_loop *loop = EV_DEFAULT;
+	signal(SIGPIPE, SIG_IGN);
+	struct dashboard_cfg dc = {
+		.loop = loop,
+		.listen = f.listen,
+		.token = token,
+		.context = c.context,
+		.workers = {.kc = &kc, .opts = &c, .ns = ns, .interval = f.interval, .poll = f.poll},
+	};
+	struct dashboard *d = dashboard_start(&dc, err, sizeof err);
+	if (!d) {
+		fprintf(stderr, "appdeploy serve: %s\n", err);
+		rc = 1;
+	} else {
+		char host[256];
+		snprintf(host, sizeof host, "%s", f.listen);
+		char *colon = strrchr(host, ':');
+		if (colon)
+			*colon = 0;
+		if (!*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]"))
+			snprintf(host, sizeof host, "localhost");
+		log_info("dashboard for namespace %s on http://%s:%d/%s%s (re-reading %s every %gs)", ns, host,
+			 dashboard_port(d), token ? "?token=" : "", token ? token : "", c.dir, f.interval);
+		ev_signal sig_int, sig_term;
+		ev_signal_init(&sig_int, stop_cb, SIGINT);
+		ev_signal_init(&sig_term, stop_cb, SIGTERM);
+		ev_signal_start(loop, &sig_int);
+		ev_signal_start(loop, &sig_term);
+		ev_run(loop, 0);
+		log_info("stopping");
+		ev_signal_stop(loop, &sig_int);
+		ev_signal_stop(loop, &sig_term);
+		dashboard_stop(d);
+	}
+	free(ns);
+	kubeconfig_free(&kc);
+	free(token);
+	cmd_opts_free(&c);
+	return rc;
+}

@@ -1,0 +1,555 @@
+/* dashboard.c — `appdeploy serve`'s loop side: routes of the JSON API, jobs, server-sent events, the embedded page, CSRF and token checks. */
+#include "dashboard.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+
+/* scripts/embed.sh's table of the files in agent/web (NULL-terminated) */
+extern const struct embedded_asset {
+	const char *name;
+	const unsigned char *data;
+	size_t size;
+} embedded_assets[];
+
+#define MAX_JOBS 50
+#define MAX_JOB_OUTPUT (256 * 1024)
+#define PING_SECONDS 15.0
+
+/* A client of /api/events (every snapshot and job change) or of a service's log. */
+struct sub {
+	struct dashboard *d;
+	struct http_stream *st;
+	unsigned follower; /* log subscribers: the workers' follower id */
+	struct sub *next, **pprev;
+};
+
+struct dashboard {
+	struct dashboard_cfg cfg;
+	struct http_server *http;
+	struct workers *w;
+	pthread_mutex_t qmu;
+	json_t *queue;        /* messages from the workers, guarded by qmu */
+	ev_async async;       /* "the queue has messages" */
+	ev_timer ping;        /* keeps idle streams alive (and notices clients that left) */
+	json_t *snapshot;     /* the last cluster state */
+	json_t *jobs;         /* recent jobs, oldest first */
+	unsigned next_job;
+	char csrf[65];        /* required in X-CSRF-Token on every POST */
+	int loopback;         /* listening on a loopback address: only accept loopback Host names */
+	struct sub *events, *logs;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static void random_hex(char *out, size_t nbytes)
+{
+	unsigned char b[64];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, b, nbytes) != (ssize_t)nbytes) {
+		/* no urandom: weaker, but still unguessable from a web page */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		srandom((unsigned)(ts.tv_nsec ^ getpid()));
+		for (size_t i = 0; i < nbytes; i++)
+			b[i] = (unsigned char)random();
+	}
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < nbytes; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* Compares in time independent of where they differ. */
+static int same_secret(const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+	for (size_t i = 0; i < la; i++)
+		diff |= (unsigned char)(a[i] ^ b[lb ? i % lb : 0]);
+	return !diff;
+}
+
+static void sse(struct http_stream *st, const char *event, json_t *data)
+{
+	char *s = json_dumps(data, JSON_COMPACT);
+	char *msg;
+	int n = asprintf(&msg, "event: %s\ndata: %s\n\n", event, s ? s : "null");
+	free(s);
+	if (n > 0) {
+		http_stream_write(st, msg, (size_t)n);
+		free(msg);
+	}
+}
+
+static void broadcast(struct dashboard *d, const char *event, json_t *data)
+{
+	for (struct sub *s = d->events; s; s = s->next)
+		sse(s->st, event, data);
+}
+
+static void sub_link(struct sub **head, struct sub *s)
+{
+	s->next = *head;
+	if (s->next)
+		s->next->pprev = &s->next;
+	s->pprev = head;
+	*head = s;
+}
+
+static void sub_unlink(struct sub *s)
+{
+	*s->pprev = s->next;
+	if (s->next)
+		s->next->pprev = s->pprev;
+}
+
+static json_t *find_deployment(struct dashboard *d, const char *name)
+{
+	size_t i;
+	json_t *dep;
+	json_array_foreach(json_object_get(d->snapshot, "deployments"), i, dep) {
+		if (!strcmp(json_string_value(json_object_get(dep, "name")) ?: "", name))
+			return dep;
+	}
+	return NULL;
+}
+
+static json_t *find_job(struct dashboard *d, unsigned id)
+{
+	size_t i;
+	json_t *j;
+	json_array_foreach(d->jobs, i, j) {
+		if (json_integer_value(json_object_get(j, "id")) == (json_int_t)id)
+			return j;
+	}
+	return NULL;
+}
+
+static json_t *new_job(struct dashboard *d, unsigned id, const char *kind, const char *target)
+{
+	json_t *j = json_pack("{s:I, s:s, s:s?, s:s, s:s, s:I, s:n}", "id", (json_int_t)id, "kind", kind, "target", target,
+			      "state", "queued", "output", "", "started", (json_int_t)time(NULL), "result");
+	if (json_array_size(d->jobs) >= MAX_JOBS)
+		json_array_remove(d->jobs, 0);
+	json_array_append_new(d->jobs, j);
+	return j;
+}
+
+/* ------------------------------------------------------------------ messages from the workers */
+
+static void on_job_msg(struct dashboard *d, json_t *m)
+{
+	unsigned id = (unsigned)json_integer_value(json_object_get(m, "id"));
+	json_t *j = find_job(d, id);
+	if (!j && !json_is_true(json_object_get(m, "start")))
+		return;
+	if (!j)
+		j = new_job(d, id, json_string_value(json_object_get(m, "kind")) ?: "job",
+			    json_string_value(json_object_get(m, "target")));
+	if (json_is_true(json_object_get(m, "start")))
+		json_object_set_new(j, "state", json_string("running"));
+	const char *add = json_string_value(json_object_get(m, "append"));
+	if (add) {
+		const char *have = json_string_value(json_object_get(j, "output")) ?: "";
+		size_t hl = strlen(have), al = strlen(add);
+		if (hl + al > MAX_JOB_OUTPUT) /* keep the tail: the error is usually last */
+			have += hl + al - MAX_JOB_OUTPUT < hl ? hl + al - MAX_JOB_OUTPUT : hl;
+		char *out;
+		if (asprintf(&out, "%s%s", have, add) >= 0) {
+			json_object_set_new(j, "output", json_string(out));
+			free(out);
+		}
+	}
+	if (json_is_true(json_object_get(m, "done"))) {
+		int ok = json_is_true(json_object_get(m, "ok"));
+		json_object_set_new(j, "state", json_string(ok ? "ok" : "failed"));
+		json_object_set_new(j, "ok", json_boolean(ok));
+		json_object_set(j, "result", json_object_get(m, "result"));
+		json_object_set_new(j, "finished", json_integer((json_int_t)time(NULL)));
+	}
+	broadcast(d, "job", j);
+}
+
+static void on_log_msg(struct dashboard *d, json_t *m)
+{
+	unsigned id = (unsigned)json_integer_value(json_object_get(m, "id"));
+	for (struct sub *s = d->logs; s; s = s->next)
+		if (s->follower == id) {
+			json_object_del(m, "type");
+			json_object_del(m, "id");
+			sse(s->st, "log", m);
+		}
+}
+
+static void handle_msg(struct dashboard *d, json_t *m)
+{
+	const char *type = json_string_value(json_object_get(m, "type")) ?: "";
+	if (!strcmp(type, "snapshot")) {
+		json_decref(d->snapshot);
+		d->snapshot = json_incref(json_object_get(m, "snapshot"));
+		broadcast(d, "snapshot", d->snapshot);
+	} else if (!strcmp(type, "job"))
+		on_job_msg(d, m);
+	else if (!strcmp(type, "log"))
+		on_log_msg(d, m);
+	else if (!strcmp(type, "follow-exit"))
+		workers_reap(d->w, (unsigned)json_integer_value(json_object_get(m, "id")));
+}
+
+static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct dashboard *d = w->data;
+	(void)loop, (void)revents;
+	pthread_mutex_lock(&d->qmu);
+	json_t *q = d->queue;
+	d->queue = json_array();
+	pthread_mutex_unlock(&d->qmu);
+	size_t i;
+	json_t *m;
+	json_array_foreach(q, i, m) {
+		handle_msg(d, m);
+	}
+	json_decref(q);
+}
+
+/* Called on worker threads. */
+static void post_cb(void *arg, json_t *msg)
+{
+	struct dashboard *d = arg;
+	pthread_mutex_lock(&d->qmu);
+	json_array_append_new(d->queue, msg);
+	pthread_mutex_unlock(&d->qmu);
+	ev_async_send(d->cfg.loop, &d->async);
+}
+
+static void ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dashboard *d = w->data;
+	(void)loop, (void)revents;
+	for (struct sub *s = d->events; s; s = s->next)
+		http_stream_write(s->st, ": ping\n\n", 8);
+	for (struct sub *s = d->logs; s; s = s->next)
+		http_stream_write(s->st, ": ping\n\n", 8);
+}
+
+/* ------------------------------------------------------------------ routes */
+
+static void sub_closed(void *arg)
+{
+	struct sub *s = arg;
+	sub_unlink(s);
+	if (s->follower && s->d->w)
+		workers_unfollow(s->d->w, s->follower);
+	free(s);
+}
+
+static void open_events(struct dashboard *d, struct http_req *r)
+{
+	struct sub *s = calloc(1, sizeof *s);
+	s->d = d;
+	sub_link(&d->events, s);
+	s->st = http_stream_open(r, "text/event-stream", sub_closed, s);
+	if (!s->st)
+		return; /* sub_closed ran */
+	http_stream_write(s->st, "retry: 1000\n\n", 13);
+	sse(s->st, "jobs", d->jobs);
+	if (d->snapshot)
+		sse(s->st, "snapshot", d->snapshot);
+}
+
+static void open_logs(struct dashboard *d, struct http_req *r, const char *name)
+{
+	unsigned f = workers_follow(d->w, name);
+	if (!f) {
+		http_reply_error(r, 503, "too many log viewers");
+		return;
+	}
+	struct sub *s = calloc(1, sizeof *s);
+	s->d = d;
+	s->follower = f;
+	sub_link(&d->logs, s);
+	s->st = http_stream_open(r, "text/event-stream", sub_closed, s);
+	if (!s->st)
+		return; /* sub_closed ran */
+	http_stream_write(s->st, "retry: 2000\n\n", 13);
+}
+
+static json_t *service_details(struct dashboard *d, json_t *dep)
+{
+	json_t *out = json_deep_copy(dep);
+	const char *name = json_string_value(json_object_get(dep, "name"));
+	const char *container = json_string_value(json_object_get(dep, "container"));
+	char *cmd;
+	if (asprintf(&cmd, "kubectl%s%s exec -it -n %s deploy/%s%s%s -- sh", d->cfg.context ? " --context " : "",
+		     d->cfg.context ? d->cfg.context : "", d->cfg.workers.ns, name, container ? " -c " : "",
+		     container ? container : "") >= 0) {
+		json_object_set_new(out, "exec", json_string(cmd));
+		free(cmd);
+	}
+	json_object_set_new(out, "namespace", json_string(d->cfg.workers.ns));
+	return out;
+}
+
+static void serve_asset(struct http_req *r, const char *name)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+		     {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+		     {".json", "application/json"}};
+	for (size_t i = 0; embedded_assets[i].name; i++) {
+		if (strcmp(embedded_assets[i].name, name))
+			continue;
+		const char *type = "application/octet-stream", *dot = strrchr(name, '.');
+		for (size_t t = 0; dot && t < sizeof types / sizeof types[0]; t++)
+			if (!strcmp(dot, types[t].ext))
+				type = types[t].type;
+		http_reply(r, 200, type, embedded_assets[i].data, embedded_assets[i].size, NULL);
+		return;
+	}
+	http_reply_error(r, 404, "not found");
+}
+
+/* Host names a loopback-bound dashboard answers to (against DNS rebinding from web pages). */
+static int host_ok(struct dashboard *d, struct http_req *r)
+{
+	if (!d->loopback)
+		return 1;
+	const char *h = http_header(r, "Host");
+	if (!h)
+		return 1;
+	char host[256];
+	snprintf(host, sizeof host, "%s", h);
+	char *colon = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+	if (colon && *colon == ']')
+		colon[1] = 0;
+	else if (colon)
+		*colon = 0;
+	return !strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "[::1]");
+}
+
+static int authorized(struct dashboard *d, struct http_req *r)
+{
+	if (!d->cfg.token)
+		return 1;
+	const char *auth = http_header(r, "Authorization");
+	if (auth && !strncasecmp(auth, "Bearer ", 7) && same_secret(auth + 7, d->cfg.token))
+		return 1;
+	return same_secret(http_cookie(r, "appdeploy_token"), d->cfg.token);
+}
+
+/* "/api/services/NAME[/REST]" -> NAME into name, returns REST ("" when none) or NULL. */
+static const char *service_route(const char *path, char *name, size_t namelen)
+{
+	const char *p = path + strlen("/api/services/");
+	const char *slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : strlen(p);
+	if (!n || n >= namelen)
+		return NULL;
+	memcpy(name, p, n);
+	name[n] = 0;
+	for (size_t i = 0; i < n; i++) /* Kubernetes names: lower-case alphanumerics, '-' and '.' */
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '.'))
+			return NULL;
+	return slash ? slash : "";
+}
+
+static void handle_post(struct dashboard *d, struct http_req *r, const char *path)
+{
+	if (!same_secret(http_header(r, "X-CSRF-Token"), d->csrf)) {
+		http_reply_error(r, 403, "missing or wrong X-CSRF-Token (reload the page)");
+		return;
+	}
+	if (!strcmp(path, "/api/redeploy")) {
+		unsigned id = ++d->next_job;
+		json_t *j = new_job(d, id, "redeploy", NULL);
+		broadcast(d, "job", j);
+		workers_redeploy(d->w, id);
+		http_reply_json(r, 202, json_pack("{s:I}", "job", (json_int_t)id));
+		return;
+	}
+	char name[254];
+	const char *rest = !strncmp(path, "/api/services/", 14) ? service_route(path, name, sizeof name) : NULL;
+	if (!rest || (strcmp(rest, "/source") && strcmp(rest, "/restart"))) {
+		http_reply_error(r, 404, "no such action");
+		return;
+	}
+	json_t *dep = find_deployment(d, name);
+	if (!dep) {
+		http_reply_error(r, 404, "no such deployment");
+		return;
+	}
+	if (!json_is_true(json_object_get(dep, "source_capable"))) {
+		http_reply_error(r, 409, "this deployment has no source mode (no sourcemode.dev/runner annotation)");
+		return;
+	}
+	if (!strcmp(rest, "/source")) {
+		json_t *body = json_loads(http_body(r, NULL), 0, NULL);
+		json_t *on = json_object_get(body, "on");
+		if (!json_is_boolean(on)) {
+			json_decref(body);
+			http_reply_error(r, 400, "want a JSON body {\"on\": true|false}");
+			return;
+		}
+		unsigned id = ++d->next_job;
+		broadcast(d, "job", new_job(d, id, json_is_true(on) ? "source-on" : "source-off", name));
+		workers_source(d->w, id, name, json_is_true(on));
+		json_decref(body);
+		http_reply_json(r, 202, json_pack("{s:I}", "job", (json_int_t)id));
+		return;
+	}
+	if (strcmp(json_string_value(json_object_get(dep, "mode")) ?: "", "source")) {
+		http_reply_error(r, 409, "restart pokes reloader: switch the service to source mode first");
+		return;
+	}
+	unsigned id = ++d->next_job;
+	broadcast(d, "job", new_job(d, id, "restart", name));
+	if (workers_restart(d->w, id, name)) {
+		json_t *j = find_job(d, id);
+		json_object_set_new(j, "state", json_string("failed"));
+		json_object_set_new(j, "output", json_string("too many restarts running; try again\n"));
+		broadcast(d, "job", j);
+		http_reply_error(r, 503, "too many restarts running");
+		return;
+	}
+	http_reply_json(r, 202, json_pack("{s:I}", "job", (json_int_t)id));
+}
+
+static void handle(void *arg, struct http_req *r)
+{
+	struct dashboard *d = arg;
+	const char *path = http_path(r), *method = http_method(r);
+	int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	if (!host_ok(d, r)) {
+		http_reply_error(r, 421, "this dashboard answers to localhost names only");
+		return;
+	}
+	/* /?token=T (the URL serve prints) trades the token for a cookie, then cleans the address bar */
+	const char *qt = http_query(r, "token");
+	if (d->cfg.token && get && !strcmp(path, "/") && qt) {
+		if (!same_secret(qt, d->cfg.token)) {
+			http_reply_error(r, 401, "wrong token");
+			return;
+		}
+		char cookie[512];
+		snprintf(cookie, sizeof cookie, "appdeploy_token=%s; Path=/; HttpOnly; SameSite=Strict", d->cfg.token);
+		const char *h[] = {"Set-Cookie", cookie, "Location", "/", NULL};
+		http_reply(r, 303, "text/plain", "", 0, h);
+		return;
+	}
+	if (!authorized(d, r)) {
+		const char *h[] = {"WWW-Authenticate", "Bearer realm=\"appdeploy\"", NULL};
+		http_reply(r, 401, "text/plain; charset=utf-8", "open the URL appdeploy serve printed (it carries the token)\n",
+			   61, h);
+		return;
+	}
+	if (!strcmp(method, "POST")) {
+		handle_post(d, r, path);
+		return;
+	}
+	if (!get) {
+		http_reply_error(r, 405, "GET, or POST for actions");
+		return;
+	}
+	if (!strcmp(path, "/"))
+		serve_asset(r, "index.html");
+	else if (!strcmp(path, "/api/session"))
+		http_reply_json(r, 200, json_pack("{s:s, s:s, s:s?, s:b}", "csrf", d->csrf, "namespace", d->cfg.workers.ns,
+						  "context", d->cfg.context, "token", d->cfg.token != NULL));
+	else if (!strcmp(path, "/api/deployments"))
+		http_reply_json(r, 200, d->snapshot ? json_incref(d->snapshot) : json_pack("{s:[]}", "deployments"));
+	else if (!strcmp(path, "/api/events"))
+		open_events(d, r);
+	else if (!strcmp(path, "/api/jobs"))
+		http_reply_json(r, 200, json_incref(d->jobs));
+	else if (!strncmp(path, "/api/jobs/", 10)) {
+		json_t *j = find_job(d, (unsigned)strtoul(path + 10, NULL, 10));
+		if (j)
+			http_reply_json(r, 200, json_incref(j));
+		else
+			http_reply_error(r, 404, "no such job");
+	} else if (!strncmp(path, "/api/services/", 14)) {
+		char name[254];
+		const char *rest = service_route(path, name, sizeof name);
+		json_t *dep = rest ? find_deployment(d, name) : NULL;
+		if (!dep)
+			http_reply_error(r, 404, "no such deployment");
+		else if (!*rest)
+			http_reply_json(r, 200, service_details(d, dep));
+		else if (!strcmp(rest, "/logs"))
+			open_logs(d, r, name);
+		else
+			http_reply_error(r, 404, "not found");
+	} else if (!strncmp(path, "/api/", 5))
+		http_reply_error(r, 404, "not found");
+	else if (!strchr(path + 1, '/'))
+		serve_asset(r, path + 1);
+	else
+		http_reply_error(r, 404, "not found");
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, char *err, size_t errlen)
+{
+	struct dashboard *d = calloc(1, sizeof *d);
+	d->cfg = *cfg;
+	d->queue = json_array();
+	d->jobs = json_array();
+	pthread_mutex_init(&d->qmu, NULL);
+	random_hex(d->csrf, 32);
+	d->loopback = !strncmp(cfg->listen, "127.", 4) || !strncmp(cfg->listen, "localhost:", 10) ||
+		      !strncmp(cfg->listen, "[::1]:", 6);
+	d->http = http_start(cfg->loop, cfg->listen, handle, d, err, errlen);
+	if (!d->http) {
+		json_decref(d->queue);
+		json_decref(d->jobs);
+		pthread_mutex_destroy(&d->qmu);
+		free(d);
+		return NULL;
+	}
+	ev_async_init(&d->async, async_cb);
+	d->async.data = d;
+	ev_async_start(cfg->loop, &d->async);
+	ev_timer_init(&d->ping, ping_cb, PING_SECONDS, PING_SECONDS);
+	d->ping.data = d;
+	ev_timer_start(cfg->loop, &d->ping);
+	d->cfg.workers.post = post_cb;
+	d->cfg.workers.post_arg = d;
+	d->w = workers_start(&d->cfg.workers, err, errlen);
+	if (!d->w) {
+		dashboard_stop(d);
+		return NULL;
+	}
+	return d;
+}
+
+int dashboard_port(struct dashboard *d) { return http_port(d->http); }
+
+void dashboard_stop(struct dashboard *d)
+{
+	if (!d)
+		return;
+	/* streams first (their close asks followers to end), then join the workers */
+	http_stop(d->http);
+	workers_stop(d->w);
+	d->w = NULL;
+	ev_async_stop(d->cfg.loop, &d->async);
+	ev_timer_stop(d->cfg.loop, &d->ping);
+	json_decref(d->queue);
+	json_decref(d->jobs);
+	json_decref(d->snapshot);
+	pthread_mutex_destroy(&d->qmu);
+	free(d);
+}

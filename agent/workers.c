@@ -1,0 +1,850 @@
+/* workers.c — the dashboard's threads: cluster poller, sync (redeploy, source toggles, periodic re-render), reloader pokes and log followers. */
+#include "workers.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kube.h"
+#include "log.h"
+#include "render.h"
+#include "sha256.h"
+#include "sourcestate.h"
+#include "sync.h"
+
+#define MAX_POKES 8
+#define MAX_FOLLOWERS 32
+#define POKE_MAX_BODY (1u << 20)
+
+enum job_kind { JOB_REDEPLOY, JOB_SOURCE };
+
+struct job {
+	struct job *next;
+	enum job_kind kind;
+	unsigned id;
+	char *service; /* JOB_SOURCE */
+	int on;
+};
+
+/* A thread doing one thing for the page: a reloader poke or a log follow. */
+struct task {
+	struct task *next;
+	struct workers *w;
+	unsigned id;
+	char *deployment;
+	pthread_t th;
+	atomic_int cancel; /* set by the owner: stop as soon as possible */
+	atomic_int done;   /* set by the thread as it ends */
+};
+
+struct workers {
+	struct workers_cfg cfg;
+	pthread_mutex_t mu;
+	pthread_cond_t cond; /* jobs queued, poll asked, or stopping */
+	int stopping, poll_now;
+	struct job *jobs, **jobs_tail;
+	pthread_t poll_th, sync_th;
+	struct task *pokes, *follows; /* guarded by mu */
+	unsigned next_follow;
+	atomic_uint next_auto; /* ids of jobs the sync thread starts itself (periodic changes) */
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct timespec deadline_ts(double at)
+{
+	struct timespec ts = {(time_t)at, (long)((at - (double)(time_t)at) * 1e9)};
+	return ts;
+}
+
+static void post(struct workers *w, json_t *msg)
+{
+	w->cfg.post(w->cfg.post_arg, msg);
+}
+
+/* Sleeps up to s seconds, returning early (1) when *cancel is set. */
+static int nap(atomic_int *cancel, double s)
+{
+	for (double end = mono() + s; mono() < end;) {
+		if (atomic_load(cancel))
+			return 1;
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(cancel) != 0;
+}
+
+static struct kube *client(struct workers *w, char *err, size_t errlen)
+{
+	struct kube *k = kube_new(w->cfg.kc, err, errlen);
+	if (k)
+		kube_set_retries(k, 2, 500);
+	return k;
+}
+
+/* ------------------------------------------------------------------ cluster state */
+
+static const char *ann(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"), key));
+}
+
+static int labels_match(json_t *want, json_t *labels)
+{
+	const char *k;
+	json_t *v;
+	if (!json_object_size(want))
+		return 0;
+	json_object_foreach(want, k, v) {
+		json_t *have = json_object_get(labels, k);
+		if (!have || !json_equal(have, v))
+			return 0;
+	}
+	return 1;
+}
+
+static json_int_t int_at(json_t *o, const char *a, const char *b, json_int_t dflt)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static json_t *pod_summary(json_t *pod)
+{
+	json_t *md = json_object_get(pod, "metadata"), *st = json_object_get(pod, "status");
+	json_int_t restarts = 0;
+	int ready = 1, n = 0;
+	size_t i;
+	json_t *cs;
+	json_array_foreach(json_object_get(st, "containerStatuses"), i, cs) {
+		restarts += json_integer_value(json_object_get(cs, "restartCount"));
+		ready &= json_is_true(json_object_get(cs, "ready"));
+		n++;
+	}
+	const char *phase = json_string_value(json_object_get(st, "phase"));
+	int deleting = json_object_get(md, "deletionTimestamp") != NULL;
+	return json_pack("{s:s?, s:s, s:b, s:I, s:s?, s:b}", "name", json_string_value(json_object_get(md, "name")),
+			 "phase", deleting ? "Terminating" : phase ? phase : "Pending", "ready", n && ready && !deleting,
+			 "restarts", restarts, "created", json_string_value(json_object_get(md, "creationTimestamp")),
+			 "deleting", deleting);
+}
+
+static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source)
+{
+	json_t *md = json_object_get(d, "metadata"), *spec = json_object_get(d, "spec"), *st = json_object_get(d, "status");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	json_int_t desired = json_is_integer(json_object_get(spec, "replicas")) ? json_integer_value(json_object_get(spec, "replicas")) : 1;
+	json_int_t ready = int_at(d, "status", "readyReplicas", 0), updated = int_at(d, "status", "updatedReplicas", 0);
+	json_int_t gen = int_at(d, "metadata", "generation", 0), observed = int_at(d, "status", "observedGeneration", 0);
+	const char *state = "running", *message = NULL;
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(st, "conditions"), i, c) {
+		const char *type = json_string_value(json_object_get(c, "type"));
+		const char *cst = json_string_value(json_object_get(c, "status"));
+		if (type && cst && !strcmp(type, "Progressing") && !strcmp(cst, "False")) {
+			state = "failed";
+			message = json_string_value(json_object_get(c, "message"));
+		}
+	}
+	if (strcmp(state, "failed")) {
+		if (desired == 0)
+			state = "stopped";
+		else if (observed < gen || updated < desired || ready < desired)
+			state = "progressing";
+	}
+	/* the container that source mode switches: the annotation's, else the first */
+	const char *cname = ann(d, "sourcemode.dev/container");
+	json_t *containers = json_object_get(json_object_get(json_object_get(spec, "template"), "spec"), "containers");
+	json_t *main_c = json_array_get(containers, 0);
+	json_array_foreach(containers, i, c) {
+		if (cname && !strcmp(json_string_value(json_object_get(c, "name")) ?: "", cname))
+			main_c = c;
+	}
+	json_t *sel = json_object_get(json_object_get(spec, "selector"), "matchLabels");
+	json_t *mine = json_array(), *p;
+	json_array_foreach(pods, i, p) {
+		if (labels_match(sel, json_object_get(json_object_get(p, "metadata"), "labels")))
+			json_array_append_new(mine, pod_summary(p));
+	}
+	const char *runner = ann(d, "sourcemode.dev/runner");
+	return json_pack("{s:s?, s:I, s:I, s:I, s:s, s:s?, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "name", name,
+			 "desired", desired, "ready", ready, "updated", updated, "state", state, "message", message, "mode",
+			 json_is_true(json_object_get(source, name)) ? "source" : "ci", "source_capable", runner != NULL,
+			 "runner", runner, "container", json_string_value(json_object_get(main_c, "name")), "image",
+			 json_string_value(json_object_get(main_c, "image")), "created",
+			 json_string_value(json_object_get(md, "creationTimestamp")), "source_path",
+			 ann(d, "sourcemode.dev/source-path"), "pods", mine);
+}
+
+static json_t *poll_once(struct workers *w, struct kube *k)
+{
+	const char *ns = w->cfg.ns;
+	struct kube_req r[3] = {{.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}};
+	if (asprintf(&r[0].path, "/apis/apps/v1/namespaces/%s/deployments", ns) < 0 ||
+	    asprintf(&r[1].path, "/api/v1/namespaces/%s/pods", ns) < 0 ||
+	    asprintf(&r[2].path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0)
+		abort();
+	kube_do(k, r, 3);
+	json_t *snap = json_pack("{s:s, s:[], s:{}, s:n}", "namespace", ns, "deployments", "source", "error");
+	const char *err = r[0].status / 100 != 2 ? r[0].err : r[1].status / 100 != 2 ? r[1].err : NULL;
+	if (err) {
+		json_object_set_new(snap, "error", json_string(err));
+	} else {
+		json_t *source = json_object_get(snap, "source"), *v;
+		const char *key;
+		json_object_foreach(json_object_get(r[2].response, "data"), key, v) {
+			if (!strcmp(json_string_value(v) ?: "", "true"))
+				json_object_set_new(source, key, json_true());
+		}
+		size_t i;
+		json_t *d, *out = json_object_get(snap, "deployments");
+		json_t *pods = json_object_get(r[1].response, "items");
+		json_array_foreach(json_object_get(r[0].response, "items"), i, d) {
+			json_array_append_new(out, deployment_summary(d, pods, source));
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		kube_req_clear(&r[i]);
+	return snap;
+}
+
+static void *poll_main(void *arg)
+{
+	struct workers *w = arg;
+	char err[1024];
+	struct kube *k = client(w, err, sizeof err);
+	json_t *last = NULL;
+	pthread_mutex_lock(&w->mu);
+	while (!w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		json_t *snap = k ? poll_once(w, k) : json_pack("{s:s, s:[], s:{}, s:s}", "namespace", w->cfg.ns, "deployments",
+								"source", "error", err);
+		if (!last || !json_equal(last, snap))
+			post(w, json_pack("{s:s, s:O}", "type", "snapshot", "snapshot", snap));
+		json_decref(last);
+		last = snap;
+		pthread_mutex_lock(&w->mu);
+		struct timespec until = deadline_ts(mono() + w->cfg.poll);
+		while (!w->stopping && !w->poll_now)
+			if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
+				break;
+		w->poll_now = 0;
+	}
+	pthread_mutex_unlock(&w->mu);
+	json_decref(last);
+	kube_free(k);
+	return NULL;
+}
+
+void workers_poll_now(struct workers *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->poll_now = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* ------------------------------------------------------------------ sync */
+
+/* A FILE whose lines become "append" messages of job id: the sync's progress lines, render errors
+ * and logged errors all reach the page through it. */
+struct job_out {
+	struct workers *w;
+	unsigned id;
+};
+
+static ssize_t job_out_write(void *cookie, const char *buf, size_t n)
+{
+	struct job_out *jo = cookie;
+	json_t *msg = json_pack("{s:s, s:I, s:s%}", "type", "job", "id", (json_int_t)jo->id, "append", buf, n);
+	if (msg)
+		post(jo->w, msg);
+	return (ssize_t)n;
+}
+
+static int job_out_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+static FILE *job_out_open(struct workers *w, unsigned id)
+{
+	struct job_out *jo = malloc(sizeof *jo);
+	jo->w = w;
+	jo->id = id;
+	FILE *f = fopencookie(jo, "w", (cookie_io_functions_t){.write = job_out_write, .close = job_out_close});
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+static void job_start(struct workers *w, unsigned id, const char *kind, const char *target)
+{
+	post(w, json_pack("{s:s, s:I, s:b, s:s, s:s?}", "type", "job", "id", (json_int_t)id, "start", 1, "kind", kind,
+			  "target", target));
+}
+
+static void job_done(struct workers *w, unsigned id, int ok, json_t *result)
+{
+	post(w, json_pack("{s:s, s:I, s:b, s:b, s:o}", "type", "job", "id", (json_int_t)id, "done", 1, "ok", ok, "result",
+			  result ? result : json_object()));
+}
+
+static char *set_name_of(json_t *objs, const struct cmd_opts *c)
+{
+	json_t *first = json_object_get(json_array_get(objs, 0), "object");
+	const char *s = json_string_value(
+		json_object_get(json_object_get(json_object_get(first, "metadata"), "labels"), RENDER_LABEL_SET));
+	if (s)
+		return strdup(s);
+	if (c->set_name)
+		return strdup(c->set_name);
+	char *rp = realpath(c->dir, NULL);
+	char *out = strdup(rp ? basename(rp) : "default");
+	free(rp);
+	return out;
+}
+
+/* State of the sync thread between runs. */
+struct sync_state {
+	struct kube *k;
+	char applied[65];   /* digest of the last successfully applied render ("" = none yet) */
+	char *last_failure; /* the last periodic render/apply failure shown, to not repeat it each interval */
+};
+
+/* One run: job NULL is the periodic check (sync only when the render changed). */
+static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
+{
+	char err[1024];
+	char *early = NULL;
+	size_t early_len = 0;
+	unsigned id = job ? job->id : 0;
+	/* the periodic check writes to memory until it knows there is something to show */
+	FILE *f = job ? job_out_open(w, id) : open_memstream(&early, &early_len);
+	cmd_errout = f;
+	log_capture(f);
+	int ok = 0;
+	json_t *state = NULL, *objs = NULL;
+	char *ns = NULL;
+	if (job)
+		job_start(w, id, job->kind == JOB_SOURCE ? (job->on ? "source-on" : "source-off") : "redeploy", job->service);
+	if (sourcestate_load(ss->k, w->cfg.ns, &state, err, sizeof err)) {
+		fprintf(f, "%s\n", err);
+		goto out;
+	}
+	if (job && job->kind == JOB_SOURCE) {
+		if (job->on)
+			json_object_set_new(state, job->service, json_true());
+		else
+			json_object_del(state, job->service);
+		if (sourcestate_save(ss->k, w->cfg.ns, state, err, sizeof err)) {
+			fprintf(f, "%s\n", err);
+			goto out;
+		}
+		fprintf(f, "source mode %s for %s (saved in configmap/%s)\n", job->on ? "on" : "off", job->service,
+			SOURCESTATE_NAME);
+		workers_poll_now(w);
+	}
+	w->cfg.opts->source_base = state;
+	int rc = cmd_render_objects(w->cfg.opts, w->cfg.kc->namespace, &objs, &ns);
+	w->cfg.opts->source_base = NULL;
+	char digest[65] = "";
+	if (!rc) {
+		char *text = json_dumps(objs, JSON_COMPACT | JSON_SORT_KEYS);
+		sha256_hex(text, strlen(text), digest);
+		free(text);
+		if (strcmp(ns, w->cfg.ns))
+			fprintf(f, "warning: the templates now name namespace %s; this dashboard serves %s (restart it to switch)\n",
+				ns, w->cfg.ns);
+	}
+	if (!job) {
+		/* periodic: nothing to do when the render is what we applied last */
+		if (!rc && !strcmp(digest, ss->applied))
+			goto out;
+		fflush(f);
+		if (rc && ss->last_failure && early && !strcmp(ss->last_failure, early))
+			goto out; /* the same error as last time: said already */
+		id = atomic_fetch_add(&w->next_auto, 1);
+		job_start(w, id, ss->applied[0] ? "auto-sync" : "initial-sync", NULL);
+		fclose(f);
+		cmd_errout = NULL;
+		log_capture(NULL);
+		if (early_len)
+			post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", early));
+		free(ss->last_failure);
+		ss->last_failure = early;
+		early = NULL;
+		f = job_out_open(w, id);
+		cmd_errout = f;
+		log_capture(f);
+		if (rc)
+			goto out;
+		fprintf(f, "templates or images changed: syncing\n");
+	}
+	if (rc) {
+		fprintf(f, "render failed; nothing was changed\n");
+		goto out;
+	}
+	struct sync_opts o = {.ns = w->cfg.ns, .prune = !w->cfg.opts->no_prune, .force = w->cfg.opts->force_apply,
+			      .pull_secrets = w->cfg.opts->pull_secrets, .n_pull_secrets = w->cfg.opts->n_pull_secrets,
+			      .out = f};
+	char *set = set_name_of(objs, w->cfg.opts);
+	o.set_name = set;
+	if (sync_apply(ss->k, objs, &o, err, sizeof err))
+		fprintf(f, "%s\n", err);
+	else {
+		ok = 1;
+		memcpy(ss->applied, digest, sizeof ss->applied);
+		free(ss->last_failure);
+		ss->last_failure = NULL;
+		fprintf(f, "applied to namespace %s\n", w->cfg.ns);
+	}
+	free(set);
+	workers_poll_now(w);
+out:
+	fflush(f);
+	cmd_errout = NULL;
+	log_capture(NULL);
+	fclose(f);
+	free(early);
+	if (id)
+		job_done(w, id, ok, NULL);
+	json_decref(state);
+	json_decref(objs);
+	free(ns);
+}
+
+static void *sync_main(void *arg)
+{
+	struct workers *w = arg;
+	struct sync_state ss = {0};
+	char err[1024];
+	ss.k = client(w, err, sizeof err);
+	if (!ss.k) {
+		log_error("dashboard sync: %s", err);
+		return NULL;
+	}
+	double next = 0; /* the first periodic check runs at once: serve syncs on start */
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct timespec until = deadline_ts(next);
+		while (!w->stopping && !w->jobs && mono() < next)
+			if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
+				break;
+		if (w->stopping)
+			break;
+		struct job *job = w->jobs;
+		if (job) {
+			w->jobs = job->next;
+			if (!w->jobs)
+				w->jobs_tail = &w->jobs;
+		} else if (mono() < next)
+			continue;
+		pthread_mutex_unlock(&w->mu);
+		sync_run(w, &ss, job);
+		if (!job)
+			next = mono() + w->cfg.interval;
+		if (job) {
+			free(job->service);
+			free(job);
+		}
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	free(ss.last_failure);
+	kube_free(ss.k);
+	return NULL;
+}
+
+static void queue(struct workers *w, struct job *j)
+{
+	pthread_mutex_lock(&w->mu);
+	*w->jobs_tail = j;
+	w->jobs_tail = &j->next;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void workers_redeploy(struct workers *w, unsigned id)
+{
+	struct job *j = calloc(1, sizeof *j);
+	j->kind = JOB_REDEPLOY;
+	j->id = id;
+	queue(w, j);
+}
+
+void workers_source(struct workers *w, unsigned id, const char *service, int on)
+{
+	struct job *j = calloc(1, sizeof *j);
+	j->kind = JOB_SOURCE;
+	j->id = id;
+	j->service = strdup(service);
+	j->on = on;
+	queue(w, j);
+}
+
+/* ------------------------------------------------------------------ pods of a deployment */
+
+static void esc_selector(char *out, size_t outlen, json_t *match)
+{
+	size_t n = 0;
+	const char *k;
+	json_t *v;
+	out[0] = 0;
+	json_object_foreach(match, k, v) {
+		n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, "%s%s%%3D%s", n ? "%2C" : "", k,
+				      json_string_value(v) ?: "");
+		if (n >= outlen) {
+			out[0] = 0;
+			return;
+		}
+	}
+}
+
+/* The deployment's current pod: running and not being deleted, newest first; NULL when none.
+ * *dep (when given) receives the Deployment. */
+static char *current_pod(struct workers *w, struct kube *k, const char *deployment, json_t **dep, char *err, size_t errlen)
+{
+	struct kube_req r = {.method = KUBE_GET};
+	if (asprintf(&r.path, "/apis/apps/v1/namespaces/%s/deployments/%s", w->cfg.ns, deployment) < 0)
+		abort();
+	kube_do(k, &r, 1);
+	if (r.status / 100 != 2) {
+		snprintf(err, errlen, "deployment %.200s: %.800s", deployment, r.err);
+		kube_req_clear(&r);
+		return NULL;
+	}
+	char sel[2048];
+	esc_selector(sel, sizeof sel, json_object_get(json_object_get(json_object_get(r.response, "spec"), "selector"), "matchLabels"));
+	if (dep)
+		*dep = json_incref(r.response);
+	kube_req_clear(&r);
+	struct kube_req p = {.method = KUBE_GET};
+	if (asprintf(&p.path, "/api/v1/namespaces/%s/pods?labelSelector=%s", w->cfg.ns, sel) < 0)
+		abort();
+	kube_do(k, &p, 1);
+	char *best = NULL;
+	const char *best_t = "";
+	size_t i;
+	json_t *pod;
+	json_array_foreach(json_object_get(p.response, "items"), i, pod) {
+		json_t *md = json_object_get(pod, "metadata");
+		const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase")) ?: "";
+		const char *t = json_string_value(json_object_get(md, "creationTimestamp")) ?: "";
+		if (json_object_get(md, "deletionTimestamp") || strcmp(phase, "Running"))
+			continue;
+		if (!best || strcmp(t, best_t) > 0) {
+			free(best);
+			best = strdup(json_string_value(json_object_get(md, "name")));
+			best_t = t;
+		}
+	}
+	if (!best)
+		snprintf(err, errlen, "%s", p.status / 100 != 2 ? p.err : "no running pod yet");
+	kube_req_clear(&p);
+	if (!best && dep) {
+		json_decref(*dep);
+		*dep = NULL;
+	}
+	return best;
+}
+
+/* ------------------------------------------------------------------ reloader pokes */
+
+struct body_buf {
+	struct task *t;
+	char *data;
+	size_t len;
+};
+
+static int collect_cb(void *arg, long status, const char *data, size_t len)
+{
+	struct body_buf *b = arg;
+	(void)status;
+	if (atomic_load(&b->t->cancel))
+		return 1;
+	if (!data || b->len + len > POKE_MAX_BODY)
+		return 0;
+	char *nb = realloc(b->data, b->len + len + 1);
+	if (!nb)
+		return 1;
+	b->data = nb;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = 0;
+	return 0;
+}
+
+static void *poke_main(void *arg)
+{
+	struct task *t = arg;
+	struct workers *w = t->w;
+	char err[1024];
+	json_t *dep = NULL, *result = json_object();
+	int ok = 0;
+	job_start(w, t->id, "restart", t->deployment);
+	struct kube *k = client(w, err, sizeof err);
+	char *pod = k ? current_pod(w, k, t->deployment, &dep, err, sizeof err) : NULL;
+	if (pod) {
+		const char *port = ann(dep, "sourcemode.dev/control-port");
+		char *path;
+		if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/restart?wait=1", w->cfg.ns, pod, port ? port : "7070") < 0)
+			abort();
+		json_object_set_new(result, "pod", json_string(pod));
+		post(w, json_pack("{s:s, s:I, s:s+}", "type", "job", "id", (json_int_t)t->id, "append",
+				  "POST /restart?wait=1 to the reloader of pod ", pod));
+		struct body_buf b = {.t = t};
+		long status = kube_stream(k, "POST", path, 600, collect_cb, &b, err, sizeof err);
+		free(path);
+		json_object_set_new(result, "status", json_integer(status));
+		json_t *answer = b.data ? json_loads(b.data, 0, NULL) : NULL;
+		if (status < 0) {
+			json_object_set_new(result, "error", json_string(err));
+		} else if (json_is_object(answer) && json_object_get(answer, "outcome")) {
+			/* reloader's answer: {ok, outcome, status, build_output} */
+			ok = json_is_true(json_object_get(answer, "ok"));
+			json_object_set(result, "outcome", json_object_get(answer, "outcome"));
+			if (json_object_get(answer, "build_output"))
+				json_object_set(result, "build_output", json_object_get(answer, "build_output"));
+			json_t *bs = json_object_get(json_object_get(answer, "status"), "build");
+			if (bs)
+				json_object_set(result, "build", bs);
+		} else {
+			/* not reloader (the API server's own error, or a service without a control API) */
+			const char *msg = json_string_value(json_object_get(answer, "message"));
+			json_object_set_new(result, "error", json_string(msg ? msg : b.data ? b.data : "empty answer"));
+		}
+		json_decref(answer);
+		free(b.data);
+	} else {
+		json_object_set_new(result, "error", json_string(err));
+	}
+	free(pod);
+	json_decref(dep);
+	kube_free(k);
+	job_done(w, t->id, ok, result);
+	workers_poll_now(w);
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+/* Joins finished tasks of list *at (mu held). */
+static void reap_done(struct task **at)
+{
+	while (*at) {
+		struct task *t = *at;
+		if (atomic_load(&t->done)) {
+			pthread_join(t->th, NULL);
+			*at = t->next;
+			free(t->deployment);
+			free(t);
+		} else
+			at = &t->next;
+	}
+}
+
+static struct task *task_new(struct workers *w, unsigned id, const char *deployment)
+{
+	struct task *t = calloc(1, sizeof *t);
+	t->w = w;
+	t->id = id;
+	t->deployment = strdup(deployment);
+	return t;
+}
+
+int workers_restart(struct workers *w, unsigned id, const char *deployment)
+{
+	pthread_mutex_lock(&w->mu);
+	reap_done(&w->pokes);
+	int n = 0;
+	for (struct task *t = w->pokes; t; t = t->next)
+		n++;
+	if (n >= MAX_POKES || w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	struct task *t = task_new(w, id, deployment);
+	if (pthread_create(&t->th, NULL, poke_main, t)) {
+		pthread_mutex_unlock(&w->mu);
+		free(t->deployment);
+		free(t);
+		return -1;
+	}
+	t->next = w->pokes;
+	w->pokes = t;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ log followers */
+
+static void log_msg_post(struct task *t, const char *key, const char *text)
+{
+	post(t->w, json_pack("{s:s, s:I, s:s}", "type", "log", "id", (json_int_t)t->id, key, text));
+}
+
+static int log_cb(void *arg, long status, const char *data, size_t len)
+{
+	struct task *t = arg;
+	if (atomic_load(&t->cancel))
+		return 1;
+	if (data && len && status / 100 == 2)
+		post(t->w, json_pack("{s:s, s:I, s:s%}", "type", "log", "id", (json_int_t)t->id, "text", data, len));
+	return 0;
+}
+
+static void *follow_main(void *arg)
+{
+	struct task *t = arg;
+	struct workers *w = t->w;
+	char err[1024], *last_pod = NULL, last_note[1024] = "";
+	struct kube *k = client(w, err, sizeof err);
+	while (k && !atomic_load(&t->cancel)) {
+		char *pod = current_pod(w, k, t->deployment, NULL, err, sizeof err);
+		if (!pod) {
+			if (strcmp(err, last_note)) {
+				log_msg_post(t, "note", err);
+				snprintf(last_note, sizeof last_note, "%s", err);
+			}
+			nap(&t->cancel, 0.5);
+			continue;
+		}
+		last_note[0] = 0;
+		if (!last_pod || strcmp(pod, last_pod))
+			log_msg_post(t, "pod", pod);
+		char *path;
+		if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s/log?follow=true&tailLines=200", w->cfg.ns, pod) < 0)
+			abort();
+		long status = kube_stream(k, "GET", path, 0, log_cb, t, err, sizeof err);
+		free(path);
+		if (status < 0 || (status && status / 100 != 2))
+			log_msg_post(t, "note", status < 0 ? err : "the log could not be read");
+		free(last_pod);
+		last_pod = pod;
+		/* the stream ended: the pod stopped or was replaced; look again shortly */
+		nap(&t->cancel, 0.3);
+	}
+	if (!k)
+		log_msg_post(t, "note", err);
+	free(last_pod);
+	kube_free(k);
+	atomic_store(&t->done, 1);
+	post(w, json_pack("{s:s, s:I}", "type", "follow-exit", "id", (json_int_t)t->id));
+	return NULL;
+}
+
+unsigned workers_follow(struct workers *w, const char *deployment)
+{
+	pthread_mutex_lock(&w->mu);
+	int n = 0;
+	for (struct task *t = w->follows; t; t = t->next)
+		n++;
+	if (n >= MAX_FOLLOWERS || w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	struct task *t = task_new(w, ++w->next_follow, deployment);
+	if (pthread_create(&t->th, NULL, follow_main, t)) {
+		pthread_mutex_unlock(&w->mu);
+		free(t->deployment);
+		free(t);
+		return 0;
+	}
+	t->next = w->follows;
+	w->follows = t;
+	pthread_mutex_unlock(&w->mu);
+	return t->id;
+}
+
+void workers_unfollow(struct workers *w, unsigned id)
+{
+	pthread_mutex_lock(&w->mu);
+	for (struct task *t = w->follows; t; t = t->next)
+		if (t->id == id)
+			atomic_store(&t->cancel, 1);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void workers_reap(struct workers *w, unsigned id)
+{
+	(void)id;
+	pthread_mutex_lock(&w->mu);
+	reap_done(&w->follows);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+struct workers *workers_start(const struct workers_cfg *cfg, char *err, size_t errlen)
+{
+	struct workers *w = calloc(1, sizeof *w);
+	w->cfg = *cfg;
+	w->jobs_tail = &w->jobs;
+	atomic_init(&w->next_auto, 1u << 30); /* apart from the dashboard's ids */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&w->mu, NULL);
+	if (pthread_create(&w->poll_th, NULL, poll_main, w)) {
+		snprintf(err, errlen, "cannot start a thread");
+		free(w);
+		return NULL;
+	}
+	if (pthread_create(&w->sync_th, NULL, sync_main, w)) {
+		snprintf(err, errlen, "cannot start a thread");
+		pthread_mutex_lock(&w->mu);
+		w->stopping = 1;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->poll_th, NULL);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void workers_stop(struct workers *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_broadcast(&w->cond);
+	for (struct task *t = w->pokes; t; t = t->next)
+		atomic_store(&t->cancel, 1);
+	for (struct task *t = w->follows; t; t = t->next)
+		atomic_store(&t->cancel, 1);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->poll_th, NULL);
+	pthread_join(w->sync_th, NULL);
+	for (struct task **list = &w->pokes; list; list = list == &w->pokes ? &w->follows : NULL)
+		while (*list) {
+			struct task *t = *list;
+			pthread_join(t->th, NULL);
+			*list = t->next;
+			free(t->deployment);
+			free(t);
+		}
+	while (w->jobs) {
+		struct job *j = w->jobs;
+		w->jobs = j->next;
+		free(j->service);
+		free(j);
+	}
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}

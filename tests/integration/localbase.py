@@ -1,0 +1,184 @@
+"""localbase.py — a stand-in for the official golang base image, assembled from this host's Debian packages, plus podman set-up (no registry here).
+
+The rootfs holds the files (dpkg -L) of a package list and its installed Depends closure: Go,
+gcc/make and reloader's -dev packages (so the Dockerfile's build stage compiles reloader without
+apt), curl (the healthcheck), and a dpkg status file naming exactly those packages (so
+images/apt-ensure.sh sees them installed). `podman import` turns its tarball into an image.
+
+Used by test_images.py and bench/runners.sh:  python3 localbase.py TAG  imports the image.
+"""
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+PACKAGES = ("base-files dash bash coreutils dpkg sed grep findutils mawk tar curl make gcc libc6-dev pkg-config "
+            "golang-go golang-src libev-dev libinotifytools0-dev libyaml-dev libjansson-dev libmicrohttpd-dev "
+            "libxxhash-dev").split()
+SKIP = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/locale/", "/usr/share/lintian/")
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CONTAINERS_CONF = """\
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=20000:20000"]
+
+[engine]
+runtime = "runc"
+"""
+
+
+def engine_env(tmpdir):
+    """Environment for podman: a private containers.conf (runc, ulimits podman's default trips on here)."""
+    path = os.path.join(tmpdir, "containers.conf")
+    with open(path, "w") as f:
+        f.write(CONTAINERS_CONF)
+    return dict(os.environ, CONTAINERS_CONF=path)
+
+
+def podman_problem(env):
+    """None when podman can run containers here, else why not (for a precise skip)."""
+    if subprocess.run(["sh", "-c", "command -v podman"], capture_output=True).returncode:
+        return "podman is not installed (scripts/deps.sh test installs it)"
+    if os.geteuid() != 0:
+        return "not root: this test drives rootful podman"
+    r = subprocess.run(["podman", "info", "--format", "{{.Host.OCIRuntime.Name}}"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode:
+        return f"podman info fails: {r.stderr.strip()[-500:]}"
+    return None
+
+
+def _status_paragraphs():
+    with open("/var/lib/dpkg/status") as f:
+        for para in f.read().split("\n\n"):
+            fields, key = {}, None
+            for line in para.splitlines():
+                if line.startswith((" ", "\t")) and key:
+                    fields[key] += "\n" + line
+                elif ":" in line:
+                    key, val = line.split(":", 1)
+                    fields[key] = val.strip()
+            if "Package" in fields and "install ok installed" in fields.get("Status", ""):
+                yield fields["Package"], fields.get("Architecture", ""), fields, para
+
+
+def closure(wanted):
+    """The installed packages wanted needs (Depends + Pre-Depends, first installed alternative)."""
+    pkgs, provides, paras = {}, {}, {}
+    for name, arch, fields, para in _status_paragraphs():
+        pkgs[name] = fields
+        paras[name] = para
+        for p in fields.get("Provides", "").split(","):
+            p = p.strip().split(" ")[0]
+            if p:
+                provides.setdefault(p, name)
+
+    def resolve(alternatives):
+        for alt in alternatives.split("|"):
+            n = alt.strip().split(" ")[0].split(":")[0]
+            if n in pkgs:
+                return n
+            if n in provides:
+                return provides[n]
+        return None
+
+    seen, stack = set(), list(wanted)
+    while stack:
+        n = resolve(stack.pop())
+        if not n or n in seen:
+            continue
+        seen.add(n)
+        for field in ("Pre-Depends", "Depends"):
+            stack += [d for d in pkgs[n].get(field, "").split(",") if d.strip()]
+    missing = [w for w in wanted if not resolve(w)]
+    if missing:
+        raise RuntimeError(f"host packages missing for the local base: {' '.join(missing)}")
+    return sorted(seen), "\n\n".join(paras[n] for n in sorted(seen)) + "\n"
+
+
+def _files(pkg):
+    for arch_name in (pkg, pkg + ":amd64"):
+        r = subprocess.run(["dpkg", "-L", arch_name], capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.splitlines()
+    return []
+
+
+def write_rootfs_tar(path):
+    """Writes the base's rootfs as an uncompressed tarball; returns (packages, bytes)."""
+    names, status = closure(PACKAGES)
+    paths = set()
+    for n in names:
+        for p in _files(n):
+            if not p.startswith("/") or p == "/." or p.startswith(SKIP):
+                continue
+            # merged /usr: /bin/sh is really /usr/bin/sh; the top-level links are added below
+            real = os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+            if os.path.lexists(real):
+                paths.add(real)
+    # update-alternatives links (cc -> gcc, awk -> mawk) belong to no package's file list
+    alts = set()
+    for a in os.listdir("/etc/alternatives"):
+        full = os.path.join("/etc/alternatives", a)
+        if os.path.islink(full) and os.path.realpath(full) in paths:
+            alts.add(full)
+    for d in ("/usr/bin", "/usr/sbin"):
+        for e in os.listdir(d):
+            full = os.path.join(d, e)
+            if os.path.islink(full) and os.readlink(full).startswith("/etc/alternatives/") and \
+                    os.readlink(full) in alts:
+                paths.add(full)
+    paths |= alts | {"/etc/alternatives"}
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as tar:
+        def add_dir(name, mode=0o755):
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, mode
+            tar.addfile(info)
+
+        def add_text(name, text, mode=0o644):
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+
+        own = ("usr", "etc", "var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/info", "var/lib/dpkg/updates", "root",
+               "dev", "proc", "sys", "run", "usr/local", "usr/local/bin", "usr/local/lib", "src", "tmp", "bin",
+               "sbin", "lib", "lib64", "etc/passwd", "etc/group", "etc/hosts", "var/lib/dpkg/status",
+               "var/lib/dpkg/available")
+        for d in own[:16]:
+            add_dir(d)
+        add_dir("tmp", 0o1777)
+        for link in ("bin", "sbin", "lib", "lib64"):
+            if os.path.islink("/" + link):
+                info = tarfile.TarInfo(link)
+                info.type, info.linkname = tarfile.SYMTYPE, os.readlink("/" + link)
+                tar.addfile(info)
+        add_text("etc/passwd", "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+        add_text("etc/group", "root:x:0:\nnogroup:x:65534:\n")
+        add_text("etc/hosts", "127.0.0.1 localhost\n")
+        add_text("var/lib/dpkg/status", status)
+        add_text("var/lib/dpkg/available", "")
+        for p in sorted(paths):
+            if p.lstrip("/") in own:
+                continue
+            tar.add(p, arcname=p.lstrip("/"), recursive=False)
+    return names, os.path.getsize(path)
+
+
+def import_image(tag, env, tmpdir=None):
+    """Builds the rootfs tarball and imports it as image TAG. Returns the package count."""
+    with tempfile.TemporaryDirectory(prefix="sourcemode-rootfs-", dir=tmpdir) as d:
+        tar = os.path.join(d, "rootfs.tar")
+        names, _ = write_rootfs_tar(tar)
+        subprocess.run(["podman", "import", "--change", f"ENV PATH={PATH}", "--change", 'CMD ["/bin/bash"]',
+                        tar, tag], env=env, check=True, capture_output=True, timeout=600)
+    return len(names)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: localbase.py TAG   (imports the local stand-in for the golang base image)")
+    conf_dir = tempfile.mkdtemp(prefix="sourcemode-conf-")
+    n = import_image(sys.argv[1], engine_env(conf_dir))
+    print(f"{sys.argv[1]}: {n} host packages")

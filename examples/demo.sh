@@ -1,5 +1,5 @@
 #!/bin/sh
-# demo.sh — runs the example service under reloader and says how to poke it.
+# demo.sh — runs the example service under reloader (the go runner + examples/hello/reloader.yaml) and says how to poke it.
 set -eu
 reloader=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/hello"
@@ -13,4 +13,4 @@ cat <<MSG
      curl localhost:$port/logs                       # build + service output
    Ctrl-C stops it.
 MSG
-exec "$reloader" -c reloader.yaml --listen "127.0.0.1:$port" --cache-dir "${DEMO_CACHE:-${TMPDIR:-/tmp}/sourcemode-demo-cache}"
+exec "$reloader" --runner go -c reloader.yaml --listen "127.0.0.1:$port" --cache-dir "${DEMO_CACHE:-${TMPDIR:-/tmp}/sourcemode-demo-cache}"

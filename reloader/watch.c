@@ -40,6 +40,7 @@ struct handoff {
 	int ready;              /* the initial walk is done */
 	int failed;             /* inotify could not start at all */
 	unsigned long total;    /* every relevant change ever flushed (never reset) */
+	int settled;            /* the latest change finished a file: a short quiet period will do */
 	pid_t tid;              /* the inotify thread's id, for watch_quiet */
 };
 
@@ -60,6 +61,7 @@ struct watcher {
 	char last_path[PATH_MAX];
 	double last_wall;          /* time(2)-style seconds of the last change, 0 when none */
 	unsigned long changes;     /* relevant changes seen */
+	unsigned long window_changes; /* changes since the last debounce fired */
 	int limit_logged;
 
 	/* shared */
@@ -77,6 +79,7 @@ struct watcher {
 	int last_wd;               /* highest wd the kernel handed out (it allocates cyclically) */
 	long files;
 	unsigned long t_changes;   /* batched for the next flush */
+	int t_settled;             /* the latest change finished a file (close after write, rename into place) */
 	char t_last[PATH_MAX];
 	char **t_poll;
 	size_t t_npoll, t_cappoll;
@@ -102,6 +105,7 @@ static void join_path(char *out, size_t size, const char *dir, const char *name)
 static void t_change(struct watcher *w, const char *rel)
 {
 	w->t_changes++;
+	w->t_settled = 0; /* t_event sets it again for a finished file */
 	snprintf(w->t_last, sizeof w->t_last, "%s", rel);
 	log_debug("watch: %s changed", rel);
 }
@@ -138,6 +142,7 @@ static void t_flush(struct watcher *w)
 	if (w->t_changes) {
 		w->q.total += w->t_changes;
 		w->q.changes += w->t_changes;
+		w->q.settled = w->t_settled;
 		memcpy(w->q.last, w->t_last, sizeof w->q.last);
 		w->t_changes = 0;
 	}
@@ -433,6 +438,7 @@ static void t_event(struct watcher *w, const struct inotify_event *ev)
 	else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
 		w->files--;
 	t_change(w, child);
+	w->t_settled = (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0;
 }
 
 static void wake_handler(int sig) { (void)sig; }
@@ -515,14 +521,26 @@ static void *thread_main(void *arg)
 
 /* ---- the loop side ------------------------------------------------------------------------- */
 
-static void note_change(struct watcher *w, const char *rel)
+/*
+ * Restarts the quiet period. A lone finished save (an editor's close-after-write or rename into
+ * place: at most SETTLED_BURST changes so far) needs only SETTLED_QUIET of quiet; anything
+ * burstier (checkouts, generators, touch storms, polling) waits the whole watch.debounce.
+ */
+#define SETTLED_QUIET 0.005
+#define SETTLED_BURST 3
+
+static void note_change(struct watcher *w, const char *rel, unsigned long n, int settled)
 {
+	double quiet = w->cfg->watch.debounce > 0 ? w->cfg->watch.debounce : 0.0001;
+
 	snprintf(w->last_path, sizeof w->last_path, "%s", rel);
 	w->last_wall = wall_now();
-	w->changes++;
-	/* Restarted by each change: fires after the quiet period that follows the last one. */
+	w->changes += n;
+	w->window_changes += n;
+	if (settled && w->window_changes <= SETTLED_BURST && quiet > SETTLED_QUIET)
+		quiet = SETTLED_QUIET;
 	ev_timer_stop(w->loop, &w->debounce);
-	ev_timer_set(&w->debounce, w->cfg->watch.debounce > 0 ? w->cfg->watch.debounce : 0.0001, 0);
+	ev_timer_set(&w->debounce, quiet, 0);
 	ev_timer_start(w->loop, &w->debounce);
 }
 
@@ -532,13 +550,14 @@ static void debounce_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
+	w->window_changes = 0;
 	sv_request(w->sv, "watch", 0);
 }
 
 static void poll_change(const char *rel, void *arg)
 {
 	log_debug("watch: %s changed (poll)", rel);
-	note_change(arg, rel);
+	note_change(arg, rel, 1, 0);
 }
 
 static void async_cb(struct ev_loop *loop, ev_async *a, int revents)
@@ -548,11 +567,13 @@ static void async_cb(struct ev_loop *loop, ev_async *a, int revents)
 	char last[PATH_MAX];
 	char **polls;
 	size_t npoll;
+	int settled;
 
 	(void)loop;
 	(void)revents;
 	pthread_mutex_lock(&w->mu);
 	changes = w->q.changes;
+	settled = w->q.settled;
 	memcpy(last, w->q.last, sizeof last);
 	polls = w->q.poll;
 	npoll = w->q.npoll;
@@ -566,10 +587,8 @@ static void async_cb(struct ev_loop *loop, ev_async *a, int revents)
 		free(polls[i]);
 	}
 	free(polls);
-	if (changes) {
-		w->changes += changes - 1;
-		note_change(w, last);
-	}
+	if (changes)
+		note_change(w, last, changes, settled);
 }
 
 static const char *mode_name(struct watcher *w)

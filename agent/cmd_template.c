@@ -6,11 +6,12 @@
 #include "commands.h"
 #include "tmpl.h"
 #include "vars.h"
+#include "yamlval.h"
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: appdeploy template FILE... [-f VARS.yaml]... [-v key=value]... [-n NS] "
-			"[-i SECRET]... [--missingkey=error]\n");
+			"[-i SECRET]... [--images FILE] [--source NAME[=on|off]]... [--missingkey=error]\n");
 	return 2;
 }
 
@@ -58,7 +59,12 @@ int cmd_template(int argc, char **argv)
 	const char **secrets = calloc((size_t)argc, sizeof *secrets);
 	if (!files || !vfiles || !sets || !secrets)
 		abort();
-	size_t nfiles = 0, nvfiles = 0, nsets = 0, nsecrets = 0;
+	const char **sources = calloc((size_t)argc, sizeof *sources); /* source mode (#6): --source */
+	if (!sources)
+		abort();
+	const char *images_file = NULL;
+	json_t *images = NULL;
+	size_t nfiles = 0, nvfiles = 0, nsets = 0, nsecrets = 0, nsources = 0;
 	const char *ns = NULL;
 	int missing_error = 0, rc = 1;
 	struct tmpl_set *set = NULL;
@@ -83,6 +89,12 @@ int cmd_template(int argc, char **argv)
 				ns = val;
 			else
 				secrets[nsecrets++] = val;
+		} else if ((!strcmp(a, "--source") || !strcmp(a, "--images")) && i + 1 < argc) {
+			/* source mode (#6): .Source and .Images as render has them */
+			if (a[2] == 's')
+				sources[nsources++] = argv[++i];
+			else
+				images_file = argv[++i];
 		} else if (!strcmp(a, "--missingkey=error")) {
 			missing_error = 1;
 		} else if (!strcmp(a, "--missingkey=default") || !strcmp(a, "--missingkey=invalid")) {
@@ -104,13 +116,29 @@ int cmd_template(int argc, char **argv)
 		goto out;
 	}
 	char err[1024];
+	if (images_file) {
+		struct yv_error ye = {0};
+		json_t *docs = yv_load_file(images_file, 1, NULL, &ye);
+		if (!docs) {
+			fprintf(stderr, "appdeploy template: %s:%d:%d: %s\n", images_file, ye.line, ye.col, ye.msg);
+			goto out;
+		}
+		images = json_incref(json_array_get(docs, 0));
+		json_decref(docs);
+	}
 	struct vars_opts vo = {.files = vfiles, .nfiles = nvfiles, .sets = sets, .nsets = nsets, .namespace_ = ns,
-			       .pull_secrets = secrets, .npull_secrets = nsecrets};
+			       .pull_secrets = secrets, .npull_secrets = nsecrets, .images = images};
 	data = vars_build(&vo, err, sizeof err);
 	if (!data) {
 		fprintf(stderr, "appdeploy template: %s\n", err);
 		goto out;
 	}
+	for (size_t i = 0; i < nsources; i++)
+		if (vars_source_set(json_object_get(data, "Source"), sources[i], err, sizeof err)) {
+			fprintf(stderr, "appdeploy template: --source %s\n", err);
+			rc = 2;
+			goto out;
+		}
 	set = tmpl_set_new();
 	tmpl_set_missingkey_error(set, missing_error);
 	struct tmpl_error te;
@@ -150,5 +178,7 @@ out:
 	free(vfiles);
 	free(sets);
 	free(secrets);
+	free(sources);
+	json_decref(images);
 	return rc;
 }

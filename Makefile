@@ -90,7 +90,7 @@ test-integration: all
 # The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 test-sanitize:
-	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" test-unit test-integration
+	SOURCEMODE_SANITIZE=1 $(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" test-unit test-integration
 
 demo: all
 	@command -v go >/dev/null || scripts/deps.sh test

@@ -22,6 +22,7 @@ struct http_server {
 	http_handler handler;
 	void *arg;
 	int fd, port;
+	int in_run, kicked; /* a stream was resumed from inside MHD_run: run again at once */
 	struct http_stream *streams; /* every open stream, for http_stop */
 };
 
@@ -55,10 +56,17 @@ struct http_stream {
 static void run(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	s->in_run = 1;
+	s->kicked = 0;
 	MHD_run(s->mhd);
+	s->in_run = 0;
 	ev_timer_stop(s->loop, &s->timeout);
 	/* MHD wants a timer only while it has connections: idle means no wakeups */
-	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) {
+	if (s->kicked) {
+		/* a handler resumed a stream (e.g. a POST broadcast an event): serve it now */
+		ev_timer_set(&s->timeout, 0, 0);
+		ev_timer_start(s->loop, &s->timeout);
+	} else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) {
 		ev_timer_set(&s->timeout, (double)ms / 1000.0, 0);
 		ev_timer_start(s->loop, &s->timeout);
 	}
@@ -79,6 +87,10 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* A resumed connection is only served by the next MHD_run (external-loop mode): make it happen now. */
 static void kick(struct http_server *s)
 {
+	if (s->in_run) {
+		s->kicked = 1;
+		return;
+	}
 	ev_timer_stop(s->loop, &s->timeout);
 	ev_timer_set(&s->timeout, 0, 0);
 	ev_timer_start(s->loop, &s->timeout);

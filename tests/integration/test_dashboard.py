@@ -172,17 +172,17 @@ class DashboardTest(KubeTest):
                 p.wait()
         super().tearDown()
 
-    def serve(self, *extra):
-        s = Serve(self, [self.dir, "--kubeconfig", self.kubeconfig, "--listen", "127.0.0.1:0", "--poll", "200ms"]
+    def serve(self, *extra, dir=None):
+        s = Serve(self, [dir or self.dir, "--kubeconfig", self.kubeconfig, "--listen", "127.0.0.1:0", "--poll", "200ms"]
                   + list(extra))
         self.procs.append(s.p)
         return s
 
-    def deployment(self, name):
-        return self.fk.obj("deployments", "demo", name)
+    def deployment(self, name, ns="demo"):
+        return self.fk.obj("deployments", ns, name)
 
-    def image(self, name):
-        d = self.deployment(name)
+    def image(self, name, ns="demo"):
+        d = self.deployment(name, ns)
         return d and d["spec"]["template"]["spec"]["containers"][0]["image"]
 
     def wait_synced(self, s, names=("api", "web")):
@@ -335,6 +335,19 @@ class DashboardTest(KubeTest):
         # it was the real reloader that answered, through the pod proxy
         self.assertTrue(any(r["method"] == "POST" and re.search(r"/pods/api-[^/]+:7070/proxy/restart$", r["path"])
                             for r in self.fk.requests))
+        s.stop()
+
+    def test_example_source_toggle(self):
+        """examples/hello-deploy (#6): the hello service switches to the go runner image and back."""
+        example = os.path.join(HERE, "..", "..", "examples", "hello-deploy")
+        if not os.path.exists(os.path.join(example, "hello.yaml")):
+            self.skipTest("no examples/hello-deploy")
+        s = self.serve("--interval", "1h", "--images", os.path.join(example, "..", "images.yaml"), dir=example)
+        self.wait_synced(s, ("hello", "redis"))
+        self.browser("source", s, service="hello", on=True, expect_before=False, image="sourcemode/runner-go")
+        self.assertEqual(self.image("hello", "hello-dev"), "sourcemode/runner-go:latest")
+        self.browser("source", s, service="hello", on=False, expect_before=True, image="registry.example.com/hello")
+        self.assertEqual(self.image("hello", "hello-dev"), "registry.example.com/hello:1.4.2")
         s.stop()
 
 

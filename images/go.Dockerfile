@@ -6,24 +6,25 @@
 # Plain PID 1:  podman run --entrypoint reloader sourcemode/runner-go -- /app/bin   (Kubernetes: command:)
 ARG BASE=docker.io/library/golang:1.19.13-bookworm
 
-# reloader, compiled from this repository with the base's own toolchain and libraries.
+# reloader, compiled from this repository with the base's own toolchain and libraries
+# (scripts/deps.sh installs the missing build packages; a base that has them needs no network).
 FROM ${BASE} AS build
-COPY images/apt-ensure.sh /usr/local/lib/sourcemode/apt-ensure.sh
-RUN /usr/local/lib/sourcemode/apt-ensure.sh gcc make pkg-config libc6-dev libev-dev libinotifytools0-dev \
-        libyaml-dev libjansson-dev libmicrohttpd-dev libxxhash-dev
 COPY Makefile /sourcemode/
+COPY scripts/deps.sh /sourcemode/scripts/
+RUN /sourcemode/scripts/deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY common /sourcemode/common/
 COPY reloader /sourcemode/reloader/
-COPY scripts/deps.sh /sourcemode/scripts/
-# The stamp stands for the Makefile's dependency check, which also wants appdeploy's libraries.
-RUN mkdir -p /tmp/build && touch /tmp/build/.deps-build && \
-    make -C /sourcemode -j"$(nproc)" BUILD=/tmp/build PREFIX=/usr /tmp/build/reloader && \
-    /tmp/build/reloader --version
+# The runtime stage installs the packages that hold the libraries reloader was linked against.
+RUN make -C /sourcemode -j"$(nproc)" BUILD=/tmp/build PREFIX=/usr /tmp/build/reloader && \
+    /tmp/build/reloader --version && \
+    for lib in $(ldd /tmp/build/reloader | awk '/=> \// {print $3}'); do \
+        dpkg -S "*/${lib##*/}" | head -n 1 | cut -d: -f1; \
+    done | sort -u > /tmp/build/runtime-packages && cat /tmp/build/runtime-packages
 
 FROM ${BASE}
 COPY images/apt-ensure.sh /usr/local/lib/sourcemode/apt-ensure.sh
-RUN /usr/local/lib/sourcemode/apt-ensure.sh libev4 libinotifytools0 libyaml-0-2 libjansson4 libmicrohttpd12 \
-        libxxhash0 curl
+COPY --from=build /tmp/build/runtime-packages /usr/local/lib/sourcemode/runtime-packages
+RUN /usr/local/lib/sourcemode/apt-ensure.sh $(cat /usr/local/lib/sourcemode/runtime-packages) curl
 COPY --from=build /tmp/build/reloader /usr/bin/reloader
 COPY runners/ /usr/share/sourcemode/runners/
 ENV RELOADER_CACHE_DIR=/cache

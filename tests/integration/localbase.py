@@ -1,7 +1,7 @@
 """localbase.py — a stand-in for the official golang base image, assembled from this host's Debian packages, plus podman set-up (no registry here).
 
 The rootfs holds the files (dpkg -L) of a package list and its installed Depends closure: Go,
-gcc/make and reloader's -dev packages (so the Dockerfile's build stage compiles reloader without
+scripts/deps.sh's build packages (so the Dockerfile's build stage compiles reloader without
 apt), curl (the healthcheck), and a dpkg status file naming exactly those packages (so
 images/apt-ensure.sh sees them installed). `podman import` turns its tarball into an image.
 
@@ -9,14 +9,24 @@ Used by test_images.py and bench/runners.sh:  python3 localbase.py TAG  imports 
 """
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
 import tempfile
 
-PACKAGES = ("base-files dash bash coreutils dpkg sed grep findutils mawk tar curl make gcc libc6-dev pkg-config "
-            "golang-go golang-src libev-dev libinotifytools0-dev libyaml-dev libjansson-dev libmicrohttpd-dev "
-            "libxxhash-dev").split()
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def _deps_build_list():
+    """scripts/deps.sh's build packages: what the Dockerfile's build stage checks for."""
+    with open(os.path.join(ROOT, "scripts", "deps.sh")) as f:
+        m = re.search(r'^build="([^"]*)"', f.read(), re.M)
+    return m.group(1).split() if m else []
+
+
+PACKAGES = ("base-files dash bash coreutils dpkg libc-bin sed grep findutils mawk tar curl golang-go golang-src".split()
+            + _deps_build_list())
 SKIP = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/locale/", "/usr/share/lintian/")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CONTAINERS_CONF = """\

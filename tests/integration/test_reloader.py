@@ -298,9 +298,18 @@ class ReloaderTest(unittest.TestCase):
                         b"GET /status HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n",
                         b"POST /restart HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"):
             self.assertRegex(raw(garbage).split(b"\r\n")[0], rb"HTTP/1\.[01] 4\d\d", garbage)
-        # Bytes that are not HTTP at all may get no answer; the server must just go on.
+        self.assertRegex(raw(b"\x00\x01\x02" * 1000).split(b"\r\n")[0], rb"HTTP/1\.[01] 400")
+        self.assertRegex(raw(b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\nHost: a\r\n\r\n").split(b"\r\n")[0],
+                         rb"HTTP/1\.[01] 414")
+        # Pipelined requests on one connection are answered in order.
         with socket.create_connection(("127.0.0.1", r.port), timeout=10) as s:
-            s.sendall(b"\x00\x01\x02" * 1000)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n")
+            got = b""
+            while got.count(b"HTTP/1.1 ") < 2:
+                chunk = s.recv(65536)
+                self.assertTrue(chunk, got)
+                got += chunk
+            self.assertLess(got.index(b"200 OK"), got.index(b"404 Not Found"))
         huge = b"GET /status HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n"
         self.assertRegex(raw(huge).split(b"\r\n")[0], rb"HTTP/1\.[01] 4\d\d")
         body = b"x" * 100000

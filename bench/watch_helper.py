@@ -126,13 +126,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def bench_fingerprint(tree, pokes=20):
-    """Poke-with-nothing-changed on a tree: reloader's own timing of the check, and the HTTP round trip."""
+def bench_fingerprint(tree, pokes=20, extra=()):
+    """Poke-with-nothing-changed on a tree: reloader's own timing of the check, and the HTTP round trip.
+    extra=("--watch", ".") lets a quiet watcher vouch for the inputs (the scan is skipped)."""
     cache = tempfile.mkdtemp(prefix="sm-bench-cache-")
     port = free_port()
     env = dict(os.environ, NO_COLOR="1", RELOADER_CACHE_DIR=cache, RELOADER_DEBUG="1")
     log = open(os.path.join(cache, "log"), "w+")
-    p = subprocess.Popen([RELOADER, "--listen", f"127.0.0.1:{port}", "--build", "true", "--", "sleep", "1000"],
+    p = subprocess.Popen([RELOADER, "--listen", f"127.0.0.1:{port}", "--build", "true", *extra, "--", "sleep", "1000"],
                          cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
@@ -153,8 +154,14 @@ def bench_fingerprint(tree, pokes=20):
     finally:
         stop(p)
     log.seek(0)
-    checks = [float(line.split(" hashed, ")[1].split(" ms")[0]) for line in log if "hashed," in line and "unchanged" in line]
-    inputs = [line for line in open(os.path.join(cache, "log")) if "hashed," in line][-1].split("cache: ")[1].split(" inputs")[0]
+    checks = []
+    for line in log:
+        if "hashed," in line and "unchanged" in line:
+            checks.append(float(line.split(" hashed, ")[1].split(" ms")[0]))
+        elif "watcher saw no change" in line:
+            checks.append(float(line.split("check (")[1].split(" ms")[0]))
+    scans = [line for line in open(os.path.join(cache, "log")) if "hashed," in line]
+    inputs = scans[-1].split("cache: ")[1].split(" inputs")[0] if scans else st["watch"].get("files", 0)
     return checks, rtts, st["build"]["cached"], int(inputs)
 
 
@@ -183,7 +190,11 @@ def main():
     print(f"  check: median {statistics.median(checks):.1f} ms, max {max(checks):.1f} ms   "
           f"POST /restart?wait=1 round trip: median {statistics.median(rtts):.1f} ms "
           f"(includes stopping and starting the service)")
-    print(f"  goal < 20 ms: {'met' if statistics.median(checks) < 20 else 'NOT met'}")
+    print(f"  goal < 20 ms: {'met' if statistics.median(checks) < 20 else 'NOT met'} (full scan: no watcher)")
+    checks, rtts, cached, inputs = bench_fingerprint(small, extra=("--watch", "."))
+    print(f"  with --watch . (a quiet watcher vouches, as under the runners): check median "
+          f"{statistics.median(checks):.2f} ms, max {max(checks):.2f} ms; round trip median {statistics.median(rtts):.1f} ms")
+    print(f"  goal < 20 ms: {'met' if statistics.median(checks) < 20 else 'NOT met'} (with the watcher)")
 
 
 if __name__ == "__main__":

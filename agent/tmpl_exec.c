@@ -922,15 +922,14 @@ int tmpl_execute(struct tmpl_set *set, const char *name, json_t *data, char **ou
 
 struct tmpl_set *tmpl_exec_set(struct exec_state *st) { return st->set; }
 
-const char *tmpl_exec_name(struct exec_state *st) { return st->tmpl->name; }
 
 int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *name, json_t *dot, char **out,
 		     size_t *outlen, char *err, size_t errlen)
 {
 	struct tree *t = tmpl_lookup(set, name);
 	if (!t) {
-		snprintf(err, errlen, "template: no template \"%s\" associated with template \"%s\"", name,
-			 st->tmpl->name);
+		/* Helm runs include on its root template, named "gotpl" */
+		snprintf(err, errlen, "template: no template \"%s\" associated with template \"gotpl\"", name);
 		return -1;
 	}
 	if (*st->nest >= MAX_EXEC_DEPTH) {

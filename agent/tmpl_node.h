@@ -196,7 +196,6 @@ const struct tfunc *tmpl_sprig_funcs(size_t *n);
 int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *name, json_t *dot, char **out,
 		     size_t *outlen, char *err, size_t errlen);
 struct tmpl_set *tmpl_exec_set(struct exec_state *st);
-const char *tmpl_exec_name(struct exec_state *st);
 
 /* semverCompare: 1 when version satisfies constraint ("a, b c || d", ^ ~ x-ranges, hyphen ranges),
  * 0 when not, -1 with err filled ("improper constraint: ...", "Invalid Semantic Version"). */

@@ -147,8 +147,9 @@ static int dirty(const struct semver *c) { return c->minor_dirty || c->patch_dir
 /* One operator against one version. */
 static int check_one(const char *op, const struct semver *c, const struct semver *v)
 {
-	/* a pre-release version only satisfies constraints that mention a pre-release */
-	if (v->pre[0] && !c->pre[0])
+	/* a pre-release version only satisfies constraints that mention a pre-release (for "!=", only
+	 * wildcard ones: an exact "!=1.2.3" is plain inequality) */
+	if (v->pre[0] && !c->pre[0] && (strcmp(op, "!=") || dirty(c)))
 		return 0;
 	int cmp = semver_cmp(v, c);
 	if (!strcmp(op, "") || !strcmp(op, "=")) {

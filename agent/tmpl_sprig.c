@@ -722,6 +722,18 @@ static json_t *error_map(const char *fmt, const char *a)
 	return m;
 }
 
+/* A load error as yaml.v2 words it: libyaml's problem without its context ("while parsing ..."). */
+static void yaml_v2_error(char *buf, size_t n, struct yv_error *e)
+{
+	char *w = strstr(e->msg, " while ");
+	if (w)
+		*w = 0;
+	if (e->go_line)
+		snprintf(buf, n, "yaml: line %d: %s", e->go_line, e->msg);
+	else
+		snprintf(buf, n, "yaml: %s", e->msg);
+}
+
 static int fn_from_yaml(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
@@ -729,12 +741,8 @@ static int fn_from_yaml(struct fcall *c, json_t **a, size_t n)
 	memset(&e, 0, sizeof e);
 	json_t *docs = yv_load(S(a[0]), SL(a[0]), "fromYaml", 1, NULL, &e);
 	if (!docs) {
-		/* yaml.v2 reports libyaml's problem without its context ("while parsing ...") */
-		char *w = strstr(e.msg, " while ");
-		if (w)
-			*w = 0;
 		char where[600];
-		snprintf(where, sizeof where, "yaml: line %d: %s", e.line, e.msg);
+		yaml_v2_error(where, sizeof where, &e);
 		return tf_ret(c, error_map("error converting YAML to JSON: %s", where));
 	}
 	json_t *first = json_array_get(docs, 0);
@@ -742,7 +750,7 @@ static int fn_from_yaml(struct fcall *c, json_t **a, size_t n)
 	if (first && json_is_object(first))
 		m = json_incref(first);
 	else if (first && !json_is_null(first))
-		m = error_map("error unmarshaling JSON: json: cannot unmarshal %s into Go value of type "
+		m = error_map("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal %s into Go value of type "
 			      "map[string]interface {}",
 			      json_kind(first));
 	else
@@ -786,68 +794,68 @@ static int fn_b64enc(struct fcall *c, json_t **a, size_t n)
 	return ret_sbuf(c, &b);
 }
 
+/* base64.StdEncoding.DecodeString, quantum by quantum, so errors name the same offset Go's decoder does:
+ * CR/LF are skipped, a short final quantum is corrupt at its start, padding must complete it exactly. */
 static int fn_b64dec(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *s = S(a[0]);
-	size_t len = SL(a[0]);
+	size_t len = SL(a[0]), si = 0, bad = (size_t)-1;
 	struct sbuf b = {0};
 	sb_add(&b, "", 0);
-	unsigned acc = 0;
-	int bits = 0;
-	size_t i = 0, pad_at = (size_t)-1;
-	for (; i < len; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		if (s[i] == '=') {
-			pad_at = i;
+	while (si < len && bad == (size_t)-1) {
+		unsigned q[4] = {0};
+		int j, dlen = 4;
+		for (j = 0; j < 4; j++) {
+			if (si == len) {
+				if (j > 0)
+					bad = si - (size_t)j;
+				dlen = j;
+				break;
+			}
+			char in = s[si++];
+			const char *p = in ? strchr(B64, in) : NULL;
+			if (p) {
+				q[j] = (unsigned)(p - B64);
+				continue;
+			}
+			if (in == '\n' || in == '\r') {
+				j--;
+				continue;
+			}
+			if (in != '=' || j < 2) {
+				bad = si - 1;
+				break;
+			}
+			if (j == 2) { /* a second '=' must follow, newlines aside */
+				while (si < len && (s[si] == '\n' || s[si] == '\r'))
+					si++;
+				if (si == len || s[si] != '=') {
+					bad = si == len ? len : si - 1;
+					break;
+				}
+				si++;
+			}
+			while (si < len && (s[si] == '\n' || s[si] == '\r'))
+				si++;
+			if (si < len)
+				bad = si; /* trailing garbage */
+			dlen = j;
 			break;
 		}
-		const char *p = strchr(B64, s[i]);
-		if (!p || !s[i])
-			goto bad;
-		acc = acc << 6 | (unsigned)(p - B64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			sb_putc(&b, (char)((acc >> bits) & 0xFF));
-		}
+		if (bad != (size_t)-1)
+			break;
+		unsigned v = q[0] << 18 | q[1] << 12 | q[2] << 6 | q[3];
+		for (int k = 0; k + 1 < dlen; k++)
+			sb_putc(&b, (char)((v >> (16 - 8 * k)) & 0xFF));
 	}
-	{
-		/* count the data characters to validate the final quantum and its padding */
-		size_t data = 0;
-		for (size_t k = 0; k < (pad_at == (size_t)-1 ? len : pad_at); k++)
-			if (s[k] != '\r' && s[k] != '\n')
-				data++;
-		size_t rem = data % 4;
-		if (pad_at == (size_t)-1) {
-			if (rem) {
-				i = len;
-				goto bad;
-			}
-		} else {
-			size_t pads = 0, k = pad_at;
-			for (; k < len; k++) {
-				if (s[k] == '=')
-					pads++;
-				else if (s[k] != '\r' && s[k] != '\n')
-					break;
-			}
-			if (rem < 2 || rem + pads != 4 || k != len) {
-				i = rem < 2 ? pad_at : (k != len ? k : pad_at);
-				goto bad;
-			}
-		}
-	}
-	return ret_sbuf(c, &b);
-bad:
+	if (bad == (size_t)-1)
+		return ret_sbuf(c, &b);
 	/* sprig returns the decoder's error text as the result */
 	free(b.s);
-	{
-		char msg[64];
-		snprintf(msg, sizeof msg, "illegal base64 data at input byte %zu", i);
-		return tf_ret_str(c, msg, strlen(msg));
-	}
+	char msg[64];
+	snprintf(msg, sizeof msg, "illegal base64 data at input byte %zu", bad);
+	return tf_ret_str(c, msg, strlen(msg));
 }
 
 static int fn_sha256sum(struct fcall *c, json_t **a, size_t n)
@@ -963,18 +971,29 @@ static int fn_values(struct fcall *c, json_t **a, size_t n)
 	return tf_ret(c, out);
 }
 
-/* mergo.Merge without override: keys missing (or empty) in dst are taken from src; maps merge deeply. */
-static void merge_into(json_t *dst, json_t *src, int depth)
+/* mergo 0.3's map merge as sprig calls it: merge (overwrite 0) fills keys that dst lacks or holds empty;
+ * mergeOverwrite (1) replaces with every non-nil src value, empty ones included, and copies nils. In both,
+ * maps merge deeply and a non-empty dst value is kept when src brings a map. */
+static void merge_into(json_t *dst, json_t *src, int overwrite, int depth)
 {
 	const char *k;
 	json_t *sv;
 	json_object_foreach(src, k, sv)
 	{
 		json_t *dv = json_object_get(dst, k);
-		if (!dv || json_is_null(dv))
+		if (json_is_null(sv)) {
+			if (overwrite)
+				json_object_set(dst, k, sv);
+			continue;
+		}
+		if (json_is_object(sv)) {
+			if (dv && json_is_object(dv) && depth < 100)
+				merge_into(dv, sv, overwrite, depth + 1);
+			if (dv && !is_empty(dv))
+				continue;
+		}
+		if (overwrite || !dv || is_empty(dv))
 			json_object_set(dst, k, sv);
-		else if (json_is_object(dv) && json_is_object(sv) && depth < 100)
-			merge_into(dv, sv, depth + 1);
 	}
 }
 
@@ -984,15 +1003,19 @@ static int fn_merge(struct fcall *c, json_t **a, size_t n)
 		return -1;
 	for (size_t i = 1; i < n; i++)
 		if (a[i] && json_is_object(a[i]) && a[i] != a[0])
-			merge_into(a[0], a[i], 0);
+			merge_into(a[0], a[i], 0, 0);
 	return tf_ret(c, json_incref(a[0]));
 }
 
+/* sprig's list functions switch on reflect.TypeOf(list).Kind(), which dereferences nil for a nil list:
+ * text/template reports that panic. */
 static int need_list(struct fcall *c, json_t *l, const char *what)
 {
-	if (!l || !json_is_array(l)) {
+	if (!l || json_is_null(l))
+		return tf_fail(c, "runtime error: invalid memory address or nil pointer dereference");
+	if (!json_is_array(l)) {
 		struct tval v = {l, 0};
-		return tf_fail(c, "Cannot %s on type %s", what, l && !json_is_null(l) ? tv_type_name(&v) : "<nil>");
+		return tf_fail(c, "Cannot %s on type %s", what, tv_type_name(&v));
 	}
 	return 0;
 }
@@ -1038,7 +1061,7 @@ static int fn_last(struct fcall *c, json_t **a, size_t n)
 static int fn_uniq(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
-	if (need_list(c, a[0], "uniq"))
+	if (need_list(c, a[0], "find uniq"))
 		return -1;
 	json_t *out = json_array();
 	for (size_t i = 0; i < json_array_size(a[0]); i++) {
@@ -1071,13 +1094,15 @@ static int fn_sort_alpha(struct fcall *c, json_t **a, size_t n)
 	json_t *out = json_array();
 	if (a[0] && json_is_array(a[0])) {
 		for (size_t i = 0; i < json_array_size(a[0]); i++) {
+			if (json_is_null(json_array_get(a[0], i)))
+				continue; /* sprig's strslice drops nils */
 			struct sbuf b = {0};
 			sb_add(&b, "", 0);
 			strval(&b, json_array_get(a[0], i));
 			json_array_append_new(out, json_stringn_nocheck(b.s, b.len));
 			free(b.s);
 		}
-	} else if (a[0] && !json_is_null(a[0])) {
+	} else { /* anything else is one string: strval(nil) is "<nil>" */
 		struct sbuf b = {0};
 		sb_add(&b, "", 0);
 		strval(&b, a[0]);
@@ -1189,7 +1214,7 @@ static int fn_atoi(struct fcall *c, json_t **a, size_t n)
 
 /* ---- regular expressions ----
  * POSIX extended regular expressions (regcomp REG_EXTENDED) stand in for Go's RE2. The Perl
- * classes \d \w \s (and \D \W \S) are translated; RE2-only syntax (non-greedy ?, (?i) flags,
+ * classes \d \w \s (and \D \W \S) and the dot (no newline) are translated; RE2-only syntax (non-greedy ?, (?i) flags,
  * named groups (?P<n>...), \b, \A, \z) is not supported and either fails to compile or differs.
  * Matching is leftmost-longest (POSIX) where RE2 is leftmost-first, so alternations can differ. */
 
@@ -1229,6 +1254,10 @@ static char *translate_regex(const char *re)
 		}
 		if (*p == ']' && in_class)
 			in_class = 0;
+		if (*p == '.' && !in_class) { /* RE2's dot stops at newlines (no s flag); POSIX's does not */
+			sb_puts(&b, "[^\n]");
+			continue;
+		}
 		sb_putc(&b, *p);
 	}
 	return sb_take(&b);
@@ -1584,24 +1613,34 @@ static int fn_regex_split(struct fcall *c, json_t **a, size_t n)
 	return tf_ret(c, splits);
 }
 
+/* The panic of a failed x.(map[string]interface{}) assertion. */
+static int not_a_map(struct fcall *c, json_t *j)
+{
+	struct tval v = {j, 0};
+	return tf_fail(c, "interface conversion: interface {} is %s, not map[string]interface {}",
+		       j && !json_is_null(j) ? tv_type_name(&v) : "nil");
+}
+
+/* sprig's dig: type assertions panic on non-string keys and non-map steps; text/template reports the panic. */
 static int fn_dig(struct fcall *c, json_t **a, size_t n)
 {
 	if (n < 3)
 		return tf_fail(c, "dig needs at least three arguments");
 	json_t *cur = a[n - 1];
-	if (!cur || !json_is_object(cur)) {
-		struct tval v = {cur, 0};
-		return tf_fail(c, "interface conversion: interface {} is %s, not map[string]interface {}",
-			       cur && !json_is_null(cur) ? tv_type_name(&v) : "nil");
-	}
+	if (!cur || !json_is_object(cur))
+		return not_a_map(c, cur);
+	for (size_t i = 0; i + 2 < n; i++)
+		if (!a[i] || !json_is_string(a[i])) {
+			struct tval v = {a[i], 0};
+			return tf_fail(c, "interface conversion: interface {} is %s, not string",
+				       a[i] && !json_is_null(a[i]) ? tv_type_name(&v) : "nil");
+		}
 	for (size_t i = 0; i + 2 < n; i++) {
-		if (!json_is_string(a[i]))
-			return tf_fail(c, "interface conversion: interface {} is not string");
 		json_t *next = json_object_getn(cur, S(a[i]), SL(a[i]));
 		if (!next)
 			return tf_ret(c, json_incref(a[n - 2]));
 		if (i + 3 < n && !json_is_object(next))
-			return tf_ret(c, json_incref(a[n - 2]));
+			return not_a_map(c, next);
 		cur = next;
 	}
 	return tf_ret(c, json_incref(cur));
@@ -1628,28 +1667,13 @@ static int pick_omit(struct fcall *c, json_t **a, size_t n, int pick)
 static int fn_pick(struct fcall *c, json_t **a, size_t n) { return pick_omit(c, a, n, 1); }
 static int fn_omit(struct fcall *c, json_t **a, size_t n) { return pick_omit(c, a, n, 0); }
 
-/* mergo with override: src values replace dst's, maps merge deeply. */
-static void merge_overwrite(json_t *dst, json_t *src, int depth)
-{
-	const char *k;
-	json_t *sv;
-	json_object_foreach(src, k, sv)
-	{
-		json_t *dv = json_object_get(dst, k);
-		if (dv && json_is_object(dv) && json_is_object(sv) && depth < 100)
-			merge_overwrite(dv, sv, depth + 1);
-		else if (!is_empty(sv) || !dv)
-			json_object_set(dst, k, sv);
-	}
-}
-
 static int fn_merge_overwrite(struct fcall *c, json_t **a, size_t n)
 {
 	if (need_map(c, a[0]))
 		return -1;
 	for (size_t i = 1; i < n; i++)
 		if (a[i] && json_is_object(a[i]) && a[i] != a[0])
-			merge_overwrite(a[0], a[i], 0);
+			merge_into(a[0], a[i], 1, 0);
 	return tf_ret(c, json_incref(a[0]));
 }
 
@@ -1693,7 +1717,7 @@ static int fn_compact(struct fcall *c, json_t **a, size_t n)
 
 static int fn_without(struct fcall *c, json_t **a, size_t n)
 {
-	if (need_list(c, a[0], "without"))
+	if (need_list(c, a[0], "find without"))
 		return -1;
 	json_t *out = json_array();
 	for (size_t i = 0; i < json_array_size(a[0]); i++) {
@@ -1738,7 +1762,10 @@ static int fn_concat(struct fcall *c, json_t **a, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (!a[i] || !json_is_array(a[i])) {
 			json_decref(out);
-			return need_list(c, a[i], "concat");
+			if (!a[i] || json_is_null(a[i]))
+				return need_list(c, a[i], "concat");
+			struct tval v = {a[i], 0};
+			return tf_fail(c, "Cannot concat type %s as list", tv_type_name(&v));
 		}
 		json_array_extend(out, a[i]);
 	}
@@ -1847,11 +1874,9 @@ static int fn_from_yaml_array(struct fcall *c, json_t **a, size_t n)
 	json_t *docs = yv_load(S(a[0]), SL(a[0]), "fromYamlArray", 1, NULL, &e);
 	json_t *out;
 	if (!docs) {
-		char *w = strstr(e.msg, " while ");
-		if (w)
-			*w = 0;
-		char msg[700];
-		snprintf(msg, sizeof msg, "error converting YAML to JSON: yaml: line %d: %s", e.line, e.msg);
+		char where[600], msg[700];
+		yaml_v2_error(where, sizeof where, &e);
+		snprintf(msg, sizeof msg, "error converting YAML to JSON: %s", where);
 		out = json_pack("[s]", msg);
 		return tf_ret(c, out);
 	}
@@ -1860,7 +1885,8 @@ static int fn_from_yaml_array(struct fcall *c, json_t **a, size_t n)
 		out = json_incref(first);
 	} else if (first && !json_is_null(first)) {
 		char msg[300];
-		snprintf(msg, sizeof msg, "error unmarshaling JSON: json: cannot unmarshal %s into Go value of type []interface {}",
+		snprintf(msg, sizeof msg, "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal %s into Go value of type "
+			 "[]interface {}",
 			 json_kind(first));
 		out = json_pack("[s]", msg);
 	} else {
@@ -1891,7 +1917,8 @@ static int fn_tpl(struct fcall *c, json_t **a, size_t n)
 	struct tmpl_set *child = tmpl_set_new();
 	child->parent = parent;
 	child->missingkey_error = parent->missingkey_error;
-	const char *name = tmpl_exec_name(c->st);
+	/* Helm parses tpl text as a new template named after its root template, "gotpl" */
+	const char *name = "gotpl";
 	struct tmpl_error e;
 	memset(&e, 0, sizeof e);
 	int rc;

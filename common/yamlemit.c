@@ -408,7 +408,8 @@ static void format_float(struct out *o, double f)
 		return;
 	}
 	if (f == floor(f) && fabs(f) < 9.2233720368547758e18) {
-		snprintf(buf, sizeof buf, "%.0f", f);
+		/* JSON's "-0" reads back as the integer 0 */
+		snprintf(buf, sizeof buf, "%.0f", f == 0 ? 0.0 : f);
 		puts_(o, buf);
 		return;
 	}

@@ -217,6 +217,11 @@ static int next_event(struct yv_loader *ld, yaml_event_t *ev)
 	set_err(ld->err, (int)ld->parser->problem_mark.line + 1, (int)ld->parser->problem_mark.column + 1, "%s%s%s",
 		ld->parser->problem ? ld->parser->problem : "invalid YAML", ld->parser->context ? " " : "",
 		ld->parser->context ? ld->parser->context : "");
+	/* yaml.v2 names the 0-based problem line (1-based for scanner errors), else the context line */
+	int line = (int)ld->parser->problem_mark.line;
+	if (line && ld->parser->error == YAML_SCANNER_ERROR)
+		line++;
+	ld->err->go_line = line ? line : (int)ld->parser->context_mark.line;
 	return -1;
 }
 

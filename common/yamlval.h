@@ -11,6 +11,7 @@ struct yv_error {
 	int line;       /* 1-based line, 0 if unknown */
 	int col;        /* 1-based column, 0 if unknown */
 	char msg[512];  /* what is wrong, without the position */
+	int go_line;    /* the line gopkg.in/yaml.v2 names for a syntax error (0: it names none), for Helm's fromYaml */
 };
 
 /*

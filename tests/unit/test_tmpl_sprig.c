@@ -143,11 +143,14 @@ static const struct fn_case cases[] = {
 	{"{{ regexFind \"[a-zA-Z][1-9]\" \"abcd1234\" }} {{ regexFindAll \"[2,4,6,8]\" \"123456789\" -1 }} "
 	 "{{ regexFindAll \"[2,4,6,8]\" \"123456789\" 2 }} {{ regexSplit \"z+\" \"pizza\" -1 }} {{ regexSplit \"z+\" \"pizza\" 1 }}",
 	 "d1 [2 4 6 8] [2 4] [pi a] [pizza]"},
-	{"{{ dig \"b\" \"c\" \"dflt\" .m }} {{ dig \"b\" \"zz\" \"dflt\" .m }} {{ dig \"a\" \"c\" \"dflt\" .m }}", "d dflt dflt"},
+	{"{{ dig \"b\" \"c\" \"dflt\" .m }} {{ dig \"b\" \"zz\" \"dflt\" .m }}", "d dflt"},
+	/* a step that is not a map fails sprig's type assertion */
+	{"{{ dig \"a\" \"c\" \"dflt\" .m }}", "template: t:1:3: executing \"t\" at <dig \"a\" \"c\" \"dflt\" .m>: "
+						   "error calling dig: interface conversion: interface {} is int, not map[string]interface {}"},
 	{"{{ pick .m \"a\" }} {{ omit .m \"a\" }} {{ pick .m \"zz\" }}", "map[a:1] map[b:map[c:d]] map[]"},
 	{"{{ $d := dict \"a\" 1 \"b\" (dict \"x\" 1) \"k\" \"keep\" }}"
 	 "{{ $_ := mergeOverwrite $d (dict \"a\" 2 \"b\" (dict \"y\" 2) \"k\" \"\") }}{{ $d }}",
-	 "map[a:2 b:map[x:1 y:2] k:keep]"},
+	 "map[a:2 b:map[x:1 y:2] k:]"}, /* mergo overwrites with empty values too (sprig docs: key: false wins) */
 	{"{{ toStrings (list 1 \"a\" 2.5 .nul) }} {{ typeOf (first (toStrings (list 1))) }}", "[1 a 2.5] string"},
 	{"{{ compact (list 1 \"\" \"foo\" .nul false 0) }} {{ without (list 1 2 3 4 1) 1 3 }}", "[1 foo] [2 4]"},
 	{"{{ rest .nums }} {{ initial .nums }} {{ reverse .nums }} {{ concat .nums (list 9) .list }}",
@@ -160,21 +163,21 @@ static const struct fn_case cases[] = {
 	{"{{ ceil 1.2 }} {{ floor 1.8 }} {{ floor 3 }} {{ abbrev 5 \"hello world\" }} {{ abbrev 20 \"short\" }}", "2 1 3 he... short"},
 	{"{{ dict \"a\" \"<b>&\" | toRawJson }} {{ dict \"a\" \"<b>\" | mustToJson }}", "{\"a\":\"<b>&\"} {\"a\":\"\\u003cb\\u003e\"}"},
 	{"{{ fromYamlArray \"- 1\\n- a\" }} {{ fromYamlArray \"a: 1\" }}",
-	 "[1 a] [error unmarshaling JSON: json: cannot unmarshal object into Go value of type []interface {}]"},
+	 "[1 a] [error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go value of type []interface {}]"},
 	/* include and tpl */
 	{"{{ define \"h\" }}<{{ . }}>{{ end }}{{ include \"h\" .name | upper }} {{ include \"h\" 5 | quote }}", "<WEB> \"<5>\""},
 	{"{{ define \"lbl\" }}app: {{ .name }}\ntier: web{{ end }}x:{{ include \"lbl\" . | nindent 2 }}", "x:\n  app: web\n  tier: web"},
 	{"{{ include \"nope\" . }}",
 	 "template: t:1:3: executing \"t\" at <include \"nope\" .>: error calling include: template: no template \"nope\" associated "
-	 "with template \"t\""},
+	 "with template \"gotpl\"" /* Helm's root template */},
 	{"{{ tpl .tplstr . }} {{ tpl \"{{ .a }}\" .m }} [{{ tpl \"{{ .zz }}\" . }}]", "web-x 1 []"},
 	{"{{ define \"d\" }}D{{ end }}{{ tpl \"{{ include \\\"d\\\" . }}{{ template \\\"d\\\" }}\" . }}", "DD"},
 	{"{{ tpl \"{{ if }}\" . }}",
 	 "template: t:1:3: executing \"t\" at <tpl \"{{ if }}\" .>: error calling tpl: cannot parse template \"{{ if }}\": template: "
-	 "t:1: missing value for if"},
+	 "gotpl:1: missing value for if"}, /* tpl text is parsed as Helm's root, "gotpl" */
 	{"{{ tpl \"{{ fail \\\"x\\\" }}\" . }}",
 	 "template: t:1:3: executing \"t\" at <tpl \"{{ fail \\\"x\\\" }}\" .>: error calling tpl: error during tpl function execution "
-	 "for \"{{ fail \\\"x\\\" }}\": template: t:1:3: executing \"t\" at <fail \"x\">: error calling fail: x"},
+	 "for \"{{ fail \\\"x\\\" }}\": template: gotpl:1:3: executing \"gotpl\" at <fail \"x\">: error calling fail: x"},
 	{"{{ define \"loop\" }}{{ include \"loop\" . }}{{ end }}{{ include \"loop\" . }}", "@recursion"},
 	{"{{ lookup \"v1\" \"Secret\" \"ns\" \"name\" }}", "map[]"},
 };

@@ -1,7 +1,7 @@
 # Makefile — builds reloader and appdeploy, runs the tests, the demo and the benchmarks.
 #
 #   make            build/reloader, build/appdeploy (installs missing Debian packages first)
-#   make test       unit + integration tests, then the same suite under ASan+UBSan
+#   make test       unit + integration tests, the same suite under ASan+UBSan, then a short fuzz pass
 #   make demo       the example service under reloader, pokeable on :7070
 #   make bench      benchmarks against peers, printing figures and ratios
 #   make install    PREFIX=/usr/local (binaries, runner files)
@@ -31,7 +31,7 @@ ASSETS       := $(wildcard agent/web/*)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps test test-unit test-integration test-sanitize demo bench install format clean fuzz images
+.PHONY: all deps test test-unit test-integration test-sanitize demo bench install format clean fuzz fuzz-smoke images
 
 all: $(BUILD)/reloader $(BUILD)/appdeploy
 
@@ -88,6 +88,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 test: $(BUILD)/.deps-test
 	$(MAKE) test-unit test-integration
 	$(MAKE) test-sanitize
+	$(MAKE) fuzz-smoke
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -108,8 +109,13 @@ demo: all
 bench: all $(BUILD)/.deps-test
 	@set -e; for b in bench/*.sh; do echo "== $$b"; BUILD=$(abspath $(BUILD)) $$b; done
 
+# Every fuzz target for FUZZ_SECONDS (default 60); fuzz-smoke: the template engine and the YAML
+# loader for 10 s each from the seeds in fuzz/corpus/ (part of `make test`).
 fuzz: $(BUILD)/.deps-test
 	scripts/fuzz.sh
+
+fuzz-smoke: $(BUILD)/.deps-test
+	FUZZ_SECONDS=10 scripts/fuzz.sh fuzz_tmpl fuzz_yaml
 
 images: all
 	scripts/images.sh

@@ -939,14 +939,18 @@ int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *na
 		return -1;
 	}
 	struct sbuf b = {0};
-	struct tmpl_error e;
-	memset(&e, 0, sizeof e);
+	/* on the heap: include nests up to MAX_EXEC_DEPTH deep, and sanitizer builds pad every stack array */
+	struct tmpl_error *e = calloc(1, sizeof *e);
+	if (!e)
+		abort();
 	struct tval d = tv_new(dot, 0);
-	if (exec_tree(st, set, t, &d, &b, &e)) {
+	if (exec_tree(st, set, t, &d, &b, e)) {
 		free(b.s);
-		tmpl_copy_ellipsized(err, errlen, e.msg);
+		tmpl_copy_ellipsized(err, errlen, e->msg);
+		free(e);
 		return -1;
 	}
+	free(e);
 	*outlen = b.len;
 	*out = sb_take(&b);
 	return 0;

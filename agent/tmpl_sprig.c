@@ -1919,29 +1919,31 @@ static int fn_tpl(struct fcall *c, json_t **a, size_t n)
 	child->missingkey_error = parent->missingkey_error;
 	/* Helm parses tpl text as a new template named after its root template, "gotpl" */
 	const char *name = "gotpl";
-	struct tmpl_error e;
-	memset(&e, 0, sizeof e);
-	int rc;
-	if (tmpl_parse(child, name, S(a[0]), SL(a[0]), &e)) {
+	/* error buffers on the heap: tpl and include nest deeply, keep their frames small */
+	struct {
+		struct tmpl_error parse;
+		char exec[1024];
+	} *e = calloc(1, sizeof *e);
+	if (!e)
+		abort();
+	char *out = NULL;
+	size_t len = 0;
+	int rc = 0;
+	if (tmpl_parse(child, name, S(a[0]), SL(a[0]), &e->parse)) {
 		struct sbuf q = {0};
 		go_quote(&q, S(a[0]), SL(a[0]), 0);
-		rc = tf_fail(c, "cannot parse template %s: %s", q.s, e.msg);
+		rc = tf_fail(c, "cannot parse template %s: %s", q.s, e->parse.msg);
 		free(q.s);
-		tmpl_set_free(child);
-		return rc;
-	}
-	char *out;
-	size_t len;
-	char err[1024];
-	if (tmpl_exec_nested(c->st, child, name, a[1], &out, &len, err, sizeof err)) {
+	} else if (tmpl_exec_nested(c->st, child, name, a[1], &out, &len, e->exec, sizeof e->exec)) {
 		struct sbuf q = {0};
 		go_quote(&q, S(a[0]), SL(a[0]), 0);
-		rc = tf_fail(c, "error during tpl function execution for %s: %s", q.s, err);
+		rc = tf_fail(c, "error during tpl function execution for %s: %s", q.s, e->exec);
 		free(q.s);
-		tmpl_set_free(child);
-		return rc;
 	}
+	free(e);
 	tmpl_set_free(child);
+	if (rc)
+		return rc;
 	/* Helm blanks "<no value>" in tpl output */
 	struct sbuf b = {0};
 	sb_add(&b, "", 0);

@@ -1,21 +1,43 @@
 #!/bin/sh
-# fuzz.sh — builds every fuzz/fuzz_*.c target with libFuzzer (clang) and runs each for FUZZ_SECONDS.
-# Targets link the project's modules (all but the two main.c files) built with the same sanitizers.
+# fuzz.sh — builds fuzz/fuzz_*.c targets with libFuzzer (clang) and runs each for FUZZ_SECONDS.
+# Usage: scripts/fuzz.sh [TARGET...]   (default: every fuzz/fuzz_*.c; `make fuzz-smoke` names two)
+# The agent's and common modules (not main.c; the targets need nothing from reloader/) are compiled
+# once with the same sanitizers, then linked into each target. Seeds come from fuzz/corpus/TARGET/ (committed, read-only); what the
+# fuzzer finds goes to build/fuzz/TARGET.corpus.
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 out=build/fuzz
-mkdir -p "$out"
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Ireloader -Iagent"
-libs="$(pkg-config --cflags --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash) -lev -linotifytools -lpthread -lm"
-sources="$(ls common/*.c reloader/*.c agent/*.c | grep -v '/main\.c$')"
+mkdir -p "$out/obj"
+flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Iagent"
+cflags="$(pkg-config --cflags yaml-0.1 libcurl jansson libmicrohttpd libxxhash)"
+libs="$(pkg-config --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash) -lev -lpthread -lm"
 [ -f build/gen/assets.c ] || make build/gen/assets.c >/dev/null
-for target in fuzz/fuzz_*.c; do
-	name=$(basename "$target" .c)
+
+if [ $# -eq 0 ]; then
+	set -- $(for t in fuzz/fuzz_*.c; do basename "$t" .c; done)
+fi
+
+echo "== fuzz: compiling the modules"
+objs=""
+for src in $(ls common/*.c agent/*.c | grep -v '/main\.c$') build/gen/assets.c; do
+	obj="$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
+	# shellcheck disable=SC2086
+	clang $flags $cflags -c "$src" -o "$obj"
+	objs="$objs $obj"
+done
+
+for name in "$@"; do
 	echo "== $name: building"
 	# shellcheck disable=SC2086
-	clang $flags -o "$out/$name" "$target" $sources build/gen/assets.c $libs
+	clang $flags -fsanitize=fuzzer $cflags -o "$out/$name" "fuzz/$name.c" $objs $libs
 	mkdir -p "$out/$name.corpus"
+	seeds=""
+	[ -d "fuzz/corpus/$name" ] && seeds="fuzz/corpus/$name"
 	echo "== $name: fuzzing for ${seconds}s"
-	"$out/$name" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$out/$name.corpus" 2>&1 | tail -5
+	# shellcheck disable=SC2086
+	"$out/$name" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/$name-" \
+		"$out/$name.corpus" $seeds \
+		>"$out/$name.log" 2>&1 || { tail -60 "$out/$name.log"; echo "== $name: FAILED (log: $out/$name.log)"; exit 1; }
+	grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$out/$name.log" || true
 done

@@ -157,7 +157,7 @@ static int resolves_non_string(const char *s, size_t n)
 	static const char *words[] = {"", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N",
 				      "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on",
 				      "On", "ON", "off", "Off", "OFF", "<<"};
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+	for (size_t i = 0; n <= 5 && i < sizeof words / sizeof words[0]; i++) /* none is longer than 5 */
 		if (strlen(words[i]) == n && !memcmp(words[i], s, n))
 			return 1;
 	return looks_int(s, n) || looks_float(s, n) || looks_base60(s, n) || looks_timestamp(s, n);

@@ -516,6 +516,16 @@ class SprigDifferentialTest(unittest.TestCase):
             with self.subTest(case=name):
                 self.check(name, text, opts)
 
+    def test_chart_fixture(self):
+        """tests/template/chart (include, toYaml | nindent, tpl, semverCompare, sha256sum ...) renders as Helm's
+        functions render it."""
+        d = os.path.join(ROOT, "tests", "template", "chart")
+        files = ["_helpers.tpl", "deployment.yaml"]
+        want = run([self.oracle, "-values", "values.yaml", "-n", "shop"] + files, d)
+        got = run([APPDEPLOY, "template", "-f", "values.yaml", "-n", "shop"] + files, d)
+        self.assertEqual(got, want)
+        self.assertEqual(want[0], 0, want[2])
+
 
 if __name__ == "__main__":
     unittest.main()

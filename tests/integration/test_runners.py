@@ -36,7 +36,7 @@ func main() {
 }
 
 C = {
-    "Makefile": "app: main.c\n\t$(CC) -O0 -o app main.c\n\nrun: app\n\texec ./app\n",
+    "Makefile": "app: main.c\n\t$(CC) -O0 -o app main.c\n",
     "main.c": r"""#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>

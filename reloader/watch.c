@@ -62,6 +62,7 @@ struct watcher {
 	double last_wall;          /* time(2)-style seconds of the last change, 0 when none */
 	unsigned long changes;     /* relevant changes seen */
 	unsigned long window_changes; /* changes since the last debounce fired */
+	int short_wait;               /* the debounce timer runs the short wait of a lone save */
 	int limit_logged;
 
 	/* shared */
@@ -537,19 +538,31 @@ static void note_change(struct watcher *w, const char *rel, unsigned long n, int
 	w->last_wall = wall_now();
 	w->changes += n;
 	w->window_changes += n;
-	if (settled && w->window_changes <= SETTLED_BURST && quiet > SETTLED_QUIET)
+	w->short_wait = settled && w->window_changes <= SETTLED_BURST && quiet > SETTLED_QUIET;
+	if (w->short_wait)
 		quiet = SETTLED_QUIET;
 	ev_timer_stop(w->loop, &w->debounce);
 	ev_timer_set(&w->debounce, quiet, 0);
 	ev_timer_start(w->loop, &w->debounce);
 }
 
+int watch_quiet(struct watcher *w, unsigned long *generation);
+
 static void debounce_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct watcher *w = t->data;
+	unsigned long gen;
 
-	(void)loop;
 	(void)revents;
+	/* The short wait of a lone save only holds if nothing else is on its way: inside a burst
+	 * (a slow writer, a loaded machine) wait the whole debounce instead. */
+	if (w->short_wait && !watch_quiet(w, &gen)) {
+		w->short_wait = 0;
+		ev_timer_set(t, w->cfg->watch.debounce, 0);
+		ev_timer_start(loop, t);
+		return;
+	}
+	w->short_wait = 0;
 	w->window_changes = 0;
 	sv_request(w->sv, "watch", 0);
 }

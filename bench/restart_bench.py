@@ -4,42 +4,25 @@ Both supervisors run the same trivial TCP service; the clock runs from the trigg
 reloader, touching a watched file for entr) until a connection is answered by a new pid.
 Prints figures and ratios; asserts nothing (speed is not a test)."""
 import os
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
-BUILD = os.environ["BUILD"]
-RUNS = int(os.environ.get("RUNS", "200"))
-work = tempfile.mkdtemp(prefix="bench-restart-")
-server = os.path.join(work, "pidserver")
-subprocess.run(["cc", "-O2", "-o", server, os.path.join(os.path.dirname(__file__), "pidserver.c")], check=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answer(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            return s.recv(64).strip()
-    except OSError:
-        return None
+from pidservice import build_pidserver, free_port, wait_new as wait_pid
 
 
 def wait_new(port, old, deadline=10.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        got = answer(port)
-        if got and got != old:
-            return got
-    raise RuntimeError("service did not come back")
+    got = wait_pid(port, old, deadline)
+    if got is None:
+        raise RuntimeError("service did not come back")
+    return got
+
+BUILD = os.environ["BUILD"]
+RUNS = int(os.environ.get("RUNS", "200"))
+work = tempfile.mkdtemp(prefix="bench-restart-")
+server = build_pidserver(work)
 
 
 def measure(trigger, port):

@@ -4,19 +4,18 @@ Same trivial TCP service (pidserver.c), same tree of 1,000 files in 100 director
 save (rewrite one file). Debounce included: each tool runs with its defaults (reloader 50 ms).
 Prints medians and ratios; asserts nothing."""
 import os
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
+
+from pidservice import build_pidserver, free_port, wait_new
 
 BUILD = os.environ["BUILD"]
 RUNS = int(os.environ.get("RUNS", "50"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 work = tempfile.mkdtemp(prefix="bench-save-")
-server = os.path.join(work, "pidserver")
-subprocess.run(["cc", "-O2", "-o", server, os.path.join(HERE, "pidserver.c")], check=True)
+server = build_pidserver(work)
 tree = os.path.join(work, "src")
 files = []
 for d in range(100):
@@ -27,30 +26,6 @@ for d in range(100):
             fh.write("package p\n")
         files.append(path)
 target = files[555]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answer(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            return s.recv(64).strip()
-    except OSError:
-        return None
-
-
-def wait_new(port, old, deadline):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        got = answer(port)
-        if got and got != old:
-            return got
-        time.sleep(0.0005)
-    return None
 
 
 def measure(name, port):

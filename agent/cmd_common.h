@@ -43,5 +43,7 @@ void cmd_opts_free(struct cmd_opts *c);
  * NULL). On success returns 0 with *objs (render_dir's array) and *ns_out (malloc'd namespace); on
  * failure prints the error and returns -1. */
 int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **objs, char **ns_out);
+/* The set label when --set is not given: DIR's base name made a valid label value (into out). */
+void cmd_default_set_name(const char *dir, char *out, size_t cap);
 
 #endif

@@ -1,4 +1,5 @@
 /* cmd_render.c — `appdeploy render`, and the flag parsing and rendering that diff and apply share with it. */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -247,9 +248,7 @@ int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **ob
 	char set_buf[PATH_MAX];
 	const char *set = c->set_name;
 	if (!set) {
-		char *rp = realpath(c->dir, NULL);
-		snprintf(set_buf, sizeof set_buf, "%s", rp ? basename(rp) : "default");
-		free(rp);
+		cmd_default_set_name(c->dir, set_buf, sizeof set_buf);
 		set = set_buf;
 	}
 	struct render_error re = {0};
@@ -262,6 +261,26 @@ int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **ob
 	}
 	*ns_out = ns;
 	return 0;
+}
+
+void cmd_default_set_name(const char *dir, char *out, size_t cap)
+{
+	/* DIR's base name made a valid label value: other characters become '-', the ends must be
+	 * alphanumeric, 63 characters at most ("my_app_" -> "my_app"). --set is taken as given. */
+	char *rp = realpath(dir, NULL);
+	const char *base = rp ? basename(rp) : "default";
+	size_t n = 0;
+
+	while (*base && !isalnum((unsigned char)*base))
+		base++;
+	for (; *base && n < 63 && n + 1 < cap; base++)
+		out[n++] = isalnum((unsigned char)*base) || strchr("-_.", *base) ? *base : '-';
+	while (n && !isalnum((unsigned char)out[n - 1]))
+		n--;
+	out[n] = 0;
+	if (!n)
+		snprintf(out, cap, "default");
+	free(rp);
 }
 
 static char *object_text(json_t *obj)

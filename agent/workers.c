@@ -310,10 +310,10 @@ static char *set_name_of(json_t *objs, const struct cmd_opts *c)
 		return strdup(s);
 	if (c->set_name)
 		return strdup(c->set_name);
-	char *rp = realpath(c->dir, NULL);
-	char *out = strdup(rp ? basename(rp) : "default");
-	free(rp);
-	return out;
+	char name[PATH_MAX];
+
+	cmd_default_set_name(c->dir, name, sizeof name);
+	return strdup(name);
 }
 
 /* State of the sync thread between runs. */

@@ -203,7 +203,7 @@ static const char *query_param(struct conn *c, const char *name, char *buf, size
 			size_t n = 0;
 
 			for (const char *p = eq ? eq + 1 : end; p < end && n + 1 < cap; p++) {
-				if (*p == '%' && p + 2 < end + 0 + 1 && isxdigit((unsigned char)p[1]) &&
+				if (*p == '%' && p + 2 < end && isxdigit((unsigned char)p[1]) &&
 				    isxdigit((unsigned char)p[2])) {
 					char hex[3] = {p[1], p[2], 0};
 
@@ -548,7 +548,7 @@ static int on_headers_complete(http_parser *p)
 	struct conn *c = p->data;
 
 	/* A declared body over the limit is refused before it is read. */
-	if (p->content_length != ULLONG_MAX && p->content_length > MAX_BODY && p->content_length > 0) {
+	if (p->content_length != ULLONG_MAX && p->content_length > MAX_BODY) {
 		c->body_bytes = (size_t)p->content_length;
 		return -1; /* HPE_CB_headers_complete (1 would mean "no body"): answered with 413 */
 	}

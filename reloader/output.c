@@ -137,6 +137,4 @@ void output_pipe_close(struct output_pipe *p, struct ev_loop *loop)
 		close(p->child_fd);
 	p->child_fd = -1;
 	p->open = 0;
-	if (p->on_eof)
-		p->on_eof(p);
 }

@@ -16,8 +16,6 @@ struct output_pipe {
 	char partial[8192];    /* an unterminated line waiting for its end */
 	size_t partial_len;
 	int open;              /* 1 while the read end is open */
-	void (*on_eof)(struct output_pipe *p); /* called once when the child side is closed */
-	void *owner;           /* for on_eof */
 };
 
 /* Makes the pipe (both ends close-on-exec; the child's end is dup2'd by proc_spawn).

@@ -70,23 +70,8 @@ static void event_line(struct supervisor *sv, const char *fmt, ...)
 
 /* ---- service processes ---------------------------------------------------------------- */
 
-static void service_pipe_eof(struct output_pipe *p)
-{
-	struct service_proc *sp = p->owner;
-	struct supervisor *sv = sp->sv;
-
-	if (sp->out.open || sp->err.open || sp->pid || sp == sv->svc)
-		return;
-	/* Both pipes done and the process reaped: unlink from the draining list and free. */
-	for (struct service_proc **at = &sv->draining; *at; at = &(*at)->next)
-		if (*at == sp) {
-			*at = sp->next;
-			break;
-		}
-	free(sp);
-}
-
-/* Retires the current service record after its leader was reaped: its pipes drain on. */
+/* Ends the current service record once its leader was reaped: reads what its pipes still hold
+ * (a descendant writing after that gets EPIPE; it is being stopped anyway) and frees it. */
 static void retire_service(struct supervisor *sv)
 {
 	struct service_proc *sp = sv->svc;
@@ -94,14 +79,9 @@ static void retire_service(struct supervisor *sv)
 	sv->svc = NULL;
 	if (!sp)
 		return;
-	sp->pid = 0;
-	/* Read what is buffered now; a descendant may still hold the pipe, so keep it until EOF. */
-	if (!sp->out.open && !sp->err.open) {
-		free(sp);
-		return;
-	}
-	sp->next = sv->draining;
-	sv->draining = sp;
+	output_pipe_close(&sp->out, sv->loop);
+	output_pipe_close(&sp->err, sv->loop);
+	free(sp);
 }
 
 static void start_service(struct supervisor *sv)
@@ -120,17 +100,11 @@ static void start_service(struct supervisor *sv)
 		free(sp);
 		goto failed;
 	}
-	sp->sv = sv;
-	sp->out.owner = sp->err.owner = sp;
-	sp->out.on_eof = sp->err.on_eof = service_pipe_eof;
 	sp->out.rings[0] = sp->err.rings[0] = &sv->logs;
 	sp->pid = proc_spawn(sv->cfg->run, sv->cfg->dir, sv->cfg->env, sp->out.child_fd, sp->err.child_fd);
 	if (sp->pid < 0) {
-		sp->pid = 0;
 		sv->svc = sp;
 		retire_service(sv);
-		output_pipe_close(&sp->out, sv->loop);
-		output_pipe_close(&sp->err, sv->loop);
 		goto failed;
 	}
 	output_pipe_started(&sp->out, sv->loop);
@@ -439,9 +413,6 @@ static void service_exited(struct supervisor *sv, int status)
 	sv->svc_status = status;
 	if (sv->exiting)
 		sv->exit_status = code;
-	sv->svc->pid = 0;
-	output_pipe_close(&sv->svc->out, sv->loop);
-	output_pipe_close(&sv->svc->err, sv->loop);
 	retire_service(sv);
 	if (sv->phase == PH_STOPPING || sv->exiting) {
 		check_stopped(sv);
@@ -494,9 +465,6 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		service_exited(sv, w->rstatus);
 		return;
 	}
-	for (struct service_proc *sp = sv->draining; sp; sp = sp->next)
-		if (sp->pid == w->rpid)
-			sp->pid = 0;
 	/* An orphan or an old generation's process: reaped by libev already. */
 	check_stopped(sv);
 }
@@ -591,22 +559,7 @@ void sv_free(struct supervisor *sv)
 	ev_timer_stop(sv->loop, &sv->backoff_timer);
 	output_pipe_close(&sv->build_out, sv->loop);
 	output_pipe_close(&sv->build_err, sv->loop);
-	if (sv->svc) {
-		sv->svc->pid = 0;
-		retire_service(sv);
-	}
-	while (sv->draining) {
-		struct service_proc *sp = sv->draining;
-
-		sv->draining = sp->next;
-		sp->next = NULL;
-		sp->pid = 0;
-		/* Closing both pipes frees nothing here: service_pipe_eof only frees listed records. */
-		sp->out.on_eof = sp->err.on_eof = NULL;
-		output_pipe_close(&sp->out, sv->loop);
-		output_pipe_close(&sp->err, sv->loop);
-		free(sp);
-	}
+	retire_service(sv);
 	for (w = sv->waiters; w; w = next) {
 		next = w->next;
 		free(w);

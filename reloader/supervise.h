@@ -27,12 +27,10 @@ enum sv_outcome {
 struct supervisor;
 typedef void (*sv_waiter_cb)(struct supervisor *sv, enum sv_outcome outcome, void *arg);
 
-/* One service process and the pipes that carry its output. Freed when both are done. */
+/* One service process and the pipes that carry its output; freed when its leader is reaped. */
 struct service_proc {
-	pid_t pid;                 /* group leader; 0 once reaped */
+	pid_t pid; /* group leader */
 	struct output_pipe out, err;
-	struct supervisor *sv;
-	struct service_proc *next; /* list of generations whose pipes are still open */
 };
 
 struct sv_waiter {
@@ -63,7 +61,6 @@ struct supervisor {
 	struct ready_check ready;
 
 	struct service_proc *svc;      /* the current service, NULL when none runs */
-	struct service_proc *draining; /* older generations whose output pipes are still open */
 	double svc_started;            /* ev_now when the current service started */
 	int svc_status;                /* wait status of the last service exit, -1 if none */
 

@@ -516,10 +516,13 @@ static int load_env_layer(struct layer *ly)
 	return check_section(ly, ly->root, "");
 }
 
-/* Where the runner file NAME lives: the installed directory, else the source tree beside the binary. */
+/* Where the runner file NAME lives, first found of: RELOADER_RUNNERS_DIR; ../share/sourcemode/runners
+ * beside the executable (an install under any PREFIX, whatever prefix the build compiled in); the
+ * compiled-in RUNNERS_DIR; runners/ in the source tree above the binary (build/reloader).
+ * Returns a malloc'd path, or NULL when none is readable. */
 static char *find_runner(const char *name)
 {
-	char exe[PATH_MAX], *path = NULL;
+	char exe[PATH_MAX], *path = NULL, *slash;
 	ssize_t n;
 	const char *dir = getenv("RELOADER_RUNNERS_DIR");
 
@@ -529,16 +532,25 @@ static char *find_runner(const char *name)
 		return path;
 	free(path);
 	path = NULL;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0)
+		exe[n] = 0;
+	slash = n > 0 ? strrchr(exe, '/') : NULL;
+	if (slash) { /* PREFIX/bin/reloader -> PREFIX/share/sourcemode/runners */
+		*slash = 0;
+		if (asprintf(&path, "%s/../share/sourcemode/runners/%s.yaml", exe, name) > 0 && access(path, R_OK) == 0)
+			return path;
+		free(path);
+		path = NULL;
+		*slash = '/';
+	}
 	if (asprintf(&path, "%s/%s.yaml", RUNNERS_DIR, name) > 0 && access(path, R_OK) == 0)
 		return path;
 	free(path);
 	path = NULL;
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n > 0) {
-		exe[n] = 0;
 		for (int up = 0; up < 3; up++) {
-			char *slash = strrchr(exe, '/');
-
+			slash = strrchr(exe, '/');
 			if (!slash)
 				break;
 			*slash = 0;

@@ -2,6 +2,7 @@
 import http.client as httpclient
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -11,6 +12,26 @@ BUILD = os.environ.get("SOURCEMODE_BUILD") or os.path.join(os.path.dirname(__fil
 RELOADER = os.path.join(BUILD, "reloader")
 APPDEPLOY = os.path.join(BUILD, "appdeploy")
 SERVICES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "services")
+
+
+class Missing(AssertionError):
+    """A test could not run because something it needs is missing: a failure, never a skip."""
+
+
+def require(tool, why, install="scripts/deps.sh test installs it"):
+    """The path of tool (a command on PATH, or an absolute path that must exist); fails the test,
+    naming tool, why it is needed and how to get it, when it is missing. Use it instead of a skip:
+    the only skips allowed are the README's list (Development)."""
+    path = tool if os.path.isabs(tool) and os.path.exists(tool) else shutil.which(tool)
+    if not path:
+        raise Missing(f"{tool} is missing: {why} ({install})")
+    return path
+
+
+def require_that(ok, what, why, install="scripts/deps.sh test installs it"):
+    """Like require for a condition that is not a command (a file, root, a kernel knob)."""
+    if not ok:
+        raise Missing(f"{what}: {why} ({install})")
 
 
 def free_port():

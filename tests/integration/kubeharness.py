@@ -11,6 +11,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "fakekube"))
 import fakekube  # noqa: E402
+from harness import require, require_that  # noqa: E402
 
 BUILD = os.environ.get("SOURCEMODE_BUILD") or os.path.join(HERE, "..", "..", "build")
 APPDEPLOY = os.environ.get("APPDEPLOY") or os.path.join(BUILD, "appdeploy")
@@ -152,8 +153,8 @@ class KubeTest(unittest.TestCase):
     rollout_delay = 0.2
 
     def setUp(self):
-        if not os.path.exists(APPDEPLOY):
-            self.skipTest("no appdeploy binary at " + APPDEPLOY)
+        require_that(os.path.exists(APPDEPLOY), "no appdeploy binary at " + APPDEPLOY, "every appdeploy test runs it",
+                     "make builds it")
         self.tmp = tempfile.mkdtemp(prefix="appdeploy-test-")
         self.fk = fakekube.FakeKube(tokens={TOKEN: "admin", "viewer-token": "viewer"}, readonly=("viewer",),
                                     tls_dir=certs_dir() if self.tls else None, page_cap=self.page_cap,
@@ -182,9 +183,8 @@ class KubeTest(unittest.TestCase):
         return p
 
     def kubectl(self, *args, expect=0, stdin=None):
-        if not KUBECTL:
-            self.skipTest("kubectl is not installed")
-        argv = [KUBECTL, "--kubeconfig", self.kubeconfig] + list(args)
+        kubectl = require(KUBECTL or "kubectl", "the real client is driven against fakekube")
+        argv = [kubectl, "--kubeconfig", self.kubeconfig] + list(args)
         p = subprocess.run(argv, capture_output=True, text=True, input=stdin, timeout=60)
         if expect is not None and p.returncode != expect:
             self.fail("%s exited %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(argv), p.returncode, p.stdout, p.stderr))

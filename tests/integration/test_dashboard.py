@@ -11,7 +11,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from kubeharness import APPDEPLOY, BUILD, KubeTest, write_tree
+from kubeharness import APPDEPLOY, BUILD, KubeTest, require_that, write_tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 E2E = os.path.join(HERE, "..", "e2e")
@@ -198,8 +198,7 @@ class DashboardTest(KubeTest):
 
     def browser(self, scenario, s, **params):
         why = e2e_ready()
-        if why:
-            self.skipTest(why)
+        require_that(not why, why, "the browser scenarios need node, chromium and playwright-core")
         env = dict(os.environ, E2E_PARAMS=json.dumps(params), E2E_OUT=ARTIFACTS)
         p = subprocess.run(["node", os.path.join(E2E, "dashboard.e2e.js"), scenario, s.url], capture_output=True,
                            text=True, env=env, timeout=120)
@@ -308,8 +307,8 @@ class DashboardTest(KubeTest):
         s.stop()
 
     def test_restart_reaches_reloader_and_shows_failed_build(self):
-        if not os.path.exists(RELOADER):
-            self.skipTest("no reloader binary")
+        require_that(os.path.exists(RELOADER), "no reloader binary at " + RELOADER,
+                     "this test pokes a real reloader", "make builds it")
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -340,8 +339,8 @@ class DashboardTest(KubeTest):
     def test_example_source_toggle(self):
         """examples/hello-deploy (#6): the hello service switches to the go runner image and back."""
         example = os.path.join(HERE, "..", "..", "examples", "hello-deploy")
-        if not os.path.exists(os.path.join(example, "hello.yaml")):
-            self.skipTest("no examples/hello-deploy")
+        require_that(os.path.exists(os.path.join(example, "hello.yaml")), "no examples/hello-deploy/hello.yaml",
+                     "this test toggles the example's source mode", "it is part of the repository")
         s = self.serve("--interval", "1h", "--images", os.path.join(example, "..", "images.yaml"), dir=example)
         self.wait_synced(s, ("hello", "redis"))
         self.browser("source", s, service="hello", on=True, expect_before=False, image="sourcemode/runner-go")

@@ -8,8 +8,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import APPDEPLOY, BUILD  # noqa: E402
-from test_template import GO, ORACLE_SRC, build_oracle  # noqa: E402
+from harness import APPDEPLOY, BUILD, require  # noqa: E402
+from test_template import ORACLE_SRC, build_oracle  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEPLOY = os.path.join(ROOT, "examples", "hello-deploy")
@@ -88,11 +88,11 @@ class ExampleRender(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
-@unittest.skipIf(GO is None, "Go toolchain (golang-go) is not installed: the oracle cannot run")
 class ExampleOracle(unittest.TestCase):
     """The example's templates executed by appdeploy and by Go's text/template on the same data: byte for byte."""
 
     def test_parity(self):
+        require("go", "the oracle (Go's text/template) is built with golang-go")
         oracle = os.path.join(BUILD, "gotmpl")
         if not os.path.exists(oracle) or os.path.getmtime(oracle) < os.path.getmtime(ORACLE_SRC):
             build_oracle(oracle)

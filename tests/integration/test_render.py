@@ -5,7 +5,7 @@ import subprocess
 import tempfile
 import unittest
 
-from kubeharness import APPDEPLOY, write_tree
+from kubeharness import APPDEPLOY, require_that, write_tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "testdata", "render")
@@ -20,8 +20,8 @@ def run(*args, env=None, cwd=None):
 
 class Render(unittest.TestCase):
     def setUp(self):
-        if not os.path.exists(APPDEPLOY):
-            self.skipTest("no appdeploy binary")
+        require_that(os.path.exists(APPDEPLOY), "no appdeploy binary at " + APPDEPLOY, "the render tests run it",
+                     "make builds it")
         self.tmp = tempfile.mkdtemp(prefix="render-test-")
 
     def tearDown(self):

@@ -4,8 +4,12 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import require, require_that  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("SOURCEMODE_BUILD", os.path.join(ROOT, "build"))
@@ -470,13 +474,14 @@ def run(cmd, cwd):
     return p.returncode, p.stdout, p.stderr
 
 
-@unittest.skipIf(GO is None, "Go toolchain (golang-go) is not installed: the differential oracle cannot run")
-@unittest.skipIf(not (os.path.exists(SPRIG) and os.path.exists(YAMLV2)),
-                 "sprig or yaml.v2 Go sources are missing (golang-github-masterminds-sprig-dev, "
-                 "golang-gopkg-yaml.v2-dev): the sprig/Helm oracle cannot be built")
 class SprigDifferentialTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        require("go", "the sprig/Helm oracle is built with golang-go")
+        require_that(os.path.exists(SPRIG) and os.path.exists(YAMLV2),
+                     f"sprig or yaml.v2 Go sources are missing ({SPRIG}, {YAMLV2})",
+                     "the sprig/Helm oracle is built from golang-github-masterminds-sprig-dev and "
+                     "golang-gopkg-yaml.v2-dev")
         cls.tmp = tempfile.mkdtemp(prefix="sprigdiff")
         cls.oracle = os.path.join(BUILD, "helmtmpl")
         if not os.path.exists(cls.oracle) or os.path.getmtime(cls.oracle) < os.path.getmtime(ORACLE_SRC):

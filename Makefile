@@ -42,7 +42,7 @@ deps:
 $(BUILD)/.deps-build: scripts/deps.sh
 	@scripts/deps.sh build && mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/.deps-test: scripts/deps.sh
+$(BUILD)/.deps-test: scripts/deps.sh tests/e2e/package-lock.json
 	@scripts/deps.sh test && mkdir -p $(BUILD) && touch $@
 
 $(BUILD)/obj/%.o: %.c | $(BUILD)/.deps-build
@@ -102,8 +102,9 @@ test-sanitize:
 	SOURCEMODE_SANITIZE=1 $(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" RELOADER_STATIC= \
 		test-unit test-integration
 
+# Only what the demo needs (the build libraries and Go); `make test` installs the rest.
 demo: all
-	@command -v go >/dev/null || scripts/deps.sh test
+	@scripts/deps.sh demo
 	examples/demo.sh $(BUILD)/reloader
 
 bench: all $(BUILD)/.deps-test

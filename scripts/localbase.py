@@ -46,6 +46,11 @@ RUNNERS = {
 }
 
 
+# Trees taken whole as they are on disk, beyond the packages' file lists: npm upgrades itself in
+# place (`npm install -g npm`), leaving dpkg's list of the nodejs package's npm files stale.
+TREES = {"node": ["/usr/lib/node_modules/npm"]}
+
+
 def packages(runners=tuple(RUNNERS)):
     """The package list of a base for these runners (before the Depends closure)."""
     out = COMMON + _deps_build_list()
@@ -149,6 +154,10 @@ def write_rootfs_tar(out, runners=tuple(RUNNERS)):
     fine); returns the package names."""
     names, status = closure(packages(runners))
     paths = set()
+    for r in runners:
+        for top in TREES.get(r, []):
+            for d, dirs, files in os.walk(top):
+                paths.update(os.path.join(d, e) for e in dirs + files)
     for n in names:
         for p in _files(n):
             if not p.startswith("/") or p == "/." or p.startswith(SKIP):

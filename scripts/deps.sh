@@ -31,6 +31,7 @@ groups() {
 	apt test "chromium (dashboard browser tests)" chromium
 	step test "playwright-core (npm, drives chromium; tests/e2e)" "[ -d tests/e2e/node_modules/playwright-core ]" \
 		"npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=http"
+	# further tools from npm or scripts: one `step test "WHAT" CHECK INSTALL` line each, here
 }
 
 want_level() { case $1 in build) [ "$level" -ge 1 ] ;; demo) [ "$level" -ge 2 ] ;; test) [ "$level" -ge 3 ] ;; esac; }

@@ -334,6 +334,23 @@ class RunnerImagesTest(unittest.TestCase):
         self.assertEqual(self.served(svc), "smprobe 1.0 from a wheel")
         self.stop(name)
 
+    def test_images_sh_goes_on_past_a_failing_runner(self):
+        """A base that is neither here nor pullable fails that runner only; the summary names both, and
+        the advice says how to build on a local base."""
+        missing = f"localhost/sourcemode-test-missing:{self.id}"
+        tag = self.id + "-again"
+        self.addCleanup(self.podman, "rmi", "-f", f"{self.prefix}go:{tag}", check=False)
+        r = subprocess.run([os.path.join(ROOT, "scripts", "images.sh"), "c", "go"], capture_output=True, text=True,
+                           timeout=900, env=dict(self.env, BASE_c=missing, BASE_go=self.base, IMAGE_TAG=tag,
+                                                 IMAGE_PREFIX=self.prefix, BUILD_FLAGS="--pull=never"))
+        self.assertEqual(r.returncode, 1, r.stdout[-3000:] + r.stderr[-3000:])
+        self.assertEqual(r.stdout.strip().splitlines()[-1], "images: built: go; failed: c")
+        self.assertIn("images: c: the base image is not on this machine and could not be pulled", r.stderr)
+        self.assertIn("images:     scripts/localbase.py localhost/sourcemode-base\n", r.stderr)
+        self.assertIn("images:     BASE_c=localhost/sourcemode-base BUILD_FLAGS=--pull=never scripts/images.sh c\n",
+                      r.stderr)
+        self.assertEqual(subprocess.run(["podman", "image", "exists", f"{self.prefix}go:{tag}"], env=self.env).returncode, 0)
+
     def test_plain_pid1_for_a_prebuilt_binary(self):
         # what a CI image built FROM the runner image runs: reloader -- /app/bin, no build, no source
         go = require("go", "the prebuilt binary is compiled with golang-go")

@@ -68,9 +68,19 @@ if [ -n "$missing" ]; then
 	fi
 	printf '%s' "$lines" | while IFS= read -r l; do say "installing $l"; done
 	export DEBIAN_FRONTEND=noninteractive
-	# apt's own per-package lines (Get:, Unpacking, Setting up) are the progress
+	# apt's own per-package lines (Get:, Unpacking, Setting up) are the progress; while another
+	# install holds apt's lock, try again every 10 s (up to 10 minutes), saying so
 	aptget() {
-		apt-get -o Dpkg::Use-Pty=0 "$@" 2>&1 | grep --line-buffered -E '^(Get:|Unpacking|Setting up|E:)' | indent >&2
+		log=$(mktemp) n=0
+		while :; do
+			apt-get -o Dpkg::Use-Pty=0 "$@" 2>&1 | tee "$log" |
+				grep --line-buffered -E '^(Get:|Fetched|Unpacking|Setting up|E:)' | indent >&2
+			grep -q 'Could not get lock' "$log" && [ $n -lt 60 ] || break
+			n=$((n + 1))
+			say "apt is busy with another install; trying again in 10 s ($n/60)"
+			sleep 10
+		done
+		rm -f "$log"
 	}
 	still() { s=""; for pkg in $missing; do installed "$pkg" || s="$s $pkg"; done; echo "$s"; }
 	# shellcheck disable=SC2086 # a list of package names

@@ -13,6 +13,7 @@ typedef char **strlist;
 struct config {
 	char *dir;            /* absolute working directory of build and service */
 	char *build;          /* build command for `sh -c`, NULL for none */
+	double build_timeout; /* seconds a build may run before its group is killed, 0: no limit */
 	strlist run;          /* service argv (a `run` string becomes sh -c STRING) */
 	strlist env;          /* extra environment, "NAME=value" entries, ${VAR} expanded */
 	struct {
@@ -43,6 +44,7 @@ struct config {
 		char *tcp;      /* "host:port" to connect to, NULL for none */
 		char *http;     /* http://host:port/path that must answer 2xx/3xx, NULL for none */
 		double timeout; /* seconds to wait for readiness */
+		double settle;  /* without a check: seconds the new process must stay up before it counts as running */
 	} ready;
 	struct {
 		char *listen;     /* "host:port"; NULL when "none" */

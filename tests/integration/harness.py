@@ -114,7 +114,7 @@ class Reloader:
                           timeout, f"state {state}")
 
     def output(self):
-        with open(self.log_path) as f:
+        with open(self.log_path, errors="replace") as f:  # services may print any bytes
             return f.read()
 
     def stop(self):

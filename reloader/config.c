@@ -802,6 +802,7 @@ int config_load(struct config *cfg, int argc, char **argv)
 	}
 	if (watch_flags)
 		set_path(flags->root, "watch.paths", watch_flags);
+	watch_flags = NULL; /* owned by flags->root now */
 	if (optind < argc) {
 		json_t *run = json_array();
 
@@ -848,6 +849,7 @@ out:
 		json_decref(layers[i].positions);
 	}
 	json_decref(merged);
+	json_decref(watch_flags); /* a flag error came before it was stored */
 	free(runner_path);
 	return rc;
 }

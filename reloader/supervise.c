@@ -97,6 +97,20 @@ static void begin_settle(struct supervisor *sv)
 	ev_timer_start(sv->loop, &sv->settle_timer);
 }
 
+/* A request during the settle time need not wait for it: the process is replaced anyway. Its
+ * cycle's waiters move to the next cycle, which starts now and answers for the newer process. */
+static void interrupt_settle(struct supervisor *sv)
+{
+	ev_timer_stop(sv->loop, &sv->settle_timer);
+	for (struct sv_waiter *w = sv->waiters; w; w = w->next)
+		if (w->cycle <= sv->cycle)
+			w->cycle = sv->cycle + 1;
+	sv->ready_ok = 1;
+	sv->last.ready_ms = ms_since(sv, sv->t_phase);
+	set_state(sv, SV_RUNNING);
+	finish_cycle(sv, OUTCOME_RUNNING); /* starts the pending cycle */
+}
+
 /* A readiness port held by another process before the start: starting would crash-loop on
  * EADDRINUSE while the other process answers the check. Returns 1 (and says so) when taken. */
 static int port_taken(struct supervisor *sv)
@@ -457,6 +471,10 @@ unsigned long sv_request(struct supervisor *sv, const char *trigger, int force)
 		snprintf(sv->pending_trigger, sizeof sv->pending_trigger, "%s", trigger);
 	sv->pending = 1;
 	sv->pending_force |= force;
+	if (ev_is_active(&sv->settle_timer)) {
+		interrupt_settle(sv);
+		return sv->cycle;
+	}
 	return sv->cycle + 1;
 }
 

@@ -851,6 +851,8 @@ out:
 	json_decref(merged);
 	json_decref(watch_flags); /* a flag error came before it was stored */
 	free(runner_path);
+	if (rc != 0)
+		config_free(cfg); /* nothing half-filled is left to the caller */
 	return rc;
 }
 

@@ -59,7 +59,8 @@ struct config {
  * Fills cfg from the runner file, config file, RELOADER_* environment and argv, in that
  * order of precedence (later wins). On a bad value prints "FILE:LINE:COL: message" (or the
  * variable or flag name) to stderr and returns 2; returns 1 after --help/--version output
- * (exit 0); returns 0 when cfg is ready. Free with config_free.
+ * (exit 0); returns 0 when cfg is ready (free it with config_free). On 1 or 2 nothing is left
+ * allocated in cfg.
  */
 int config_load(struct config *cfg, int argc, char **argv);
 void config_free(struct config *cfg);

@@ -119,6 +119,26 @@ class ControlTest(unittest.TestCase):
         self.assertEqual(code, 200, body)
         self.assertEqual(served(app_port), "v1")
 
+    def test_readiness_answered_by_another_process_is_not_ready(self):
+        d = tempfile.mkdtemp()
+        app_port = free_port()
+        # The service never listens; once it runs, the test takes the port: readiness connects to the test.
+        r = self.start("--", "sh", "-c", "touch started; exec sleep 1000", cwd=d,
+                       config=f"ready:\n  tcp: 127.0.0.1:{app_port}\n  timeout: 60s\n")
+        wait_until(lambda: os.path.exists(os.path.join(d, "started")), what="the service started")
+        impostor = socket.socket()
+        impostor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        impostor.bind(("127.0.0.1", app_port))
+        impostor.listen(8)
+        try:
+            line = f"not ready: port {app_port} is answered by pid {os.getpid()}"
+            wait_until(lambda: line in http(r.port, "GET", "/logs")[1], what="readiness refusing the impostor")
+            st = status(r.port)
+            self.assertFalse(st["ready"])
+            self.assertEqual(st["state"], "running")  # it keeps running, but never counted as ready
+        finally:
+            impostor.close()
+
     # 8. /logs keeps bytes exactly.
     def test_nul_and_invalid_utf8_in_output_keep_later_lines_in_logs(self):
         d = tempfile.mkdtemp()

@@ -139,7 +139,7 @@ def bench_fingerprint(tree, pokes=20, extra=()):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                st = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/status"))
+                st = json.load(urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/status", headers={"Accept": "application/json"})))
                 if st["state"] == "running":
                     break
             except OSError:
@@ -150,7 +150,7 @@ def bench_fingerprint(tree, pokes=20, extra=()):
             t0 = time.monotonic()
             urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/restart?wait=1", method="POST")).read()
             rtts.append((time.monotonic() - t0) * 1000)
-        st = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/status"))
+        st = json.load(urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/status", headers={"Accept": "application/json"})))
     finally:
         stop(p)
     log.seek(0)

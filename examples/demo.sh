@@ -9,7 +9,7 @@ cat <<MSG
    edit examples/hello/main.go (the version string), then, in another terminal:
      curl -X POST 'localhost:$port/restart?wait=1'   # rebuild + restart, answers when ready
      curl localhost:8080/version                    # the service
-     curl localhost:$port/status                     # state, build, timings (JSON)
+     curl localhost:$port/status                     # state, build, timings (JSON: -H 'Accept: application/json')
      curl localhost:$port/logs                       # build + service output
    Ctrl-C stops it.
 MSG

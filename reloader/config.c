@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -48,6 +49,7 @@ static const struct config_key {
 } schema[] = {
 	{"dir", T_STRING, "--dir"},
 	{"build", T_COMMAND, "--build"},
+	{"build_timeout", T_DURATION, "--build-timeout"},
 	{"run", T_COMMAND, NULL},
 	{"env", T_ENVMAP, NULL},
 	{"watch", T_SECTION, NULL},
@@ -73,6 +75,7 @@ static const struct config_key {
 	{"ready.tcp", T_ADDRESS, NULL},
 	{"ready.http", T_URL, NULL},
 	{"ready.timeout", T_DURATION, NULL},
+	{"ready.settle", T_DURATION, NULL},
 	{"control", T_SECTION, NULL},
 	{"control.listen", T_ADDRESS, "--listen"},
 	{"control.token_file", T_STRING, NULL},
@@ -220,6 +223,42 @@ static int check_address(const char *s, int allow_none)
 	return 0;
 }
 
+/* The lists whose items are globs (checked when read, so a typo is not a silent non-match). */
+static int is_glob_list(const char *path)
+{
+	return !strcmp(path, "watch.include") || !strcmp(path, "watch.exclude") || !strcmp(path, "cache.inputs");
+}
+
+/* A glob (gitignore style) is well formed: every `[` has its `]`, no lone trailing `\`.
+ * Returns 0, or -1 with the reason in *why. */
+static int check_glob(const char *pat, const char **why)
+{
+	for (const char *p = pat; *p; p++) {
+		if (*p == '\\') {
+			if (!p[1]) {
+				*why = "ends with a lone \\ (write \\\\ for a backslash)";
+				return -1;
+			}
+			p++;
+		} else if (*p == '[') {
+			const char *q = p + 1;
+
+			if (*q == '!' || *q == '^')
+				q++;
+			if (*q == ']') /* a leading ] is a member of the class */
+				q++;
+			while (*q && *q != ']')
+				q += *q == '\\' && q[1] ? 2 : 1;
+			if (!*q) {
+				*why = "a [ without its closing ] (write \\[ for a literal bracket)";
+				return -1;
+			}
+			p = q;
+		}
+	}
+	return 0;
+}
+
 /* Checks one value against its type. Reports and returns -1 when it is wrong. */
 static int check_value(const struct layer *ly, const char *path, const struct config_key *key, json_t *v)
 {
@@ -249,18 +288,33 @@ static int check_value(const struct layer *ly, const char *path, const struct co
 		report(ly, path, 0, "expected a command: a string (run by sh -c) or a non-empty list of arguments");
 		return -1;
 	case T_LIST:
-		if (is_scalar(v))
-			break;
 		if (json_is_array(v)) {
 			size_t i;
 			json_t *item;
 
-			json_array_foreach(v, i, item) if (!is_scalar(item) || (json_is_string(item) && !*json_string_value(item)))
+			json_array_foreach(v, i, item)
 			{
-				report(ly, path, 0, "item %zu: expected a non-empty string", i + 1);
-				return -1;
+				char at[300];
+
+				snprintf(at, sizeof at, "%s.%zu", path, i);
+				if (!is_scalar(item) || (json_is_string(item) && !*json_string_value(item))) {
+					report(ly, at, 0, "item %zu: expected a non-empty string", i + 1);
+					return -1;
+				}
+				if (is_glob_list(path) && json_is_string(item) &&
+				    check_glob(json_string_value(item), &why) != 0) {
+					report(ly, at, 0, "item %zu: bad glob \"%s\": %s", i + 1, json_string_value(item), why);
+					return -1;
+				}
 			}
 			break;
+		}
+		if (is_scalar(v)) {
+			text = scalar_text(v);
+			report(ly, path, 0, "expected a list of strings, e.g. [%s] (a plain string is not a list)",
+			       text ? text : "");
+			free(text);
+			return -1;
 		}
 		report(ly, path, 0, "expected a list of strings");
 		return -1;
@@ -469,14 +523,19 @@ static json_t *split_list(const char *s)
 	return list;
 }
 
-static int load_file_layer(struct layer *ly, const char *path)
+/* Loads one YAML layer; `origin` says where its name came from ("-c", "RELOADER_CONFIG",
+ * "--runner"), for the error when the file itself cannot be read. */
+static int load_file_layer(struct layer *ly, const char *path, const char *origin)
 {
 	struct yv_error err;
 	json_t *docs = yv_load_file(path, 0, &ly->positions, &err);
 
 	ly->file = path;
 	if (!docs) {
-		fprintf(stderr, "reloader: %s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
+		if (err.line <= 0) /* no position inside the file: the file itself is the problem */
+			fprintf(stderr, "reloader: %s %s: %s\n", origin, path, err.msg);
+		else
+			fprintf(stderr, "reloader: %s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
 		return -1;
 	}
 	if (json_array_size(docs) > 1) {
@@ -498,10 +557,90 @@ static int load_file_layer(struct layer *ly, const char *path)
 	return check_section(ly, ly->root, "");
 }
 
+/* Variables reloader reads that are not config keys. */
+static const char *const other_env[] = {"RELOADER_CONFIG", "RELOADER_RUNNER", "RELOADER_RUNNERS_DIR", "RELOADER_DEBUG"};
+
+/* Edit distance between a and b (for "did you mean"), capped at 99. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[128];
+
+	if (la >= sizeof row / sizeof row[0] || lb >= sizeof row / sizeof row[0])
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb] < 99 ? row[lb] : 99;
+}
+
+/* 1 when name (a RELOADER_* variable) is one reloader reads; else the nearest known name in near. */
+static int known_env(const char *name, char *near, size_t cap)
+{
+	size_t best = 100;
+
+	for (size_t i = 0; i < sizeof schema / sizeof schema[0] + sizeof other_env / sizeof other_env[0]; i++) {
+		char known[128];
+		size_t d;
+
+		if (i < sizeof schema / sizeof schema[0]) {
+			if (schema[i].type == T_SECTION || schema[i].type == T_ENVMAP)
+				continue;
+			env_name(schema[i].path, known, sizeof known);
+		} else {
+			snprintf(known, sizeof known, "%s", other_env[i - sizeof schema / sizeof schema[0]]);
+		}
+		if (!strcmp(known, name))
+			return 1;
+		if ((d = distance(name, known)) < best) {
+			best = d;
+			snprintf(near, cap, "%s", known);
+		}
+	}
+	return 0;
+}
+
+extern char **environ;
+
+/* An unknown RELOADER_* variable with a value is a typo until shown otherwise, like an unknown key.
+ * (Empty ones set nothing, as empty known ones do; make exports RELOADER_STATIC= to its recipes.) */
+static int check_env_names(void)
+{
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		char name[128], near[128] = "";
+
+		if (strncmp(*e, "RELOADER_", 9) || !eq || !eq[1])
+			continue;
+		snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+		if (known_env(name, near, sizeof near))
+			continue;
+		fprintf(stderr, "reloader: %s: unknown variable (did you mean %s?); unset it, or see the config reference "
+				"in README.md for the RELOADER_* names\n", name, near);
+		return -1;
+	}
+	return 0;
+}
+
 static int load_env_layer(struct layer *ly)
 {
 	ly->root = json_object();
 	ly->is_env = 1;
+	if (check_env_names() != 0)
+		return -1;
 	for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++) {
 		char name[128];
 		const char *val;
@@ -567,7 +706,7 @@ void config_usage(void)
 {
 	printf("usage: reloader [-c FILE] [--runner NAME] [--build CMD] [--watch PATH]... [--listen ADDR|none]\n"
 	       "                [--stop-signal SIG] [--stop-timeout DUR] [--debounce DUR] [--cache-dir DIR]\n"
-	       "                [--dir DIR] [--] CMD [ARG...]\n"
+	       "                [--dir DIR] [--build-timeout DUR] [--] CMD [ARG...]\n"
 	       "\n"
 	       "Builds the service, runs CMD, and rebuilds + restarts it on a poke\n"
 	       "(curl -X POST localhost:7070/restart), on SIGHUP or on a file change.\n"
@@ -575,7 +714,7 @@ void config_usage(void)
 }
 
 /* Converts the merged, already checked settings into cfg. */
-static int fill_config(struct config *cfg, json_t *m);
+static int fill_config(struct config *cfg, json_t *m, const struct layer layers[4]);
 
 static void merge_into(json_t *dst, json_t *src)
 {
@@ -598,7 +737,7 @@ static void merge_into(json_t *dst, json_t *src)
 int config_load(struct config *cfg, int argc, char **argv)
 {
 	enum { O_RUNNER = 256, O_BUILD, O_WATCH, O_LISTEN, O_STOPSIG, O_STOPTIMEOUT, O_DEBOUNCE, O_CACHEDIR, O_DIR,
-	       O_VERSION };
+	       O_VERSION, O_BUILDTIMEOUT };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},	{"runner", required_argument, NULL, O_RUNNER},
 		{"build", required_argument, NULL, O_BUILD},	{"watch", required_argument, NULL, O_WATCH},
@@ -606,11 +745,13 @@ int config_load(struct config *cfg, int argc, char **argv)
 		{"stop-timeout", required_argument, NULL, O_STOPTIMEOUT},
 		{"debounce", required_argument, NULL, O_DEBOUNCE}, {"cache-dir", required_argument, NULL, O_CACHEDIR},
 		{"dir", required_argument, NULL, O_DIR},	{"help", no_argument, NULL, 'h'},
+		{"build-timeout", required_argument, NULL, O_BUILDTIMEOUT},
 		{"version", no_argument, NULL, O_VERSION},	{NULL, 0, NULL, 0},
 	};
 	struct layer layers[4] = {{0}}; /* runner, file, env, flags */
 	struct layer *flags = &layers[3];
 	const char *config_file = getenv("RELOADER_CONFIG");
+	const char *config_origin = "RELOADER_CONFIG";
 	const char *runner = getenv("RELOADER_RUNNER");
 	char *runner_path = NULL;
 	json_t *watch_flags = NULL, *merged = NULL;
@@ -618,12 +759,13 @@ int config_load(struct config *cfg, int argc, char **argv)
 
 	memset(cfg, 0, sizeof *cfg);
 	flags->root = json_object();
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc's getopt starts afresh (config_load may run more than once) */
 	/* "+" stops at the first non-option: everything after is the service's command. */
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_file = optarg;
+			config_origin = "-c";
 			break;
 		case O_RUNNER:
 			runner = optarg;
@@ -654,6 +796,9 @@ int config_load(struct config *cfg, int argc, char **argv)
 		case O_DIR:
 			set_path(flags->root, "dir", json_string(optarg));
 			break;
+		case O_BUILDTIMEOUT:
+			set_path(flags->root, "build_timeout", json_string(optarg));
+			break;
 		case 'h':
 			config_usage();
 			rc = 1;
@@ -669,6 +814,7 @@ int config_load(struct config *cfg, int argc, char **argv)
 	}
 	if (watch_flags)
 		set_path(flags->root, "watch.paths", watch_flags);
+	watch_flags = NULL; /* owned by flags->root now */
 	if (optind < argc) {
 		json_t *run = json_array();
 
@@ -685,12 +831,12 @@ int config_load(struct config *cfg, int argc, char **argv)
 				runner, RUNNERS_DIR);
 			goto out;
 		}
-		if (load_file_layer(&layers[0], runner_path) != 0)
+		if (load_file_layer(&layers[0], runner_path, "runner") != 0)
 			goto out;
 		cfg->runner = strdup(runner);
 	}
 	if (config_file && *config_file) {
-		if (load_file_layer(&layers[1], config_file) != 0)
+		if (load_file_layer(&layers[1], config_file, config_origin) != 0)
 			goto out;
 		cfg->config_file = strdup(config_file);
 	}
@@ -708,14 +854,17 @@ int config_load(struct config *cfg, int argc, char **argv)
 				"as `run:` in the config file, or with --runner\n");
 		goto out;
 	}
-	rc = fill_config(cfg, merged);
+	rc = fill_config(cfg, merged, layers);
 out:
 	for (int i = 0; i < 4; i++) {
 		json_decref(layers[i].root);
 		json_decref(layers[i].positions);
 	}
 	json_decref(merged);
+	json_decref(watch_flags); /* a flag error came before it was stored */
 	free(runner_path);
+	if (rc != 0)
+		config_free(cfg); /* nothing half-filled is left to the caller */
 	return rc;
 }
 
@@ -782,37 +931,97 @@ static char *absolute(const char *base, const char *path)
 	return out;
 }
 
-/* Expands ${NAME} and $NAME from the environment (unset names expand to nothing). */
-static char *expand_env(const char *s)
+/*
+ * Expands ${NAME}, $NAME, ${NAME:-default} (default when unset or empty), ${NAME-default} (when
+ * unset) and $$ (a literal $) from the environment. Returns the new string, or NULL with the
+ * problem in why (an unset name without a default, an unclosed ${).
+ */
+static char *expand_env(const char *s, char *why, size_t cap)
 {
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
 	while (*s) {
+		if (s[0] == '$' && s[1] == '$') {
+			fputc('$', f);
+			s += 2;
+			continue;
+		}
 		if (s[0] == '$' && (s[1] == '{' || isalpha((unsigned char)s[1]) || s[1] == '_')) {
-			char name[256];
+			char name[128];
 			size_t n = 0;
-			const char *val;
-			int braced = s[1] == '{';
+			const char *val, *def = NULL;
+			size_t deflen = 0;
+			int braced = s[1] == '{', colon = 0;
 
 			s += braced ? 2 : 1;
 			while ((isalnum((unsigned char)*s) || *s == '_') && n + 1 < sizeof name)
 				name[n++] = *s++;
 			name[n] = 0;
-			if (braced && *s == '}')
-				s++;
-			if ((val = getenv(name)))
+			if (braced) {
+				const char *close;
+
+				if (*s == ':' && s[1] == '-') {
+					colon = 1;
+					s++;
+				}
+				if (*s == '-')
+					def = ++s;
+				close = strchr(s, '}');
+				if (!n || !close || (!def && close != s)) {
+					snprintf(why, cap, "%s", !close ? "${ without its closing }"
+								     : "write ${NAME}, ${NAME:-default} or $$ for a literal $");
+					goto fail;
+				}
+				deflen = def ? (size_t)(close - def) : 0;
+				s = close + 1;
+			}
+			val = getenv(name);
+			if (val && (!colon || *val))
 				fputs(val, f);
+			else if (def)
+				fwrite(def, 1, deflen, f);
+			else if (!val) {
+				snprintf(why, cap, "$%s%s%s is not set (give a default: ${%s:-value}; $$ is a literal $)",
+					 braced ? "{" : "", name, braced ? "}" : "", name);
+				goto fail;
+			}
 			continue;
 		}
 		fputc(*s++, f);
 	}
 	fclose(f);
 	return out;
+fail:
+	fclose(f);
+	free(out);
+	return NULL;
 }
 
-static int fill_config(struct config *cfg, json_t *m)
+/* The highest layer that sets path: where a bad merged value was written (NULL: a default). */
+static const struct layer *source_of(const struct layer layers[4], const char *path)
+{
+	for (int i = 3; i >= 0; i--)
+		if (layers[i].root && get_path(layers[i].root, path) && !json_is_null(get_path(layers[i].root, path)))
+			return &layers[i];
+	return NULL;
+}
+
+/* Reports a problem with the merged value at path where it was written, or plainly for a default. */
+#define report_merged(layers, path, ...)                                                                           \
+	do {                                                                                                       \
+		const struct layer *src_ = source_of(layers, path);                                                \
+		if (src_)                                                                                          \
+			report(src_, path, 0, __VA_ARGS__);                                                        \
+		else {                                                                                             \
+			fprintf(stderr, "reloader: %s: ", path);                                                   \
+			fprintf(stderr, __VA_ARGS__);                                                              \
+			fputc('\n', stderr);                                                                       \
+		}                                                                                                  \
+	} while (0)
+
+static int fill_config(struct config *cfg, json_t *m, const struct layer layers[4])
 {
 	char *dir, *text, *token_file;
 	json_t *env, *v;
@@ -825,7 +1034,8 @@ static int fill_config(struct config *cfg, json_t *m)
 		struct stat st;
 
 		if (!cfg->dir || stat(cfg->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "reloader: dir %s: %s\n", dir, cfg->dir ? "not a directory" : strerror(errno));
+			report_merged(layers, "dir", "dir %s: %s (create it, or point dir at the service's source)", dir,
+				      cfg->dir ? "not a directory" : strerror(errno));
 			free(dir);
 			return 2;
 		}
@@ -876,8 +1086,15 @@ static int fill_config(struct config *cfg, json_t *m)
 	json_object_foreach(env, name, v)
 	{
 		char *val = json_is_null(v) ? strdup("") : scalar_text(v);
-		char *expanded = expand_env(val);
+		char why[600], at[300];
+		char *expanded = expand_env(val, why, sizeof why);
 
+		if (!expanded) {
+			snprintf(at, sizeof at, "env.%s", name);
+			report_merged(layers, at, "env %s: %s", name, why);
+			free(val);
+			return 2;
+		}
 		if (asprintf(&cfg->env[n], "%s=%s", name, expanded) < 0)
 			cfg->env[n] = NULL;
 		else
@@ -924,12 +1141,21 @@ static int fill_config(struct config *cfg, json_t *m)
 	free(text);
 	cfg->restart.backoff_min = duration_or(m, "restart.backoff_min", 0.1);
 	cfg->restart.backoff_max = duration_or(m, "restart.backoff_max", 10);
-	if (cfg->restart.backoff_max < cfg->restart.backoff_min)
-		cfg->restart.backoff_max = cfg->restart.backoff_min;
+	if (cfg->restart.backoff_max < cfg->restart.backoff_min) {
+		if (get_path(m, "restart.backoff_max") && !json_is_null(get_path(m, "restart.backoff_max"))) {
+			report_merged(layers, "restart.backoff_min",
+				      "backoff_min (%gs) is above backoff_max (%gs): the first delay cannot exceed the cap",
+				      cfg->restart.backoff_min, cfg->restart.backoff_max);
+			return 2;
+		}
+		cfg->restart.backoff_max = cfg->restart.backoff_min; /* only the minimum was raised */
+	}
+	cfg->build_timeout = duration_or(m, "build_timeout", 0);
 
 	cfg->ready.tcp = string_or(m, "ready.tcp", NULL);
 	cfg->ready.http = string_or(m, "ready.http", NULL);
 	cfg->ready.timeout = duration_or(m, "ready.timeout", 30);
+	cfg->ready.settle = duration_or(m, "ready.settle", 0.3);
 
 	text = string_or(m, "control.listen", "0.0.0.0:7070");
 	if (!strcmp(text, "none"))
@@ -938,13 +1164,24 @@ static int fill_config(struct config *cfg, json_t *m)
 		cfg->control.listen = text;
 	token_file = string_or(m, "control.token_file", NULL);
 	if (token_file) {
-		FILE *f = fopen(token_file, "r");
+		/* Non-blocking and regular files only: a FIFO or a terminal must not hang the start. */
+		int fd = open(token_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		FILE *f = NULL;
 		char buf[4096];
 		size_t len;
 
 		cfg->control.token_file = token_file;
-		if (!f) {
-			fprintf(stderr, "reloader: control.token_file %s: %s\n", token_file, strerror(errno));
+		if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+			errno = EINVAL;
+		}
+		if (fd < 0 || !(f = fdopen(fd, "r"))) {
+			report_merged(layers, "control.token_file", "token file %s: %s (write the token into that file, or drop "
+				      "control.token_file)", token_file, errno == EINVAL ? "not a regular file" : strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			return 2;
 		}
 		len = fread(buf, 1, sizeof buf - 1, f);
@@ -953,7 +1190,7 @@ static int fill_config(struct config *cfg, json_t *m)
 			len--;
 		buf[len] = 0;
 		if (!len) {
-			fprintf(stderr, "reloader: control.token_file %s is empty; put the token in it\n", token_file);
+			report_merged(layers, "control.token_file", "token file %s is empty; put the token in it", token_file);
 			return 2;
 		}
 		cfg->control.token = strdup(buf);

@@ -13,6 +13,7 @@ typedef char **strlist;
 struct config {
 	char *dir;            /* absolute working directory of build and service */
 	char *build;          /* build command for `sh -c`, NULL for none */
+	double build_timeout; /* seconds a build may run before its group is killed, 0: no limit */
 	strlist run;          /* service argv (a `run` string becomes sh -c STRING) */
 	strlist env;          /* extra environment, "NAME=value" entries, ${VAR} expanded */
 	struct {
@@ -43,6 +44,7 @@ struct config {
 		char *tcp;      /* "host:port" to connect to, NULL for none */
 		char *http;     /* http://host:port/path that must answer 2xx/3xx, NULL for none */
 		double timeout; /* seconds to wait for readiness */
+		double settle;  /* without a check: seconds the new process must stay up before it counts as running */
 	} ready;
 	struct {
 		char *listen;     /* "host:port"; NULL when "none" */
@@ -57,7 +59,8 @@ struct config {
  * Fills cfg from the runner file, config file, RELOADER_* environment and argv, in that
  * order of precedence (later wins). On a bad value prints "FILE:LINE:COL: message" (or the
  * variable or flag name) to stderr and returns 2; returns 1 after --help/--version output
- * (exit 0); returns 0 when cfg is ready. Free with config_free.
+ * (exit 0); returns 0 when cfg is ready (free it with config_free). On 1 or 2 nothing is left
+ * allocated in cfg.
  */
 int config_load(struct config *cfg, int argc, char **argv);
 void config_free(struct config *cfg);

@@ -1,15 +1,17 @@
-/* control.c — the control API (POST /restart, /rebuild; GET /status, /logs, /healthz, /metrics) on the
- * libev loop: one ev_io per connection, requests parsed by Node's http_parser (libhttp-parser).
+/* control.c — the control API (POST /restart, /rebuild, /cancel; GET /status, /logs, /healthz, /metrics)
+ * on the libev loop: one ev_io per connection; requests are read by httpreq.c (Node's http_parser).
  *
  * Why not libmicrohttpd, as DESIGN.md suggests: Debian's build links GnuTLS, whose start-up alone
  * costs ~2.9 MB of resident memory — more than reloader's whole 2 MB budget (issue #2). The parser
  * is still a library; this file owns only connection handling, which libev makes small.
- * The only file of reloader that includes the parser. */
+ *
+ * Nobody who can reach the port can starve it (issue #12): a request head must arrive within
+ * HEADER_TIMEOUT of the connection (or of its first byte on a kept-alive one); at the connection
+ * cap the connection that has waited longest without a request in progress is closed to admit the
+ * new one; an idle connection costs one small struct (buffers are allocated while bytes are in). */
 #include "control.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <http_parser.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -17,40 +19,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "httpreq.h"
+#include "jsontext.h"
 #include "log.h"
 #include "status.h"
 
-#define MAX_BODY (64 * 1024)       /* POST bodies are ignored, but only up to this size */
-#define MAX_URL 8192
 #define MAX_CONNECTIONS 256
 #define MAX_FOLLOWERS 64
-#define IDLE_TIMEOUT 60.0          /* seconds a connection may sit without a request in flight */
+#define HEADER_TIMEOUT 5.0         /* seconds for a whole request head (slow-dribbling clients) */
+#define IDLE_TIMEOUT 30.0          /* seconds a kept-alive connection may wait for its next request */
+#define ACCEPT_PAUSE 0.1           /* out of file descriptors and nothing to evict: retry after this */
 #define READ_CHUNK 16384
 
 /* One client connection; at most one request in flight (pipelined bytes wait in `in`). */
 struct conn {
 	ev_io io;                  /* the socket: EV_READ while reading, EV_WRITE while output is pending */
-	ev_timer idle;             /* closes a connection that stays quiet */
+	ev_timer timer;            /* header timeout, then idle timeout; stopped while waiting or following */
 	struct control *ctl;
-	http_parser parser;
-	char in[READ_CHUNK];       /* bytes read but not parsed yet (after a complete request) */
+	struct httpreq *req;       /* the request being read or answered, NULL between requests */
+	char *in;                  /* READ_CHUNK bytes while unparsed bytes are held, else NULL */
 	size_t in_len;
-	char url[MAX_URL];
-	size_t url_len;
-	int url_too_long;
-	char field[64];            /* the header name being read (only the ones we use matter) */
-	size_t field_len;
-	int field_done;
-	int want;                  /* which header the current value belongs to: 0 none, 1 Accept, 2 Authorization, 3 X-Reloader-Token */
-	char accept[256];
-	char auth[512];
-	char token[512];
-	size_t body_bytes;
-	int complete;              /* a whole request was read: answer it before reading on */
-	int keep_alive;
+	int keep_alive;            /* the last request keeps the connection */
 	int head;                  /* HEAD request: no body in the answer */
 	char *out;                 /* pending output */
 	size_t out_len, out_off;
@@ -58,6 +52,8 @@ struct conn {
 	int waiting;               /* a POST ...?wait=1 waiting for its cycle */
 	int following;             /* a /logs?follow=1 stream */
 	int chunked;               /* the stream uses chunked encoding (HTTP/1.1) */
+	unsigned served;           /* requests answered on this connection */
+	double since;              /* ev_now when it began waiting for its current request (eviction order) */
 	uint64_t log_pos;          /* next log offset to send (follow streams) */
 	struct conn *next;
 };
@@ -66,14 +62,23 @@ struct control {
 	struct supervisor *sv;
 	struct ev_loop *loop;
 	ev_io listen_io;
+	ev_timer accept_pause;     /* restarts accepting after EMFILE with nothing to evict */
 	int listen_fd;
 	struct conn *conns;
-	int nconns;
+	int nconns, max_conns;
+	unsigned long evicted;     /* connections closed to admit a newer one */
 };
 
 static void conn_close(struct conn *c);
 static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void process_input(struct conn *c);
+
+static void conn_timer(struct conn *c, double seconds)
+{
+	ev_timer_stop(c->ctl->loop, &c->timer);
+	ev_timer_set(&c->timer, seconds, 0);
+	ev_timer_start(c->ctl->loop, &c->timer);
+}
 
 /* ---- output ------------------------------------------------------------------------------- */
 
@@ -81,8 +86,9 @@ static void out_append(struct conn *c, const char *data, size_t len)
 {
 	char *bigger;
 
-	if (c->out_off == c->out_len) /* all written: start over at the front */
+	if (c->out_off == c->out_len) { /* all written: start over at the front */
 		c->out_off = c->out_len = 0;
+	}
 	bigger = realloc(c->out, c->out_len + len + 1);
 	if (!bigger) {
 		c->close_after = 1;
@@ -100,7 +106,7 @@ static void set_events(struct conn *c)
 
 	if (c->out_off < c->out_len)
 		events |= EV_WRITE;
-	if (!c->close_after && c->in_len < sizeof c->in)
+	if (!c->close_after && c->in_len < READ_CHUNK)
 		events |= EV_READ;
 	if (!events)
 		events = EV_WRITE; /* close_after with nothing left: the write path closes */
@@ -118,6 +124,8 @@ static const char *reason(unsigned status)
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
@@ -128,12 +136,26 @@ static const char *reason(unsigned status)
 	}
 }
 
+/* The request was answered: forget it and wait (IDLE_TIMEOUT) for the next one. */
+static void request_done(struct conn *c)
+{
+	if (c->req) {
+		httpreq_free(c->req);
+		free(c->req);
+		c->req = NULL;
+	}
+	c->served++;
+	c->since = ev_now(c->ctl->loop);
+	conn_timer(c, IDLE_TIMEOUT);
+}
+
 /* Queues a whole response; the request is done. */
 static void respond(struct conn *c, unsigned status, const char *type, const char *body, size_t len)
 {
 	char head[512];
 	int n = snprintf(head, sizeof head,
-			 "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n%s%s\r\n",
+			 "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+			 "X-Content-Type-Options: nosniff\r\n%s%s\r\n",
 			 status, reason(status), type, len,
 			 status == 401 ? "WWW-Authenticate: Bearer realm=\"reloader\"\r\n"
 			 : status == 405 ? "Allow: GET, POST\r\n" : "",
@@ -144,12 +166,11 @@ static void respond(struct conn *c, unsigned status, const char *type, const cha
 		out_append(c, body, len);
 	if (!c->keep_alive)
 		c->close_after = 1;
-	c->complete = 0;
-	ev_timer_again(c->ctl->loop, &c->idle);
+	request_done(c);
 	set_events(c);
 }
 
-static int wants_json(struct conn *c) { return strstr(c->accept, "application/json") != NULL; }
+static int wants_json(struct conn *c) { return c->req && httpreq_wants_json(c->req); }
 
 static void respond_text(struct conn *c, unsigned status, const char *text)
 {
@@ -158,15 +179,17 @@ static void respond_text(struct conn *c, unsigned status, const char *text)
 
 static void respond_json(struct conn *c, unsigned status, json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	size_t len = s ? strlen(s) : 0;
+	char *bigger;
 
 	json_decref(j);
-	if (!s) {
+	if (!s || !(bigger = realloc(s, len + 2))) {
+		free(s);
 		respond_text(c, 500, "out of memory\n");
 		return;
 	}
-	s = realloc(s, len + 2);
+	s = bigger;
 	s[len] = '\n';
 	respond(c, status, "application/json", s, len + 1);
 	free(s);
@@ -187,49 +210,6 @@ static void respond_error(struct conn *c, unsigned status, const char *msg)
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-/* Value of a query parameter (percent-decoded into buf), or NULL. */
-static const char *query_param(struct conn *c, const char *name, char *buf, size_t cap)
-{
-	const char *q = memchr(c->url, '?', c->url_len);
-	size_t nlen = strlen(name);
-
-	while (q && *q) {
-		const char *start = q + 1, *end = strchr(start, '&'), *eq;
-
-		if (!end)
-			end = start + strlen(start);
-		eq = memchr(start, '=', (size_t)(end - start));
-		if ((size_t)((eq ? eq : end) - start) == nlen && !strncmp(start, name, nlen)) {
-			size_t n = 0;
-
-			for (const char *p = eq ? eq + 1 : end; p < end && n + 1 < cap; p++) {
-				if (*p == '%' && p + 2 < end && isxdigit((unsigned char)p[1]) &&
-				    isxdigit((unsigned char)p[2])) {
-					char hex[3] = {p[1], p[2], 0};
-
-					buf[n++] = (char)strtol(hex, NULL, 16);
-					p += 2;
-				} else {
-					buf[n++] = *p == '+' ? ' ' : *p;
-				}
-			}
-			buf[n] = 0;
-			return buf;
-		}
-		q = *end ? end : NULL;
-	}
-	return NULL;
-}
-
-static int query_flag(struct conn *c, const char *name)
-{
-	char v[16];
-
-	if (!query_param(c, name, v, sizeof v))
-		return 0;
-	return !*v || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes");
-}
-
 /* A token compare that takes the same time whatever matches. */
 static int token_equal(const char *a, const char *b)
 {
@@ -249,13 +229,64 @@ static int authorized(struct conn *c)
 
 	if (!want)
 		return 1;
-	if (!strncasecmp(c->auth, "Bearer ", 7))
-		given = c->auth + 7;
-	else if (*c->token)
-		given = c->token;
+	if (!strncasecmp(c->req->auth, "Bearer ", 7))
+		given = c->req->auth + 7;
+	else if (*c->req->token)
+		given = c->req->token;
 	else
-		given = query_param(c, "token", from_query, sizeof from_query);
+		given = httpreq_query(c->req, "token", from_query, sizeof from_query);
 	return given && token_equal(given, want);
+}
+
+/* A text answer: a first line, then output bytes exactly as they are. */
+static void respond_outcome_text(struct conn *c, unsigned status, const char *first, const char *bytes, size_t len)
+{
+	size_t flen = strlen(first);
+	char *all = malloc(flen + len + 1);
+
+	if (!all) {
+		respond_text(c, 500, "out of memory\n");
+		return;
+	}
+	memcpy(all, first, flen);
+	if (len)
+		memcpy(all + flen, bytes, len);
+	respond(c, status, "text/plain; charset=utf-8", all, flen + len);
+	free(all);
+}
+
+/* Why the cycle's new process is not running, for a 502: the start error, or its exit status. */
+static char *start_failure(struct supervisor *sv)
+{
+	char *text = NULL;
+	int st = sv->svc_status, n;
+
+	if (*sv->start_error)
+		n = asprintf(&text, "%s", sv->start_error);
+	else if (sv->svc && sv->svc->pid)
+		n = asprintf(&text, "the new process (pid %d) did not become ready within %g s", (int)sv->svc->pid,
+			     sv->cfg->ready.timeout);
+	else if (st >= 0 && WIFSIGNALED(st))
+		n = asprintf(&text, "the new process was killed by SIG%s %s", config_signal_name(WTERMSIG(st)),
+			     sv->ready.enabled ? "before it was ready" : "within the settle time");
+	else if (st >= 0)
+		n = asprintf(&text, "the new process exited with status %d %s", WEXITSTATUS(st),
+			     sv->ready.enabled ? "before it was ready" : "within the settle time");
+	else
+		n = asprintf(&text, "the new process could not start");
+	return n < 0 ? NULL : text;
+}
+
+/* What the build's end was, for a 500. */
+static const char *build_failure(struct supervisor *sv, char *buf, size_t cap)
+{
+	if (sv->build_end == BUILD_TIMED_OUT)
+		snprintf(buf, cap, "build timed out after %g s (build_timeout) and was killed", sv->cfg->build_timeout);
+	else if (sv->build_end == BUILD_CANCELLED)
+		snprintf(buf, cap, "build cancelled (POST /cancel)");
+	else
+		snprintf(buf, cap, "build failed (exit %d)", sv->build.exit_code);
+	return buf;
 }
 
 /* The answer to POST /restart?wait=1 once its cycle ended. */
@@ -264,17 +295,30 @@ static void respond_outcome(struct conn *c, enum sv_outcome outcome)
 	struct supervisor *sv = c->ctl->sv;
 	static const unsigned codes[] = {200, 500, 502, 503};
 	static const char *const names[] = {"running", "build-failed", "start-failed", "shutting-down"};
-	char *build_output = logring_tail(&sv->build_log, 400, 60000);
-	char *text = NULL;
+	size_t build_len = 0, out_len = 0;
+	char *build_output = logring_tail_len(&sv->build_log, 400, 60000, &build_len);
+	char *last_output = outcome == OUTCOME_START_FAILED ? logring_tail_len(&sv->logs, 20, 8000, &out_len) : NULL;
+	char *why = outcome == OUTCOME_START_FAILED ? start_failure(sv) : NULL;
+	char *text = NULL, bwhy[200];
+	const char *keeps = sv->svc && sv->svc->pid ? "the previous service is still running" : "nothing is running";
 	int n = -1;
 
 	if (wants_json(c)) {
 		json_t *j = json_pack("{s:b, s:s, s:o}", "ok", outcome == OUTCOME_RUNNING, "outcome", names[outcome],
 				      "status", status_json(sv));
 
-		if (outcome == OUTCOME_BUILD_FAILED)
-			json_object_set_new(j, "build_output", json_string(build_output ? build_output : ""));
+		if (j && outcome == OUTCOME_BUILD_FAILED) {
+			json_object_set_new(j, "build_output", jsontext_string(build_output ? build_output : "", build_len));
+			json_object_set_new(j, "error", json_string(build_failure(sv, bwhy, sizeof bwhy)));
+			json_object_set_new(j, "timed_out", json_boolean(sv->build_end == BUILD_TIMED_OUT));
+		}
+		if (j && outcome == OUTCOME_START_FAILED) {
+			json_object_set_new(j, "error", json_string(why ? why : ""));
+			json_object_set_new(j, "last_output", jsontext_lines(last_output ? last_output : "", out_len));
+		}
 		free(build_output);
+		free(last_output);
+		free(why);
 		respond_json(c, codes[outcome], j);
 		return;
 	}
@@ -285,19 +329,34 @@ static void respond_outcome(struct conn *c, enum sv_outcome outcome)
 			     sv->last.build_ms, sv->last.stop_ms, sv->last.start_ms, sv->last.ready_ms);
 		break;
 	case OUTCOME_BUILD_FAILED:
-		n = asprintf(&text, "build failed (exit %d); %s\n%s", sv->build.exit_code,
-			     sv->svc && sv->svc->pid ? "the previous service is still running" : "nothing is running",
-			     build_output ? build_output : "");
+		n = asprintf(&text, "%s; %s\n", build_failure(sv, bwhy, sizeof bwhy), keeps);
+		if (n >= 0) {
+			/* the compiler's output is bytes: sent as they are */
+			respond_outcome_text(c, 500, text, build_output, build_len);
+			free(text);
+			free(build_output);
+			free(why);
+			return;
+		}
 		break;
 	case OUTCOME_START_FAILED:
-		n = asprintf(&text, "the new process %s; see GET /logs\n",
-			     sv->svc && sv->svc->pid ? "did not become ready in time" : "exited or could not start");
+		n = asprintf(&text, "%s; see GET /logs. Last output:\n", why ? why : "the new process failed");
+		if (n >= 0) {
+			respond_outcome_text(c, 502, text, last_output, out_len);
+			free(text);
+			free(build_output);
+			free(last_output);
+			free(why);
+			return;
+		}
 		break;
 	case OUTCOME_SHUTDOWN:
 		n = asprintf(&text, "reloader is shutting down\n");
 		break;
 	}
 	free(build_output);
+	free(last_output);
+	free(why);
 	respond_text(c, codes[outcome], n < 0 ? "out of memory\n" : text);
 	free(text);
 }
@@ -321,7 +380,7 @@ static void handle_restart(struct conn *c, int force)
 		return;
 	}
 	cycle = sv_request(sv, "poke", force);
-	if (query_flag(c, "wait")) {
+	if (httpreq_flag(c->req, "wait")) {
 		if (sv->cycle_done >= cycle) { /* it already ended inside sv_request */
 			respond_outcome(c, sv->state == SV_BUILD_FAILED ? OUTCOME_BUILD_FAILED
 					   : sv->state == SV_RUNNING    ? OUTCOME_RUNNING
@@ -329,7 +388,7 @@ static void handle_restart(struct conn *c, int force)
 			return;
 		}
 		c->waiting = 1;
-		ev_timer_stop(c->ctl->loop, &c->idle);
+		ev_timer_stop(c->ctl->loop, &c->timer);
 		sv_wait(sv, cycle, cycle_done_cb, c);
 		set_events(c);
 		return;
@@ -339,6 +398,24 @@ static void handle_restart(struct conn *c, int force)
 					       sv_state_name(sv->state)));
 	else
 		respond_text(c, 202, force ? "rebuild queued\n" : "restart queued\n");
+}
+
+static void handle_cancel(struct conn *c)
+{
+	pid_t pid = sv_cancel_build(c->ctl->sv);
+	char text[128];
+
+	if (!pid) {
+		respond_error(c, 409, "no build is running: nothing to cancel");
+		return;
+	}
+	if (wants_json(c)) {
+		respond_json(c, 200, json_pack("{s:b, s:i}", "cancelled", 1, "build_pid", (int)pid));
+		return;
+	}
+	snprintf(text, sizeof text, "cancelled the build (process group %d); the previous service keeps running\n",
+		 (int)pid);
+	respond_text(c, 200, text);
 }
 
 /* Moves new log bytes into a follow stream's output (only when the previous ones are written). */
@@ -377,12 +454,12 @@ static void logs_appended(void *arg)
 static void handle_logs(struct conn *c)
 {
 	char arg[32];
-	const char *lines_arg = query_param(c, "lines", arg, sizeof arg);
+	const char *lines_arg = httpreq_query(c->req, "lines", arg, sizeof arg);
 	long lines = lines_arg ? strtol(lines_arg, NULL, 10) : 200;
 
 	if (lines <= 0)
 		lines = 200;
-	if (query_flag(c, "follow")) {
+	if (httpreq_flag(c->req, "follow")) {
 		int followers = 0;
 		char head[256];
 		int n;
@@ -393,40 +470,57 @@ static void handle_logs(struct conn *c)
 			respond_error(c, 503, "too many log followers");
 			return;
 		}
-		c->chunked = c->parser.http_major == 1 && c->parser.http_minor >= 1;
+		c->chunked = c->req->parser.http_major == 1 && c->req->parser.http_minor >= 1;
 		n = snprintf(head, sizeof head,
 			     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
 			     "X-Content-Type-Options: nosniff\r\n%s\r\n",
 			     c->chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
 		out_append(c, head, (size_t)n);
 		c->following = 1;
-		c->complete = 0;
-		ev_timer_stop(c->ctl->loop, &c->idle);
+		httpreq_free(c->req);
+		free(c->req);
+		c->req = NULL;
+		ev_timer_stop(c->ctl->loop, &c->timer);
 		c->log_pos = logring_tail_offset(&c->ctl->sv->logs, (size_t)lines);
 		set_events(c);
 		return;
 	}
 	{
-		char *text = logring_tail(&c->ctl->sv->logs, (size_t)lines, 256 * 1024);
+		size_t len = 0;
+		char *text = logring_tail_len(&c->ctl->sv->logs, (size_t)lines, 256 * 1024, &len);
 
-		respond_text(c, 200, text ? text : "");
+		/* Bytes exactly as the service wrote them (NULs, any encoding); JSON escapes and replaces. */
+		if (wants_json(c))
+			respond_json(c, 200, json_pack("{s:o}", "lines", jsontext_lines(text ? text : "", len)));
+		else
+			respond(c, 200, "text/plain; charset=utf-8", text ? text : "", text ? len : 0);
 		free(text);
 	}
 }
 
-static void dispatch(struct conn *c)
+static void handle_status(struct conn *c)
 {
-	const char *q = memchr(c->url, '?', c->url_len);
-	char path[256];
-	int get = c->parser.method == HTTP_GET || c->parser.method == HTTP_HEAD;
-	int post = c->parser.method == HTTP_POST;
+	json_t *st = status_json(c->ctl->sv);
+	char *text;
 
-	snprintf(path, sizeof path, "%.*s", (int)(q ? (size_t)(q - c->url) : c->url_len), c->url);
-	c->head = c->parser.method == HTTP_HEAD;
-	if (c->body_bytes > MAX_BODY) {
-		respond_error(c, 413, "request body too large");
+	if (wants_json(c)) {
+		respond_json(c, 200, st);
 		return;
 	}
+	text = st ? status_text(st) : NULL;
+	json_decref(st);
+	respond_text(c, text ? 200 : 500, text ? text : "out of memory\n");
+	free(text);
+}
+
+static void dispatch(struct conn *c)
+{
+	char path[256];
+	int get = c->req->method == HTTP_GET || c->req->method == HTTP_HEAD;
+	int post = c->req->method == HTTP_POST;
+
+	httpreq_path(c->req, path, sizeof path);
+	c->head = c->req->method == HTTP_HEAD;
 	if (!strcmp(path, "/healthz")) {
 		if (get)
 			respond_text(c, 200, "ok\n");
@@ -443,9 +537,14 @@ static void dispatch(struct conn *c)
 			handle_restart(c, !strcmp(path, "/rebuild"));
 		else
 			respond_error(c, 405, "use POST, e.g. curl -X POST .../restart");
+	} else if (!strcmp(path, "/cancel")) {
+		if (post)
+			handle_cancel(c);
+		else
+			respond_error(c, 405, "use POST /cancel");
 	} else if (!strcmp(path, "/status")) {
 		if (get)
-			respond_json(c, 200, status_json(c->ctl->sv));
+			handle_status(c);
 		else
 			respond_error(c, 405, "use GET /status");
 	} else if (!strcmp(path, "/logs")) {
@@ -463,165 +562,51 @@ static void dispatch(struct conn *c)
 			respond_error(c, 405, "use GET /metrics");
 		}
 	} else {
-		respond_error(c, 404, "not found: try POST /restart, POST /rebuild, GET /status, /logs, /healthz, /metrics");
+		respond_error(c, 404, "not found: try POST /restart, /rebuild, /cancel, GET /status, /logs, /healthz, /metrics");
 	}
 }
 
-/* ---- parser callbacks --------------------------------------------------------------------- */
-
-static int on_message_begin(http_parser *p)
-{
-	struct conn *c = p->data;
-
-	c->url_len = c->field_len = c->body_bytes = 0;
-	c->url_too_long = c->field_done = c->want = 0;
-	c->accept[0] = c->auth[0] = c->token[0] = 0;
-	return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-	struct conn *c = p->data;
-
-	if (c->url_len + len >= sizeof c->url) {
-		c->url_too_long = 1;
-		return 0;
-	}
-	memcpy(c->url + c->url_len, at, len);
-	c->url_len += len;
-	c->url[c->url_len] = 0;
-	return 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len)
-{
-	struct conn *c = p->data;
-
-	if (c->field_done) { /* a new header starts */
-		c->field_len = 0;
-		c->field_done = 0;
-	}
-	if (c->field_len + len < sizeof c->field) {
-		memcpy(c->field + c->field_len, at, len);
-		c->field_len += len;
-	} else {
-		c->field_len = sizeof c->field; /* too long to be one we use */
-	}
-	return 0;
-}
-
-static void append_value(char *dst, size_t cap, const char *at, size_t len)
-{
-	size_t have = strlen(dst);
-
-	if (have + len < cap) {
-		memcpy(dst + have, at, len);
-		dst[have + len] = 0;
-	}
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len)
-{
-	struct conn *c = p->data;
-
-	if (!c->field_done) {
-		c->field_done = 1;
-		c->want = 0;
-		if (c->field_len == 6 && !strncasecmp(c->field, "Accept", 6))
-			c->want = 1;
-		else if (c->field_len == 13 && !strncasecmp(c->field, "Authorization", 13))
-			c->want = 2;
-		else if (c->field_len == 16 && !strncasecmp(c->field, "X-Reloader-Token", 16))
-			c->want = 3;
-	}
-	if (c->want == 1)
-		append_value(c->accept, sizeof c->accept, at, len);
-	else if (c->want == 2)
-		append_value(c->auth, sizeof c->auth, at, len);
-	else if (c->want == 3)
-		append_value(c->token, sizeof c->token, at, len);
-	return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-	struct conn *c = p->data;
-
-	/* A declared body over the limit is refused before it is read. */
-	if (p->content_length != ULLONG_MAX && p->content_length > MAX_BODY) {
-		c->body_bytes = (size_t)p->content_length;
-		return -1; /* HPE_CB_headers_complete (1 would mean "no body"): answered with 413 */
-	}
-	return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len)
-{
-	struct conn *c = p->data;
-
-	(void)at;
-	c->body_bytes += len;
-	return c->body_bytes > MAX_BODY; /* a chunked body that grows too large */
-}
-
-static int on_message_complete(http_parser *p)
-{
-	struct conn *c = p->data;
-
-	c->complete = 1;
-	c->keep_alive = http_should_keep_alive(p);
-	http_parser_pause(p, 1); /* one request at a time: the rest waits in c->in */
-	return 0;
-}
-
-static const http_parser_settings parser_settings = {
-	.on_message_begin = on_message_begin,
-	.on_url = on_url,
-	.on_header_field = on_header_field,
-	.on_header_value = on_header_value,
-	.on_headers_complete = on_headers_complete,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
-};
-
-/* Parses what is buffered; answers a complete request, or a parse error with a 4xx and close. */
+/* Parses what is buffered; answers one complete request, or a parse error with a 4xx and close. */
 static void process_input(struct conn *c)
 {
+	unsigned status;
+	const char *msg;
 	size_t used;
-	enum http_errno err;
 
-	if (c->complete || c->waiting || c->following || !c->in_len)
-		return;
-	used = http_parser_execute(&c->parser, &parser_settings, c->in, c->in_len);
-	err = HTTP_PARSER_ERRNO(&c->parser);
-	if (err == HPE_PAUSED) {
-		http_parser_pause(&c->parser, 0);
-		err = HPE_OK;
+	while (c->in_len && !c->waiting && !c->following && !c->close_after && !(c->req && c->req->complete) &&
+	       c->out_off == c->out_len) {
+		if (!c->req) {
+			if (!(c->req = calloc(1, sizeof *c->req))) {
+				conn_close(c);
+				return;
+			}
+			httpreq_init(c->req);
+			if (c->served) /* a kept-alive connection: its next head must come in time too */
+				conn_timer(c, HEADER_TIMEOUT);
+		}
+		used = httpreq_feed(c->req, c->in, c->in_len, &status, &msg);
+		if (used < c->in_len)
+			memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+		if (status) {
+			c->in_len = 0;
+			c->keep_alive = 0;
+			c->close_after = 1;
+			c->head = 0;
+			respond_error(c, status, msg);
+			return;
+		}
+		if (!c->req->complete)
+			return;
+		c->keep_alive = c->req->keep_alive;
+		if (c->req->url_too_long) {
+			c->keep_alive = 0;
+			respond_error(c, 414, "URL too long");
+			return;
+		}
+		dispatch(c);
+		return; /* one at a time: a pipelined request waits until this answer is written */
 	}
-	if (used < c->in_len && err == HPE_OK)
-		memmove(c->in, c->in + used, c->in_len - used);
-	c->in_len = err == HPE_OK ? c->in_len - used : 0;
-	if (err != HPE_OK) {
-		unsigned status = err == HPE_HEADER_OVERFLOW ? 431
-				  : (err == HPE_CB_headers_complete || err == HPE_CB_body) ? 413 : 400;
-
-		c->keep_alive = 0;
-		c->close_after = 1;
-		c->head = 0;
-		respond_error(c, status, status == 431 ? "request headers too large"
-				  : status == 413 ? "request body too large"
-						  : "malformed HTTP request");
-		return;
-	}
-	if (!c->complete)
-		return;
-	if (c->url_too_long) {
-		c->keep_alive = 0;
-		respond_error(c, 414, "URL too long");
-		return;
-	}
-	ev_timer_again(c->ctl->loop, &c->idle);
-	dispatch(c);
 }
 
 /* ---- connections -------------------------------------------------------------------------- */
@@ -633,7 +618,7 @@ static void conn_close(struct conn *c)
 	if (c->waiting)
 		sv_unwait(ctl->sv, c);
 	ev_io_stop(ctl->loop, &c->io);
-	ev_timer_stop(ctl->loop, &c->idle);
+	ev_timer_stop(ctl->loop, &c->timer);
 	close(c->io.fd);
 	for (struct conn **at = &ctl->conns; *at; at = &(*at)->next)
 		if (*at == c) {
@@ -641,6 +626,11 @@ static void conn_close(struct conn *c)
 			break;
 		}
 	ctl->nconns--;
+	if (c->req) {
+		httpreq_free(c->req);
+		free(c->req);
+	}
+	free(c->in);
 	free(c->out);
 	free(c);
 }
@@ -673,6 +663,10 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 				follow_refill(c);
 			else
 				process_input(c); /* a pipelined request may be waiting */
+			if (!c->in_len) {
+				free(c->in);
+				c->in = NULL;
+			}
 		}
 		if (c->out_off < c->out_len || !(revents & EV_READ)) {
 			set_events(c);
@@ -682,12 +676,13 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (revents & EV_READ) {
 		ssize_t n;
 
-		if (c->in_len == sizeof c->in) { /* a request bigger than the buffer: parse to make room */
-			process_input(c);
-			if (c->in_len == sizeof c->in)
-				return;
+		if (c->in_len == READ_CHUNK) /* everything held waits for an answer to be written */
+			return;
+		if (!c->in && !(c->in = malloc(READ_CHUNK))) {
+			conn_close(c);
+			return;
 		}
-		n = read(c->io.fd, c->in + c->in_len, sizeof c->in - c->in_len);
+		n = read(c->io.fd, c->in + c->in_len, READ_CHUNK - c->in_len);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
@@ -695,20 +690,54 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		c->in_len += (size_t)n; /* kept for later while a request is being answered */
-		ev_timer_again(c->ctl->loop, &c->idle);
 		process_input(c);
+		if (!c->in_len) {
+			free(c->in); /* an idle or dribbling connection holds no buffer */
+			c->in = NULL;
+		}
 	}
 	set_events(c);
 }
 
-static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
 
 	(void)loop;
 	(void)revents;
-	if (!c->waiting && !c->following)
-		conn_close(c);
+	if (c->waiting || c->following)
+		return;
+	if (c->req && c->req->started && !c->req->complete && c->out_off == c->out_len) {
+		/* A head that did not arrive in time: say so (best effort), then close. */
+		static const char late[] = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+		if (write(c->io.fd, late, sizeof late - 1) < 0) { /* best effort */
+		}
+	}
+	conn_close(c);
+}
+
+/* The connection that has waited longest with no request in progress and nothing to send:
+ * idle kept-alive ones, and those still sending (or not sending) their head. NULL when none. */
+static struct conn *oldest_idle(struct control *ctl)
+{
+	struct conn *best = NULL;
+
+	for (struct conn *c = ctl->conns; c; c = c->next) {
+		if (c->waiting || c->following || (c->req && c->req->complete) || c->out_off < c->out_len)
+			continue;
+		if (!best || c->since < best->since)
+			best = c;
+	}
+	return best;
+}
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = w->data;
+
+	(void)revents;
+	ev_io_start(loop, &ctl->listen_io);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -718,14 +747,31 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	for (;;) {
 		int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
+		struct conn *c, *old;
 
 		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Make room by closing the oldest idle connection; with none, pause accepting
+				 * rather than spin on a listening socket that stays readable. */
+				if ((old = oldest_idle(ctl))) {
+					conn_close(old);
+					ctl->evicted++;
+					continue;
+				}
+				ev_io_stop(loop, &ctl->listen_io);
+				ev_timer_set(&ctl->accept_pause, ACCEPT_PAUSE, 0);
+				ev_timer_start(loop, &ctl->accept_pause);
+				return;
+			}
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("control API: accept: %s", strerror(errno));
 			return;
 		}
-		if (ctl->nconns >= MAX_CONNECTIONS || !(c = calloc(1, sizeof *c))) {
+		if (ctl->nconns >= ctl->max_conns && (old = oldest_idle(ctl))) {
+			conn_close(old); /* the newcomer may be a probe: /healthz must answer whatever the load */
+			ctl->evicted++;
+		}
+		if (ctl->nconns >= ctl->max_conns || !(c = calloc(1, sizeof *c))) {
 			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 			if (write(fd, busy, sizeof busy - 1) < 0) { /* best effort */
@@ -734,15 +780,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		c->ctl = ctl;
-		http_parser_init(&c->parser, HTTP_REQUEST);
-		c->parser.data = c;
+		c->since = ev_now(loop);
 		ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
 		c->io.data = c;
 		ev_io_start(loop, &c->io);
-		ev_init(&c->idle, idle_cb);
-		c->idle.repeat = IDLE_TIMEOUT;
-		c->idle.data = c;
-		ev_timer_again(loop, &c->idle);
+		ev_init(&c->timer, timer_cb);
+		c->timer.data = c;
+		conn_timer(c, HEADER_TIMEOUT);
 		c->next = ctl->conns;
 		ctl->conns = c;
 		ctl->nconns++;
@@ -808,6 +852,17 @@ struct control *control_start(struct ev_loop *loop, struct supervisor *sv)
 	ctl->sv = sv;
 	ctl->loop = loop;
 	ctl->listen_fd = fd;
+	ctl->max_conns = MAX_CONNECTIONS;
+	{
+		/* Stay below the descriptor limit: the service's pipes, the watcher and the build need some. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    (rlim_t)ctl->max_conns + 64 > rl.rlim_cur)
+			ctl->max_conns = rl.rlim_cur > 96 ? (int)rl.rlim_cur - 64 : 32;
+	}
+	ev_init(&ctl->accept_pause, accept_resume_cb);
+	ctl->accept_pause.data = ctl;
 	ev_io_init(&ctl->listen_io, accept_cb, fd, EV_READ);
 	ctl->listen_io.data = ctl;
 	ev_io_start(loop, &ctl->listen_io);
@@ -827,6 +882,7 @@ void control_stop(struct control *ctl)
 	while (ctl->conns)
 		conn_close(ctl->conns);
 	ev_io_stop(ctl->loop, &ctl->listen_io);
+	ev_timer_stop(ctl->loop, &ctl->accept_pause);
 	close(ctl->listen_fd);
 	free(ctl);
 }

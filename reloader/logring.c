@@ -91,6 +91,11 @@ uint64_t logring_tail_offset(const struct logring *r, size_t lines)
 
 char *logring_tail(const struct logring *r, size_t lines, size_t max_bytes)
 {
+	return logring_tail_len(r, lines, max_bytes, NULL);
+}
+
+char *logring_tail_len(const struct logring *r, size_t lines, size_t max_bytes, size_t *out_len)
+{
 	uint64_t pos = logring_tail_offset(r, lines);
 	size_t len;
 	char *out;
@@ -103,5 +108,7 @@ char *logring_tail(const struct logring *r, size_t lines, size_t max_bytes)
 		return NULL;
 	len = logring_read(r, &pos, out, len);
 	out[len] = 0;
+	if (out_len)
+		*out_len = len;
 	return out;
 }

@@ -31,5 +31,7 @@ uint64_t logring_tail_offset(const struct logring *r, size_t lines);
 
 /* A malloc'd, NUL-terminated copy of the last `lines` lines (at most max_bytes of them). */
 char *logring_tail(const struct logring *r, size_t lines, size_t max_bytes);
+/* The same, with its length in *len (the bytes may hold NULs: use the length, not strlen). */
+char *logring_tail_len(const struct logring *r, size_t lines, size_t max_bytes, size_t *len);
 
 #endif

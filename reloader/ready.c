@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "portowner.h"
 
 #define READY_INTERVAL 0.01
 
@@ -130,6 +131,15 @@ static void connected_cb(struct ev_loop *loop, ev_io *w, int revents)
 		retry_later(r, loop, strerror(err));
 		return;
 	}
+	/* Whoever accepted must be the new service, not a process that already held the port. */
+	if (port_check_ours(r->host, r->port, r->last_error, sizeof r->last_error) != 0) {
+		r->foreign = 1;
+		close_attempt(r, loop);
+		ev_timer_stop(loop, &r->tick);
+		ev_timer_stop(loop, &r->deadline);
+		r->done(r, 0, r->last_error);
+		return;
+	}
 	if (!r->http) {
 		finish(r, loop, 1);
 		return;
@@ -179,9 +189,15 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	finish(w->data, loop, 0);
 }
 
+int ready_port_free(const struct ready_check *r, char *why, size_t cap)
+{
+	return r->enabled ? port_check_free(r->host, r->port, why, cap) : 0;
+}
+
 void ready_begin(struct ready_check *r, struct ev_loop *loop)
 {
 	r->last_error[0] = 0;
+	r->foreign = 0;
 	ev_timer_init(&r->tick, tick_cb, 0, 0);
 	r->tick.data = r;
 	ev_timer_init(&r->deadline, deadline_cb, r->timeout, 0);

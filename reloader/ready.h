@@ -21,7 +21,8 @@ struct ready_check {
 	/* Called once per ready_begin: ok=1 ready, ok=0 timed out (why says what was last seen). */
 	void (*done)(struct ready_check *r, int ok, const char *why);
 	void *owner;
-	char last_error[128];
+	char last_error[384];
+	int foreign;         /* the last failure: another process answered on the port */
 };
 
 /* Reads the ready.{tcp,http,timeout} settings. Returns 0, or -1 after logging a bad address. */
@@ -29,5 +30,8 @@ int ready_configure(struct ready_check *r, const char *tcp, const char *http, do
 /* Starts polling; done() is called exactly once unless ready_cancel comes first. */
 void ready_begin(struct ready_check *r, struct ev_loop *loop);
 void ready_cancel(struct ready_check *r, struct ev_loop *loop);
+/* Before a start: 0 when no check is set or nobody listens on its port yet; else -1 with a
+ * message naming the process that holds it. */
+int ready_port_free(const struct ready_check *r, char *why, size_t cap);
 
 #endif

@@ -4,15 +4,23 @@
 #include <stdio.h>
 #include <sys/wait.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "jsontext.h"
 #include "proc.h"
 
 void (*status_watch_hook)(json_t *watch, void *ctx);
 void *status_watch_ctx;
 
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 json_t *status_json(struct supervisor *sv)
 {
-	char *tail = logring_tail(&sv->build_log, 20, 4096);
+	size_t tail_len = 0;
+	char *tail = logring_tail_len(&sv->build_log, 20, 4096, &tail_len);
 	json_t *watch = json_object();
 	json_t *st;
 
@@ -33,7 +41,7 @@ json_t *status_json(struct supervisor *sv)
 		       "cached", sv->build.cached,
 		       "duration_ms", (json_int_t)sv->build.duration_ms,
 		       "exit_code", sv->build.exit_code,
-		       "log_tail", tail ? tail : "",
+		       "log_tail", "",
 		       "last_restart",
 		       "trigger", sv->last.trigger,
 		       "build_ms", (json_int_t)sv->last.build_ms,
@@ -45,6 +53,8 @@ json_t *status_json(struct supervisor *sv)
 		       "phase", sv->phase == PH_BACKOFF ? "waiting" : "idle",
 		       "next_ms", (json_int_t)(sv->backoff_next * 1000),
 		       "crash_streak", json_integer(sv->crash_streak));
+	/* Build output is bytes: kept exactly where valid UTF-8, replaced where not (NULs escaped). */
+	json_object_set_new(json_object_get(st, "build"), "log_tail", jsontext_string(tail ? tail : "", tail_len));
 	free(tail);
 	json_object_set_new(st, "busy", json_boolean(sv->phase != PH_IDLE && sv->phase != PH_BACKOFF));
 	json_object_set_new(st, "exit_status",
@@ -100,6 +110,73 @@ char *status_metrics(struct supervisor *sv)
 	fprintf(f, "# HELP reloader_peak_rss_bytes Peak resident memory of reloader.\n"
 		   "# TYPE reloader_peak_rss_bytes gauge\nreloader_peak_rss_bytes %ld\n",
 		proc_peak_rss_kb() * 1024);
+	fclose(f);
+	return out;
+}
+
+/* One "key: value" line per scalar, nested keys joined with dots; multi-line strings as an
+ * indented block after their key. */
+static void text_of(FILE *f, json_t *v, const char *prefix)
+{
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *item;
+		void *it;
+		const char **keys = calloc(json_object_size(v) + 1, sizeof *keys);
+		size_t n = 0;
+
+		if (!keys)
+			return;
+		json_object_foreach(v, k, item) keys[n++] = k;
+		qsort(keys, n, sizeof *keys, cmp_keys);
+		for (size_t i = 0; i < n; i++) {
+			char path[256];
+
+			if (!*prefix && !strcmp(keys[i], "state"))
+				continue; /* printed first by status_text */
+			snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", keys[i]);
+			it = json_object_get(v, keys[i]);
+			text_of(f, it, path);
+		}
+		free(keys);
+		return;
+	}
+	if (json_is_string(v) && strchr(json_string_value(v), '\n')) {
+		const char *s = json_string_value(v);
+
+		fprintf(f, "%s:\n", prefix);
+		while (*s) {
+			const char *nl = strchr(s, '\n');
+			int len = nl ? (int)(nl - s) : (int)strlen(s);
+
+			fprintf(f, "  | %.*s\n", len, s);
+			s += len + (nl ? 1 : 0);
+		}
+		return;
+	}
+	if (json_is_string(v)) {
+		fprintf(f, "%s: %s\n", prefix, json_string_value(v));
+		return;
+	}
+	{
+		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		fprintf(f, "%s: %s\n", prefix, s ? s : "?");
+		free(s);
+	}
+}
+
+char *status_text(json_t *st)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	if (json_is_string(json_object_get(st, "state")))
+		fprintf(f, "state: %s\n", json_string_value(json_object_get(st, "state")));
+	text_of(f, st, "");
 	fclose(f);
 	return out;
 }

@@ -16,4 +16,7 @@ json_t *status_json(struct supervisor *sv);
 /* Prometheus text exposition; malloc'd, caller frees. */
 char *status_metrics(struct supervisor *sv);
 
+/* /status for people: the same fields as "key: value" lines (build.ok: true). Caller frees. */
+char *status_text(json_t *status);
+
 #endif

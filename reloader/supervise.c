@@ -68,6 +68,101 @@ static void event_line(struct supervisor *sv, const char *fmt, ...)
 	logring_append(&sv->logs, line, (size_t)n + 1);
 }
 
+/* ---- start checks, settle and build timeout (issue #12: ?wait=1 tells the truth) -------- */
+
+static void settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct supervisor *sv = w->data;
+
+	(void)loop;
+	(void)revents;
+	sv->ready_ok = 1;
+	sv->last.ready_ms = ms_since(sv, sv->t_phase);
+	set_state(sv, SV_RUNNING);
+	finish_cycle(sv, OUTCOME_RUNNING);
+}
+
+/* Without a readiness check the new process counts as running once it stayed up ready.settle:
+ * an exit inside that window ends the cycle as a failed start (service_exited). */
+static void begin_settle(struct supervisor *sv)
+{
+	sv->ready_ok = 0;
+	sv->t_phase = ev_now(sv->loop);
+	if (sv->cfg->ready.settle <= 0) {
+		settle_cb(sv->loop, &sv->settle_timer, 0);
+		return;
+	}
+	set_state(sv, SV_STARTING);
+	ev_timer_set(&sv->settle_timer, sv->cfg->ready.settle, 0);
+	ev_timer_start(sv->loop, &sv->settle_timer);
+}
+
+/* A request during the settle time need not wait for it: the process is replaced anyway. Its
+ * cycle's waiters move to the next cycle, which starts now and answers for the newer process. */
+static void interrupt_settle(struct supervisor *sv)
+{
+	ev_timer_stop(sv->loop, &sv->settle_timer);
+	for (struct sv_waiter *w = sv->waiters; w; w = w->next)
+		if (w->cycle <= sv->cycle)
+			w->cycle = sv->cycle + 1;
+	sv->ready_ok = 1;
+	sv->last.ready_ms = ms_since(sv, sv->t_phase);
+	set_state(sv, SV_RUNNING);
+	finish_cycle(sv, OUTCOME_RUNNING); /* starts the pending cycle */
+}
+
+/* A readiness port held by another process before the start: starting would crash-loop on
+ * EADDRINUSE while the other process answers the check. Returns 1 (and says so) when taken. */
+static int port_taken(struct supervisor *sv)
+{
+	if (ready_port_free(&sv->ready, sv->start_error, sizeof sv->start_error) == 0)
+		return 0;
+	event_line(sv, "not starting %s: %s", sv->cfg->run[0], sv->start_error);
+	return 1;
+}
+
+static void kill_build(struct supervisor *sv, int why)
+{
+	if (!sv->build_pid)
+		return;
+	sv->build_end = why;
+	if (kill(-sv->build_pid, SIGKILL) != 0 && errno != ESRCH)
+		log_warn("killing the build's group %d: %s", (int)sv->build_pid, strerror(errno));
+	/* child_cb reaps the leader and reports the build as failed */
+}
+
+static void build_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	kill_build(w->data, BUILD_TIMED_OUT);
+}
+
+static void arm_build_timeout(struct supervisor *sv)
+{
+	if (sv->cfg->build_timeout <= 0)
+		return;
+	ev_timer_set(&sv->build_timer, sv->cfg->build_timeout, 0);
+	ev_timer_start(sv->loop, &sv->build_timer);
+}
+
+pid_t sv_cancel_build(struct supervisor *sv)
+{
+	pid_t pid = sv->build_pid;
+
+	if (!pid)
+		return 0;
+	ev_timer_stop(sv->loop, &sv->build_timer);
+	kill_build(sv, BUILD_CANCELLED);
+	/* The follow-up cycle would only start the same build again: drop it, and answer its waiters
+	 * with this cycle's outcome. */
+	sv->pending = sv->pending_force = 0;
+	for (struct sv_waiter *w = sv->waiters; w; w = w->next)
+		if (w->cycle > sv->cycle)
+			w->cycle = sv->cycle;
+	return pid;
+}
+
 /* ---- service processes ---------------------------------------------------------------- */
 
 /* Ends the current service record once its leader was reaped: reads what its pipes still hold
@@ -91,6 +186,11 @@ static void start_service(struct supervisor *sv)
 
 	sv->phase = PH_READY_WAIT;
 	sv->t_phase = t0;
+	sv->start_error[0] = 0;
+	if (port_taken(sv)) {
+		free(sp);
+		goto failed;
+	}
 	if (!sp || output_pipe_open(&sp->out, sv->loop, STDOUT_FILENO, "") != 0) {
 		free(sp);
 		goto failed;
@@ -121,10 +221,7 @@ static void start_service(struct supervisor *sv)
 		ready_begin(&sv->ready, sv->loop);
 		return;
 	}
-	sv->ready_ok = 1;
-	sv->last.ready_ms = 0;
-	set_state(sv, SV_RUNNING);
-	finish_cycle(sv, OUTCOME_RUNNING);
+	begin_settle(sv);
 	return;
 failed:
 	set_state(sv, SV_CRASHED);
@@ -143,8 +240,13 @@ static void ready_done(struct ready_check *r, int ok, const char *why)
 		finish_cycle(sv, OUTCOME_RUNNING);
 		return;
 	}
-	event_line(sv, "not ready within %.1f s (%s); it keeps running", sv->cfg->ready.timeout,
-		   why && *why ? why : "no answer");
+	if (r->foreign) {
+		snprintf(sv->start_error, sizeof sv->start_error, "%s", why);
+		event_line(sv, "not ready: %s; it keeps running", why);
+	} else {
+		event_line(sv, "not ready within %.1f s (%s); it keeps running", sv->cfg->ready.timeout,
+			   why && *why ? why : "no answer");
+	}
 	set_state(sv, SV_RUNNING);
 	finish_cycle(sv, OUTCOME_START_FAILED);
 }
@@ -219,6 +321,7 @@ static void build_finished(struct supervisor *sv, int status)
 {
 	long ms = ms_since(sv, sv->build_started);
 
+	ev_timer_stop(sv->loop, &sv->build_timer);
 	output_pipe_close(&sv->build_out, sv->loop);
 	output_pipe_close(&sv->build_err, sv->loop);
 	/* Whatever the build left behind in its group is not ours to keep. */
@@ -228,7 +331,7 @@ static void build_finished(struct supervisor *sv, int status)
 	sv->build.cached = 0;
 	sv->build.duration_ms = ms;
 	sv->build.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	sv->build.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	sv->build.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && sv->build_end == BUILD_EXITED;
 	sv->last.build_ms = ms;
 	sv->builds++;
 	sv->build_seconds_total += ms / 1000.0;
@@ -238,8 +341,15 @@ static void build_finished(struct supervisor *sv, int status)
 	}
 	if (!sv->build.ok) {
 		sv->build_failures++;
-		event_line(sv, "build failed (exit %d) after %ld ms; %s", sv->build.exit_code, ms,
-			   sv->svc ? "the previous service keeps running" : "fix it and poke again");
+		if (sv->build_end == BUILD_TIMED_OUT)
+			event_line(sv, "build timed out after %ld ms (build_timeout %gs): killed its process group; %s", ms,
+				   sv->cfg->build_timeout, sv->svc ? "the previous service keeps running" : "fix it and poke again");
+		else if (sv->build_end == BUILD_CANCELLED)
+			event_line(sv, "build cancelled (POST /cancel) after %ld ms; %s", ms,
+				   sv->svc ? "the previous service keeps running" : "poke again to build");
+		else
+			event_line(sv, "build failed (exit %d) after %ld ms; %s", sv->build.exit_code, ms,
+				   sv->svc ? "the previous service keeps running" : "fix it and poke again");
 		set_state(sv, SV_BUILD_FAILED);
 		finish_cycle(sv, OUTCOME_BUILD_FAILED);
 		return;
@@ -257,6 +367,7 @@ static void begin_build(struct supervisor *sv)
 	sv->phase = PH_BUILDING;
 	sv->t_phase = sv->build_started = ev_now(sv->loop);
 	sv->last.build_ms = 0;
+	sv->build_end = BUILD_EXITED;
 	if (!sv->cfg->build || (!sv->cycle_force && sv->cache.up_to_date && sv->cache.up_to_date(sv->cache.ctx))) {
 		if (sv->cfg->build) {
 			sv->build.cached = 1;
@@ -285,6 +396,7 @@ static void begin_build(struct supervisor *sv)
 	}
 	output_pipe_started(&sv->build_out, sv->loop);
 	output_pipe_started(&sv->build_err, sv->loop);
+	arm_build_timeout(sv);
 	return;
 failed:
 	sv->build.ok = 0;
@@ -359,6 +471,10 @@ unsigned long sv_request(struct supervisor *sv, const char *trigger, int force)
 		snprintf(sv->pending_trigger, sizeof sv->pending_trigger, "%s", trigger);
 	sv->pending = 1;
 	sv->pending_force |= force;
+	if (ev_is_active(&sv->settle_timer)) {
+		interrupt_settle(sv);
+		return sv->cycle;
+	}
 	return sv->cycle + 1;
 }
 
@@ -424,6 +540,7 @@ static void service_exited(struct supervisor *sv, int status)
 		event_line(sv, "service exited with status %d after %.1f s", code, uptime);
 	if (sv->phase == PH_READY_WAIT) {
 		ready_cancel(&sv->ready, sv->loop);
+		ev_timer_stop(sv->loop, &sv->settle_timer);
 		sv->crashes++;
 		set_state(sv, SV_CRASHED);
 		finish_cycle(sv, OUTCOME_START_FAILED);
@@ -499,6 +616,10 @@ int sv_init(struct supervisor *sv, struct ev_loop *loop, struct config *cfg)
 	sv->gone_timer.data = sv;
 	ev_timer_init(&sv->backoff_timer, backoff_cb, 0, 0);
 	sv->backoff_timer.data = sv;
+	ev_timer_init(&sv->build_timer, build_timeout_cb, 0, 0);
+	sv->build_timer.data = sv;
+	ev_timer_init(&sv->settle_timer, settle_cb, 0, 0);
+	sv->settle_timer.data = sv;
 	return 0;
 }
 
@@ -521,8 +642,10 @@ void sv_shutdown(struct supervisor *sv, int signo)
 	sv->exit_status = 128 + signo;
 	event_line(sv, "SIG%s: stopping the service", config_signal_name(signo));
 	ev_timer_stop(sv->loop, &sv->backoff_timer);
-	if (sv->phase == PH_READY_WAIT)
+	if (sv->phase == PH_READY_WAIT) {
 		ready_cancel(&sv->ready, sv->loop);
+		ev_timer_stop(sv->loop, &sv->settle_timer);
+	}
 	{
 		/* Waiters get their answer now. */
 		struct sv_waiter *w = sv->waiters, *next;
@@ -557,6 +680,8 @@ void sv_free(struct supervisor *sv)
 	ev_timer_stop(sv->loop, &sv->stop_timer);
 	ev_timer_stop(sv->loop, &sv->gone_timer);
 	ev_timer_stop(sv->loop, &sv->backoff_timer);
+	ev_timer_stop(sv->loop, &sv->build_timer);
+	ev_timer_stop(sv->loop, &sv->settle_timer);
 	output_pipe_close(&sv->build_out, sv->loop);
 	output_pipe_close(&sv->build_err, sv->loop);
 	retire_service(sv);

@@ -11,6 +11,8 @@
 #include "output.h"
 #include "ready.h"
 
+enum { BUILD_EXITED, BUILD_TIMED_OUT, BUILD_CANCELLED };
+
 enum sv_state { SV_STARTING, SV_BUILDING, SV_RUNNING, SV_BUILD_FAILED, SV_CRASHED, SV_STOPPED };
 
 /* What the supervisor is doing right now; one cycle runs the phases in this order. */
@@ -67,6 +69,10 @@ struct supervisor {
 	pid_t build_pid;               /* running build (its group), 0 when none */
 	double build_started;
 	struct output_pipe build_out, build_err;
+	ev_timer build_timer;          /* build_timeout: kills a hung build's whole group */
+	int build_end;                 /* how the last build ended: BUILD_EXITED, BUILD_TIMED_OUT, BUILD_CANCELLED */
+	ev_timer settle_timer;         /* no readiness check: the new process must stay up ready.settle */
+	char start_error[512];         /* why the last start failed before or instead of running, "" if none */
 
 	struct logring logs;      /* build + service output, for GET /logs */
 	struct logring build_log; /* the last build's output, for status and failed pokes */
@@ -122,6 +128,10 @@ unsigned long sv_request(struct supervisor *sv, const char *trigger, int force);
 void sv_wait(struct supervisor *sv, unsigned long cycle, sv_waiter_cb cb, void *arg);
 /* Drops a waiter before it fires (its connection went away). */
 void sv_unwait(struct supervisor *sv, void *arg);
+
+/* POST /cancel: kills the running build's group (reported as a failed build). Returns the
+ * build's pid, or 0 when no build runs. */
+pid_t sv_cancel_build(struct supervisor *sv);
 
 /* SIGTERM/SIGINT: stop the service gracefully, then break the loop. A second call kills. */
 void sv_shutdown(struct supervisor *sv, int signo);

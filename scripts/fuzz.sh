@@ -1,17 +1,17 @@
 #!/bin/sh
 # fuzz.sh — builds fuzz/fuzz_*.c targets with libFuzzer (clang) and runs each for FUZZ_SECONDS.
 # Usage: scripts/fuzz.sh [TARGET...]   (default: every fuzz/fuzz_*.c; `make fuzz-smoke` names two)
-# The agent's and common modules (not main.c; the targets need nothing from reloader/) are compiled
-# once with the same sanitizers, then linked into each target. Seeds come from fuzz/corpus/TARGET/ (committed, read-only); what the
+# The common, agent and reloader modules (not main.c) are compiled once with the same sanitizers into
+# one archive per folder; each target links what it uses from them. Seeds come from fuzz/corpus/TARGET/ (committed, read-only); what the
 # fuzzer finds goes to build/fuzz/TARGET.corpus.
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out/obj"
-flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Iagent"
+flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Iagent -Ireloader"
 cflags="$(pkg-config --cflags yaml-0.1 libcurl jansson libmicrohttpd libxxhash)"
-libs="$(pkg-config --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash) -lev -lpthread -lm"
+libs="$(pkg-config --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash) -lev -linotifytools -lhttp_parser -lpthread -lm"
 [ -f build/gen/assets.c ] || make build/gen/assets.c >/dev/null
 
 if [ $# -eq 0 ]; then
@@ -19,18 +19,27 @@ if [ $# -eq 0 ]; then
 fi
 
 echo "== fuzz: compiling the modules"
-objs=""
-for src in $(ls common/*.c agent/*.c | grep -v '/main\.c$') build/gen/assets.c; do
-	obj="$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
+archives=""
+for dir in agent reloader common; do
+	objs=""
+	srcs=$(ls $dir/*.c | grep -v '/main\.c$')
+	[ "$dir" = agent ] && srcs="$srcs build/gen/assets.c"
+	for src in $srcs; do
+		obj="$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
+		# shellcheck disable=SC2086
+		clang $flags $cflags -c "$src" -o "$obj"
+		objs="$objs $obj"
+	done
+	rm -f "$out/lib$dir.a"
 	# shellcheck disable=SC2086
-	clang $flags $cflags -c "$src" -o "$obj"
-	objs="$objs $obj"
+	ar rcs "$out/lib$dir.a" $objs
+	archives="$archives $out/lib$dir.a"
 done
 
 for name in "$@"; do
 	echo "== $name: building"
 	# shellcheck disable=SC2086
-	clang $flags -fsanitize=fuzzer $cflags -o "$out/$name" "fuzz/$name.c" $objs $libs
+	clang $flags -fsanitize=fuzzer $cflags -o "$out/$name" "fuzz/$name.c" $archives $libs
 	mkdir -p "$out/$name.corpus"
 	seeds=""
 	[ -d "fuzz/corpus/$name" ] && seeds="fuzz/corpus/$name"

@@ -66,7 +66,8 @@ def http(port, method, path, headers=None, body=None, timeout=30):
 
 
 def status(port, headers=None):
-    code, body = http(port, "GET", "/status", headers)
+    """GET /status as JSON (plain text is what it answers without Accept: application/json)."""
+    code, body = http(port, "GET", "/status", dict({"Accept": "application/json"}, **(headers or {})))
     if code != 200:
         raise ValueError(f"/status answered {code}")
     return json.loads(body)
@@ -134,7 +135,7 @@ class Reloader:
                           timeout, f"state {state}")
 
     def output(self):
-        with open(self.log_path) as f:
+        with open(self.log_path, errors="replace") as f:  # services may print any bytes
             return f.read()
 
     def stop(self):

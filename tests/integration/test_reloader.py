@@ -344,9 +344,9 @@ class ReloaderTest(unittest.TestCase):
     def test_env_and_dir_reach_the_service(self):
         d = tempfile.mkdtemp()
         os.mkdir(os.path.join(d, "sub"))
-        write(os.path.join(d, "cfg.yaml"), "dir: sub\nenv:\n  GREETING: hi-${RELOADER_TEST_WHO}\n"
+        write(os.path.join(d, "cfg.yaml"), "dir: sub\nenv:\n  GREETING: hi-${SM_TEST_WHO}\n"
               "run: echo $GREETING > out.txt; pwd >> out.txt; exec sleep 1000\n")
-        r = self.start("-c", os.path.join(d, "cfg.yaml"), cwd=d, env={"RELOADER_TEST_WHO": "there"})
+        r = self.start("-c", os.path.join(d, "cfg.yaml"), cwd=d, env={"SM_TEST_WHO": "there"})
         r.wait_state("running")
         def read_out():
             with open(os.path.join(d, "sub", "out.txt")) as f:
@@ -376,7 +376,7 @@ BAD_CONFIGS = [
     ("bad listen address", "run: x\ncontrol:\n  listen: localhost:http\n", "3:11", "invalid address"),
     ("bad ready url", "run: x\nready:\n  http: ftp://x\n", "3:9", "http:// URL"),
     ("run is a mapping", "run:\n  cmd: x\n", "2:3", "expected a command"),
-    ("list item not a string", "run: x\nwatch:\n  paths: [src, {a: b}]\n", "3:10", "item 2"),
+    ("list item not a string", "run: x\nwatch:\n  paths: [src, {a: b}]\n", "3:16", "item 2"),
     ("invalid YAML", "run: [x\n", "2:1", "flow sequence"),
     ("gitignore not a bool", "run: x\nwatch:\n  gitignore: maybe\n", "3:14", "true or false"),
     ("not a mapping at all", "- a\n- b\n", "1:1", "must be a mapping"),

@@ -361,7 +361,8 @@ class RunnerImagesTest(unittest.TestCase):
         name, ctl, svc = self.run_container("-v", f"{bindir}:/app:ro", "--entrypoint", "reloader", self.image("go"),
                                             "--", "/app/bin")
         self.serves(svc, "hello v1", name, path="/version")
-        self.assertEqual(status(ctl)["state"], "running")
+        # serving before the settle time (ready.settle) has passed: the state is still "starting" until then
+        wait_until(lambda: status(ctl)["state"] == "running", timeout=30, what="state running after the settle time")
         self.stop(name)
 
 

@@ -112,6 +112,14 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 			c->no_prune = 1, sync_only = 1;
 		else if (!strcmp(flag, "--force-apply"))
 			c->force_apply = 1, sync_only = 1;
+		else if (!strcmp(flag, "--adopt"))
+			c->adopt = 1, sync_only = 1;
+		else if (!strcmp(flag, "--take-over"))
+			c->take_over = 1, sync_only = 1;
+		else if (!strcmp(flag, "--no-force-conflicts"))
+			c->no_force_conflicts = 1, sync_only = 1;
+		else if (!strcmp(flag, "--allow-empty"))
+			c->allow_empty = 1, sync_only = 1;
 		else if (!strcmp(flag, "--wait"))
 			c->wait = 1, sync_only = 1;
 		else if (!strcmp(flag, "--timeout")) {

@@ -49,6 +49,9 @@ import time
 import urllib.parse
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lifecycle  # noqa: E402  finalizers, Terminating namespaces, more immutable fields, broken groups (#10)
+
 # ---------------------------------------------------------------- resource registry
 
 ALL = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -136,7 +139,13 @@ def gr(res):
 
 
 def invalid(res, name, causes):
-    msg = '%s "%s" is invalid: %s' % (res.kind, name, "; ".join("%s: %s" % (c["field"], c["message"]) for c in causes))
+    # every field error of the request in one 422, shaped like the apiserver's
+    # errors.NewInvalid: 'Kind.group "name" is invalid: FIELD: MSG' for one error,
+    # '... is invalid: [F1: M1, F2: M2]' for several
+    # (Status with details.causes: https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/)
+    errs = ["%s: %s" % (c["field"], c["message"]) for c in causes]
+    msg = '%s%s "%s" is invalid: %s' % (res.kind, "." + res.group if res.group else "", name,
+                                         errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
     return ApiError(422, "Invalid", msg, {"name": name, "group": res.group, "kind": res.kind, "causes": causes})
 
 
@@ -489,8 +498,28 @@ class Store:
             if not same(("data",)) or not same(("binaryData",)) or not same(("stringData",)):
                 causes.append({"reason": "FieldValueForbidden", "field": "data",
                                "message": "Forbidden: field is immutable when `immutable` is set"})
+        causes += lifecycle.immutable_causes(res.kind, old, new)
         if causes:
             raise invalid(res, name, causes)
+
+    def _terminating_check(self, res, ns, name):
+        """NamespaceLifecycle: nothing new in a namespace being deleted (403)."""
+        if res.namespaced and lifecycle.terminating(self.objs.get(("", "namespaces", "", ns))):
+            code, reason, msg = lifecycle.forbidden_in_terminating(gr(res), name, ns)
+            raise ApiError(code, reason, msg, {"name": name, "group": res.group, "kind": res.plural})
+
+    def _finish_deletions(self, key):
+        """Removes key once it is marked deleted with no finalizer left; a Terminating namespace goes
+        when nothing is left in it."""
+        o = self.objs.get(key)
+        if o is not None and lifecycle.finished(o) and key[1] != "namespaces":
+            del self.objs[key]
+            self.fields.pop(key, None)
+        ns = key[2]
+        nskey = ("", "namespaces", "", ns)
+        if ns and lifecycle.terminating(self.objs.get(nskey)) and not any(k[2] == ns for k in self.objs if k != nskey):
+            del self.objs[nskey]
+            self.fields.pop(nskey, None)
 
     def _defaults(self, res, obj, old):
         spec = obj.get("spec")
@@ -524,17 +553,27 @@ class Store:
                     data[k] = base64.b64encode(str(v).encode()).decode()
         if res.kind == "Namespace":
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
-            obj["status"] = {"phase": "Active"}
+            obj["status"] = copy.deepcopy(old["status"]) if old and lifecycle.terminating(old) else {"phase": "Active"}
             obj.setdefault("metadata", {}).setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
 
     # -- the write path shared by create, update, patch and apply
     def _commit(self, res, key, new, old, manager, operation, paths, dry):
         """Validates, defaults and (unless dry) stores new. paths: the manager's fields."""
         name = key[3]
-        self._validate(res, new, name, key[2])
-        self._defaults(res, new, old)
+        causes = []   # one 422 carries every field error of the request
+        try:
+            self._validate(res, new, name, key[2])
+        except ApiError as e:
+            causes += e.details["causes"]
+        if not causes:
+            self._defaults(res, new, old)
         if old is not None:
-            self._immutable(res, old, new, name)
+            try:
+                self._immutable(res, old, new, name)
+            except ApiError as e:
+                causes += e.details["causes"]
+        if causes:
+            raise invalid(res, (new.get("metadata") or {}).get("name") or name, causes)
         fields = copy.deepcopy(self.fields.get(key, {})) if old is not None else {}
         if operation == "Apply":
             fields[manager] = ("Apply", res.api_version, paths)
@@ -585,6 +624,9 @@ class Store:
             self.rollouts[key] = time.monotonic()
         self.objs[key] = new
         self.fields[key] = fields
+        if old is not None and lifecycle.finished(new):
+            self._finish_deletions(key)
+            return copy.deepcopy(new)
         if res.kind == "Namespace" and old is None:
             self._namespace_contents(name)
         if res.kind == "CustomResourceDefinition":
@@ -693,6 +735,7 @@ class Store:
             if key in self.objs:
                 raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (gr(res), name),
                                {"name": name, "group": res.group, "kind": res.plural})
+            self._terminating_check(res, ns, name)
             for k in ("resourceVersion", "uid", "managedFields"):
                 body["metadata"].pop(k, None)
             return self._commit(res, key, body, None, manager, "Update", managed(leaf_paths(body)), dry)
@@ -735,6 +778,7 @@ class Store:
             old = self.objs.get(key)
             paths = managed(leaf_paths(body))
             if old is None:
+                self._terminating_check(res, ns, name)
                 new = copy.deepcopy(body)
                 return self._commit(res, key, new, None, manager, "Apply", paths, dry)
             fields = self.fields.get(key, {})
@@ -781,13 +825,24 @@ class Store:
                 raise not_found(res, name)
             if dry:
                 return copy.deepcopy(old)
+            if res.kind == "Namespace":
+                # Terminating first: contents go, objects with finalizers stay until released
+                held = False
+                for k in [k for k in self.objs if k[2] == name]:
+                    if lifecycle.has_finalizers(self.objs[k]):
+                        lifecycle.mark_deleting(self.objs[k], self.next_rv())
+                        held = True
+                    else:
+                        del self.objs[k]
+                        self.fields.pop(k, None)
+                if held:
+                    lifecycle.start_terminating(old, self.next_rv())
+                    return copy.deepcopy(old)
+            elif lifecycle.has_finalizers(old):
+                return lifecycle.mark_deleting(old, self.next_rv())
             del self.objs[key]
             self.fields.pop(key, None)
             self.rollouts.pop(key, None)
-            if res.kind == "Namespace":
-                for k in [k for k in self.objs if k[2] == name]:
-                    del self.objs[k]
-                    self.fields.pop(k, None)
             if res.kind == "CustomResourceDefinition":
                 for rk in self.crd_res.pop(name, []):
                     r = self.res.pop(rk, None)
@@ -941,6 +996,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fk.store.rollout_delay = b["rollout_delay"]
             if "log_interval" in b:
                 fk.store.log_interval = b["log_interval"]
+            if "broken_groups" in b:
+                fk.broken_groups = set(b["broken_groups"])
             return self.send_json(200, {})
         if path == "/fakekube/proxy" and method == "POST":
             b = self.read_body() or {}
@@ -988,6 +1045,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             group, rest = "", parts[1:]
         elif parts[0] == "apis" and len(parts) >= 2:
             group, rest = parts[1], parts[2:]
+            if group in fk.broken_groups:
+                raise ApiError(503, "ServiceUnavailable", lifecycle.BROKEN_MESSAGE)
             if not rest:
                 with store.lock:
                     vs = sorted({r.version for r in store.res.values() if r.group == group})
@@ -1250,6 +1309,7 @@ class FakeKube:
         self.requests = []
         self.deleted = []
         self.proxies = {}     # (namespace, deployment, port) -> local port the pod proxy forwards to
+        self.broken_groups = set()  # API groups whose APIService does not answer (503), see lifecycle.py
         self.stopping = False
         self.lock = threading.Lock()
         self.httpd = None

@@ -6,8 +6,9 @@ What it serves, following the documented API semantics:
              plus the kinds of every CustomResourceDefinition created (served versions, scope)
   PATCH      server-side apply (application/apply-patch+yaml; JSON-flavoured YAML) with
              field managers: a manager's previously applied fields it drops are removed, another
-             manager's differing field is a 409 conflict unless force=true; merge-patch and
-             json strategic merge (treated as merge patch)
+             manager's differing field is a 409 conflict unless force=true; keyed lists
+             (containers, env, ports, volumes ...) merged and owned per element (ssa.py);
+             merge-patch; strategic merge (keyed lists merged by key)
   metadata   uid, resourceVersion (global counter, unchanged on no-op writes), generation
              (bumped when anything but metadata/status changes), creationTimestamp, managedFields
   list       labelSelector (=, ==, !=, in, notin, exists, !exists), fieldSelector
@@ -51,6 +52,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lifecycle  # noqa: E402  finalizers, Terminating namespaces, more immutable fields, broken groups (#10)
+import ssa  # noqa: E402  keyed lists (containers, env, ports ...) element by element (#10)
 
 # ---------------------------------------------------------------- resource registry
 
@@ -223,6 +225,12 @@ def deep_merge(dst, src):
         else:
             dst[k] = copy.deepcopy(v)
     return dst
+
+
+# #10: the same helpers with keyed lists merged and owned per element (ssa.py); paths without
+# keyed segments behave as above
+leaf_paths, get_path, set_path, del_path, fields_v1 = ssa.leaf_paths, ssa.get_path, ssa.set_path, ssa.del_path, \
+    ssa.fields_v1
 
 
 # ---------------------------------------------------------------- label selectors
@@ -755,7 +763,7 @@ class Store:
             body["metadata"].pop("managedFields", None)
             return self._commit(res, key, body, old, manager, "Update", managed(leaf_paths(body)), dry)
 
-    def merge_patch(self, res, ns, name, patch, manager, dry):
+    def merge_patch(self, res, ns, name, patch, manager, dry, strategic=False):
         with self.lock:
             key = self._key(res, ns, name)
             old = self.objs.get(key)
@@ -763,7 +771,7 @@ class Store:
                 raise not_found(res, name)
             if not isinstance(patch, dict):
                 raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
-            new = deep_merge(copy.deepcopy(old), patch)
+            new = ssa.strategic_merge(copy.deepcopy(old), patch) if strategic else deep_merge(copy.deepcopy(old), patch)
             new["metadata"].pop("managedFields", None)
             return self._commit(res, key, new, old, manager, "Update", managed(leaf_paths(patch)), dry)
 
@@ -788,14 +796,15 @@ class Store:
                     continue
                 for p in sorted(paths & ps):
                     if get_path(old, p) != get_path(body, p):
-                        conflicts.append((m, p))
+                        conflicts.append((m, p, av))
             if conflicts and not force:
+                # shaped as the apiserver's: https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts
                 msg = "Apply failed with %d conflict%s: %s" % (
                     len(conflicts), "s" if len(conflicts) > 1 else "",
-                    "\n".join('conflict with "%s": .%s' % (m, ".".join(p)) for m, p in conflicts))
+                    "\n".join('conflict with "%s" using %s: %s' % (m, av, ssa.field_string(p)) for m, p, av in conflicts))
                 raise ApiError(409, "Conflict", msg, {"causes": [
-                    {"reason": "FieldManagerConflict", "message": 'conflict with "%s"' % m, "field": "." + ".".join(p)}
-                    for m, p in conflicts]})
+                    {"reason": "FieldManagerConflict", "message": 'conflict with "%s" using %s' % (m, av),
+                     "field": ssa.field_string(p)} for m, p, av in conflicts]})
             new = copy.deepcopy(old)
             new["metadata"].pop("managedFields", None)
             prev = fields.get(manager, (None, None, set()))[2]
@@ -808,9 +817,10 @@ class Store:
                     del_path(new, p)
             for p in sorted(paths):
                 set_path(new, p, get_path(body, p)[0])
+            ssa.reorder_like(new, body, old)
             result = self._commit(res, key, new, old, manager, "Apply", paths, dry)
             if force and conflicts and not dry:
-                for m, p in conflicts:
+                for m, p, _ in conflicts:
                     op, av, ps = self.fields[key][m]
                     self.fields[key][m] = (op, av, ps - {p})
                     if not self.fields[key][m][2]:
@@ -1161,7 +1171,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 out = store.apply(res, ns, name, body, q.get("fieldManager"), force, dry)
                 return self.send_json(200 if exists else 201, out)
             if ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
-                return self.send_json(200, store.merge_patch(res, ns, name, body, manager, dry))
+                return self.send_json(200, store.merge_patch(res, ns, name, body, manager, dry,
+                                                             ctype == "application/strategic-merge-patch+json"))
             raise ApiError(415, "UnsupportedMediaType", 'the body of the request was in an unknown format - accepted '
                            'media types include: application/json-patch+json, application/merge-patch+json, '
                            'application/apply-patch+yaml')

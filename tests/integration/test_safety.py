@@ -488,6 +488,40 @@ class Safety(KubeTest):
                   and r["path"].endswith("/deployments/web")]
         self.assertEqual(len(forced), 1)
 
+    # the fake (#10): server-side apply merges keyed lists element by element, owned per element
+    def test_fake_keyed_lists_are_merged_and_owned_per_element(self):
+        self.appdeploy("apply", self.dir, "-n", "demo")
+        sidecar = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "demo"},
+                   "spec": {"template": {"spec": {"containers": [
+                       {"name": "sidecar", "image": "proxy:1", "env": [{"name": "MODE", "value": "tls"}]}]}}}}
+        self.kubectl("apply", "--server-side", "--field-manager=mesh", "-f", "-", stdin=json.dumps(sidecar))
+        dep = self.fk.obj("deployments", "demo", "web")
+        self.assertEqual([c["name"] for c in dep["spec"]["template"]["spec"]["containers"]], ["web", "sidecar"])
+        mf = {m["manager"]: m["fieldsV1"] for m in dep["metadata"]["managedFields"]}
+        mesh = mf["mesh"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+        self.assertEqual(list(mesh), ['k:{"name":"sidecar"}'])
+        self.assertIn('k:{"name":"MODE"}', mesh['k:{"name":"sidecar"}']["f:env"])
+        self.assertIn('k:{"name":"web"}', mf["appdeploy"]["f:spec"]["f:template"]["f:spec"]["f:containers"])
+        # our re-apply keeps their container (it is theirs), with no conflict
+        p = self.appdeploy("apply", self.dir, "-n", "demo", "-v", "image=registry.example/web:2.0",
+                           "--no-force-conflicts")
+        self.assertIn("deployment.apps/web configured", p.stdout)
+        cs = self.fk.obj("deployments", "demo", "web")["spec"]["template"]["spec"]["containers"]
+        self.assertEqual([(c["name"], c["image"]) for c in cs], [("web", "registry.example/web:2.0"), ("sidecar", "proxy:1")])
+        # a strategic merge patch (kubectl set image) changes one element: a conflict on that element's field
+        self.kubectl("set", "image", "deployment/web", "-n", "demo", "web=registry.example/web:hotfix")
+        cs = self.fk.obj("deployments", "demo", "web")["spec"]["template"]["spec"]["containers"]
+        self.assertEqual([(c["name"], c["image"]) for c in cs], [("web", "registry.example/web:hotfix"), ("sidecar", "proxy:1")])
+        p = self.appdeploy("apply", self.dir, "-n", "demo", "-v", "image=registry.example/web:2.0",
+                           "--no-force-conflicts", expect=1)
+        self.assertRegex(p.stderr, r'deployment\.apps/web: \.spec\.template\.spec\.containers\[name="web"\]\.image is '
+                                   r'owned by field manager "kubectl[^"]*"')
+        # mesh dropping its container removes it; ours stays
+        del sidecar["spec"]
+        self.kubectl("apply", "--server-side", "--field-manager=mesh", "-f", "-", stdin=json.dumps(sidecar))
+        cs = self.fk.obj("deployments", "demo", "web")["spec"]["template"]["spec"]["containers"]
+        self.assertEqual([c["name"] for c in cs], ["web"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -273,7 +273,8 @@ static int entry_cmp(const void *a, const void *b)
 /* "APIVERSION KIND NAMESPACE NAME UID" per line, sorted by key; "-" for an empty namespace or uid. */
 static char *entries_text(struct own_entry *v, size_t n)
 {
-	qsort(v, n, sizeof *v, entry_cmp);
+	if (n)
+		qsort(v, n, sizeof *v, entry_cmp);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

@@ -95,12 +95,9 @@ static char *git_common_dir(const char *top)
 	return gitdir;
 }
 
-/* remote "origin"'s url from a git config file, credentials removed; malloc'd or NULL. */
-static char *origin_url(const char *common)
+char *own_git_remote_url(const char *config)
 {
-	char *cfg = join(common, "config");
-	char *text = cfg ? read_small(cfg) : NULL;
-	free(cfg);
+	char *text = strdup(config);
 	if (!text)
 		return NULL;
 	char *url = NULL;
@@ -131,8 +128,12 @@ static char *origin_url(const char *common)
 	/* https://user:token@host/x -> https://host/x: a token must never reach the cluster or a log */
 	char *scheme = strstr(url, "://");
 	if (scheme) {
-		char *host = scheme + 3, *at = strchr(host, '@'), *slash = strchr(host, '/');
-		if (at && (!slash || at < slash))
+		/* the userinfo ends at the last '@' before the path (a password may hold an '@' too) */
+		char *host = scheme + 3, *slash = strchr(host, '/'), *at = NULL;
+		for (char *p = host; *p && (!slash || p < slash); p++)
+			if (*p == '@')
+				at = p;
+		if (at)
 			memmove(host, at + 1, strlen(at + 1) + 1);
 	}
 	size_t n = strlen(url);
@@ -140,6 +141,17 @@ static char *origin_url(const char *common)
 		url[--n] = 0;
 	if (n > 4 && !strcmp(url + n - 4, ".git"))
 		url[n - 4] = 0;
+	return url;
+}
+
+/* remote "origin"'s url from the git config in common; malloc'd or NULL. */
+static char *origin_url(const char *common)
+{
+	char *cfg = join(common, "config");
+	char *text = cfg ? read_small(cfg) : NULL;
+	free(cfg);
+	char *url = text ? own_git_remote_url(text) : NULL;
+	free(text);
 	return url;
 }
 
@@ -270,8 +282,7 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(((const struct own_entry *)a)->key, ((const struct own_entry *)b)->key);
 }
 
-/* "APIVERSION KIND NAMESPACE NAME UID" per line, sorted by key; "-" for an empty namespace or uid. */
-static char *entries_text(struct own_entry *v, size_t n)
+char *own_entries_text(struct own_entry *v, size_t n)
 {
 	if (n)
 		qsort(v, n, sizeof *v, entry_cmp);
@@ -287,7 +298,7 @@ static char *entries_text(struct own_entry *v, size_t n)
 	return buf;
 }
 
-static void entries_parse(const char *text, struct own_entry **v, size_t *n)
+void own_entries_parse(const char *text, struct own_entry **v, size_t *n)
 {
 	char *copy = strdup(text ? text : ""), *save = NULL;
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -331,7 +342,7 @@ int own_inventory_load(struct kube *k, const char *ns, const char *set, struct o
 	inv->found = 1;
 	inv->origin = xstrdup(str(data, "origin"));
 	inv->text = xstrdup(str(data, "objects"));
-	entries_parse(inv->text, &inv->v, &inv->n);
+	own_entries_parse(inv->text, &inv->v, &inv->n);
 	kube_req_clear(&r);
 	return 0;
 }
@@ -348,7 +359,7 @@ int own_inventory_save(struct kube *k, const char *ns, const char *set, const ch
 		       size_t n, const struct own_inventory *prev, int *written, char *err, size_t errlen)
 {
 	*written = 0;
-	char *text = entries_text(v, n);
+	char *text = own_entries_text(v, n);
 	if (!text) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -21,6 +21,11 @@
  */
 char *own_origin(const char *dir);
 
+/* The url of remote "origin" in the text of a git config file, without credentials
+ * ("https://user:token@host/x.git" -> "https://host/x") and without a trailing ".git" or "/";
+ * malloc'd, NULL when there is none. */
+char *own_git_remote_url(const char *config);
+
 /* The inventory ConfigMap's name for a set: "appdeploy-set-NAME" (NAME made a DNS subdomain;
  * when that changed it, an 8-hex digest of the real name is appended so two sets never share it). */
 char *own_inventory_name(const char *set);
@@ -58,6 +63,11 @@ void own_inventory_free(struct own_inventory *inv);
 void own_entries_add(struct own_entry **v, size_t *n, const char *api_version, const char *kind, const char *ns,
 		     const char *name, const char *uid);
 void own_entries_free(struct own_entry *v, size_t n);
+/* The inventory's text form: "APIVERSION KIND NAMESPACE NAME UID" a line, sorted by key (v is
+ * sorted in place), "-" for an empty namespace or uid. malloc'd. */
+char *own_entries_text(struct own_entry *v, size_t n);
+/* Adds the entries of such a text to *v (lines that do not have five fields are skipped). */
+void own_entries_parse(const char *text, struct own_entry **v, size_t *n);
 /* The entry with that key, or NULL. */
 const struct own_entry *own_entries_find(const struct own_entry *v, size_t n, const char *key);
 

@@ -824,7 +824,7 @@ static size_t lookup_live(struct kube *k, struct item **v, size_t m, const struc
 struct cand {
 	const struct own_entry *e;       /* its inventory entry */
 	const struct kube_resource *res; /* its kind */
-	json_t *live;                    /* the live object (owned by the cand) */
+	json_t *live;                    /* the live object (owned by the cand); NULL: drop the entry only */
 };
 
 /* The resource serving an inventory entry's kind: its recorded apiVersion, else the group's
@@ -919,16 +919,19 @@ static int prune_plan(struct kube *k, struct item *it, size_t n, const struct ow
 			    (!c[i].res->namespaced || !strcmp(meta_str(l, "namespace") ? meta_str(l, "namespace") : "", o->ns)))
 				found = l;
 		}
-		if (!found)
-			continue; /* gone already */
-		const char *uid = meta_str(found, "uid");
-		if (*c[i].e->uid && uid && strcmp(uid, c[i].e->uid)) {
+		const char *uid = found ? meta_str(found, "uid") : NULL;
+		if (found && *c[i].e->uid && uid && strcmp(uid, c[i].e->uid)) {
 			fprintf(o->out, "# %s %s: not pruned: it was replaced by another object (uid %s, the inventory has %s)\n",
 				c[i].e->kind, c[i].e->name, uid, c[i].e->uid);
+			found = NULL;
+		}
+		if (found && system_object(found, c[i].res->kind))
+			found = NULL;
+		if (!found) {
+			/* gone already, or no longer ours: the inventory forgets it */
+			c[w++] = c[i];
 			continue;
 		}
-		if (system_object(found, c[i].res->kind))
-			continue;
 		json_object_set_new(found, "apiVersion", json_string(c[i].res->api_version));
 		json_object_set_new(found, "kind", json_string(c[i].res->kind));
 		c[i].live = json_incref(found);
@@ -955,24 +958,32 @@ static void cands_free(struct cand *c, size_t n)
 static int prune(struct kube *k, struct cand *c, size_t m, const struct sync_opts *o, int *pruned)
 {
 	struct kube_req *reqs = calloc(m ? m : 1, sizeof *reqs);
+	size_t q = 0;
 	for (size_t i = 0; i < m; i++) {
-		reqs[i].method = KUBE_DELETE;
-		reqs[i].path = kube_path(c[i].res, c[i].res->namespaced ? o->ns : NULL, c[i].e->name,
+		if (!c[i].live) {
+			pruned[i] = 1;
+			continue;
+		}
+		reqs[q].method = KUBE_DELETE;
+		reqs[q].path = kube_path(c[i].res, c[i].res->namespaced ? o->ns : NULL, c[i].e->name,
 					 "propagationPolicy=Background");
+		reqs[q].data = &c[i];
+		q++;
 	}
-	kube_do(k, reqs, m);
+	kube_do(k, reqs, q);
 	int rc = 0;
-	for (size_t i = 0; i < m; i++) {
+	for (size_t j = 0; j < q; j++) {
+		size_t i = (size_t)((struct cand *)reqs[j].data - c);
 		char *label = make_label(c[i].res->api_version, c[i].res->kind, c[i].e->name);
-		if ((reqs[i].status >= 200 && reqs[i].status <= 299) || reqs[i].status == 404) {
+		if ((reqs[j].status >= 200 && reqs[j].status <= 299) || reqs[j].status == 404) {
 			fprintf(o->out, "%s pruned%s\n", label, o->dry_run ? " (dry run)" : "");
 			pruned[i] = 1;
 		} else {
-			log_error("prune %s: %s", label, reqs[i].err);
+			log_error("prune %s: %s", label, reqs[j].err);
 			rc = -1;
 		}
 		free(label);
-		kube_req_clear(&reqs[i]);
+		kube_req_clear(&reqs[j]);
 	}
 	free(reqs);
 	return rc;
@@ -1557,6 +1568,8 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 		char perr[1024] = "";
 		int prc = prune_plan(k, it, n, &inv, o, &c, &nc, perr, sizeof perr);
 		for (size_t i = 0; i < nc; i++) {
+			if (!c[i].live)
+				continue;
 			char *label = make_label(c[i].res->api_version, c[i].res->kind, c[i].e->name);
 			fprintf(out, "# %s would be pruned\n", label);
 			diff_one(out, label, c[i].live, NULL, "pruned");

@@ -1186,7 +1186,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "Unsupported value: %s" % json.dumps(policy))
             out = store.delete(res, ns, name, policy, dry)
             fk.deleted.append((res.kind, ns, name, policy))
-            return self.send_json(200, out)
+            # held by finalizers: accepted, not done (lifecycle.py)
+            held = not dry and (out.get("metadata") or {}).get("deletionTimestamp")
+            return self.send_json(202 if held else 200, out)
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
     def follow_log(self, ns, name, sent):

@@ -1543,6 +1543,18 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 					     "recreated without the %s annotation: %s\n",
 					t->label, t->res->kind, OWN_ANNOTATION_RECREATE, why);
 			will = json_incref(t->obj);
+		} else if (dry[j].status == 409 && o->no_force_conflicts) {
+			/* only without force: apply would stop here (the message names fields and managers) */
+			fprintf(out, "# %s: apply --no-force-conflicts would stop: %s\n", t->label,
+				safe_err(t, dry[j].err, buf, sizeof buf));
+			/* the change itself: what a forced apply would make of it */
+			struct kube_req f;
+			apply_req(&f, t, o->ns, 1);
+			kube_set_dry_run(k, 1);
+			kube_do(k, &f, 1);
+			kube_set_dry_run(k, o->dry_run);
+			will = json_incref(f.status >= 200 && f.status <= 299 ? f.response : t->obj);
+			kube_req_clear(&f);
 		} else {
 			set_err(err, errlen, "%s:%d: %s: %s", t->file, t->line, t->label, safe_err(t, dry[j].err, buf, sizeof buf));
 			rc = -1;

@@ -491,12 +491,16 @@ class Safety(KubeTest):
                                    r'"kubectl[^"]*": not taking it \(--no-force-conflicts\)')
         self.assertIn("nothing was pruned", p.stderr)
         self.assertEqual(self.fk.obj("deployments", "demo", "web")["spec"]["replicas"], 7)
+        d = self.appdeploy("diff", self.dir, "-n", "demo", "--no-force-conflicts", expect=1)
+        self.assertRegex(d.stdout, r'# deployment\.apps/web: apply --no-force-conflicts would stop: Apply failed with 1 '
+                                   r'conflict: conflict with "kubectl[^"]*" using apps/v1: \.spec\.replicas')
+        self.assertRegex(d.stdout, r"\n-  replicas: 7\n\+  replicas: 2\n")
         p = self.appdeploy("apply", self.dir, "-n", "demo")
         self.assertRegex(p.stdout, r'deployment\.apps/web: taking \.spec\.replicas from field manager "kubectl[^"]*"')
         self.assertIn("deployment.apps/web configured", p.stdout)
         self.assertEqual(self.fk.obj("deployments", "demo", "web")["spec"]["replicas"], 2)
         forced = [r for r in self.fk.requests if r["method"] == "PATCH" and r["query"].get("force") == "true"
-                  and r["path"].endswith("/deployments/web")]
+                  and r["path"].endswith("/deployments/web") and r["query"].get("dryRun") != "All"]
         self.assertEqual(len(forced), 1)
 
     # the fake (#10): server-side apply merges keyed lists element by element, owned per element

@@ -435,7 +435,7 @@ enum own_state own_classify(json_t *live, const char *set, const struct own_inve
 	return OWN_UNLABELLED;
 }
 
-int own_recreate_allowed(json_t *rendered, const char *group, const char *kind)
+int own_recreate_allowed(json_t *rendered, json_t *live, const char *group, const char *kind)
 {
 	const char *ann = str(json_object_get(json_object_get(rendered, "metadata"), "annotations"), OWN_ANNOTATION_RECREATE);
 	if (ann && !strcmp(ann, "true"))
@@ -450,6 +450,6 @@ int own_recreate_allowed(json_t *rendered, const char *group, const char *kind)
 		return 1;
 	/* an immutable ConfigMap/Secret can only be replaced, and holds nothing the render does not */
 	if (!*group && (!strcmp(kind, "ConfigMap") || !strcmp(kind, "Secret")))
-		return json_is_true(json_object_get(rendered, "immutable"));
+		return json_is_true(json_object_get(rendered, "immutable")) || json_is_true(json_object_get(live, "immutable"));
 	return 0;
 }

@@ -92,9 +92,10 @@ enum own_state own_classify(json_t *live, const char *set, const struct own_inve
 /* True when o carries managed-by appdeploy and set = set. */
 int own_labelled(json_t *o, const char *set);
 
-/* True when o (the rendered object, kind in group) may be deleted and created again to get past an
- * immutable field: workload and Service kinds, immutable ConfigMaps/Secrets, or the recreate
- * annotation set to "true". Never a PVC, PV, Namespace or CRD without the annotation. */
-int own_recreate_allowed(json_t *rendered, const char *group, const char *kind);
+/* True when rendered (kind in group; live: the object in the cluster, may be NULL) may be deleted
+ * and created again to get past an immutable field: workload and Service kinds, ConfigMaps/Secrets
+ * marked immutable (rendered or live), or the recreate annotation set to "true". Never a PVC, PV,
+ * Namespace or CRD without the annotation. */
+int own_recreate_allowed(json_t *rendered, json_t *live, const char *group, const char *kind);
 
 #endif

@@ -416,7 +416,7 @@ static int recreate(struct kube *k, struct item *it, const char *ns, const struc
 {
 	char buf[2048];
 	why = safe_err(it, why, buf, sizeof buf);
-	if (!own_recreate_allowed(it->obj, it->res->group, it->res->kind)) {
+	if (!own_recreate_allowed(it->obj, it->live, it->res->group, it->res->kind)) {
 		log_error("%s:%d: %s: the server refuses to change it in place: %s. appdeploy does not delete a %s to "
 			  "recreate it (what it holds would go with it): change it by hand, or annotate it %s: \"true\" "
 			  "to allow recreation",
@@ -1536,7 +1536,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 			will = json_incref(t->obj); /* the namespace does not exist yet */
 		else if (immutable_rejection(&dry[j])) {
 			const char *why = safe_err(t, str(dry[j].response, "message"), buf, sizeof buf);
-			if (own_recreate_allowed(t->obj, t->res->group, t->res->kind))
+			if (own_recreate_allowed(t->obj, t->live, t->res->group, t->res->kind))
 				fprintf(out, "# %s would be recreated: %s\n", t->label, why);
 			else
 				fprintf(out, "# %s: apply would fail: the server refuses to change it in place and a %s is not "

@@ -101,9 +101,14 @@ static void test_recreate_allowed(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_t *o = json_loads(cases[i].obj, 0, NULL);
 		assert_non_null(o);
-		assert_int_equal(own_recreate_allowed(o, cases[i].group, cases[i].kind), cases[i].want);
+		assert_int_equal(own_recreate_allowed(o, NULL, cases[i].group, cases[i].kind), cases[i].want);
 		json_decref(o);
 	}
+	/* a ConfigMap made immutable in the cluster may be replaced by a mutable one */
+	json_t *r = json_object(), *l = json_pack("{s:b}", "immutable", 1);
+	assert_int_equal(own_recreate_allowed(r, l, "", "ConfigMap"), 1);
+	json_decref(r);
+	json_decref(l);
 }
 
 static void test_entries_text(void **state)

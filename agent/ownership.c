@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
+
 #include "render.h"
 #include "sha256.h"
 
@@ -452,4 +454,152 @@ int own_recreate_allowed(json_t *rendered, json_t *live, const char *group, cons
 	if (!*group && (!strcmp(kind, "ConfigMap") || !strcmp(kind, "Secret")))
 		return json_is_true(json_object_get(rendered, "immutable")) || json_is_true(json_object_get(live, "immutable"));
 	return 0;
+}
+
+/* ---------------------------------------------------------------- prune candidates */
+
+int own_system_object(json_t *o, const char *kind)
+{
+	json_t *md = json_object_get(o, "metadata");
+	if (json_array_size(json_object_get(md, "ownerReferences")))
+		return 1;
+	const char *name = str(md, "name");
+	if (!name)
+		return 1;
+	if (kind && !strcmp(kind, "ServiceAccount") && !strcmp(name, "default"))
+		return 1;
+	if (kind && !strcmp(kind, "ConfigMap") && !strcmp(name, "kube-root-ca.crt"))
+		return 1;
+	return 0;
+}
+
+char *own_selector(const char *set)
+{
+	char *s;
+	if (asprintf(&s, "%s=%s,%s=%s", RENDER_LABEL_MANAGED_BY, RENDER_MANAGED_BY, RENDER_LABEL_SET, set) < 0)
+		return NULL;
+	return s;
+}
+
+/* The resource serving an inventory entry's kind: its recorded apiVersion, else the group's
+ * preferred version of the same kind. */
+static const struct kube_resource *entry_resource(struct kube *k, const struct own_entry *e)
+{
+	const struct kube_resource *r = kube_find(k, e->api_version, e->kind);
+	if (r)
+		return r;
+	const char *slash = strrchr(e->api_version, '/');
+	size_t glen = slash ? (size_t)(slash - e->api_version) : 0;
+	for (size_t i = 0; i < kube_resource_count(k); i++) {
+		r = kube_resource_at(k, i);
+		if (r->preferred && strlen(r->group) == glen && !strncmp(r->group, e->api_version, glen) &&
+		    !strcmp(r->kind, e->kind))
+			return r;
+	}
+	return NULL;
+}
+
+static const char *meta(json_t *o, const char *k)
+{
+	return str(json_object_get(o, "metadata"), k);
+}
+
+int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *const *rendered, size_t nrendered,
+		   const char *ns, const char *set, FILE *notes, struct own_cand **out, size_t *nout, char *err,
+		   size_t errlen)
+{
+	struct own_cand *c = calloc(inv->n ? inv->n : 1, sizeof *c);
+	size_t nc = 0;
+	int rc = 0;
+	char *invname = own_inventory_name(set);
+	const struct kube_resource **kinds = calloc(inv->n ? inv->n : 1, sizeof *kinds);
+	size_t nk = 0;
+	for (size_t i = 0; i < inv->n; i++) {
+		const struct own_entry *e = &inv->v[i];
+		int is_rendered = 0;
+		for (size_t j = 0; j < nrendered && !is_rendered; j++)
+			is_rendered = !strcmp(rendered[j], e->key);
+		if (is_rendered)
+			continue;
+		const struct kube_resource *r = entry_resource(k, e);
+		if (!r) {
+			if (!rc)
+				snprintf(err, errlen,
+					 "cannot prune %s %s/%s of set %s: the server's discovery has no kind %s in %s (an API "
+					 "service that does not answer?); nothing of that kind was pruned. Fix the API service, "
+					 "or remove the line from configmap/%s if the kind is gone for good",
+					 e->kind, *e->ns ? e->ns : "(cluster)", e->name, set, e->kind, e->api_version, invname);
+			log_error("cannot prune %s %s: the server's discovery has no kind %s in %s", e->kind, e->name, e->kind,
+				  e->api_version);
+			rc = -1;
+			continue;
+		}
+		c[nc++] = (struct own_cand){e, r, NULL};
+		size_t j;
+		for (j = 0; j < nk && kinds[j] != r; j++)
+			;
+		if (j == nk)
+			kinds[nk++] = r;
+	}
+	/* list the candidates' kinds, each with our selector, in the namespace or cluster-wide */
+	char *sel = own_selector(set);
+	json_t **items = calloc(nk ? nk : 1, sizeof *items);
+	for (size_t j = 0; j < nk; j++) {
+		char lerr[1024];
+		if (kube_list_many(k, &kinds[j], 1, kinds[j]->namespaced ? ns : "", sel, &items[j], lerr, sizeof lerr)) {
+			log_error("cannot list %s to prune: %s", kinds[j]->plural, lerr);
+			if (!rc)
+				snprintf(err, errlen, "cannot list %s to prune: %s; nothing of that kind was pruned",
+					 kinds[j]->plural, lerr);
+			rc = -1;
+			items[j] = NULL;
+		}
+	}
+	free(sel);
+	size_t w = 0;
+	for (size_t i = 0; i < nc; i++) {
+		size_t j;
+		for (j = 0; j < nk && kinds[j] != c[i].res; j++)
+			;
+		if (!items[j])
+			continue; /* kept: its kind could not be listed */
+		size_t x;
+		json_t *l, *found = NULL;
+		json_array_foreach(items[j], x, l) {
+			if (!strcmp(meta(l, "name") ? meta(l, "name") : "", c[i].e->name) &&
+			    (!c[i].res->namespaced || !strcmp(meta(l, "namespace") ? meta(l, "namespace") : "", ns)))
+				found = l;
+		}
+		const char *uid = found ? meta(found, "uid") : NULL;
+		if (found && *c[i].e->uid && uid && strcmp(uid, c[i].e->uid)) {
+			if (notes)
+				fprintf(notes, "# %s %s: not pruned: it was replaced by another object (uid %s, the inventory has %s)\n",
+					c[i].e->kind, c[i].e->name, uid, c[i].e->uid);
+			found = NULL;
+		}
+		if (found && own_system_object(found, c[i].res->kind))
+			found = NULL;
+		if (found) {
+			json_object_set_new(found, "apiVersion", json_string(c[i].res->api_version));
+			json_object_set_new(found, "kind", json_string(c[i].res->kind));
+			c[i].live = json_incref(found);
+		}
+		/* not found: gone already, or no longer ours: the inventory forgets it */
+		c[w++] = c[i];
+	}
+	for (size_t j = 0; j < nk; j++)
+		json_decref(items[j]);
+	free(items);
+	free(kinds);
+	free(invname);
+	*out = c;
+	*nout = w;
+	return rc;
+}
+
+void own_cands_free(struct own_cand *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(c[i].live);
+	free(c);
 }

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kube.h"
 
@@ -97,5 +98,34 @@ int own_labelled(json_t *o, const char *set);
  * marked immutable (rendered or live), or the recreate annotation set to "true". Never a PVC, PV,
  * Namespace or CRD without the annotation. */
 int own_recreate_allowed(json_t *rendered, json_t *live, const char *group, const char *kind);
+
+/* Objects that are never ours even when they carry our labels: those with ownerReferences (a
+ * controller made them), the namespace's default ServiceAccount and kube-root-ca.crt. */
+int own_system_object(json_t *o, const char *kind);
+
+/* The label selector of a set's objects (managed-by + set). malloc'd. */
+char *own_selector(const char *set);
+
+/* One inventory entry that is not rendered any more. */
+struct own_cand {
+	const struct own_entry *e;       /* its inventory entry (borrowed from the inventory) */
+	const struct kube_resource *res; /* its kind (borrowed from the client's discovery) */
+	json_t *live;                    /* the object to delete (owned); NULL: gone or no longer ours,
+					  * only the inventory entry goes */
+};
+
+/*
+ * The prune plan of set in ns: the inventory entries whose key is not among the n rendered keys,
+ * each with its live object when that still carries the set's labels and the recorded uid (the
+ * only objects prune may delete). Only the kinds of those entries are listed (cluster-wide for
+ * cluster-scoped kinds). A kind that cannot be discovered or listed is logged by name, its
+ * entries are left out of *out (kept in the inventory), and -1 is returned with err filled; the
+ * rest of the plan is still returned. notes (may be NULL) hears about objects replaced under
+ * the same name. *out: free with own_cands_free.
+ */
+int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *const *rendered, size_t n,
+		   const char *ns, const char *set, FILE *notes, struct own_cand **out, size_t *nout, char *err,
+		   size_t errlen);
+void own_cands_free(struct own_cand *c, size_t n);
 
 #endif

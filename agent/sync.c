@@ -108,28 +108,14 @@ static int system_kind(const struct kube_resource *r)
 	       !strcmp(r->kind, "PodMetrics") || !strcmp(r->kind, "Lease");
 }
 
-/* Objects in a namespace that are not ours even when they carry our labels. */
 static int system_object(json_t *o, const char *kind)
 {
-	json_t *refs = json_object_get(json_object_get(o, "metadata"), "ownerReferences");
-	if (json_array_size(refs))
-		return 1;
-	const char *name = meta_str(o, "name");
-	if (!name)
-		return 1;
-	if (!strcmp(kind, "ServiceAccount") && !strcmp(name, "default"))
-		return 1;
-	if (!strcmp(kind, "ConfigMap") && !strcmp(name, "kube-root-ca.crt"))
-		return 1;
-	return 0;
+	return own_system_object(o, kind);
 }
 
 static char *owner_selector(const char *set_name)
 {
-	char *s;
-	if (asprintf(&s, "%s=%s,%s=%s", RENDER_LABEL_MANAGED_BY, RENDER_MANAGED_BY, RENDER_LABEL_SET, set_name) < 0)
-		return NULL;
-	return s;
+	return own_selector(set_name);
 }
 
 static int owned(json_t *o, const char *set_name)
@@ -820,142 +806,22 @@ static size_t lookup_live(struct kube *k, struct item **v, size_t m, const struc
 	return refused;
 }
 
-/* One object prune would delete. */
-struct cand {
-	const struct own_entry *e;       /* its inventory entry */
-	const struct kube_resource *res; /* its kind */
-	json_t *live;                    /* the live object (owned by the cand); NULL: drop the entry only */
-};
-
-/* The resource serving an inventory entry's kind: its recorded apiVersion, else the group's
- * preferred version of the same kind. */
-static const struct kube_resource *entry_resource(struct kube *k, const struct own_entry *e)
-{
-	const struct kube_resource *r = kube_find(k, e->api_version, e->kind);
-	if (r)
-		return r;
-	char g[256];
-	group_of(e->api_version, g, sizeof g);
-	for (size_t i = 0; i < kube_resource_count(k); i++) {
-		r = kube_resource_at(k, i);
-		if (r->preferred && !strcmp(r->group, g) && !strcmp(r->kind, e->kind))
-			return r;
-	}
-	return NULL;
-}
-
-/*
- * Prune candidates: inventory entries not rendered now whose live object still carries the set's
- * labels (and the recorded uid). Only the kinds the inventory names are listed; a kind that
- * cannot be discovered or listed is reported by name (err) and its entries are kept (*keep).
- * Returns 0 or -1 (some kind could not be checked; the candidates found are still returned).
- */
+/* The set's prune plan (ownership.c decides; sync only deletes). */
 static int prune_plan(struct kube *k, struct item *it, size_t n, const struct own_inventory *inv,
-		      const struct sync_opts *o, struct cand **out, size_t *nout, char *err, size_t errlen)
+		      const struct sync_opts *o, struct own_cand **out, size_t *nout, char *err, size_t errlen)
 {
-	struct cand *c = calloc(inv->n ? inv->n : 1, sizeof *c);
-	size_t nc = 0;
-	int rc = 0;
-	char *invname = own_inventory_name(o->set_name);
-	const struct kube_resource **kinds = calloc(inv->n ? inv->n : 1, sizeof *kinds);
+	const char **keys = calloc(n ? n : 1, sizeof *keys);
 	size_t nk = 0;
-	for (size_t i = 0; i < inv->n; i++) {
-		const struct own_entry *e = &inv->v[i];
-		int rendered = 0;
-		for (size_t j = 0; j < n && !rendered; j++)
-			rendered = it[j].key && !strcmp(it[j].key, e->key);
-		if (rendered)
-			continue;
-		const struct kube_resource *r = entry_resource(k, e);
-		if (!r) {
-			if (!rc)
-				set_err(err, errlen,
-					"cannot prune %s %s/%s of set %s: the server's discovery has no kind %s in %s (an API "
-					"service that does not answer?); nothing of that kind was pruned. Fix the API service, "
-					"or remove the line from configmap/%s if the kind is gone for good",
-					e->kind, *e->ns ? e->ns : "(cluster)", e->name, o->set_name, e->kind, e->api_version,
-					invname);
-			log_error("cannot prune %s %s: the server's discovery has no kind %s in %s", e->kind, e->name, e->kind,
-				  e->api_version);
-			rc = -1;
-			continue;
-		}
-		c[nc++] = (struct cand){e, r, NULL};
-		size_t j;
-		for (j = 0; j < nk && kinds[j] != r; j++)
-			;
-		if (j == nk)
-			kinds[nk++] = r;
-	}
-	/* list the candidates' kinds, each with our selector, in the namespace or cluster-wide */
-	char *sel = owner_selector(o->set_name);
-	json_t **items = calloc(nk ? nk : 1, sizeof *items);
-	int was_dry = o->dry_run;
-	kube_set_dry_run(k, 0);
-	for (size_t j = 0; j < nk; j++) {
-		char lerr[1024];
-		if (kube_list_many(k, &kinds[j], 1, kinds[j]->namespaced ? o->ns : "", sel, &items[j], lerr, sizeof lerr)) {
-			log_error("cannot list %s to prune: %s", kinds[j]->plural, lerr);
-			if (!rc)
-				set_err(err, errlen, "cannot list %s to prune: %s; nothing of that kind was pruned", kinds[j]->plural,
-					lerr);
-			rc = -1;
-			items[j] = NULL;
-		}
-	}
-	kube_set_dry_run(k, was_dry);
-	free(sel);
-	size_t w = 0;
-	for (size_t i = 0; i < nc; i++) {
-		size_t j;
-		for (j = 0; j < nk && kinds[j] != c[i].res; j++)
-			;
-		if (!items[j])
-			continue; /* kept: its kind could not be listed */
-		size_t x;
-		json_t *l, *found = NULL;
-		json_array_foreach(items[j], x, l) {
-			if (!strcmp(meta_str(l, "name") ? meta_str(l, "name") : "", c[i].e->name) &&
-			    (!c[i].res->namespaced || !strcmp(meta_str(l, "namespace") ? meta_str(l, "namespace") : "", o->ns)))
-				found = l;
-		}
-		const char *uid = found ? meta_str(found, "uid") : NULL;
-		if (found && *c[i].e->uid && uid && strcmp(uid, c[i].e->uid)) {
-			fprintf(o->out, "# %s %s: not pruned: it was replaced by another object (uid %s, the inventory has %s)\n",
-				c[i].e->kind, c[i].e->name, uid, c[i].e->uid);
-			found = NULL;
-		}
-		if (found && system_object(found, c[i].res->kind))
-			found = NULL;
-		if (!found) {
-			/* gone already, or no longer ours: the inventory forgets it */
-			c[w++] = c[i];
-			continue;
-		}
-		json_object_set_new(found, "apiVersion", json_string(c[i].res->api_version));
-		json_object_set_new(found, "kind", json_string(c[i].res->kind));
-		c[i].live = json_incref(found);
-		c[w++] = c[i];
-	}
-	for (size_t j = 0; j < nk; j++)
-		json_decref(items[j]);
-	free(items);
-	free(kinds);
-	free(invname);
-	*out = c;
-	*nout = w;
+	for (size_t i = 0; i < n; i++)
+		if (it[i].key)
+			keys[nk++] = it[i].key;
+	int rc = own_prune_plan(k, inv, keys, nk, o->ns, o->set_name, o->out, out, nout, err, errlen);
+	free(keys);
 	return rc;
 }
 
-static void cands_free(struct cand *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		json_decref(c[i].live);
-	free(c);
-}
-
 /* Deletes the candidates; pruned[i] is set for each one deleted. Returns 0 or -1 after logging. */
-static int prune(struct kube *k, struct cand *c, size_t m, const struct sync_opts *o, int *pruned)
+static int prune(struct kube *k, struct own_cand *c, size_t m, const struct sync_opts *o, int *pruned)
 {
 	struct kube_req *reqs = calloc(m ? m : 1, sizeof *reqs);
 	size_t q = 0;
@@ -973,7 +839,7 @@ static int prune(struct kube *k, struct cand *c, size_t m, const struct sync_opt
 	kube_do(k, reqs, q);
 	int rc = 0;
 	for (size_t j = 0; j < q; j++) {
-		size_t i = (size_t)((struct cand *)reqs[j].data - c);
+		size_t i = (size_t)((struct own_cand *)reqs[j].data - c);
 		char *label = make_label(c[i].res->api_version, c[i].res->kind, c[i].e->name);
 		if ((reqs[j].status >= 200 && reqs[j].status <= 299) || reqs[j].status == 404) {
 			fprintf(o->out, "%s pruned%s\n", label, o->dry_run ? " (dry run)" : "");
@@ -1026,7 +892,7 @@ static void note_unlisted(struct kube *k, struct item *it, size_t n, const struc
 }
 
 /* The inventory to record: the old entries (minus pruned), plus every rendered object. */
-static void inventory_entries(struct item *it, size_t n, const struct own_inventory *inv, struct cand *c, size_t nc,
+static void inventory_entries(struct item *it, size_t n, const struct own_inventory *inv, struct own_cand *c, size_t nc,
 			      const int *pruned, struct own_entry **v, size_t *nv)
 {
 	*v = NULL;
@@ -1046,7 +912,7 @@ static void inventory_entries(struct item *it, size_t n, const struct own_invent
 }
 
 static int save_inventory(struct kube *k, struct item *it, size_t n, const struct own_inventory *inv,
-			  struct cand *c, size_t nc, const int *pruned, const struct sync_opts *o, const char *origin)
+			  struct own_cand *c, size_t nc, const int *pruned, const struct sync_opts *o, const char *origin)
 {
 	if (o->dry_run)
 		return 0;
@@ -1305,7 +1171,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		set_err(err, errlen, "could not merge image pull secrets into serviceaccount/default; nothing was pruned");
 		rc = -1;
 	}
-	struct cand *c = NULL;
+	struct own_cand *c = NULL;
 	size_t nc = 0;
 	int *pruned = NULL;
 	if (!rc && o->prune && inv.found) {
@@ -1326,7 +1192,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		rc = -1;
 	}
 	free(pruned);
-	cands_free(c, nc);
+	own_cands_free(c, nc);
 	if (!rc && o->wait && !o->dry_run && wait_rollouts(k, it, n, o)) {
 		set_err(err, errlen, "rollout did not complete");
 		rc = -1;
@@ -1575,7 +1441,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 		}
 	/* what prune would delete */
 	if (!rc && o->prune && inv.found) {
-		struct cand *c;
+		struct own_cand *c;
 		size_t nc;
 		char perr[1024] = "";
 		int prc = prune_plan(k, it, n, &inv, o, &c, &nc, perr, sizeof perr);
@@ -1588,7 +1454,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 			(*changes)++;
 			free(label);
 		}
-		cands_free(c, nc);
+		own_cands_free(c, nc);
 		if (prc) {
 			set_err(err, errlen, "%s", perr);
 			rc = -1;

@@ -579,6 +579,14 @@ int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *
 		}
 		if (found && own_system_object(found, c[i].res->kind))
 			found = NULL;
+		if (found && !strcmp(c[i].res->kind, "Namespace") && !*c[i].res->group && !strcmp(c[i].e->name, ns)) {
+			/* deleting it would delete every set's objects in it, not only ours */
+			if (notes)
+				fprintf(notes, "# namespace/%s not pruned: it is the namespace being applied to (delete it by hand "
+					       "if it is no longer wanted)\n",
+					ns);
+			found = NULL;
+		}
 		if (found) {
 			json_object_set_new(found, "apiVersion", json_string(c[i].res->api_version));
 			json_object_set_new(found, "kind", json_string(c[i].res->kind));

@@ -781,8 +781,13 @@ static size_t lookup_live(struct kube *k, struct item **v, size_t m, const struc
 			it->exists = 1;
 			char owner[512];
 			enum own_state st = own_classify(l, o->set_name, inv, owner, sizeof owner);
-			/* the namespace's default ServiceAccount belongs to nobody: rendering it is how one sets it */
-			if (st != OWN_OURS && !system_object(l, it->res->kind)) {
+			/* the namespace's default ServiceAccount belongs to nobody: rendering it is how one sets it;
+			 * so does the namespace applied to, which prune never deletes */
+			int target_ns = !strcmp(it->res->kind, "Namespace") && !*it->res->group && !strcmp(it->name, o->ns);
+			if (st != OWN_OURS && target_ns && !notes)
+				fprintf(o->out, "namespace/%s: the namespace applied to, now labelled for set %s (never pruned)\n",
+					o->ns, o->set_name);
+			if (st != OWN_OURS && !system_object(l, it->res->kind) && !target_ns) {
 				if (notes)
 					fprintf(notes, "# %s exists and belongs to %s, not to set %s: apply refuses it (--adopt takes "
 						       "it over)\n",

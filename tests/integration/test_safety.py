@@ -447,6 +447,21 @@ class Safety(KubeTest):
         self.assertNotIn("CronJob", self.inventory("demo", "app")["data"]["objects"])
         self.assertEqual(len(self.inventory("demo", "app")["data"]["objects"].splitlines()), 7)
 
+    # extra: the namespace itself: rendering it later is fine; dropping it never deletes it
+    def test_namespace_object_is_never_pruned(self):
+        self.appdeploy("apply", self.dir, "-n", "demo")  # creates namespace demo (no labels)
+        write_tree(self.dir, {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"})
+        p = self.appdeploy("apply", self.dir, "-n", "demo")
+        self.assertIn("namespace/demo configured", p.stdout)
+        self.assertEqual(self.labels("namespaces", "", "demo")["appdeploy.sourcemode.dev/set"], "app")
+        os.remove(os.path.join(self.dir, "ns.yaml"))
+        p = self.appdeploy("apply", self.dir, "-n", "demo")
+        self.assertIn("# namespace/demo not pruned: it is the namespace being applied to", p.stdout)
+        self.assertNotIn("pruned\n", p.stdout)
+        self.assertIsNotNone(self.fk.obj("namespaces", "", "demo"))
+        self.assertIsNotNone(self.fk.obj("deployments", "demo", "web"))
+        self.assertNotIn("Namespace", self.inventory("demo", "app")["data"]["objects"])
+
     # extra: --take-over makes this folder the set's source, and says so
     def test_take_over(self):
         a = self.folder("team-a/app", {"x.yaml": cm("shared-x")})

@@ -766,10 +766,7 @@ static size_t lookup_live(struct kube *k, struct item **v, size_t m, const struc
 					    .data = v[i]};
 		q++;
 	}
-	int was_dry = o->dry_run;
-	kube_set_dry_run(k, 0);
-	kube_do(k, reqs, q);
-	kube_set_dry_run(k, was_dry);
+	kube_do(k, reqs, q); /* reads: dry run or not */
 	size_t refused = 0;
 	for (size_t j = 0; j < q; j++) {
 		struct item *it = reqs[j].data;
@@ -865,10 +862,7 @@ static int prune(struct kube *k, struct own_cand *c, size_t m, const struct sync
 static void note_unlisted(struct kube *k, struct item *it, size_t n, const struct sync_opts *o)
 {
 	char *sel = owner_selector(o->set_name), lerr[1024];
-	int was_dry = o->dry_run;
-	kube_set_dry_run(k, 0);
 	json_t *live = list_live(k, o->ns, sel, lerr, sizeof lerr);
-	kube_set_dry_run(k, was_dry);
 	free(sel);
 	size_t left = 0;
 	for (size_t i = 0; i < json_array_size(live); i++) {

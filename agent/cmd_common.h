@@ -23,6 +23,11 @@ struct cmd_opts {
 	size_t n_pull_secrets;
 	int dry_run, no_prune, wait;
 	int force_apply;            /* --force-apply: send unchanged objects to the server too */
+	/* #10 ownership overrides (see sync.h) */
+	int adopt;                  /* --adopt: take over existing objects of other owners */
+	int take_over;              /* --take-over: take over a set applied from another origin */
+	int no_force_conflicts;     /* --no-force-conflicts: fields of other managers are errors */
+	int allow_empty;            /* --allow-empty: apply an empty render */
 	double wait_timeout;        /* --timeout seconds for --wait (default 300) */
 	int concurrency;            /* --concurrency (0: client default) */
 	/* source mode (#6): --source NAME[=on|off], repeatable; later ones win */

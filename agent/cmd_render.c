@@ -112,6 +112,14 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 			c->no_prune = 1, sync_only = 1;
 		else if (!strcmp(flag, "--force-apply"))
 			c->force_apply = 1, sync_only = 1;
+		else if (!strcmp(flag, "--adopt"))
+			c->adopt = 1, sync_only = 1;
+		else if (!strcmp(flag, "--take-over"))
+			c->take_over = 1, sync_only = 1;
+		else if (!strcmp(flag, "--no-force-conflicts"))
+			c->no_force_conflicts = 1, sync_only = 1;
+		else if (!strcmp(flag, "--allow-empty"))
+			c->allow_empty = 1, sync_only = 1;
 		else if (!strcmp(flag, "--wait"))
 			c->wait = 1, sync_only = 1;
 		else if (!strcmp(flag, "--timeout")) {
@@ -307,6 +315,65 @@ static int write_all(const char *path, const char *text)
 	return rc;
 }
 
+/* render -o DIR records the files it wrote in DIR/.appdeploy-render (one name a line): the next
+ * render removes those it no longer writes, and never touches a file it did not write. */
+#define RENDER_MANIFEST ".appdeploy-render"
+
+/* A name render -o could have written: NNN-kind-name.yaml, no directory part. */
+static int our_file_name(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 9 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
+	       s[3] == '-' && !strchr(s, '/') && !strcmp(s + n - 5, ".yaml");
+}
+
+/* Removes the files the previous render listed that this one did not write (names: this render's). */
+static void remove_stale(const char *out, char **names, size_t n)
+{
+	char *mpath;
+	if (asprintf(&mpath, "%s/%s", out, RENDER_MANIFEST) < 0)
+		return;
+	FILE *f = fopen(mpath, "r");
+	free(mpath);
+	if (!f)
+		return;
+	char line[PATH_MAX];
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!our_file_name(line))
+			continue;
+		int kept = 0;
+		for (size_t i = 0; i < n && !kept; i++)
+			kept = !strcmp(names[i], line);
+		char *path;
+		if (!kept && asprintf(&path, "%s/%s", out, line) >= 0) {
+			if (unlink(path) && errno != ENOENT)
+				fprintf(stderr, "appdeploy: removing %s (no longer rendered): %s\n", path, strerror(errno));
+			free(path);
+		}
+	}
+	fclose(f);
+}
+
+static int write_manifest(const char *out, char **names, size_t n)
+{
+	char *text = NULL, *mpath;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (!m)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		fprintf(m, "%s\n", names[i]);
+	fclose(m);
+	int rc = -1;
+	if (asprintf(&mpath, "%s/%s", out, RENDER_MANIFEST) >= 0) {
+		rc = write_all(mpath, text);
+		free(mpath);
+	}
+	free(text);
+	return rc;
+}
+
 int cmd_render(int argc, char **argv)
 {
 	struct cmd_opts c;
@@ -343,6 +410,8 @@ int cmd_render(int argc, char **argv)
 			fprintf(stderr, "appdeploy: %s: %s\n", out, strerror(errno));
 			rc = 1;
 		}
+		size_t nnames = 0;
+		char **names = calloc(json_array_size(objs) + 1, sizeof *names);
 		json_array_foreach(objs, i, e) {
 			if (rc)
 				break;
@@ -361,8 +430,17 @@ int cmd_render(int argc, char **argv)
 				free(doc);
 			}
 			free(t);
+			names[nnames++] = strdup(strrchr(path, '/') + 1);
 			free(path);
 		}
+		/* only once every file is written: a failed render leaves the previous files in place */
+		if (!rc) {
+			remove_stale(out, names, nnames);
+			rc = write_manifest(out, names, nnames) ? 1 : 0;
+		}
+		for (size_t j = 0; j < nnames; j++)
+			free(names[j]);
+		free(names);
 	}
 	json_decref(objs);
 	free(ns);

@@ -1,7 +1,9 @@
 /* cmd_sync.c — `appdeploy diff` and `appdeploy apply`: render, connect, then sync or show the difference. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd_common.h"
 #include "commands.h"
@@ -79,8 +81,16 @@ static void fill_opts(struct sync_opts *o, const struct cmd_opts *c, const char 
 	json_t *first = json_object_get(json_array_get(objs, 0), "object");
 	o->set_name = json_string_value(json_object_get(
 		json_object_get(json_object_get(first, "metadata"), "labels"), "appdeploy.sourcemode.dev/set"));
-	if (!o->set_name)
-		o->set_name = c->set_name ? c->set_name : "default";
+	if (!o->set_name) {
+		/* an empty render: the set is still DIR's (never a fallback name another set may have) */
+		static __thread char set_buf[256];
+		if (c->set_name)
+			o->set_name = c->set_name;
+		else {
+			cmd_default_set_name(c->dir, set_buf, sizeof set_buf);
+			o->set_name = set_buf;
+		}
+	}
 	o->dry_run = c->dry_run;
 	o->prune = !c->no_prune;
 	o->wait = c->wait;
@@ -89,6 +99,68 @@ static void fill_opts(struct sync_opts *o, const struct cmd_opts *c, const char 
 	o->pull_secrets = c->pull_secrets;
 	o->n_pull_secrets = c->n_pull_secrets;
 	o->out = stdout;
+	o->dir = c->dir;
+	o->adopt = c->adopt;
+	o->take_over = c->take_over;
+	o->no_force_conflicts = c->no_force_conflicts;
+	o->allow_empty = c->allow_empty;
+}
+
+/* Collects the templates of dir (relative paths) the way render_dir finds them: *.yaml / *.yml,
+ * hidden entries, variables.yaml, '_' files and *.tpl left out. */
+static void list_templates(const char *dir, const char *rel, FILE *out, int *count)
+{
+	char *path;
+	if (asprintf(&path, "%s%s%s", dir, *rel ? "/" : "", rel) < 0)
+		return;
+	DIR *d = opendir(path);
+	free(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *sub;
+		if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name) < 0)
+			continue;
+		char *full;
+		struct stat st;
+		if (asprintf(&full, "%s/%s", dir, sub) >= 0 && !stat(full, &st)) {
+			size_t l = strlen(e->d_name);
+			int yaml = (l > 5 && !strcmp(e->d_name + l - 5, ".yaml")) || (l > 4 && !strcmp(e->d_name + l - 4, ".yml"));
+			if (S_ISDIR(st.st_mode))
+				list_templates(dir, sub, out, count);
+			else if (yaml && e->d_name[0] != '_' && strcmp(sub, "variables.yaml")) {
+				fprintf(out, "%s%s", (*count)++ ? ", " : "", sub);
+			}
+		}
+		free(full);
+		free(sub);
+	}
+	closedir(d);
+}
+
+/* An empty render is refused unless --allow-empty: pruning a whole set because an {{ if }}
+ * turned everything off is never what was meant. Returns 0 to go on, or 1 after saying why. */
+static int refuse_empty(const char *cmd, const struct cmd_opts *c, json_t *objs)
+{
+	if (json_array_size(objs) || c->allow_empty)
+		return 0;
+	char *names = NULL;
+	size_t len = 0;
+	int count = 0;
+	FILE *f = open_memstream(&names, &len);
+	if (f) {
+		list_templates(c->dir, "", f, &count);
+		fclose(f);
+	}
+	fprintf(stderr,
+		"appdeploy %s: every template of %s rendered empty (%s): nothing was applied or pruned. Pass "
+		"--allow-empty to %s it anyway (that prunes every object of the set)\n",
+		cmd, c->dir, count ? names : "no templates", strcmp(cmd, "diff") ? "apply" : "diff");
+	free(names);
+	return 1;
 }
 
 static void finish(struct cmd_opts *c, struct kube_config *kc, struct kube *k, json_t *objs, char *ns)
@@ -110,6 +182,10 @@ int cmd_apply(int argc, char **argv)
 	int rc = prepare(argc, argv, &c, &kc, &k, &objs, &ns);
 	if (rc)
 		return rc;
+	if (refuse_empty("apply", &c, objs)) {
+		finish(&c, &kc, k, objs, ns);
+		return 1;
+	}
 	struct sync_opts o;
 	fill_opts(&o, &c, ns, objs);
 	char err[1024];
@@ -128,19 +204,26 @@ int cmd_diff(int argc, char **argv)
 	struct kube *k;
 	json_t *objs;
 	char *ns;
+	/* kubectl diff's convention: 0 no change, 1 changes, >1 an error */
 	int rc = prepare(argc, argv, &c, &kc, &k, &objs, &ns);
 	if (rc)
-		return rc;
+		return rc == 1 ? 2 : rc;
+	if (refuse_empty("diff", &c, objs)) {
+		finish(&c, &kc, k, objs, ns);
+		return 2;
+	}
 	struct sync_opts o;
 	fill_opts(&o, &c, ns, objs);
 	char err[1024];
 	int changes = 0;
-	rc = sync_diff(k, objs, &o, stdout, &changes, err, sizeof err) ? 1 : 0;
+	rc = sync_diff(k, objs, &o, stdout, &changes, err, sizeof err) ? 2 : 0;
 	fflush(stdout);
 	if (rc)
 		fprintf(stderr, "appdeploy diff: %s\n", err);
-	else
+	else {
 		fprintf(stderr, "appdeploy diff: %d object%s would change\n", changes, changes == 1 ? "" : "s");
+		rc = changes ? 1 : 0;
+	}
 	finish(&c, &kc, k, objs, ns);
 	return rc;
 }

@@ -22,24 +22,37 @@ struct sync_opts {
 	size_t n_pull_secrets;
 	int force;                       /* send every object to the server, even unchanged ones */
 	FILE *out;                       /* progress lines ("deployment.apps/web created") */
+	/* #10 ownership (see ownership.h) */
+	const char *dir;                 /* the folder applied from: gives the set's origin (required) */
+	int adopt;                       /* take over existing objects that are not this set's (said per object) */
+	int take_over;                   /* take over a set whose inventory says it was applied from elsewhere */
+	int no_force_conflicts;          /* a field owned by another field manager is an error, not taken */
+	int allow_empty;                 /* apply an empty render (pruning everything the set owns) */
 };
 
 /*
- * Applies rendered (render_dir's array of {file, line, object}) to o->ns: resolves every kind
- * through discovery first (an unknown kind fails before anything is written), creates the namespace
- * when missing, applies in order (Namespaces, CRDs, ServiceAccounts, RBAC, ConfigMaps/Secrets, the
- * rest) with fieldManager=appdeploy and force, recreates objects the server rejects for an immutable
- * field change, merges -i secrets into the default ServiceAccount, then — only when every apply
- * succeeded — prunes owned objects of this set that were not rendered, then waits for rollouts.
+ * Applies rendered (render_dir's array of {file, line, object}) to o->ns. Before anything is
+ * written: refuses an empty render (unless allow_empty), resolves every kind through discovery
+ * (only kinds a rendered CRD defines may wait for it), refuses a Terminating namespace, reads the
+ * set's inventory (refusing a set applied from another origin unless take_over) and refuses
+ * existing objects that are not the set's (unless adopt). Then creates the namespace when missing,
+ * records the inventory, applies in order (Namespaces, CRDs, ServiceAccounts, RBAC,
+ * ConfigMaps/Secrets, the rest) with fieldManager=appdeploy, without force first (a field another
+ * manager owns is printed, then taken with force, or an error under no_force_conflicts), recreates
+ * objects of safe kinds that the server refuses to change (after a dry-run shows the new one would
+ * be accepted), merges -i secrets into the default ServiceAccount, then, only when every apply
+ * succeeded, prunes the objects that carry the set's labels and are in its inventory but were not
+ * rendered (none on a first apply without inventory), rewrites the inventory, waits for rollouts.
  * Returns 0, or -1 with err filled (a summary; per-object errors were printed on stderr).
  */
 int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char *err, size_t errlen);
 
 /*
  * Prints to out what sync_apply would change: a unified diff of the live object against the
- * server's dry-run result for each rendered object (fields set by the server's bookkeeping left out),
- * the objects that would be pruned, and the unmanaged objects found in the namespace.
- * *changes receives the number of objects that differ. Returns 0 or -1 with err filled.
+ * server's dry-run result for each rendered object (fields set by the server's bookkeeping left out,
+ * Secret values shown as ***), the objects that would be pruned, what apply would refuse, and the
+ * unmanaged objects found in the namespace. *changes receives the number of objects that differ.
+ * Returns 0 or -1 with err filled (also when apply would refuse or could not prune a kind).
  */
 int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE *out, int *changes, char *err,
 	      size_t errlen);

@@ -398,7 +398,8 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	}
 	struct sync_opts o = {.ns = w->cfg.ns, .prune = !w->cfg.opts->no_prune, .force = w->cfg.opts->force_apply,
 			      .pull_secrets = w->cfg.opts->pull_secrets, .n_pull_secrets = w->cfg.opts->n_pull_secrets,
-			      .out = f};
+			      .out = f, .dir = w->cfg.opts->dir, .adopt = w->cfg.opts->adopt, .take_over = w->cfg.opts->take_over,
+			      .no_force_conflicts = w->cfg.opts->no_force_conflicts, .allow_empty = w->cfg.opts->allow_empty};
 	char *set = set_name_of(objs, w->cfg.opts);
 	o.set_name = set;
 	if (sync_apply(ss->k, objs, &o, err, sizeof err))

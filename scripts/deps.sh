@@ -20,7 +20,7 @@ groups() {
 		libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev
 	apt demo "Go (the example service)" golang-go
 	apt test "test tools" libcmocka-dev python3 clang libclang-rt-14-dev util-linux procps curl entr \
-		inotify-tools valgrind
+		inotify-tools valgrind git
 	apt test "Go template oracles (Go's text/template, sprig)" golang-go golang-github-masterminds-sprig-dev \
 		golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev
 	# Debian's cargo/rustc and python3-pip, even beside rustup's: the rust and python runner images

@@ -6,8 +6,9 @@ What it serves, following the documented API semantics:
              plus the kinds of every CustomResourceDefinition created (served versions, scope)
   PATCH      server-side apply (application/apply-patch+yaml; JSON-flavoured YAML) with
              field managers: a manager's previously applied fields it drops are removed, another
-             manager's differing field is a 409 conflict unless force=true; merge-patch and
-             json strategic merge (treated as merge patch)
+             manager's differing field is a 409 conflict unless force=true; keyed lists
+             (containers, env, ports, volumes ...) merged and owned per element (ssa.py);
+             merge-patch; strategic merge (keyed lists merged by key)
   metadata   uid, resourceVersion (global counter, unchanged on no-op writes), generation
              (bumped when anything but metadata/status changes), creationTimestamp, managedFields
   list       labelSelector (=, ==, !=, in, notin, exists, !exists), fieldSelector
@@ -48,6 +49,10 @@ import threading
 import time
 import urllib.parse
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lifecycle  # noqa: E402  finalizers, Terminating namespaces, more immutable fields, broken groups (#10)
+import ssa  # noqa: E402  keyed lists (containers, env, ports ...) element by element (#10)
 
 # ---------------------------------------------------------------- resource registry
 
@@ -136,7 +141,13 @@ def gr(res):
 
 
 def invalid(res, name, causes):
-    msg = '%s "%s" is invalid: %s' % (res.kind, name, "; ".join("%s: %s" % (c["field"], c["message"]) for c in causes))
+    # every field error of the request in one 422, shaped like the apiserver's
+    # errors.NewInvalid: 'Kind.group "name" is invalid: FIELD: MSG' for one error,
+    # '... is invalid: [F1: M1, F2: M2]' for several
+    # (Status with details.causes: https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/)
+    errs = ["%s: %s" % (c["field"], c["message"]) for c in causes]
+    msg = '%s%s "%s" is invalid: %s' % (res.kind, "." + res.group if res.group else "", name,
+                                         errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
     return ApiError(422, "Invalid", msg, {"name": name, "group": res.group, "kind": res.kind, "causes": causes})
 
 
@@ -214,6 +225,12 @@ def deep_merge(dst, src):
         else:
             dst[k] = copy.deepcopy(v)
     return dst
+
+
+# #10: the same helpers with keyed lists merged and owned per element (ssa.py); paths without
+# keyed segments behave as above
+leaf_paths, get_path, set_path, del_path, fields_v1 = ssa.leaf_paths, ssa.get_path, ssa.set_path, ssa.del_path, \
+    ssa.fields_v1
 
 
 # ---------------------------------------------------------------- label selectors
@@ -489,8 +506,28 @@ class Store:
             if not same(("data",)) or not same(("binaryData",)) or not same(("stringData",)):
                 causes.append({"reason": "FieldValueForbidden", "field": "data",
                                "message": "Forbidden: field is immutable when `immutable` is set"})
+        causes += lifecycle.immutable_causes(res.kind, old, new)
         if causes:
             raise invalid(res, name, causes)
+
+    def _terminating_check(self, res, ns, name):
+        """NamespaceLifecycle: nothing new in a namespace being deleted (403)."""
+        if res.namespaced and lifecycle.terminating(self.objs.get(("", "namespaces", "", ns))):
+            code, reason, msg = lifecycle.forbidden_in_terminating(gr(res), name, ns)
+            raise ApiError(code, reason, msg, {"name": name, "group": res.group, "kind": res.plural})
+
+    def _finish_deletions(self, key):
+        """Removes key once it is marked deleted with no finalizer left; a Terminating namespace goes
+        when nothing is left in it."""
+        o = self.objs.get(key)
+        if o is not None and lifecycle.finished(o) and key[1] != "namespaces":
+            del self.objs[key]
+            self.fields.pop(key, None)
+        ns = key[2]
+        nskey = ("", "namespaces", "", ns)
+        if ns and lifecycle.terminating(self.objs.get(nskey)) and not any(k[2] == ns for k in self.objs if k != nskey):
+            del self.objs[nskey]
+            self.fields.pop(nskey, None)
 
     def _defaults(self, res, obj, old):
         spec = obj.get("spec")
@@ -524,17 +561,27 @@ class Store:
                     data[k] = base64.b64encode(str(v).encode()).decode()
         if res.kind == "Namespace":
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
-            obj["status"] = {"phase": "Active"}
+            obj["status"] = copy.deepcopy(old["status"]) if old and lifecycle.terminating(old) else {"phase": "Active"}
             obj.setdefault("metadata", {}).setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
 
     # -- the write path shared by create, update, patch and apply
     def _commit(self, res, key, new, old, manager, operation, paths, dry):
         """Validates, defaults and (unless dry) stores new. paths: the manager's fields."""
         name = key[3]
-        self._validate(res, new, name, key[2])
-        self._defaults(res, new, old)
+        causes = []   # one 422 carries every field error of the request
+        try:
+            self._validate(res, new, name, key[2])
+        except ApiError as e:
+            causes += e.details["causes"]
+        if not causes:
+            self._defaults(res, new, old)
         if old is not None:
-            self._immutable(res, old, new, name)
+            try:
+                self._immutable(res, old, new, name)
+            except ApiError as e:
+                causes += e.details["causes"]
+        if causes:
+            raise invalid(res, (new.get("metadata") or {}).get("name") or name, causes)
         fields = copy.deepcopy(self.fields.get(key, {})) if old is not None else {}
         if operation == "Apply":
             fields[manager] = ("Apply", res.api_version, paths)
@@ -585,6 +632,9 @@ class Store:
             self.rollouts[key] = time.monotonic()
         self.objs[key] = new
         self.fields[key] = fields
+        if old is not None and lifecycle.finished(new):
+            self._finish_deletions(key)
+            return copy.deepcopy(new)
         if res.kind == "Namespace" and old is None:
             self._namespace_contents(name)
         if res.kind == "CustomResourceDefinition":
@@ -693,6 +743,7 @@ class Store:
             if key in self.objs:
                 raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (gr(res), name),
                                {"name": name, "group": res.group, "kind": res.plural})
+            self._terminating_check(res, ns, name)
             for k in ("resourceVersion", "uid", "managedFields"):
                 body["metadata"].pop(k, None)
             return self._commit(res, key, body, None, manager, "Update", managed(leaf_paths(body)), dry)
@@ -712,7 +763,7 @@ class Store:
             body["metadata"].pop("managedFields", None)
             return self._commit(res, key, body, old, manager, "Update", managed(leaf_paths(body)), dry)
 
-    def merge_patch(self, res, ns, name, patch, manager, dry):
+    def merge_patch(self, res, ns, name, patch, manager, dry, strategic=False):
         with self.lock:
             key = self._key(res, ns, name)
             old = self.objs.get(key)
@@ -720,7 +771,7 @@ class Store:
                 raise not_found(res, name)
             if not isinstance(patch, dict):
                 raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
-            new = deep_merge(copy.deepcopy(old), patch)
+            new = ssa.strategic_merge(copy.deepcopy(old), patch) if strategic else deep_merge(copy.deepcopy(old), patch)
             new["metadata"].pop("managedFields", None)
             return self._commit(res, key, new, old, manager, "Update", managed(leaf_paths(patch)), dry)
 
@@ -735,6 +786,7 @@ class Store:
             old = self.objs.get(key)
             paths = managed(leaf_paths(body))
             if old is None:
+                self._terminating_check(res, ns, name)
                 new = copy.deepcopy(body)
                 return self._commit(res, key, new, None, manager, "Apply", paths, dry)
             fields = self.fields.get(key, {})
@@ -744,14 +796,15 @@ class Store:
                     continue
                 for p in sorted(paths & ps):
                     if get_path(old, p) != get_path(body, p):
-                        conflicts.append((m, p))
+                        conflicts.append((m, p, av))
             if conflicts and not force:
+                # shaped as the apiserver's: https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts
                 msg = "Apply failed with %d conflict%s: %s" % (
                     len(conflicts), "s" if len(conflicts) > 1 else "",
-                    "\n".join('conflict with "%s": .%s' % (m, ".".join(p)) for m, p in conflicts))
+                    "\n".join('conflict with "%s" using %s: %s' % (m, av, ssa.field_string(p)) for m, p, av in conflicts))
                 raise ApiError(409, "Conflict", msg, {"causes": [
-                    {"reason": "FieldManagerConflict", "message": 'conflict with "%s"' % m, "field": "." + ".".join(p)}
-                    for m, p in conflicts]})
+                    {"reason": "FieldManagerConflict", "message": 'conflict with "%s" using %s' % (m, av),
+                     "field": ssa.field_string(p)} for m, p, av in conflicts]})
             new = copy.deepcopy(old)
             new["metadata"].pop("managedFields", None)
             prev = fields.get(manager, (None, None, set()))[2]
@@ -764,9 +817,10 @@ class Store:
                     del_path(new, p)
             for p in sorted(paths):
                 set_path(new, p, get_path(body, p)[0])
+            ssa.reorder_like(new, body, old)
             result = self._commit(res, key, new, old, manager, "Apply", paths, dry)
             if force and conflicts and not dry:
-                for m, p in conflicts:
+                for m, p, _ in conflicts:
                     op, av, ps = self.fields[key][m]
                     self.fields[key][m] = (op, av, ps - {p})
                     if not self.fields[key][m][2]:
@@ -781,13 +835,24 @@ class Store:
                 raise not_found(res, name)
             if dry:
                 return copy.deepcopy(old)
+            if res.kind == "Namespace":
+                # Terminating first: contents go, objects with finalizers stay until released
+                held = False
+                for k in [k for k in self.objs if k[2] == name]:
+                    if lifecycle.has_finalizers(self.objs[k]):
+                        lifecycle.mark_deleting(self.objs[k], self.next_rv())
+                        held = True
+                    else:
+                        del self.objs[k]
+                        self.fields.pop(k, None)
+                if held:
+                    lifecycle.start_terminating(old, self.next_rv())
+                    return copy.deepcopy(old)
+            elif lifecycle.has_finalizers(old):
+                return lifecycle.mark_deleting(old, self.next_rv())
             del self.objs[key]
             self.fields.pop(key, None)
             self.rollouts.pop(key, None)
-            if res.kind == "Namespace":
-                for k in [k for k in self.objs if k[2] == name]:
-                    del self.objs[k]
-                    self.fields.pop(k, None)
             if res.kind == "CustomResourceDefinition":
                 for rk in self.crd_res.pop(name, []):
                     r = self.res.pop(rk, None)
@@ -941,6 +1006,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fk.store.rollout_delay = b["rollout_delay"]
             if "log_interval" in b:
                 fk.store.log_interval = b["log_interval"]
+            if "broken_groups" in b:
+                fk.broken_groups = set(b["broken_groups"])
             return self.send_json(200, {})
         if path == "/fakekube/proxy" and method == "POST":
             b = self.read_body() or {}
@@ -988,6 +1055,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             group, rest = "", parts[1:]
         elif parts[0] == "apis" and len(parts) >= 2:
             group, rest = parts[1], parts[2:]
+            if group in fk.broken_groups:
+                raise ApiError(503, "ServiceUnavailable", lifecycle.BROKEN_MESSAGE)
             if not rest:
                 with store.lock:
                     vs = sorted({r.version for r in store.res.values() if r.group == group})
@@ -1102,7 +1171,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 out = store.apply(res, ns, name, body, q.get("fieldManager"), force, dry)
                 return self.send_json(200 if exists else 201, out)
             if ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
-                return self.send_json(200, store.merge_patch(res, ns, name, body, manager, dry))
+                return self.send_json(200, store.merge_patch(res, ns, name, body, manager, dry,
+                                                             ctype == "application/strategic-merge-patch+json"))
             raise ApiError(415, "UnsupportedMediaType", 'the body of the request was in an unknown format - accepted '
                            'media types include: application/json-patch+json, application/merge-patch+json, '
                            'application/apply-patch+yaml')
@@ -1116,7 +1186,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "Unsupported value: %s" % json.dumps(policy))
             out = store.delete(res, ns, name, policy, dry)
             fk.deleted.append((res.kind, ns, name, policy))
-            return self.send_json(200, out)
+            # held by finalizers: accepted, not done (lifecycle.py)
+            held = not dry and (out.get("metadata") or {}).get("deletionTimestamp")
+            return self.send_json(202 if held else 200, out)
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
     def follow_log(self, ns, name, sent):
@@ -1250,6 +1322,7 @@ class FakeKube:
         self.requests = []
         self.deleted = []
         self.proxies = {}     # (namespace, deployment, port) -> local port the pod proxy forwards to
+        self.broken_groups = set()  # API groups whose APIService does not answer (503), see lifecycle.py
         self.stopping = False
         self.lock = threading.Lock()
         self.httpd = None

@@ -273,7 +273,7 @@ class DashboardTest(KubeTest):
         self.appdeploy("apply", self.dir)
         self.assertEqual(self.image("api"), RUNNER_IMAGE)
         self.assertIsNotNone(self.fk.obj("configmaps", "demo", "appdeploy-source-mode"))
-        self.appdeploy("diff", self.dir, "--source", "api=off")
+        self.appdeploy("diff", self.dir, "--source", "api=off", expect=1)  # 1: it would change (#10)
         # a new agent shows the saved state and switches back
         s2 = self.serve("--interval", "1h")
         self.browser("source", s2, service="api", on=False, expect_before=True, image="registry.example/api:1.0")

@@ -50,8 +50,9 @@ class Render(unittest.TestCase):
     def test_output_dir(self):
         out = os.path.join(self.tmp, "out")
         self.ok("render", os.path.join(DATA, "app"), "-n", "shop", "-o", out)
-        self.assertEqual(sorted(os.listdir(out)), ["000-deployment-shop.yaml", "001-service-shop.yaml",
-                                                   "002-configmap-shop-config.yaml"])
+        # .appdeploy-render lists the files render wrote, so the next render removes stale ones (#10)
+        self.assertEqual(sorted(os.listdir(out)), [".appdeploy-render", "000-deployment-shop.yaml",
+                                                   "001-service-shop.yaml", "002-configmap-shop-config.yaml"])
         with open(os.path.join(out, "001-service-shop.yaml")) as f:
             text = f.read()
         self.assertTrue(text.startswith("# Source: sub/service.yml\napiVersion: v1\nkind: Service\n"), text)

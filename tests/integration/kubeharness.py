@@ -170,6 +170,8 @@ class KubeTest(unittest.TestCase):
     def appdeploy(self, *args, env=None, expect=0, kubeconfig=True):
         e = dict(os.environ)
         e.pop("KUBECONFIG", None)
+        # each test's own discovery cache: a port reused by a later test's fake must not meet this one's
+        e.setdefault("APPDEPLOY_CACHE_DIR", os.path.join(self.tmp, "cache"))
         e.update(env or {})
         argv = [APPDEPLOY] + list(args)
         if kubeconfig and args and args[0] in ("apply", "diff") and "--kubeconfig" not in args:

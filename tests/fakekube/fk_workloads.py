@@ -76,6 +76,10 @@ def on_commit(store, res, key, new, old):
                          "ready": 0, "uncountedTerminatedPods": {}}
         store.workload_started[key] = time.monotonic()
     elif _ann(new, READY) and (old is None or _ann(old, READY) != _ann(new, READY)):
+        # a controller first says it is working on it, then Ready (or not) after rollout_delay
+        new.setdefault("status", {})["conditions"] = [
+            {"type": "Ready", "status": "Unknown", "reason": "Reconciling", "message": "",
+             "lastTransitionTime": _now_iso(), "observedGeneration": md.get("generation", 1)}]
         store.workload_started[key] = time.monotonic()
 
 

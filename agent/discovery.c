@@ -260,6 +260,42 @@ static double ttl(void)
 	return t && *t ? atof(t) : DEFAULT_TTL;
 }
 
+/* The resources of a cache file: [group, version, kind, plural, namespaced, preferred, verbs] each. */
+static void add_cached(struct gen *g, json_t *doc)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(doc, "resources"), i, r) {
+		const char *gr = json_string_value(json_array_get(r, 0)), *v = json_string_value(json_array_get(r, 1));
+		const char *kind = json_string_value(json_array_get(r, 2)), *pl = json_string_value(json_array_get(r, 3));
+		if (gr && v && kind && pl)
+			gen_add(g, gr, v, kind, pl, json_is_true(json_array_get(r, 4)), json_is_true(json_array_get(r, 5)),
+				(unsigned)json_integer_value(json_array_get(r, 6)));
+	}
+}
+
+size_t kube_discovery_parse(const char *text, size_t len)
+{
+	json_t *doc = json_loadb(text, len, 0, NULL);
+	if (!doc)
+		return 0;
+	struct gen *g = calloc(1, sizeof *g);
+	const char *kind = json_string_value(json_object_get(doc, "kind"));
+	if (kind && !strcmp(kind, "APIGroupDiscoveryList"))
+		add_aggregated(g, doc);
+	else if (kind && !strcmp(kind, "APIResourceList"))
+		add_resource_list(g, "example.com", "v1", 1, doc);
+	else
+		add_cached(g, doc);
+	size_t n = g->n;
+	for (size_t i = 0; i < n; i++)
+		if (!g->res[i].api_version || !g->res[i].kind || !g->res[i].plural)
+			abort(); /* every resource the parsers yield is complete */
+	gen_free(g);
+	json_decref(doc);
+	return n;
+}
+
 /* Loads the cached answer when it exists, matches the server and is younger than the TTL. */
 static int cache_load(struct kube *k, struct kube_discovery *d)
 {
@@ -277,15 +313,7 @@ static int cache_load(struct kube *k, struct kube_discovery *d)
 	    !strcmp(server, kube_config_of(k)->server) && (double)time(NULL) - fetched < ttl() &&
 	    (double)time(NULL) >= fetched) {
 		struct gen *g = calloc(1, sizeof *g);
-		size_t i;
-		json_t *r;
-		json_array_foreach(json_object_get(doc, "resources"), i, r) {
-			const char *gr = json_string_value(json_array_get(r, 0)), *v = json_string_value(json_array_get(r, 1));
-			const char *kind = json_string_value(json_array_get(r, 2)), *pl = json_string_value(json_array_get(r, 3));
-			if (gr && v && kind && pl)
-				gen_add(g, gr, v, kind, pl, json_is_true(json_array_get(r, 4)), json_is_true(json_array_get(r, 5)),
-					(unsigned)json_integer_value(json_array_get(r, 6)));
-		}
+		add_cached(g, doc);
 		install(d, g);
 		d->full = 0;
 		d->aggregated = json_is_true(json_object_get(doc, "aggregated"));

@@ -12,5 +12,8 @@ struct kube_discovery **kube_discovery_slot(struct kube *k);
 const struct kube_config *kube_config_of(struct kube *k);
 /* discovery.c: frees the state and every resource it handed out. */
 void kube_discovery_free(struct kube_discovery *d);
+/* discovery.c: parses one document as discovery would (an APIGroupDiscoveryList, an APIResourceList or a
+ * cache file) and returns how many resources it yields. For fuzzing and tests. */
+size_t kube_discovery_parse(const char *text, size_t len);
 
 #endif

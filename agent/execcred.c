@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -474,7 +474,13 @@ static void describe_failure(struct kube *k, struct kube_req *r)
 			if (!reason)
 				reason = known[i].reason;
 		}
-	if (r->status == 401)
+	if (r->status == 401 && k->cfg.exec)
+		set_err(r->err, sizeof r->err,
+			"%s%s%s (HTTP 401 Unauthorized; the server refused the credential exec plugin %s returned for user "
+			"\"%s\", also after running it again)",
+			hint, msg && strcmp(msg, "Unauthorized") ? ": " : "", msg && strcmp(msg, "Unauthorized") ? msg : "",
+			k->cfg.exec->command, k->cfg.exec->user);
+	else if (r->status == 401)
 		set_err(r->err, sizeof r->err, "%s%s%s (HTTP 401 Unauthorized; check the token or client certificate of context \"%s\")",
 			hint, msg && strcmp(msg, "Unauthorized") ? ": " : "", msg && strcmp(msg, "Unauthorized") ? msg : "",
 			k->cfg.context ?: "?");

@@ -1,6 +1,9 @@
 """test_discovery.py — aggregated vs per-group discovery (counted requests), the on-disk discovery cache, and 410 on a continue token mid-list."""
+import json
 import os
+import shutil
 
+import test_dashboard as td
 from kubeharness import KubeTest, write_tree
 
 PER_GROUP = r"^/api/[^/]+$|^/apis/[^/]+/[^/]+$"  # /api/v1, /apis/apps/v1: one request per group version
@@ -118,6 +121,30 @@ class Discovery(KubeTest):
         self.assertIn("deployments.apps", p.stdout)
         self.assertIn("statefulsets.apps", p.stdout)
         self.assertTrue(any("v=v2" in r["accept"] for r in self.fk.requests if r["path"] == "/apis"))
+
+
+class DashboardDiscovery(KubeTest):
+    def test_resyncs_within_an_interval_reuse_one_discovery(self):
+        shutil.rmtree(self.dir)
+        write_tree(self.dir, td.APP)
+        s = td.Serve(self, [self.dir, "--kubeconfig", self.kubeconfig, "--listen", "127.0.0.1:0", "--poll", "200ms",
+                            "--interval", "1h"], env={"APPDEPLOY_CACHE_DIR": os.path.join(self.tmp, "cache")})
+        try:
+            td.wait_for(lambda: self.fk.obj("deployments", "demo", "web"), 30, "the first sync")
+            first = (self.fk.count(r"^/api$", "GET"), self.fk.count(r"^/apis$", "GET"), self.fk.count(PER_GROUP, "GET"))
+            self.assertEqual((1, 1, 0), first)
+            for _ in range(2):
+                code, body, _ = s.post("/api/redeploy")
+                self.assertEqual(202, code, body)
+                job = json.loads(body)["job"]
+                st = td.wait_for(lambda: (lambda j: j if j["state"] in ("ok", "failed") else None)(
+                    s.api("/api/jobs/%d" % job)), 60, "job %d" % job)
+                self.assertEqual("ok", st["state"], st)
+            # two more syncs inside the interval: not one more discovery request
+            self.assertEqual(first, (self.fk.count(r"^/api$", "GET"), self.fk.count(r"^/apis$", "GET"),
+                                     self.fk.count(PER_GROUP, "GET")))
+        finally:
+            s.stop()
 
 
 class ContinueExpired(KubeTest):

@@ -181,6 +181,9 @@ class KubeTest(unittest.TestCase):
             self.fail("%s exited %d, want %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(argv), p.returncode, expect,
                                                                            p.stdout, p.stderr))
         self.assertNotIn(TOKEN, p.stdout + p.stderr)
+        # a sanitizer report must fail the test even where a non-zero exit is expected
+        self.assertNotIn("Sanitizer", p.stderr)
+        self.assertNotIn("runtime error:", p.stderr)
         return p
 
     def kubectl(self, *args, expect=0, stdin=None):

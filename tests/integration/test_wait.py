@@ -94,7 +94,8 @@ spec:
 
 
 class Wait(KubeTest):
-    rollout_delay = 0.5
+    # long enough that the first look after apply still sees the object progressing, even on a loaded machine
+    rollout_delay = 2.0
 
     def app(self, **files):
         d = os.path.join(self.tmp, "w")
@@ -112,8 +113,8 @@ class Wait(KubeTest):
 
     def test_statefulset_stuck_pulling_its_image(self):
         ann = "fakekube.sourcemode.dev/pod-waiting: ImagePullBackOff"
-        p = self.apply(self.app(**{"sts.yaml": STS % ann}), "--timeout", "3", expect=1)
-        self.assertIn('statefulset.apps/db: not rolled out after 3s; pod db-0 container db: ImagePullBackOff: '
+        p = self.apply(self.app(**{"sts.yaml": STS % ann}), "--timeout", "5", expect=1)
+        self.assertIn('statefulset.apps/db: not rolled out after 5s; pod db-0 container db: ImagePullBackOff: '
                       'Back-off pulling image "registry.example/db:1"', p.stderr)
         self.assertIn("rollout did not complete", p.stderr)
 
@@ -125,8 +126,8 @@ class Wait(KubeTest):
 
     def test_daemonset_crash_looping(self):
         ann = "fakekube.sourcemode.dev/pod-waiting: CrashLoopBackOff"
-        p = self.apply(self.app(**{"ds.yaml": DS % ann}), "--timeout", "3", expect=1)
-        self.assertRegex(p.stderr, r"daemonset\.apps/agent: not rolled out after 3s; pod agent-\w+ container agent: "
+        p = self.apply(self.app(**{"ds.yaml": DS % ann}), "--timeout", "5", expect=1)
+        self.assertRegex(p.stderr, r"daemonset\.apps/agent: not rolled out after 5s; pod agent-\w+ container agent: "
                                    r"CrashLoopBackOff: back-off 10s restarting failed container")
 
     def test_job_completes(self):
@@ -156,9 +157,9 @@ class Wait(KubeTest):
 
     def test_custom_resource_never_ready(self):
         p = self.apply(self.app(**{"crd.yaml": CRD, "w.yaml": CR % "fakekube.sourcemode.dev/ready: DependencyMissing"}),
-                       "--timeout", "3", expect=1)
+                       "--timeout", "5", expect=1)
         self.assertIn("widget.example.com/w1: Ready=False DependencyMissing\n", p.stdout)
-        self.assertIn("widget.example.com/w1: not ready after 3s", p.stderr)
+        self.assertIn("widget.example.com/w1: not ready after 5s", p.stderr)
 
     def test_objects_without_status_are_not_waited_for(self):
         p = self.apply(self.app(**{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",

@@ -36,6 +36,7 @@ struct kube_discovery {
 	int aggregated;      /* the server answered aggregated discovery */
 	char etag[128];      /* aggregated: the ETag of /apis (the freshness check's If-None-Match) */
 	char *groups;        /* per-group: the /apis group list (compact JSON) the resources came from */
+	json_t *stale;       /* aggregated: {"groups": [...]} of group versions marked Stale, asked per group */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -78,6 +79,7 @@ void kube_discovery_free(struct kube_discovery *d)
 		return;
 	gen_free(d->cur);
 	free(d->groups);
+	json_decref(d->stale);
 	free(d);
 }
 
@@ -133,6 +135,24 @@ static void gen_copy(struct gen *dst, const struct gen *src, int core)
 	}
 }
 
+/* Copies src's resources into dst but those of the group versions listed in except ({"groups": [...]}). */
+static void gen_copy_except(struct gen *dst, const struct gen *src, json_t *except)
+{
+	for (size_t i = 0; src && i < src->n; i++) {
+		const struct kube_resource *r = &src->res[i];
+		int skip = 0;
+		size_t j;
+		json_t *e;
+		json_array_foreach(json_object_get(except, "groups"), j, e) {
+			const char *gname = json_string_value(json_object_get(e, "name"));
+			const char *v = json_string_value(json_object_get(json_array_get(json_object_get(e, "versions"), 0), "version"));
+			skip |= gname && v && !strcmp(gname, r->group) && !strcmp(v, r->version);
+		}
+		if (!skip)
+			gen_add(dst, r->group, r->version, r->kind, r->plural, r->namespaced, r->preferred, r->verbs);
+	}
+}
+
 static unsigned parse_verbs(json_t *verbs)
 {
 	static const struct {
@@ -174,8 +194,9 @@ static int is_aggregated(const struct kube_req *r)
 
 /* An APIGroupDiscoveryList (aggregated discovery, apidiscovery.k8s.io v2 and v2beta1 share the shape) into g:
  * items[].metadata.name is the group, versions[] come in preference order, resources[] carry
- * resource/responseKind.kind/scope/verbs. */
-static void add_aggregated(struct gen *g, json_t *doc)
+ * resource/responseKind.kind/scope/verbs. A version marked Stale (its aggregated API service does not
+ * answer) is not trusted: it goes into stale (an APIGroupList shape, may be NULL) to be asked per group. */
+static void add_aggregated(struct gen *g, json_t *doc, json_t *stale)
 {
 	size_t i, j, l;
 	json_t *item, *ver, *res;
@@ -188,8 +209,14 @@ static void add_aggregated(struct gen *g, json_t *doc)
 			if (!version)
 				continue;
 			const char *fresh = json_string_value(json_object_get(ver, "freshness"));
-			if (fresh && !strcmp(fresh, "Stale"))
-				log_debug("discovery: %s/%s is stale (its API service is unavailable)", group, version);
+			if (fresh && !strcmp(fresh, "Stale")) {
+				if (stale)
+					json_array_append_new(json_object_get(stale, "groups"),
+							      json_pack("{s:s, s:[{s:s}], s:{s:s}}", "name", group, "versions",
+									"version", version, "preferredVersion", "version",
+									j == 0 ? version : ""));
+				continue;
+			}
 			json_array_foreach(json_object_get(ver, "resources"), l, res) {
 				const char *plural = json_string_value(json_object_get(res, "resource"));
 				const char *kind = json_string_value(json_object_get(json_object_get(res, "responseKind"), "kind"));
@@ -281,8 +308,9 @@ size_t kube_discovery_parse(const char *text, size_t len)
 		return 0;
 	struct gen *g = calloc(1, sizeof *g);
 	const char *kind = json_string_value(json_object_get(doc, "kind"));
+	json_t *stale = json_pack("{s:[]}", "groups");
 	if (kind && !strcmp(kind, "APIGroupDiscoveryList"))
-		add_aggregated(g, doc);
+		add_aggregated(g, doc, stale);
 	else if (kind && !strcmp(kind, "APIResourceList"))
 		add_resource_list(g, "example.com", "v1", 1, doc);
 	else
@@ -292,6 +320,7 @@ size_t kube_discovery_parse(const char *text, size_t len)
 		if (!g->res[i].api_version || !g->res[i].kind || !g->res[i].plural)
 			abort(); /* every resource the parsers yield is complete */
 	gen_free(g);
+	json_decref(stale);
 	json_decref(doc);
 	return n;
 }
@@ -321,6 +350,8 @@ static int cache_load(struct kube *k, struct kube_discovery *d)
 		free(d->groups);
 		const char *groups = json_string_value(json_object_get(doc, "groups"));
 		d->groups = groups ? strdup(groups) : NULL;
+		json_decref(d->stale);
+		d->stale = json_incref(json_object_get(doc, "stale"));
 		rc = 0;
 	}
 	json_decref(doc);
@@ -347,6 +378,8 @@ static void cache_save(struct kube *k, struct kube_discovery *d)
 				"etag", d->etag, "resources", res);
 	if (d->groups)
 		json_object_set_new(doc, "groups", json_string(d->groups));
+	if (d->stale)
+		json_object_set(doc, "stale", d->stale);
 	char *tmp = NULL;
 	if (mkdirs(path) || asprintf(&tmp, "%s.%d.tmp", path, (int)getpid()) < 0 || json_dump_file(doc, tmp, JSON_COMPACT) ||
 	    rename(tmp, path)) {
@@ -451,13 +484,18 @@ static int fetch_full(struct kube *k, struct kube_discovery *d, char *err, size_
 	if (!rc) {
 		struct gen *g = calloc(1, sizeof *g);
 		int agg_core = is_aggregated(&r[0]), agg_apis = is_aggregated(&r[1]);
+		json_t *stale = json_pack("{s:[]}", "groups");
 		if (agg_core)
-			add_aggregated(g, r[0].response);
+			add_aggregated(g, r[0].response, NULL);
 		if (agg_apis)
-			add_aggregated(g, r[1].response);
+			add_aggregated(g, r[1].response, stale);
 		if (!agg_core || !agg_apis)
 			rc = fetch_per_group(k, agg_core ? NULL : r[0].response, agg_apis ? NULL : r[1].response, g, err,
 					     errlen);
+		if (!rc && json_array_size(json_object_get(stale, "groups")))
+			rc = fetch_per_group(k, NULL, stale, g, err, errlen);
+		json_decref(d->stale);
+		d->stale = json_array_size(json_object_get(stale, "groups")) ? stale : (json_decref(stale), NULL);
 		if (rc) {
 			gen_free(g);
 		} else {
@@ -488,12 +526,32 @@ static int freshness_check(struct kube *k, struct kube_discovery *d, char *err, 
 	int rc = 1;
 	if (r.status == 304 && d->aggregated) {
 		rc = 0;
+		if (d->stale) {
+			/* unchanged, but some groups were stale: ask them again (they may answer now, or say why not) */
+			struct gen *g = calloc(1, sizeof *g);
+			gen_copy_except(g, d->cur, d->stale);
+			if (fetch_per_group(k, NULL, d->stale, g, err, errlen)) {
+				gen_free(g);
+				rc = -1;
+			} else {
+				install(d, g);
+			}
+		}
 	} else if (r.status == 200 && d->aggregated && is_aggregated(&r)) {
 		/* the groups changed: their new answer came with this request; the core group is kept */
 		struct gen *g = calloc(1, sizeof *g);
+		json_t *stale = json_pack("{s:[]}", "groups");
 		gen_copy(g, d->cur, 1);
-		add_aggregated(g, r.response);
+		add_aggregated(g, r.response, stale);
+		if (json_array_size(json_object_get(stale, "groups")) && fetch_per_group(k, NULL, stale, g, err, errlen)) {
+			gen_free(g);
+			json_decref(stale);
+			kube_req_clear(&r);
+			return -1;
+		}
 		install(d, g);
+		json_decref(d->stale);
+		d->stale = json_array_size(json_object_get(stale, "groups")) ? stale : (json_decref(stale), NULL);
 		snprintf(d->etag, sizeof d->etag, "%s", r.etag);
 		rc = 2;
 	} else if (r.status == 200 && !d->aggregated && !is_aggregated(&r) && d->groups) {

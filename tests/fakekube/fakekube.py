@@ -1308,6 +1308,7 @@ class FakeKube:
         self.store.crd_delay = crd_delay
         fk_discovery.add_groups(self.store, Res, extra_groups)
         self.aggregated = tuple(aggregated)  # aggregated discovery versions offered (() = per-group only)
+        self.stale_groups = set()  # groups aggregated discovery marks Stale (fk_discovery.py)
         self.token_expiry = {}   # token -> monotonic time after which it is refused (401)
         self.unauthorized = 0    # 401 answers given
         self.counts = {}         # "METHOD /path" -> requests seen

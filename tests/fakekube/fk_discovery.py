@@ -51,9 +51,12 @@ def _resource(r):
     return d
 
 
-def document(resources, core, version):
+def document(resources, core, version, stale=()):
     """The APIGroupDiscoveryList of the core group (core=True, for /api) or of every other group (/apis).
-    Versions are listed newest-preferred first, as the server orders them by preference."""
+    Versions are listed newest-preferred first, as the server orders them by preference. Groups in stale
+    are those whose aggregated APIService did not answer the aggregator: their versions say
+    "freshness": "Stale" and list no resources (the client must not trust them; see
+    https://github.com/kubernetes/enhancements/tree/master/keps/sig-api-machinery/3352-aggregated-discovery)."""
     groups = {}
     for r in resources:
         if bool(r.group) == core:
@@ -62,6 +65,10 @@ def document(resources, core, version):
     items = []
     for g in sorted(groups):
         vs = sorted(groups[g])
+        if g in stale:
+            items.append({"metadata": {"name": g, "creationTimestamp": None},
+                          "versions": [{"version": v, "freshness": "Stale", "resources": []} for v in vs]})
+            continue
         items.append({"metadata": {"name": g, "creationTimestamp": None},
                       "versions": [{"version": v, "freshness": "Current",
                                     "resources": [_resource(r) for r in sorted(groups[g][v], key=lambda r: r.plural)]}
@@ -76,8 +83,10 @@ def etag(doc):
 
 def serve(handler, store, core, version):
     """Answers the aggregated document (or 304 when the client's If-None-Match still holds)."""
+    fk = handler.server.fk
+    stale = set(getattr(fk, "stale_groups", ())) | set(getattr(fk, "broken_groups", ()))
     with store.lock:
-        doc = document(list(store.res.values()), core, version)
+        doc = document(list(store.res.values()), core, version, stale)
     tag = etag(doc)
     if handler.headers.get("If-None-Match") == tag:
         handler.send_response(304)

@@ -116,6 +116,20 @@ class Discovery(KubeTest):
         self.assertEqual((1, 2, 0), self.discovery_requests())  # freshness check + one rediscovery, no more
         self.assertEqual([], self.writes())
 
+    def test_stale_group_is_asked_per_group(self):
+        self.crd("gizmos.tools.example.com", "tools.example.com", "Gizmo", "gizmos")
+        self.fk.stale_groups = {"tools.example.com"}
+        d = self.small()
+        write_tree(d, {"g.yaml": "apiVersion: tools.example.com/v1\nkind: Gizmo\nmetadata:\n  name: g1\n"})
+        p = self.appdeploy("apply", d, "-n", "demo")
+        self.assertIn("gizmo.tools.example.com/g1 created", p.stdout)
+        self.assertEqual((1, 1, 1), self.discovery_requests())
+        self.assertEqual(1, self.fk.count(r"^/apis/tools\.example\.com/v1$", "GET"))
+        # warm: the freshness check, and the stale group asked again
+        self.fk.reset_counts()
+        self.appdeploy("apply", d, "-n", "demo")
+        self.assertEqual((0, 1, 1), self.discovery_requests())
+
     def test_kubectl_reads_the_aggregated_discovery(self):
         p = self.kubectl("api-resources", "--api-group=apps", "-o", "name")
         self.assertIn("deployments.apps", p.stdout)

@@ -310,8 +310,10 @@ static const char *stderr_tail(char *s, size_t n)
 	return n > STDERR_KEEP ? s + n - STDERR_KEEP : s;
 }
 
-/* Runs the plugin; its stdout lands in *out (malloc'd). Returns 0, or -1 with err filled. */
-static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen, char *err, size_t errlen)
+/* Runs the plugin; its stdout lands in *out (malloc'd) and the tail of its stderr in errtail (when captured).
+ * Returns 0, or -1 with err filled. */
+static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen, char *errtail, size_t tailcap,
+		      char *err, size_t errlen)
 {
 	const struct kube_exec *e = cfg->exec;
 	int tty = isatty(0);
@@ -426,6 +428,7 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 		*out = obuf ? obuf : strdup("");
 		*outlen = olen;
 		obuf = NULL;
+		snprintf(errtail, tailcap, "%s", se);
 		rc = 0;
 	}
 out:
@@ -535,13 +538,14 @@ int execcred_get(const struct kube_config *cfg, const struct execcred *rejected,
 		char *text = NULL;
 		size_t len = 0;
 		struct execcred fresh;
-		char perr[1200];
-		rc = run_plugin(cfg, &text, &len, err, errlen);
+		char perr[600], tail[STDERR_KEEP + 1] = "";
+		rc = run_plugin(cfg, &text, &len, tail, sizeof tail, err, errlen);
 		if (!rc) {
 			log_debug("exec plugin %s ran for user %s", cfg->exec->command, cfg->exec->user);
 			rc = execcred_parse(text, len, cfg->exec->api_version, &fresh, perr, sizeof perr);
 			if (rc)
-				set_err(err, errlen, "user \"%s\": exec plugin %s: %s", cfg->exec->user, cfg->exec->command, perr);
+				set_err(err, errlen, "user \"%s\": exec plugin %s: %s%s%s", cfg->exec->user, cfg->exec->command,
+					perr, *tail ? "; its stderr: " : "", tail);
 		}
 		if (text) {
 			explicit_bzero(text, len);

@@ -980,7 +980,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fk.expire_continues = b["expire_continues"]
             return self.send_json(200, {})
         if path == "/fakekube/tokens" and method == "POST":
-            # a token minted by an identity provider (an exec plugin's), valid for ttl seconds when given
+            # a token minted by an identity provider (an exec plugin's), valid for ttl seconds when given:
+            # past its expiry the API server answers 401 Unauthorized, which client-go answers by running the
+            # plugin again (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins)
             b = self.read_body() or {}
             with fk.lock:
                 fk.tokens[b["token"]] = b.get("user", "admin")
@@ -1329,7 +1331,7 @@ class FakeKube:
                                   "user_agent": headers.get("User-Agent", ""),
                                   "accept": headers.get("Accept", ""),
                                   "accept_encoding": headers.get("Accept-Encoding", "")})
-            k = method + " " + path
+            k = method + " " + path  # per-path request counts: what the tests and bench/apply.sh compare
             self.counts[k] = self.counts.get(k, 0) + 1
 
     def take_fault(self, method, path):

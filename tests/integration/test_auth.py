@@ -32,6 +32,7 @@ if cfg.get("fail"):
     sys.exit(3)
 if cfg.get("garbage"):
     print(cfg["garbage"])
+    sys.stderr.write("warning: cached login used\n")
     sys.exit(0)
 status = {}
 if cfg.get("cert"):
@@ -255,6 +256,7 @@ class ExecPlugin(KubeTest):
         p = self.apply(kc, expect=1)
         self.assertIn('user "sso-user": exec plugin %s: its output is not an ExecCredential JSON object' % self.plugin,
                       p.stderr)
+        self.assertIn("bytes, not shown); its stderr: warning: cached login used", p.stderr)
 
     def test_wrong_api_version_answer(self):
         self.configure(api_version=V1B)
@@ -268,6 +270,35 @@ class ExecPlugin(KubeTest):
         p = self.apply(kc, expect=1)
         self.assertIn("needs a terminal (interactiveMode: Always) but standard input is not one", p.stderr)
         self.assertEqual([], self.calls())
+
+    def terminal_run(self, kc):
+        """appdeploy with a terminal as stdin (a pty), as when a person runs it."""
+        master, slave = os.openpty()
+        try:
+            argv = [APPDEPLOY, "apply", self.small, "-n", "demo", "--kubeconfig", kc]
+            env = dict(os.environ, APPDEPLOY_CACHE_DIR=os.path.join(self.tmp, "cache"))
+            p = subprocess.run(argv, stdin=slave, capture_output=True, text=True, env=env, timeout=120)
+        finally:
+            os.close(slave)
+            os.close(master)
+        self.assertNotIn(SECRET, p.stdout + p.stderr)
+        return p
+
+    def test_interactive_modes_with_a_terminal(self):
+        for mode, api_version, handed in (("Never", V1, False), ("IfAvailable", V1, True), ("Always", V1, True),
+                                          (None, V1B, True)):  # v1beta1 without a mode means IfAvailable
+            self.configure(api_version=api_version)
+            if os.path.exists(os.path.join(self.pdir, "calls.jsonl")):
+                os.remove(os.path.join(self.pdir, "calls.jsonl"))
+            e = self.entry(api_version)
+            if mode:
+                e["interactiveMode"] = mode
+            p = self.terminal_run(self.exec_kubeconfig(e))
+            self.assertEqual(0, p.returncode, p.stderr)
+            calls = self.calls()
+            self.assertEqual(1, len(calls), mode)
+            self.assertEqual(handed, calls[0]["stdin_tty"], mode)  # stdin handed over only when allowed
+            self.assertEqual(handed, json.loads(calls[0]["info"])["spec"]["interactive"], mode)
 
     def test_token_never_in_ps_or_output(self):
         self.configure()

@@ -69,6 +69,18 @@ static int version(void)
 	return 0;
 }
 
+/* `appdeploy CMD --help`: the usage line and the flags. */
+static int command_help(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(name, commands[i].name)) {
+			printf("usage: appdeploy %s\n\n%s", commands[i].usage, commands[i].help);
+			return 0;
+		}
+	fprintf(stderr, "appdeploy: unknown command \"%s\"\n", name);
+	return usage(stderr);
+}
+
 /* True when --help or -h is among argv's flags (not the value of a flag that takes one, not after --). */
 static int wants_help(int argc, char **argv)
 {
@@ -95,6 +107,8 @@ int main(int argc, char **argv)
 	log_init("appdeploy");
 	if (argc < 2)
 		return usage(stderr);
+	if (!strcmp(argv[1], "help") && argc > 2)
+		return command_help(argv[2]);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
 		return usage(stdout);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
@@ -103,15 +117,15 @@ int main(int argc, char **argv)
 	if (argv[1][0] == '-' && argv[1][1]) {
 		static char apply[] = "apply";
 
+		if (wants_help(argc, argv))
+			return command_help("apply");
 		argv[0] = apply;
 		return cmd_apply(argc, argv);
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name)) {
-			if (wants_help(argc - 1, argv + 1)) {
-				printf("usage: appdeploy %s\n\n%s", commands[i].usage, commands[i].help);
-				return 0;
-			}
+			if (wants_help(argc - 1, argv + 1))
+				return command_help(commands[i].name);
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	fprintf(stderr, "appdeploy: unknown command \"%s\"\n", argv[1]);

@@ -427,6 +427,12 @@ class Version(KubeTest):
             self.assertEqual("", p.stderr)
         p = self.appdeploy("apply", self.dir, "-h", kubeconfig=False)
         self.assertIn("--wait", p.stdout)
+        p = self.appdeploy("-c", "ctx", self.dir, "--help", kubeconfig=False)  # kube-appdeploy's form
+        self.assertTrue(p.stdout.startswith("usage: appdeploy apply"), p.stdout)
+        p = self.appdeploy("help", "render", kubeconfig=False)
+        self.assertTrue(p.stdout.startswith("usage: appdeploy render"), p.stdout)
+        p = self.appdeploy("apply", self.dir, "-v", "--help", kubeconfig=False, expect=1)  # a value, not a flag
+        self.assertNotIn("usage:", p.stdout)
         self.assertEqual([], self.fk.requests)
 
 

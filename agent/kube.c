@@ -851,6 +851,74 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
 	return rc;
 }
 
+size_t kube_get_many(struct kube *k, const struct kube_resource *const *res, const char *const *names, size_t n,
+		     const char *ns, struct kube_req *reqs)
+{
+	int *done = calloc(n ? n : 1, sizeof *done);
+	struct kube_req **rp = calloc(n ? n : 1, sizeof *rp);
+	struct kube_req *single = calloc(n ? n : 1, sizeof *single);
+	if (!done || !rp || !single) {
+		free(done);
+		free(rp);
+		free(single);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		size_t same = 0;
+		for (size_t j = i; j < n; j++)
+			same += res[j] == res[i];
+		if (same < KUBE_GET_MANY_LIST || !(res[i]->verbs & KUBE_VERB_LIST))
+			continue;
+		/* one list for the kind; its items answer every GET of that kind */
+		json_t *items = NULL;
+		char lerr[1024];
+		if (kube_list_many(k, &res[i], 1, res[i]->namespaced ? ns : "", NULL, &items, lerr, sizeof lerr))
+			continue; /* e.g. not allowed to list: the GETs below may still be */
+		for (size_t j = i; j < n; j++) {
+			if (res[j] != res[i])
+				continue;
+			done[j] = 1;
+			json_decref(reqs[j].response);
+			reqs[j].response = NULL;
+			reqs[j].status = 404;
+			snprintf(reqs[j].err, sizeof reqs[j].err, "not found (HTTP 404 NotFound)");
+			size_t a;
+			json_t *o;
+			json_array_foreach(items, a, o) {
+				const char *nm = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+				if (nm && !strcmp(nm, names[j])) {
+					reqs[j].response = json_deep_copy(o);
+					json_object_set_new(reqs[j].response, "apiVersion", json_string(res[j]->api_version));
+					json_object_set_new(reqs[j].response, "kind", json_string(res[j]->kind));
+					reqs[j].status = 200;
+					reqs[j].err[0] = 0;
+					break;
+				}
+			}
+		}
+		json_decref(items);
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!done[i]) {
+			single[m] = reqs[i];
+			rp[m++] = &reqs[i];
+		}
+	kube_do(k, single, m);
+	for (size_t i = 0; i < m; i++)
+		*rp[i] = single[i];
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].status != 200 && reqs[i].status != 404)
+			failed++;
+	free(done);
+	free(rp);
+	free(single);
+	return failed;
+}
+
 int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen)
 {
 	*out = NULL;

@@ -104,6 +104,18 @@ const struct kube_resource *kube_resource_at(struct kube *k, size_t i);
 int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_t n, const char *ns,
 		   const char *selector, json_t **items, char *err, size_t errlen);
 
+/*
+ * Reads the n objects (res[i], names[i]) of namespace ns ("" for cluster-scoped kinds) as n GETs would:
+ * reqs[i] ends with status 200 and the object as response, 404 when it does not exist, or the failure.
+ * A kind with at least KUBE_GET_MANY_LIST of them is read with one (paged) list instead of one GET each
+ * (list items get apiVersion and kind filled in, as a GET answers them); the rest are GETs of reqs[i].path
+ * (the caller sets it, e.g. kube_path(res[i], ns, names[i], NULL)). reqs[i].data is kept. Returns the number
+ * of objects that ended neither 200 nor 404.
+ */
+#define KUBE_GET_MANY_LIST 4
+size_t kube_get_many(struct kube *k, const struct kube_resource *const *res, const char *const *names, size_t n,
+		     const char *ns, struct kube_req *reqs);
+
 /* Fetches an http(s) URL that is not the API server (e.g. the CI image list), with the system's CAs
  * and no credentials. *out is malloc'd and NUL-terminated. Returns 0, or -1 with err filled. */
 int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen);

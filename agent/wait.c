@@ -279,14 +279,20 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 	int rc = 0;
 	double deadline = mono() + timeout;
 	struct kube_req *reqs = calloc(n ? n : 1, sizeof *reqs);
+	const struct kube_resource **res = calloc(n ? n : 1, sizeof *res);
+	const char **names = calloc(n ? n : 1, sizeof *names);
 	while (left) {
 		size_t q = 0;
 		for (size_t i = 0; i < n; i++)
-			if (!fs[i].done)
+			if (!fs[i].done) {
+				res[q] = fs[i].t->res;
+				names[q] = fs[i].t->name;
 				reqs[q++] = (struct kube_req){.method = KUBE_GET,
 							      .path = kube_path(fs[i].t->res, ns, fs[i].t->name, NULL),
 							      .data = &fs[i]};
-		kube_do(k, reqs, q);
+			}
+		/* many objects of one kind (50 Deployments): one list per kind per poll, not a GET each */
+		kube_get_many(k, res, names, q, ns, reqs);
 		int timed_out = mono() > deadline;
 		for (size_t j = 0; j < q; j++) {
 			struct follow *f = reqs[j].data;
@@ -354,6 +360,8 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 		free(fs[i].pod_reason);
 	}
 	free(reqs);
+	free(res);
+	free(names);
 	free(fs);
 	return rc;
 }

@@ -161,6 +161,18 @@ class Wait(KubeTest):
         self.assertIn("widget.example.com/w1: Ready=False DependencyMissing\n", p.stdout)
         self.assertIn("widget.example.com/w1: not ready after 5s", p.stderr)
 
+    def test_many_deployments_are_polled_with_one_list(self):
+        files = {"d%d.yaml" % i: (DEPLOY % "").replace("name: web", "name: web%d" % i)
+                 .replace("progressDeadlineSeconds: 2", "progressDeadlineSeconds: 600") for i in range(5)}
+        p = self.apply(self.app(**files))
+        for i in range(5):
+            self.assertIn("deployment.apps/web%d rolled out\n" % i, p.stdout)
+        lists = self.fk.count(r"^/apis/apps/v1/namespaces/demo/deployments$", "GET")
+        singles = self.fk.count(r"^/apis/apps/v1/namespaces/demo/deployments/web\d$", "GET")
+        self.assertGreaterEqual(lists, 2)  # every poll of the 2 s rollout lists the kind once...
+        self.assertLess(singles, 10)       # ...instead of GETting each of the 5 (5 x 8 polls); a pre-apply
+        #                                    lookup may GET each once
+
     def test_objects_without_status_are_not_waited_for(self):
         p = self.apply(self.app(**{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
                                    "crd.yaml": CRD, "w.yaml": CR % ""}))

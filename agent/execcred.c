@@ -387,6 +387,7 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 					break;
 				}
 				*b = nb;
+				(*b)[*l] = 0; /* a pipe that ends without a byte still reads as "" */
 			}
 			ssize_t r = read(fds[i].fd, *b + *l, *c - *l - 1);
 			if (r < 0 && errno == EINTR)

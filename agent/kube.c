@@ -11,7 +11,10 @@
 
 #include <curl/curl.h>
 
+#include "discovery.h"
+#include "execcred.h"
 #include "log.h"
+#include "version.h"
 
 struct kube {
 	struct kube_config cfg; /* our own copy of the strings we need (secrets included) */
@@ -22,8 +25,17 @@ struct kube {
 	int page_size;
 	int attempts;
 	int backoff_max_ms;
-	struct kube_resource *res;
-	size_t nres;
+	char *url_base;   /* scheme://host:port[/prefix] requests go to (tls-server-name swaps the host in) */
+	char *connect_to; /* CURLOPT_CONNECT_TO entry for tls-server-name ("NAME:PORT:HOST:PORT"), or NULL */
+	struct kube_discovery *disc; /* discovery.c's state */
+};
+
+/* The credentials of one round of requests: a bearer token, or a client certificate from an exec
+ * plugin (else the kubeconfig's own certificate applies). */
+struct auth {
+	char *token;
+	struct execcred exec; /* filled when the user has an exec plugin */
+	int from_exec;
 };
 
 /* Per-request transfer state while it is in kube_do. */
@@ -38,6 +50,8 @@ struct xfer {
 	int attempt;
 	double not_before; /* monotonic seconds: earliest start of the next attempt */
 	int state;         /* 0 waiting, 1 running, 2 done */
+	struct curl_slist *connect_to;
+	char etag[128], content_type[192];
 	char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -74,6 +88,51 @@ static char *xdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* The base URL requests go to and, with tls-server-name, the CONNECT_TO entry that keeps connecting to the
+ * real host while the URL's host (what curl sends as SNI and checks the certificate against) is that name. */
+static int server_urls(const char *server, const char *sni, char **base, char **connect_to)
+{
+	*connect_to = NULL;
+	if (!sni || !*sni) {
+		*base = strdup(server);
+		return *base ? 0 : -1;
+	}
+	const char *hs = strstr(server, "://");
+	if (!hs)
+		return -1;
+	hs += 3;
+	const char *he = hs + strcspn(hs, "/?#");
+	const char *colon = NULL;
+	for (const char *q = hs; q < he; q++)
+		if (*q == ':')
+			colon = q;
+	if (colon && *hs == '[' && memchr(colon, ']', (size_t)(he - colon)))
+		colon = NULL; /* the colon was inside [v6] */
+	int https = !strncmp(server, "https", 5);
+	char port[16];
+	snprintf(port, sizeof port, "%.*s", colon ? (int)(he - colon - 1) : 0, colon ? colon + 1 : "");
+	if (!*port)
+		snprintf(port, sizeof port, "%s", https ? "443" : "80");
+	int hl = (int)((colon ? colon : he) - hs);
+	if (asprintf(base, "%.*s%s:%s%s", (int)(hs - server), server, sni, port, he) < 0)
+		return -1;
+	if (asprintf(connect_to, "%s:%s:%.*s:%s", sni, port, hl, hs, port) < 0) {
+		free(*base);
+		return -1;
+	}
+	return 0;
+}
+
+struct kube_discovery **kube_discovery_slot(struct kube *k)
+{
+	return &k->disc;
+}
+
+const struct kube_config *kube_config_of(struct kube *k)
+{
+	return &k->cfg;
+}
+
 struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 {
 	static int curl_ready;
@@ -108,6 +167,17 @@ struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 	c->username = xdup(cfg->username);
 	c->password = xdup(cfg->password);
 	c->in_cluster = cfg->in_cluster;
+	c->cluster = xdup(cfg->cluster);
+	c->user = xdup(cfg->user);
+	c->proxy_url = xdup(cfg->proxy_url);
+	c->tls_server_name = xdup(cfg->tls_server_name);
+	c->disable_compression = cfg->disable_compression;
+	c->exec = kube_exec_dup(cfg->exec);
+	if (c->server && server_urls(c->server, c->tls_server_name, &k->url_base, &k->connect_to)) {
+		set_err(err, errlen, "cannot use server %s with tls-server-name %s", c->server, c->tls_server_name);
+		kube_free(k);
+		return NULL;
+	}
 	k->multi = curl_multi_init();
 	k->share = curl_share_init();
 	if (!k->multi || !k->share || !c->server) {
@@ -124,26 +194,13 @@ struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 	return k;
 }
 
-static void free_resources(struct kube *k)
-{
-	for (size_t i = 0; i < k->nres; i++) {
-		struct kube_resource *r = &k->res[i];
-		free(r->group);
-		free(r->version);
-		free(r->api_version);
-		free(r->kind);
-		free(r->plural);
-	}
-	free(k->res);
-	k->res = NULL;
-	k->nres = 0;
-}
-
 void kube_free(struct kube *k)
 {
 	if (!k)
 		return;
-	free_resources(k);
+	kube_discovery_free(k->disc);
+	free(k->url_base);
+	free(k->connect_to);
 	if (k->multi)
 		curl_multi_cleanup(k->multi);
 	if (k->share)
@@ -201,10 +258,27 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Copies a header's value without surrounding blanks and the line end. */
+static void header_value(const char *v, size_t n, char *out, size_t cap)
+{
+	while (n && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, v, n);
+	out[n] = 0;
+}
+
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
 	size_t n = size * nmemb;
+	if (n > 5 && !strncasecmp(ptr, "ETag:", 5))
+		header_value(ptr + 5, n - 5, x->etag, sizeof x->etag);
+	else if (n > 13 && !strncasecmp(ptr, "Content-Type:", 13))
+		header_value(ptr + 13, n - 13, x->content_type, sizeof x->content_type);
 	if (n > 12 && !strncasecmp(ptr, "Retry-After:", 12)) {
 		char tmp[32];
 		size_t m = n - 12 < sizeof tmp - 1 ? n - 12 : sizeof tmp - 1;
@@ -232,8 +306,9 @@ static const char *method_name(enum kube_method m)
 }
 
 /* Sets up one attempt of x. Returns 0 or -1 (x->req->err filled). */
-static int xfer_start(struct kube *k, struct xfer *x, const char *token)
+static int xfer_start(struct kube *k, struct xfer *x, const struct auth *au)
 {
+	const char *token = au ? au->token : NULL;
 	struct kube_req *r = x->req;
 	struct kube_config *c = &k->cfg;
 	x->easy = curl_easy_init();
@@ -244,10 +319,11 @@ static int xfer_start(struct kube *k, struct xfer *x, const char *token)
 	x->resp_len = 0;
 	x->retry_after = -1;
 	x->curl_err[0] = 0;
+	x->etag[0] = x->content_type[0] = 0;
 	char *url;
 	int write = r->method != KUBE_GET;
 	const char *sep = strchr(r->path, '?') ? "&" : "?";
-	if (asprintf(&url, "%s%s%s", c->server, r->path, write && k->dry_run ? (sep[0] == '&' ? "&dryRun=All" : "?dryRun=All") : "") < 0)
+	if (asprintf(&url, "%s%s%s", k->url_base, r->path, write && k->dry_run ? (sep[0] == '&' ? "&dryRun=All" : "?dryRun=All") : "") < 0)
 		return -1;
 	CURL *e = x->easy;
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -263,8 +339,18 @@ static int xfer_start(struct kube *k, struct xfer *x, const char *token)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "appdeploy/0.1");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "appdeploy/" APPDEPLOY_VERSION);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* kubectl asks for gzip unless the cluster entry says disable-compression */
+	if (!c->disable_compression)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+	/* proxy-url wins; without it libcurl honours HTTPS_PROXY/https_proxy, http_proxy and NO_PROXY */
+	if (c->proxy_url)
+		curl_easy_setopt(e, CURLOPT_PROXY, c->proxy_url);
+	if (k->connect_to) {
+		x->connect_to = curl_slist_append(NULL, k->connect_to);
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	}
 	if (c->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -274,21 +360,37 @@ static int xfer_start(struct kube *k, struct xfer *x, const char *token)
 	} else if (c->ca_file) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
 	}
-	if (c->cert_data) {
+	if (au && au->from_exec && au->exec.cert) {
+		struct curl_blob b = {.data = au->exec.cert, .len = au->exec.cert_len, .flags = CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		struct curl_blob kb = {.data = au->exec.key, .len = au->exec.key_len, .flags = CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &kb);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (c->cert_data) {
 		struct curl_blob b = {.data = c->cert_data, .len = c->cert_data_len, .flags = CURL_BLOB_COPY};
 		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
 		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
 	} else if (c->cert_file) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
 	}
-	if (c->key_data) {
+	if (au && au->from_exec && au->exec.cert) {
+		/* the plugin's key was set with its certificate */
+	} else if (c->key_data) {
 		struct curl_blob b = {.data = c->key_data, .len = c->key_data_len, .flags = CURL_BLOB_COPY};
 		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
 		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
 	} else if (c->key_file) {
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
 	}
-	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+	char accept[512];
+	snprintf(accept, sizeof accept, "Accept: %s", r->accept ? r->accept : "application/json");
+	struct curl_slist *h = curl_slist_append(NULL, accept);
+	if (r->if_none_match && *r->if_none_match) {
+		char inm[192];
+		snprintf(inm, sizeof inm, "If-None-Match: %s", r->if_none_match);
+		h = curl_slist_append(h, inm);
+	}
 	if (token) {
 		char *auth;
 		if (asprintf(&auth, "Authorization: Bearer %s", token) >= 0) {
@@ -336,6 +438,8 @@ static void xfer_end(struct kube *k, struct xfer *x)
 		curl_slist_free_all(x->headers);
 		x->headers = NULL;
 	}
+	curl_slist_free_all(x->connect_to);
+	x->connect_to = NULL;
 }
 
 /* Words a non-2xx answer: the Status message when there is one, with the code and reason. */
@@ -370,7 +474,13 @@ static void describe_failure(struct kube *k, struct kube_req *r)
 			if (!reason)
 				reason = known[i].reason;
 		}
-	if (r->status == 401)
+	if (r->status == 401 && k->cfg.exec)
+		set_err(r->err, sizeof r->err,
+			"%s%s%s (HTTP 401 Unauthorized; the server refused the credential exec plugin %s returned for user "
+			"\"%s\", also after running it again)",
+			hint, msg && strcmp(msg, "Unauthorized") ? ": " : "", msg && strcmp(msg, "Unauthorized") ? msg : "",
+			k->cfg.exec->command, k->cfg.exec->user);
+	else if (r->status == 401)
 		set_err(r->err, sizeof r->err, "%s%s%s (HTTP 401 Unauthorized; check the token or client certificate of context \"%s\")",
 			hint, msg && strcmp(msg, "Unauthorized") ? ": " : "", msg && strcmp(msg, "Unauthorized") ? msg : "",
 			k->cfg.context ?: "?");
@@ -413,6 +523,8 @@ static void xfer_done(struct kube *k, struct xfer *x, CURLcode code)
 	}
 	x->state = 2;
 	r->status = code == CURLE_OK ? status : 0;
+	snprintf(r->etag, sizeof r->etag, "%s", x->etag);
+	snprintf(r->content_type, sizeof r->content_type, "%s", x->content_type);
 	json_decref(r->response);
 	r->response = NULL;
 	if (x->resp_len) {
@@ -428,28 +540,48 @@ static void xfer_done(struct kube *k, struct xfer *x, CURLcode code)
 	}
 }
 
-size_t kube_do(struct kube *k, struct kube_req *reqs, size_t n)
+static void auth_clear(struct auth *au)
 {
-	if (!n)
-		return 0;
-	char *token = NULL;
-	char terr[512];
-	if (kubeconfig_token(&k->cfg, &token, terr, sizeof terr)) {
-		for (size_t i = 0; i < n; i++) {
-			reqs[i].status = 0;
-			snprintf(reqs[i].err, sizeof reqs[i].err, "%s", terr);
-		}
-		return n;
+	if (au->token) {
+		explicit_bzero(au->token, strlen(au->token));
+		free(au->token);
 	}
+	execcred_clear(&au->exec);
+	memset(au, 0, sizeof *au);
+}
+
+/* The credentials for the next requests: the exec plugin's (cached until expiry; `rejected` is one the
+ * server just refused), else the kubeconfig's token or token file. Returns 0, or -1 with err filled. */
+static int auth_get(struct kube *k, const struct execcred *rejected, struct auth *au, char *err, size_t errlen)
+{
+	memset(au, 0, sizeof *au);
+	if (k->cfg.exec) {
+		if (execcred_get(&k->cfg, rejected, &au->exec, err, errlen))
+			return -1;
+		au->from_exec = 1;
+		if (au->exec.token && !(au->token = strdup(au->exec.token))) {
+			auth_clear(au);
+			set_err(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	return kubeconfig_token(&k->cfg, &au->token, err, errlen);
+}
+
+/* Runs the n requests rp[] with credentials au until each is done or out of retries. */
+static void run_batch(struct kube *k, struct kube_req **rp, size_t n, const struct auth *au)
+{
 	struct xfer *xs = calloc(n, sizeof *xs);
 	if (!xs) {
-		free(token);
-		return n;
+		for (size_t i = 0; i < n; i++)
+			set_err(rp[i]->err, sizeof rp[i]->err, "out of memory");
+		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		xs[i].req = &reqs[i];
-		reqs[i].status = 0;
-		reqs[i].err[0] = 0;
+		xs[i].req = rp[i];
+		rp[i]->status = 0;
+		rp[i]->err[0] = 0;
 	}
 	size_t done = 0, running = 0;
 	while (done < n) {
@@ -462,7 +594,7 @@ size_t kube_do(struct kube *k, struct kube_req *reqs, size_t n)
 					next_wake = xs[i].not_before;
 				continue;
 			}
-			if (xfer_start(k, &xs[i], token)) {
+			if (xfer_start(k, &xs[i], au)) {
 				xfer_end(k, &xs[i]);
 				xs[i].state = 2;
 				done++;
@@ -500,19 +632,58 @@ size_t kube_do(struct kube *k, struct kube_req *reqs, size_t n)
 			nanosleep(&ts, NULL);
 		}
 	}
-	size_t failed = 0;
 	for (size_t i = 0; i < n; i++) {
 		xfer_end(k, &xs[i]);
 		free(xs[i].body);
 		free(xs[i].resp);
-		if (reqs[i].status < 200 || reqs[i].status > 299)
-			failed++;
 	}
 	free(xs);
-	if (token) {
-		explicit_bzero(token, strlen(token));
-		free(token);
+}
+
+size_t kube_do(struct kube *k, struct kube_req *reqs, size_t n)
+{
+	if (!n)
+		return 0;
+	struct auth au;
+	char terr[1024];
+	if (auth_get(k, NULL, &au, terr, sizeof terr)) {
+		for (size_t i = 0; i < n; i++) {
+			reqs[i].status = 0;
+			snprintf(reqs[i].err, sizeof reqs[i].err, "%s", terr);
+		}
+		return n;
 	}
+	struct kube_req **rp = calloc(n, sizeof *rp);
+	if (!rp) {
+		auth_clear(&au);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++)
+		rp[i] = &reqs[i];
+	run_batch(k, rp, n, &au);
+	/* a plugin's credential the server refuses (revoked, expired early): ask the plugin again, once,
+	 * and repeat only the refused requests (a 401 changed nothing on the server) */
+	size_t m = 0;
+	for (size_t i = 0; au.from_exec && i < n; i++)
+		if (reqs[i].status == 401)
+			rp[m++] = &reqs[i];
+	if (m) {
+		struct auth again;
+		log_debug("exec credential of user %s refused (401): running the plugin again", k->cfg.exec->user);
+		if (auth_get(k, &au.exec, &again, terr, sizeof terr)) {
+			for (size_t i = 0; i < m; i++)
+				snprintf(rp[i]->err, sizeof rp[i]->err, "%s", terr);
+		} else {
+			run_batch(k, rp, m, &again);
+			auth_clear(&again);
+		}
+	}
+	free(rp);
+	auth_clear(&au);
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].status < 200 || reqs[i].status > 299)
+			failed++;
 	return failed;
 }
 
@@ -596,151 +767,6 @@ int kube_version(struct kube *k, char *buf, size_t buflen, char *err, size_t err
 	return 0;
 }
 
-static unsigned parse_verbs(json_t *verbs)
-{
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} map[] = {{"get", KUBE_VERB_GET},	 {"list", KUBE_VERB_LIST},     {"create", KUBE_VERB_CREATE},
-		   {"update", KUBE_VERB_UPDATE}, {"patch", KUBE_VERB_PATCH},   {"delete", KUBE_VERB_DELETE},
-		   {"watch", KUBE_VERB_WATCH}};
-	unsigned bits = 0;
-	size_t i;
-	json_t *v;
-	json_array_foreach(verbs, i, v) {
-		for (size_t j = 0; j < sizeof map / sizeof map[0]; j++)
-			if (json_is_string(v) && !strcmp(json_string_value(v), map[j].name))
-				bits |= map[j].bit;
-	}
-	return bits;
-}
-
-static void add_resources(struct kube *k, const char *group, const char *version, int preferred, json_t *list)
-{
-	json_t *arr = json_object_get(list, "resources");
-	size_t i;
-	json_t *e;
-	json_array_foreach(arr, i, e) {
-		const char *name = json_string_value(json_object_get(e, "name"));
-		const char *kind = json_string_value(json_object_get(e, "kind"));
-		if (!name || !kind || strchr(name, '/'))
-			continue; /* subresources (deployments/status) are not kinds of their own */
-		struct kube_resource *nr = realloc(k->res, (k->nres + 1) * sizeof *nr);
-		if (!nr)
-			return;
-		k->res = nr;
-		struct kube_resource *r = &k->res[k->nres++];
-		r->group = strdup(group);
-		r->version = strdup(version);
-		if (*group) {
-			if (asprintf(&r->api_version, "%s/%s", group, version) < 0)
-				r->api_version = NULL;
-		} else {
-			r->api_version = strdup(version);
-		}
-		r->kind = strdup(kind);
-		r->plural = strdup(name);
-		r->namespaced = json_is_true(json_object_get(e, "namespaced"));
-		r->preferred = preferred;
-		r->verbs = parse_verbs(json_object_get(e, "verbs"));
-	}
-}
-
-int kube_discover(struct kube *k, char *err, size_t errlen)
-{
-	free_resources(k);
-	json_t *core, *groups;
-	if (get_one(k, "/api", &core, err, errlen))
-		return -1;
-	if (get_one(k, "/apis", &groups, err, errlen)) {
-		json_decref(core);
-		return -1;
-	}
-	/* one request per group version, run concurrently */
-	size_t cap = 16, n = 0;
-	struct kube_req *reqs = calloc(cap, sizeof *reqs);
-	struct gv {
-		char *group, *version;
-		int preferred;
-	} *gvs = calloc(cap, sizeof *gvs);
-	size_t i, j;
-	json_t *v, *g;
-	json_array_foreach(json_object_get(core, "versions"), i, v) {
-		if (!json_is_string(v))
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			reqs = realloc(reqs, cap * sizeof *reqs);
-			gvs = realloc(gvs, cap * sizeof *gvs);
-		}
-		memset(&reqs[n], 0, sizeof reqs[n]);
-		reqs[n].method = KUBE_GET;
-		if (asprintf(&reqs[n].path, "/api/%s", json_string_value(v)) < 0)
-			reqs[n].path = NULL;
-		gvs[n] = (struct gv){strdup(""), strdup(json_string_value(v)), i == 0};
-		n++;
-	}
-	json_array_foreach(json_object_get(groups, "groups"), i, g) {
-		const char *gname = json_string_value(json_object_get(g, "name"));
-		const char *pref = json_string_value(json_object_get(json_object_get(g, "preferredVersion"), "version"));
-		json_array_foreach(json_object_get(g, "versions"), j, v) {
-			const char *ver = json_string_value(json_object_get(v, "version"));
-			if (!gname || !ver)
-				continue;
-			if (n == cap) {
-				cap *= 2;
-				reqs = realloc(reqs, cap * sizeof *reqs);
-				gvs = realloc(gvs, cap * sizeof *gvs);
-			}
-			memset(&reqs[n], 0, sizeof reqs[n]);
-			reqs[n].method = KUBE_GET;
-			if (asprintf(&reqs[n].path, "/apis/%s/%s", gname, ver) < 0)
-				reqs[n].path = NULL;
-			gvs[n] = (struct gv){strdup(gname), strdup(ver), pref ? !strcmp(pref, ver) : j == 0};
-			n++;
-		}
-	}
-	json_decref(core);
-	json_decref(groups);
-	kube_do(k, reqs, n);
-	int rc = 0;
-	for (i = 0; i < n; i++) {
-		/* a broken aggregated API (503) must not stop us; kubectl also only warns */
-		if (reqs[i].status == 200)
-			add_resources(k, gvs[i].group, gvs[i].version, gvs[i].preferred, reqs[i].response);
-		else if (reqs[i].status == 401 || reqs[i].status == 403) {
-			if (!rc)
-				set_err(err, errlen, "discovery %s: %s", reqs[i].path, reqs[i].err);
-			rc = -1;
-		} else
-			log_warn("discovery %s: %s", reqs[i].path, reqs[i].err);
-		kube_req_clear(&reqs[i]);
-		free(gvs[i].group);
-		free(gvs[i].version);
-	}
-	free(reqs);
-	free(gvs);
-	return rc;
-}
-
-const struct kube_resource *kube_find(struct kube *k, const char *api_version, const char *kind)
-{
-	for (size_t i = 0; i < k->nres; i++)
-		if (!strcmp(k->res[i].api_version, api_version) && !strcmp(k->res[i].kind, kind))
-			return &k->res[i];
-	return NULL;
-}
-
-size_t kube_resource_count(struct kube *k)
-{
-	return k->nres;
-}
-
-const struct kube_resource *kube_resource_at(struct kube *k, size_t i)
-{
-	return i < k->nres ? &k->res[i] : NULL;
-}
-
 static char *list_path(struct kube *k, const struct kube_resource *r, const char *ns, const char *selector,
 		       const char *cont)
 {
@@ -765,6 +791,7 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
 {
 	struct kube_req *reqs = calloc(n ? n : 1, sizeof *reqs);
 	size_t *idx = calloc(n ? n : 1, sizeof *idx);
+	int *restarts = calloc(n ? n : 1, sizeof *restarts);
 	size_t pending = n;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -779,6 +806,18 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
 		for (size_t j = 0; j < pending; j++) {
 			struct kube_req *r = &reqs[j];
 			size_t i = idx[j];
+			if (r->status == 410 && strstr(r->path, "&continue=") && restarts[i] < 3) {
+				/* the continue token expired (410 Expired/ResourceExpired): the server says to start
+				 * that list again without it; the pages read so far are dropped */
+				restarts[i]++;
+				log_debug("list %s: continue token expired, listing again", res[i]->plural);
+				kube_req_clear(r);
+				json_array_clear(items[i]);
+				reqs[next] = (struct kube_req){.method = KUBE_GET, .path = list_path(k, res[i], ns, selector, NULL)};
+				idx[next] = i;
+				next++;
+				continue;
+			}
 			if (r->status != 200) {
 				if (!rc)
 					set_err(err, errlen, "list %s: %s", res[i]->plural, r->err);
@@ -803,12 +842,81 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
 	}
 	free(reqs);
 	free(idx);
+	free(restarts);
 	if (rc)
 		for (size_t i = 0; i < n; i++) {
 			json_decref(items[i]);
 			items[i] = NULL;
 		}
 	return rc;
+}
+
+size_t kube_get_many(struct kube *k, const struct kube_resource *const *res, const char *const *names, size_t n,
+		     const char *ns, struct kube_req *reqs)
+{
+	int *done = calloc(n ? n : 1, sizeof *done);
+	struct kube_req **rp = calloc(n ? n : 1, sizeof *rp);
+	struct kube_req *single = calloc(n ? n : 1, sizeof *single);
+	if (!done || !rp || !single) {
+		free(done);
+		free(rp);
+		free(single);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		size_t same = 0;
+		for (size_t j = i; j < n; j++)
+			same += res[j] == res[i];
+		if (same < KUBE_GET_MANY_LIST || !(res[i]->verbs & KUBE_VERB_LIST))
+			continue;
+		/* one list for the kind; its items answer every GET of that kind */
+		json_t *items = NULL;
+		char lerr[1024];
+		if (kube_list_many(k, &res[i], 1, res[i]->namespaced ? ns : "", NULL, &items, lerr, sizeof lerr))
+			continue; /* e.g. not allowed to list: the GETs below may still be */
+		for (size_t j = i; j < n; j++) {
+			if (res[j] != res[i])
+				continue;
+			done[j] = 1;
+			json_decref(reqs[j].response);
+			reqs[j].response = NULL;
+			reqs[j].status = 404;
+			snprintf(reqs[j].err, sizeof reqs[j].err, "not found (HTTP 404 NotFound)");
+			size_t a;
+			json_t *o;
+			json_array_foreach(items, a, o) {
+				const char *nm = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+				if (nm && !strcmp(nm, names[j])) {
+					reqs[j].response = json_deep_copy(o);
+					json_object_set_new(reqs[j].response, "apiVersion", json_string(res[j]->api_version));
+					json_object_set_new(reqs[j].response, "kind", json_string(res[j]->kind));
+					reqs[j].status = 200;
+					reqs[j].err[0] = 0;
+					break;
+				}
+			}
+		}
+		json_decref(items);
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!done[i]) {
+			single[m] = reqs[i];
+			rp[m++] = &reqs[i];
+		}
+	kube_do(k, single, m);
+	for (size_t i = 0; i < m; i++)
+		*rp[i] = single[i];
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].status != 200 && reqs[i].status != 404)
+			failed++;
+	free(done);
+	free(rp);
+	free(single);
+	return failed;
 }
 
 int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen)
@@ -827,7 +935,7 @@ int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t e
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "appdeploy/0.1");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "appdeploy/" APPDEPLOY_VERSION);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	CURLcode code = curl_easy_perform(e);
 	long status = 0;
@@ -886,13 +994,13 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
 	struct kube_req r = {.method = strcmp(method, "POST") ? KUBE_GET : KUBE_POST, .path = strdup(path)};
 	struct xfer x = {.req = &r};
 	struct stream_ctx s = {.x = &x, .cb = cb, .arg = arg};
-	char *token = NULL;
+	struct auth au;
 	long rc = -1;
-	if (!r.path || kubeconfig_token(&k->cfg, &token, err, errlen)) {
+	if (!r.path || auth_get(k, NULL, &au, err, errlen)) {
 		free(r.path);
 		return -1;
 	}
-	if (xfer_start(k, &x, token)) {
+	if (xfer_start(k, &x, &au)) {
 		set_err(err, errlen, "%s", r.err);
 		goto out;
 	}
@@ -920,9 +1028,6 @@ out:
 	xfer_end(k, &x);
 	free(x.body);
 	free(r.path);
-	if (token) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
+	auth_clear(&au);
 	return rc;
 }

@@ -18,8 +18,8 @@ enum {
 	KUBE_VERB_WATCH = 1 << 6,
 };
 
-/* One API resource found by discovery. Owned by the client; valid until kube_free or the next
- * kube_discover. */
+/* One API resource found by discovery. Owned by the client; valid until kube_free (a rediscovery keeps
+ * the resources it replaced alive). */
 struct kube_resource {
 	char *group;       /* "" for the core group */
 	char *version;     /* "v1" */
@@ -42,6 +42,10 @@ struct kube_req {
 	json_t *response; /* the parsed JSON answer or NULL; owned, freed by kube_req_clear */
 	char err[1024];   /* on failure: "MESSAGE (HTTP 422 Invalid)" or the transport error; no secrets */
 	void *data;       /* free for the caller */
+	const char *accept;        /* Accept header (borrowed; NULL: application/json) */
+	const char *if_none_match; /* an ETag: the server may answer 304 Not Modified (borrowed, may be NULL) */
+	char etag[128];            /* the answer's ETag ("" when none) */
+	char content_type[192];    /* the answer's Content-Type ("" when none) */
 };
 
 struct kube;
@@ -71,9 +75,22 @@ char *kube_path(const struct kube_resource *r, const char *ns, const char *name,
 /* GET /version's gitVersion into buf; also proves connectivity and credentials. */
 int kube_version(struct kube *k, char *buf, size_t buflen, char *err, size_t errlen);
 
-/* Reads /api and /apis (every group and version). Returns 0 or -1 with err filled. */
+/*
+ * Learns every kind the server serves (discovery.c). Aggregated discovery (apidiscovery.k8s.io v2, then
+ * v2beta1: /api and /apis, two requests) when the server offers it, else /api, /apis and one request per
+ * group version. The answer is kept on disk per server (APPDEPLOY_CACHE_DIR, else
+ * $XDG_CACHE_HOME/appdeploy, else ~/.cache/appdeploy; for APPDEPLOY_DISCOVERY_TTL seconds, default 6 h):
+ * with a cached answer one request checks freshness (a conditional GET of /apis). Within the max age set by
+ * kube_set_discovery_max_age the last answer is reused without any request. Returns 0 or -1 with err filled.
+ */
 int kube_discover(struct kube *k, char *err, size_t errlen);
-/* The resource for a manifest's apiVersion and kind, or NULL. */
+/* Discovery from the server again, ignoring every cache (after CRDs became established). */
+int kube_discover_refresh(struct kube *k, char *err, size_t errlen);
+/* kube_discover reuses an answer younger than this many seconds without asking (0, the default: always
+ * check). The dashboard sets its re-sync interval: one discovery per interval. */
+void kube_set_discovery_max_age(struct kube *k, double seconds);
+/* The resource for a manifest's apiVersion and kind, or NULL. A miss while the answer came from a cache
+ * rediscovers once from the server (a kind added since). Resource pointers stay valid until kube_free. */
 const struct kube_resource *kube_find(struct kube *k, const char *api_version, const char *kind);
 size_t kube_resource_count(struct kube *k);
 const struct kube_resource *kube_resource_at(struct kube *k, size_t i);
@@ -86,6 +103,18 @@ const struct kube_resource *kube_resource_at(struct kube *k, size_t i);
  */
 int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_t n, const char *ns,
 		   const char *selector, json_t **items, char *err, size_t errlen);
+
+/*
+ * Reads the n objects (res[i], names[i]) of namespace ns ("" for cluster-scoped kinds) as n GETs would:
+ * reqs[i] ends with status 200 and the object as response, 404 when it does not exist, or the failure.
+ * A kind with at least KUBE_GET_MANY_LIST of them is read with one (paged) list instead of one GET each
+ * (list items get apiVersion and kind filled in, as a GET answers them); the rest are GETs of reqs[i].path
+ * (the caller sets it, e.g. kube_path(res[i], ns, names[i], NULL)). reqs[i].data is kept. Returns the number
+ * of objects that ended neither 200 nor 404.
+ */
+#define KUBE_GET_MANY_LIST 4
+size_t kube_get_many(struct kube *k, const struct kube_resource *const *res, const char *const *names, size_t n,
+		     const char *ns, struct kube_req *reqs);
 
 /* Fetches an http(s) URL that is not the API server (e.g. the CI image list), with the system's CAs
  * and no credentials. *out is malloc'd and NUL-terminated. Returns 0, or -1 with err filled. */

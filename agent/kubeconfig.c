@@ -270,6 +270,157 @@ static int get_data(struct kc_file *f, const char *base, json_t *obj, const char
 	return 0;
 }
 
+/* auth-provider (gcp, azure, oidc) was removed from kubectl: say which exec plugin replaces it. */
+static void auth_provider_err(struct kc_file *f, const char *ubase, const char *user, json_t *ap, char *err,
+			      size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(ap, "name"));
+	const char *hint = "switch this user to the exec credential plugin that replaces it (users[].user.exec)";
+	if (name && !strcmp(name, "gcp"))
+		hint = "install gke-gcloud-auth-plugin and run `gcloud container clusters get-credentials CLUSTER` to "
+		       "rewrite this user as an exec plugin";
+	else if (name && !strcmp(name, "azure"))
+		hint = "install kubelogin and run `kubelogin convert-kubeconfig` to rewrite this user as an exec plugin";
+	else if (name && !strcmp(name, "oidc"))
+		hint = "use an OIDC exec plugin such as kubelogin (`kubectl oidc-login`) in users[].user.exec instead";
+	char ptr[200], msg[512];
+	snprintf(ptr, sizeof ptr, "%s/auth-provider", ubase);
+	snprintf(msg, sizeof msg, "user \"%s\": the auth-provider \"%s\" is not supported (kubectl removed auth providers); %s",
+		 user, name ? name : "?", hint);
+	pos_err(err, errlen, f, ptr, msg);
+}
+
+static char **str_list(struct kc_file *f, const char *base, json_t *arr, const char *key, size_t *n, char *err,
+		       size_t errlen)
+{
+	json_t *v = json_object_get(arr, key);
+	*n = 0;
+	if (!v || json_is_null(v))
+		return calloc(1, sizeof(char *));
+	char ptr[256], msg[160];
+	snprintf(ptr, sizeof ptr, "%s/%s", base, key);
+	if (!json_is_array(v)) {
+		snprintf(msg, sizeof msg, "exec %s must be a list of strings", key);
+		pos_err(err, errlen, f, ptr, msg);
+		return NULL;
+	}
+	char **out = calloc(json_array_size(v) + 1, sizeof *out);
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			snprintf(ptr, sizeof ptr, "%s/%s/%zu", base, key, i);
+			snprintf(msg, sizeof msg, "exec %s must be a list of strings", key);
+			pos_err(err, errlen, f, ptr, msg);
+			for (size_t j = 0; j < i; j++)
+				free(out[j]);
+			free(out);
+			return NULL;
+		}
+		out[i] = strdup(json_string_value(e));
+	}
+	*n = json_array_size(v);
+	return out;
+}
+
+/* Reads users[].user.exec (and the cluster's exec extension, for provideClusterInfo). NULL with err filled. */
+static struct kube_exec *parse_exec(struct kc_file *f, const char *ubase, const char *user, json_t *ex, json_t *cl,
+				    char *err, size_t errlen)
+{
+	char base[200], ptr[256];
+	snprintf(base, sizeof base, "%s/exec", ubase);
+	if (!json_is_object(ex)) {
+		pos_err(err, errlen, f, base, "exec must be a mapping");
+		return NULL;
+	}
+	struct kube_exec *e = calloc(1, sizeof *e);
+	e->user = strdup(user);
+	const char *av, *cmd, *hint, *mode;
+	if (get_str(f, base, ex, "apiVersion", &av, err, errlen) || get_str(f, base, ex, "command", &cmd, err, errlen) ||
+	    get_str(f, base, ex, "installHint", &hint, err, errlen) ||
+	    get_str(f, base, ex, "interactiveMode", &mode, err, errlen))
+		goto fail;
+	if (!cmd || !*cmd) {
+		pos_err(err, errlen, f, base, "exec needs a command");
+		goto fail;
+	}
+	int v1 = av && !strcmp(av, "client.authentication.k8s.io/v1");
+	if (!av || (!v1 && strcmp(av, "client.authentication.k8s.io/v1beta1"))) {
+		snprintf(ptr, sizeof ptr, "%s%s", base, av ? "/apiVersion" : "");
+		pos_err(err, errlen, f, ptr,
+			"exec apiVersion must be client.authentication.k8s.io/v1 or client.authentication.k8s.io/v1beta1");
+		goto fail;
+	}
+	e->api_version = strdup(av);
+	/* a command with a slash but not absolute is relative to the kubeconfig, as client-go resolves it */
+	e->command = strchr(cmd, '/') ? resolve_path(f, cmd) : strdup(cmd);
+	e->install_hint = hint && *hint ? strdup(hint) : NULL;
+	if (!mode || !*mode) {
+		if (v1) {
+			snprintf(ptr, sizeof ptr, "%s", base);
+			pos_err(err, errlen, f, ptr,
+				"exec interactiveMode must be set for client.authentication.k8s.io/v1 (Never, IfAvailable or Always)");
+			goto fail;
+		}
+		e->interactive = KUBE_EXEC_IF_AVAILABLE;
+	} else if (!strcmp(mode, "Never"))
+		e->interactive = KUBE_EXEC_NEVER;
+	else if (!strcmp(mode, "IfAvailable"))
+		e->interactive = KUBE_EXEC_IF_AVAILABLE;
+	else if (!strcmp(mode, "Always"))
+		e->interactive = KUBE_EXEC_ALWAYS;
+	else {
+		snprintf(ptr, sizeof ptr, "%s/interactiveMode", base);
+		pos_err(err, errlen, f, ptr, "exec interactiveMode must be Never, IfAvailable or Always");
+		goto fail;
+	}
+	json_t *pci = json_object_get(ex, "provideClusterInfo");
+	if (pci && !json_is_boolean(pci) && !json_is_null(pci)) {
+		snprintf(ptr, sizeof ptr, "%s/provideClusterInfo", base);
+		pos_err(err, errlen, f, ptr, "exec provideClusterInfo must be true or false");
+		goto fail;
+	}
+	e->provide_cluster_info = json_is_true(pci);
+	e->args = str_list(f, base, ex, "args", &e->nargs, err, errlen);
+	if (!e->args)
+		goto fail;
+	json_t *env = json_object_get(ex, "env");
+	if (env && !json_is_null(env)) {
+		snprintf(ptr, sizeof ptr, "%s/env", base);
+		if (!json_is_array(env)) {
+			pos_err(err, errlen, f, ptr, "exec env must be a list of {name, value}");
+			goto fail;
+		}
+		e->env = calloc(json_array_size(env) + 1, sizeof *e->env);
+		size_t i;
+		json_t *kv;
+		json_array_foreach(env, i, kv) {
+			const char *n = json_string_value(json_object_get(kv, "name"));
+			const char *v = json_string_value(json_object_get(kv, "value"));
+			if (!n || !*n || strchr(n, '=') || !v) {
+				snprintf(ptr, sizeof ptr, "%s/env/%zu", base, i);
+				pos_err(err, errlen, f, ptr, "each exec env entry needs a name and a string value");
+				goto fail;
+			}
+			if (asprintf(&e->env[e->nenv], "%s=%s", n, v) < 0)
+				goto fail;
+			e->nenv++;
+		}
+	}
+	/* clusters[].cluster.extensions[name=client.authentication.k8s.io/exec].extension -> spec.cluster.config */
+	size_t i;
+	json_t *x;
+	json_array_foreach(json_object_get(cl, "extensions"), i, x) {
+		const char *n = json_string_value(json_object_get(x, "name"));
+		if (n && !strcmp(n, "client.authentication.k8s.io/exec") && json_object_get(x, "extension"))
+			e->cluster_config = json_dumps(json_object_get(x, "extension"), JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+	return e;
+fail:
+	kube_exec_free(e);
+	return NULL;
+}
+
 static int resolve(struct kc_file *files, size_t n, const char *context, struct kube_config *cfg, char *err,
 		   size_t errlen)
 {
@@ -352,6 +503,28 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 		return -1;
 	}
 	cfg->insecure = json_is_true(ins);
+	const char *proxy, *sni;
+	if (get_str(lf, cbase, cl, "proxy-url", &proxy, err, errlen) ||
+	    get_str(lf, cbase, cl, "tls-server-name", &sni, err, errlen))
+		return -1;
+	if (proxy && *proxy) {
+		if (strncmp(proxy, "http://", 7) && strncmp(proxy, "https://", 8) && strncmp(proxy, "socks5://", 9)) {
+			char ptr[160];
+			snprintf(ptr, sizeof ptr, "%s/proxy-url", cbase);
+			pos_err(err, errlen, lf, ptr, "proxy-url must be an http://, https:// or socks5:// URL");
+			return -1;
+		}
+		cfg->proxy_url = strdup(proxy);
+	}
+	cfg->tls_server_name = sni && *sni ? strdup(sni) : NULL;
+	json_t *dc = json_object_get(cl, "disable-compression");
+	if (dc && !json_is_boolean(dc) && !json_is_null(dc)) {
+		char ptr[160];
+		snprintf(ptr, sizeof ptr, "%s/disable-compression", cbase);
+		pos_err(err, errlen, lf, ptr, "disable-compression must be true or false");
+		return -1;
+	}
+	cfg->disable_compression = json_is_true(dc);
 
 	if (us) {
 		char ubase[128];
@@ -367,10 +540,15 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 			     errlen) ||
 		    get_data(uf, ubase, us, "client-key-data", &cfg->key_data, &cfg->key_data_len, err, errlen))
 			return -1;
-		if (json_object_get(us, "exec") || json_object_get(us, "auth-provider")) {
-			pos_err(err, errlen, uf, ubase,
-				"exec and auth-provider credential plugins are not supported; use a token or client certificate");
+		if (json_object_get(us, "auth-provider") && !json_is_null(json_object_get(us, "auth-provider"))) {
+			auth_provider_err(uf, ubase, user, json_object_get(us, "auth-provider"), err, errlen);
 			return -1;
+		}
+		json_t *ex = json_object_get(us, "exec");
+		if (ex && !json_is_null(ex)) {
+			cfg->exec = parse_exec(uf, ubase, user, ex, cl, err, errlen);
+			if (!cfg->exec)
+				return -1;
 		}
 		cfg->token = tok && *tok ? strdup(tok) : NULL;
 		cfg->token_file = resolve_path(uf, tokf);
@@ -557,5 +735,53 @@ void kubeconfig_free(struct kube_config *cfg)
 	wipe_free(cfg->key_data, cfg->key_data_len);
 	free(cfg->username);
 	wipe_free(cfg->password, 0);
+	free(cfg->proxy_url);
+	free(cfg->tls_server_name);
+	kube_exec_free(cfg->exec);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+static char **dup_list(char *const *v, size_t n)
+{
+	char **out = calloc(n + 1, sizeof *out);
+	for (size_t i = 0; out && i < n; i++)
+		out[i] = strdup(v[i]);
+	return out;
+}
+
+struct kube_exec *kube_exec_dup(const struct kube_exec *e)
+{
+	if (!e)
+		return NULL;
+	struct kube_exec *d = calloc(1, sizeof *d);
+	d->api_version = xstrdup(e->api_version);
+	d->command = xstrdup(e->command);
+	d->args = dup_list(e->args, e->nargs);
+	d->nargs = e->nargs;
+	d->env = dup_list(e->env, e->nenv);
+	d->nenv = e->nenv;
+	d->install_hint = xstrdup(e->install_hint);
+	d->interactive = e->interactive;
+	d->provide_cluster_info = e->provide_cluster_info;
+	d->cluster_config = xstrdup(e->cluster_config);
+	d->user = xstrdup(e->user);
+	return d;
+}
+
+void kube_exec_free(struct kube_exec *e)
+{
+	if (!e)
+		return;
+	free(e->api_version);
+	free(e->command);
+	for (size_t i = 0; e->args && i < e->nargs; i++)
+		free(e->args[i]);
+	free(e->args);
+	for (size_t i = 0; e->env && i < e->nenv; i++)
+		wipe_free(e->env[i], 0); /* plugin env may carry secrets (client ids) */
+	free(e->env);
+	free(e->install_hint);
+	free(e->cluster_config);
+	free(e->user);
+	free(e);
 }

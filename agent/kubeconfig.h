@@ -4,6 +4,24 @@
 
 #include <stddef.h>
 
+/* users[].user.exec: an exec credential plugin (client.authentication.k8s.io), as client-go runs it.
+ * Every string malloc'd and owned (NULL when unset). Runtime: execcred.h. */
+enum kube_exec_interactive { KUBE_EXEC_NEVER, KUBE_EXEC_IF_AVAILABLE, KUBE_EXEC_ALWAYS };
+struct kube_exec {
+	char *api_version;         /* "client.authentication.k8s.io/v1" or ".../v1beta1" */
+	char *command;             /* looked up in $PATH when it has no '/'; relative paths with '/' resolved
+	                              against the kubeconfig's directory */
+	char **args;               /* nargs arguments after the command */
+	size_t nargs;
+	char **env;                /* nenv "NAME=VALUE" strings added to our environment */
+	size_t nenv;
+	char *install_hint;        /* shown when the command is missing */
+	int interactive;           /* enum kube_exec_interactive */
+	int provide_cluster_info;  /* pass spec.cluster in KUBERNETES_EXEC_INFO */
+	char *cluster_config;      /* JSON of the cluster's extensions[client.authentication.k8s.io/exec], or NULL */
+	char *user;                /* the users[] entry name, for errors */
+};
+
 /* The resolved connection settings of one context. Every string is malloc'd and owned by the
  * struct (NULL when unset); free with kubeconfig_free. Secrets (token, key data) live only here
  * and in the HTTP client's memory: never print them. */
@@ -28,7 +46,15 @@ struct kube_config {
 	char *username;      /* basic auth username, when the kubeconfig has one */
 	char *password;      /* basic auth password */
 	int in_cluster;      /* settings came from the pod's service account */
+	char *proxy_url;     /* proxy-url: http(s):// or socks5:// proxy for every request (else HTTPS_PROXY etc.) */
+	char *tls_server_name; /* tls-server-name: the name the server certificate is checked against (and SNI) */
+	int disable_compression; /* disable-compression: do not ask for gzip answers */
+	struct kube_exec *exec;  /* users[].user.exec, NULL when the user has none */
 };
+
+/* A deep copy of e (NULL for NULL); kube_exec_free frees one. */
+struct kube_exec *kube_exec_dup(const struct kube_exec *e);
+void kube_exec_free(struct kube_exec *e);
 
 /*
  * Resolves the settings the way kubectl does:

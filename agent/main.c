@@ -1,20 +1,57 @@
-/* main.c — appdeploy's entry point: picks the subcommand and hands it the rest of argv. */
+/* main.c — appdeploy's entry point: picks the subcommand and hands it the rest of argv; version and help. */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "log.h"
+#include "version.h"
+
+#define SYNC_FLAGS                                                                                               \
+	"  -n, --namespace NS        target namespace (default: the context's, else \"default\")\n"               \
+	"  -c, --context NAME        kubeconfig context (default: current-context)\n"                            \
+	"      --kubeconfig FILE     kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)\n"       \
+	"  -i, --imagepullsecret S   merge S into the default ServiceAccount's imagePullSecrets (repeatable)\n"   \
+	"      --concurrency N       requests in flight (default 8)\n"
+#define RENDER_FLAGS                                                                                             \
+	"  -f, --values FILE         variables file (DIR/variables.yaml is read first; repeatable)\n"            \
+	"  -v, --var KEY=VALUE       a variable (KEY:VALUE works too; repeatable; wins over files)\n"            \
+	"      --set NAME            the set label (default: DIR's base name)\n"                                \
+	"      --images FILE|URL     the CI image list, as .Images\n"                                           \
+	"      --source NAME[=on|off] run service NAME from source (repeatable)\n"
 
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *usage;
+	const char *help; /* what --help prints after the usage line */
 } commands[] = {
-	{"template", cmd_template, "template FILE... [-f VARS.yaml]... [-v key=value]... [-n NS]"},
-	{"render", cmd_render, "render DIR [-f variables.yaml] [-v key=value]... [-n NS] [-o OUTDIR|-]"},
-	{"diff", cmd_diff, "diff DIR [render flags] [--context C] [--kubeconfig F]"},
-	{"apply", cmd_apply, "apply DIR [-n NS] [--context C] [--kubeconfig F] [--dry-run] [--no-prune] [--wait]"},
-	{"serve", cmd_serve, "serve DIR [--listen ADDR] [--interval DUR]"},
+	{"template", cmd_template, "template FILE... [-f VARS.yaml]... [-v key=value]... [-n NS]",
+	 "Executes template files as Go's text/template would, and prints the result.\n"
+	 "  -f, --values FILE         variables (repeatable)\n"
+	 "  -v, --set KEY=VALUE       a variable (repeatable)\n"
+	 "  -n, --namespace NS        .Namespace\n"
+	 "      --missingkey=error    a missing map key is an error (default: <no value>)\n"},
+	{"render", cmd_render, "render DIR [-f variables.yaml] [-v key=value]... [-n NS] [-o OUTDIR|-]",
+	 "Renders a manifest folder and prints the objects (or writes one file per object to OUTDIR).\n" RENDER_FLAGS
+	 "  -n, --namespace NS        .Namespace\n"
+	 "  -o, --output OUTDIR|-     where to write (default: stdout)\n"},
+	{"diff", cmd_diff, "diff DIR [render flags] [--context C] [--kubeconfig F]",
+	 "Shows what apply would change. Exit status 0: no changes, 1: changes, 2 or more: error.\n" RENDER_FLAGS
+		 SYNC_FLAGS},
+	{"apply", cmd_apply, "apply DIR [-n NS] [--context C] [--kubeconfig F] [--dry-run] [--no-prune] [--wait]",
+	 "Renders DIR and makes the namespace match it (server-side apply, then prune of owned objects).\n" RENDER_FLAGS
+		 SYNC_FLAGS "      --dry-run             ask the server, change nothing\n"
+			    "      --no-prune            keep owned objects that are no longer rendered\n"
+			    "      --force-apply         send unchanged objects too\n"
+			    "      --wait                wait for Deployments, StatefulSets, DaemonSets, Jobs and objects with\n"
+			    "                            a Ready condition to become ready\n"
+			    "      --timeout SECONDS     for --wait and for CRDs to be established (default 300)\n"},
+	{"serve", cmd_serve, "serve DIR [--listen ADDR] [--interval DUR]",
+	 "The dashboard: switch services to source mode, redeploy, follow logs; re-syncs every interval.\n"
+	 "      --listen ADDR         where to listen (default: $APPDEPLOY_LISTEN, else 127.0.0.1:8090)\n"
+	 "      --interval DUR        between template/image re-reads and re-syncs (default 10s)\n"
+	 "      --poll DUR            between cluster state polls (default 1s)\n"
+	 "      --token-file FILE     require this bearer token\n"},
 };
 
 static int usage(FILE *out)
@@ -22,7 +59,47 @@ static int usage(FILE *out)
 	fprintf(out, "usage:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  appdeploy %s\n", commands[i].usage);
+	fprintf(out, "  appdeploy version\n\n`appdeploy COMMAND --help` describes a command's flags.\n");
 	return out == stdout ? 0 : 2;
+}
+
+static int version(void)
+{
+	printf("appdeploy %s\n", APPDEPLOY_VERSION);
+	return 0;
+}
+
+/* `appdeploy CMD --help`: the usage line and the flags. */
+static int command_help(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(name, commands[i].name)) {
+			printf("usage: appdeploy %s\n\n%s", commands[i].usage, commands[i].help);
+			return 0;
+		}
+	fprintf(stderr, "appdeploy: unknown command \"%s\"\n", name);
+	return usage(stderr);
+}
+
+/* True when --help or -h is among argv's flags (not the value of a flag that takes one, not after --). */
+static int wants_help(int argc, char **argv)
+{
+	static const char *const with_value[] = {"-f", "--values", "-v", "--var", "-n", "--namespace", "-o",
+						 "--output", "--set", "-c", "--context", "--kubeconfig", "-i",
+						 "--imagepullsecret", "--timeout", "--concurrency", "--images", "--source",
+						 "--listen", "--interval", "--poll", "--token-file", NULL};
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+		for (const char *const *w = with_value; *w; w++)
+			if (!strcmp(argv[i], *w)) {
+				i++;
+				break;
+			}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -30,18 +107,27 @@ int main(int argc, char **argv)
 	log_init("appdeploy");
 	if (argc < 2)
 		return usage(stderr);
+	if (!strcmp(argv[1], "help") && argc > 2)
+		return command_help(argv[2]);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
 		return usage(stdout);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
+		return version();
 	/* kube-appdeploy's form: flags and a folder, no subcommand, meant apply. */
 	if (argv[1][0] == '-' && argv[1][1]) {
 		static char apply[] = "apply";
 
+		if (wants_help(argc, argv))
+			return command_help("apply");
 		argv[0] = apply;
 		return cmd_apply(argc, argv);
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			if (wants_help(argc - 1, argv + 1))
+				return command_help(commands[i].name);
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "appdeploy: unknown command \"%s\"\n", argv[1]);
 	return usage(stderr);
 }

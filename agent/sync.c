@@ -9,6 +9,7 @@
 #include "log.h"
 #include "ownership.h"
 #include "redact.h"
+#include "wait.h"
 #include "render.h"
 #include "sha256.h"
 #include "yamlemit.h"
@@ -219,41 +220,51 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, struct 
 	return 0;
 }
 
-/* Resolves the kinds left pending after CRDs were applied: rediscovers until they appear. */
-static int items_resolve_pending(struct kube *k, struct item *it, size_t n, const char *ns, char *err, size_t errlen)
+/* Resolves the kinds left pending after CRDs were applied: waits for the rendered CRDs to be Established
+ * (wait.c), then rediscovers once. A kind still missing names its CRD. */
+static int items_resolve_pending(struct kube *k, struct item *it, size_t n, const char *ns, double timeout, char *err,
+				 size_t errlen)
 {
-	for (int attempt = 0; attempt < 20; attempt++) {
-		if (kube_discover(k, err, errlen))
-			return -1;
-		size_t missing = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (it[i].key)
-				continue;
-			const char *av = str(it[i].obj, "apiVersion"), *kind = str(it[i].obj, "kind");
-			/* discovery was redone: every resource pointer must be looked up again */
-			it[i].res = kube_find(k, av, kind);
-			if (!it[i].res) {
-				missing++;
-				continue;
-			}
-			if (it[i].res->namespaced)
-				json_object_set_new(json_object_get(it[i].obj, "metadata"), "namespace", json_string(ns));
-			it[i].key = make_key(av, kind, it[i].res->namespaced ? ns : "", it[i].name);
-		}
-		for (size_t i = 0; i < n; i++)
-			if (it[i].key)
-				it[i].res = kube_find(k, str(it[i].obj, "apiVersion"), str(it[i].obj, "kind"));
-		if (!missing)
-			return 0;
-		struct timespec ts = {0, 250000000L};
-		nanosleep(&ts, NULL);
-	}
+	const char **crds = calloc(n ? n : 1, sizeof *crds);
+	size_t nc = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!it[i].key) {
-			set_err(err, errlen, "%s:%d: the server has no kind %s in apiVersion %s (not even after applying the CRDs)",
-				it[i].file, it[i].line, str(it[i].obj, "kind"), str(it[i].obj, "apiVersion"));
+		if (it[i].ok && !strcmp(str(it[i].obj, "kind"), "CustomResourceDefinition"))
+			crds[nc++] = it[i].name;
+	char werr[768] = "";
+	int waited = wait_crds_established(k, crds, nc, timeout > 0 ? timeout : 300, werr, sizeof werr);
+	free(crds);
+	if (kube_discover_refresh(k, err, errlen))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].key)
+			continue;
+		const char *av = str(it[i].obj, "apiVersion"), *kind = str(it[i].obj, "kind");
+		it[i].res = kube_find(k, av, kind);
+		if (!it[i].res) {
+			/* name the rendered CRD that should have defined it */
+			const char *slash = strchr(av, '/'), *crd = NULL;
+			for (size_t j = 0; j < n && !crd; j++) {
+				json_t *spec = json_object_get(it[j].obj, "spec");
+				const char *g = str(spec, "group"), *kd = str(json_object_get(spec, "names"), "kind");
+				if (!strcmp(str(it[j].obj, "kind"), "CustomResourceDefinition") && g && kd && slash &&
+				    strlen(g) == (size_t)(slash - av) && !strncmp(g, av, (size_t)(slash - av)) && !strcmp(kd, kind))
+					crd = it[j].name;
+			}
+			if (crd)
+				set_err(err, errlen, "%s:%d: %s needs customresourcedefinition %s: %s", it[i].file, it[i].line,
+					it[i].label, crd,
+					waited ? werr : "it is established but does not serve this apiVersion");
+			else
+				set_err(err, errlen,
+					"%s:%d: the server has no kind %s in apiVersion %s (no CustomResourceDefinition in this "
+					"render defines it)",
+					it[i].file, it[i].line, kind, av);
 			return -1;
 		}
+		if (it[i].res->namespaced)
+			json_object_set_new(json_object_get(it[i].obj, "metadata"), "namespace", json_string(ns));
+		it[i].key = make_key(av, kind, it[i].res->namespaced ? ns : "", it[i].name);
+	}
 	return 0;
 }
 
@@ -766,7 +777,16 @@ static size_t lookup_live(struct kube *k, struct item **v, size_t m, const struc
 					    .data = v[i]};
 		q++;
 	}
-	kube_do(k, reqs, q); /* reads: dry run or not */
+	/* reads (dry run or not); a kind with many objects is read with one list instead of a GET each */
+	const struct kube_resource **res = calloc(q ? q : 1, sizeof *res);
+	const char **names = calloc(q ? q : 1, sizeof *names);
+	for (size_t j = 0; j < q; j++) {
+		res[j] = ((struct item *)reqs[j].data)->res;
+		names[j] = ((struct item *)reqs[j].data)->name;
+	}
+	kube_get_many(k, res, names, q, o->ns, reqs);
+	free(res);
+	free(names);
 	size_t refused = 0;
 	for (size_t j = 0; j < q; j++) {
 		struct item *it = reqs[j].data;
@@ -949,104 +969,16 @@ static int origin_check(const struct own_inventory *inv, const char *origin, con
 	return -1;
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static json_int_t int_at(json_t *o, const char *a, const char *b)
-{
-	return json_integer_value(json_object_get(json_object_get(o, a), b));
-}
-
-/* Follows every applied Deployment until rolled out, failed (ProgressDeadlineExceeded) or timeout. */
+/* Follows every applied object that can become ready (wait.c knows the kinds). */
 static int wait_rollouts(struct kube *k, struct item *it, size_t n, const struct sync_opts *o)
 {
+	struct wait_target *t = calloc(n ? n : 1, sizeof *t);
 	size_t m = 0;
-	struct item **deps = calloc(n ? n : 1, sizeof *deps);
-	char **last = calloc(n ? n : 1, sizeof *last);
 	for (size_t i = 0; i < n; i++)
-		if (it[i].ok && it[i].res && !strcmp(it[i].res->kind, "Deployment") && !strcmp(it[i].res->group, "apps"))
-			deps[m++] = &it[i];
-	int *done = calloc(m ? m : 1, sizeof *done);
-	size_t left = m;
-	int rc = 0;
-	double deadline = mono() + o->wait_timeout;
-	while (left) {
-		struct kube_req *reqs = calloc(m, sizeof *reqs);
-		size_t q = 0;
-		for (size_t i = 0; i < m; i++)
-			if (!done[i]) {
-				reqs[q].method = KUBE_GET;
-				reqs[q].path = kube_path(deps[i]->res, o->ns, deps[i]->name, NULL);
-				reqs[q].data = &done[i];
-				q++;
-			}
-		kube_do(k, reqs, q);
-		for (size_t j = 0; j < q; j++) {
-			size_t i = (size_t)((int *)reqs[j].data - done);
-			json_t *d = reqs[j].response;
-			if (reqs[j].status != 200) {
-				log_error("%s: %s", deps[i]->label, reqs[j].err);
-				done[i] = 1, left--, rc = -1;
-				kube_req_clear(&reqs[j]);
-				continue;
-			}
-			json_int_t gen = json_integer_value(json_object_get(json_object_get(d, "metadata"), "generation"));
-			json_int_t want = json_object_get(json_object_get(d, "spec"), "replicas")
-						  ? int_at(d, "spec", "replicas")
-						  : 1;
-			json_int_t obs = int_at(d, "status", "observedGeneration");
-			json_int_t upd = int_at(d, "status", "updatedReplicas");
-			json_int_t avail = int_at(d, "status", "availableReplicas");
-			json_int_t total = int_at(d, "status", "replicas");
-			const char *failed = NULL;
-			size_t c;
-			json_t *cond;
-			json_array_foreach(json_object_get(json_object_get(d, "status"), "conditions"), c, cond) {
-				const char *reason = str(cond, "reason");
-				if (str(cond, "type") && !strcmp(str(cond, "type"), "Progressing") && reason &&
-				    !strcmp(reason, "ProgressDeadlineExceeded"))
-					failed = str(cond, "message") ? str(cond, "message") : reason;
-			}
-			char line[256];
-			snprintf(line, sizeof line, "%lld/%lld updated, %lld/%lld available",
-				 (long long)upd, (long long)want, (long long)avail, (long long)want);
-			if (!last[i] || strcmp(last[i], line)) {
-				fprintf(o->out, "%s: %s\n", deps[i]->label, line);
-				fflush(o->out);
-				free(last[i]);
-				last[i] = strdup(line);
-			}
-			if (failed && obs >= gen) {
-				log_error("%s: rollout failed: %s", deps[i]->label, failed);
-				done[i] = 1, left--, rc = -1;
-			} else if (obs >= gen && upd >= want && avail >= want && total <= upd) {
-				fprintf(o->out, "%s rolled out\n", deps[i]->label);
-				done[i] = 1, left--;
-			}
-			kube_req_clear(&reqs[j]);
-		}
-		free(reqs);
-		if (left && mono() > deadline) {
-			for (size_t i = 0; i < m; i++)
-				if (!done[i])
-					log_error("%s: not rolled out after %.0fs", deps[i]->label, o->wait_timeout);
-			rc = -1;
-			break;
-		}
-		if (left) {
-			struct timespec ts = {0, 250000000L};
-			nanosleep(&ts, NULL);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free(last[i]);
-	free(last);
-	free(done);
-	free(deps);
+		if (it[i].ok && it[i].res)
+			t[m++] = (struct wait_target){it[i].res, it[i].name, it[i].label};
+	int rc = wait_ready(k, t, m, o->ns, o->wait_timeout, o->out);
+	free(t);
 	return rc;
 }
 
@@ -1126,7 +1058,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 						fprintf(o->out, "%s skipped (dry run: its CRD is not installed yet)\n", it[i].label);
 						it[i].ok = 1;
 					}
-			} else if (items_resolve_pending(k, it, n, o->ns, err, errlen)) {
+			} else if (items_resolve_pending(k, it, n, o->ns, o->wait_timeout, err, errlen)) {
 				log_error("%s", err);
 				failed++;
 			} else {

@@ -436,6 +436,7 @@ static void *sync_main(void *arg)
 		log_error("dashboard sync: %s", err);
 		return NULL;
 	}
+	kube_set_discovery_max_age(ss.k, w->cfg.interval); /* #11: one discovery per re-sync interval */
 	double next = 0; /* the first periodic check runs at once: serve syncs on start */
 	pthread_mutex_lock(&w->mu);
 	for (;;) {

@@ -26,6 +26,12 @@ What it serves, following the documented API semantics:
              ?follow=true streams them until the pod goes away; tailLines. Pods carry containerStatuses.
              /proxy/: forwarded to a local port set with POST /fakekube/proxy {namespace, deployment,
              port, target} (the pod NAME:PORT/proxy/PATH of that Deployment's pods), else a stub
+  discovery+ aggregated discovery v2/v2beta1 with ETag/304 (fk_discovery.py); extra_groups=N API groups
+  workloads  StatefulSet/DaemonSet/Job/Ready-condition status over time, waiting pods, delayed CRD
+             establishment (fk_workloads.py)
+  counting   fk.count(path regex), GET /fakekube/counts {"METHOD /path": n}; fk.unauthorized (401s given)
+  expiry     POST /fakekube/tokens {token, user, ttl}: tokens refused (401) after ttl seconds;
+             config expire_continues=N: the next N continue tokens answer 410 Expired
   auth       bearer tokens (tokens={token: user}), client certificates (CN = user) when TLS;
              users in `readonly` may only read (403 otherwise); no credentials -> 401
   faults     `faults` list of dicts {method, path (regex), status, count, retry_after} answered
@@ -51,6 +57,8 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fk_discovery  # noqa: E402  aggregated discovery, stale groups (#11)
+import fk_workloads  # noqa: E402  StatefulSet/DaemonSet/Job/Ready status over time (#11)
 import lifecycle  # noqa: E402  finalizers, Terminating namespaces, more immutable fields, broken groups (#10)
 import ssa  # noqa: E402  keyed lists (containers, env, ports ...) element by element (#10)
 
@@ -310,6 +318,10 @@ class Store:
         self.ip_next = 10
         self.pod_birth = {}   # (ns, pod name) -> monotonic time its log starts
         self.log_interval = 0.5
+        self.workload_started = {}   # fk_workloads: key -> monotonic time its controller work started
+        self.crd_pending = {}        # fk_workloads: CRD key -> (monotonic time it becomes Established, crd)
+        self.crd_delay = 0           # seconds a new CRD stays un-established
+        self.deploy_deadlines = {}   # fk_workloads: Deployment key -> (start, progressDeadlineSeconds)
         self.ensure_namespace("default")
         self.ensure_namespace("kube-system")
 
@@ -368,6 +380,7 @@ class Store:
                     continue
                 del self.rollouts[key]
                 self._finish_rollout(key, obj)
+            fk_workloads.tick(self, now)
 
     def _deploy_status_start(self, obj):
         gen = obj["metadata"].get("generation", 1)
@@ -388,7 +401,15 @@ class Store:
         reps = obj.get("spec", {}).get("replicas", 1)
         st = obj.setdefault("status", {})
         fail = obj["metadata"].get("annotations", {}).get(ROLLOUT_FAIL) == "true"
-        if fail:
+        waiting = fk_workloads.waiting_reason(obj)
+        if waiting and not fail:
+            fk_workloads.deployment_waiting(self, key, obj, reps)
+            self._make_pods(obj, reps)
+            for o in self.objs.values():
+                if o["kind"] == "Pod" and o["metadata"].get("namespace") == ns and \
+                        o["metadata"]["name"].startswith(name + "-"):
+                    o["status"] = fk_workloads.pod_status(obj.get("spec", {}).get("template", {}), waiting)
+        elif fail:
             st["conditions"] = [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
                                  "message": 'ReplicaSet "%s" has timed out progressing.' % name,
                                  "lastUpdateTime": now_iso(), "lastTransitionTime": now_iso()}]
@@ -630,6 +651,7 @@ class Store:
         if res.kind == "Deployment" and (old is None or md["generation"] != old["metadata"].get("generation")):
             self._deploy_status_start(new)
             self.rollouts[key] = time.monotonic()
+        fk_workloads.on_commit(self, res, key, new, old)
         self.objs[key] = new
         self.fields[key] = fields
         if old is not None and lifecycle.finished(new):
@@ -638,7 +660,12 @@ class Store:
         if res.kind == "Namespace" and old is None:
             self._namespace_contents(name)
         if res.kind == "CustomResourceDefinition":
-            self._register_crd(new)
+            if key in self.crd_pending:
+                pass  # still being established: its status (copied from old) stays
+            elif self.crd_delay > 0 and old is None:
+                fk_workloads.crd_created(self, key, new)
+            else:
+                self._register_crd(new)
         return copy.deepcopy(new)
 
     def _register_crd(self, crd):
@@ -939,7 +966,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             tok = auth[7:].strip()
-            if tok in fk.tokens:
+            if tok in fk.tokens and time.monotonic() < fk.token_expiry.get(tok, float("inf")):
                 return fk.tokens[tok]
             raise ApiError(401, "Unauthorized", "Unauthorized")
         cert = getattr(self.connection, "getpeercert", lambda: None)()
@@ -982,6 +1009,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fk.store.tick()
             return self.route(method, path, q, user)
         except ApiError as e:
+            if e.code == 401:
+                with fk.lock:
+                    fk.unauthorized += 1
             self.send_json(e.code, e.status(), e.headers)
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -1008,7 +1038,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fk.store.log_interval = b["log_interval"]
             if "broken_groups" in b:
                 fk.broken_groups = set(b["broken_groups"])
+            if "aggregated" in b:
+                fk.aggregated = tuple(b["aggregated"])
+            if "crd_delay" in b:
+                fk.store.crd_delay = b["crd_delay"]
+            if "expire_continues" in b:
+                fk.expire_continues = b["expire_continues"]
             return self.send_json(200, {})
+        if path == "/fakekube/tokens" and method == "POST":
+            # a token minted by an identity provider (an exec plugin's), valid for ttl seconds when given:
+            # past its expiry the API server answers 401 Unauthorized, which client-go answers by running the
+            # plugin again (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins)
+            b = self.read_body() or {}
+            with fk.lock:
+                fk.tokens[b["token"]] = b.get("user", "admin")
+                if b.get("ttl"):
+                    fk.token_expiry[b["token"]] = time.monotonic() + float(b["ttl"])
+            return self.send_json(200, {})
+        if path == "/fakekube/counts":
+            with fk.lock:
+                return self.send_json(200, dict(fk.counts))
         if path == "/fakekube/proxy" and method == "POST":
             b = self.read_body() or {}
             fk.proxies[(b.get("namespace", "default"), b["deployment"], str(b.get("port", 80)))] = int(b["target"])
@@ -1027,6 +1076,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                         "goVersion": "go1.22", "compiler": "gc", "platform": "linux/amd64"})
         if path in ("/healthz", "/readyz", "/livez"):
             return self.send_text(200, "ok")
+        agg = fk_discovery.negotiate(self.headers.get("Accept"), fk.aggregated)
+        if path in ("/api", "/apis") and agg:
+            return fk_discovery.serve(self, store, path == "/api", agg)
         if path == "/api":
             return self.send_json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
@@ -1148,6 +1200,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if q.get("watch") in ("1", "true"):
                 return self.watch(res, ns, q)
             limit = int(q.get("limit") or 0)
+            if q.get("continue") and fk.expire_continues > 0:
+                # https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks:
+                # a continue token older than the etcd compaction window answers 410 Gone (reason Expired);
+                # the client starts the list again without it
+                with fk.lock:
+                    fk.expire_continues -= 1
+                raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent "
+                               "list result. You can start a new list without the continue parameter.")
             lst = store.list(res, ns, q.get("labelSelector"), q.get("fieldSelector"), limit, q.get("continue"),
                              fk.page_cap)
             return self.send_json(200, lst)
@@ -1307,7 +1367,8 @@ class FakeKube:
     tls_dir: a directory for the generated CA/server/client certificates (None: plain HTTP)."""
 
     def __init__(self, tokens=None, readonly=(), tls_dir=None, client_users=("admin",), page_cap=0,
-                 rollout_delay=0.3, anonymous=False, verbose=False, port=0):
+                 rollout_delay=0.3, anonymous=False, verbose=False, port=0, aggregated=("v2", "v2beta1"),
+                 extra_groups=0, crd_delay=0):
         self.tokens = dict(tokens or {})
         self.readonly = set(readonly)
         self.tls_dir = tls_dir
@@ -1317,6 +1378,14 @@ class FakeKube:
         self.verbose = verbose
         self.port = port
         self.store = Store(rollout_delay)
+        self.store.crd_delay = crd_delay
+        fk_discovery.add_groups(self.store, Res, extra_groups)
+        self.aggregated = tuple(aggregated)  # aggregated discovery versions offered (() = per-group only)
+        self.stale_groups = set()  # groups aggregated discovery marks Stale (fk_discovery.py)
+        self.token_expiry = {}   # token -> monotonic time after which it is refused (401)
+        self.unauthorized = 0    # 401 answers given
+        self.counts = {}         # "METHOD /path" -> requests seen
+        self.expire_continues = 0  # the next N requests carrying a continue token get 410 Expired
         self.faults = []
         self.reject = {}
         self.requests = []
@@ -1331,7 +1400,11 @@ class FakeKube:
         with self.lock:
             self.requests.append({"method": method, "path": path, "query": q,
                                   "auth": "Authorization" in headers or "authorization" in headers,
-                                  "user_agent": headers.get("User-Agent", "")})
+                                  "user_agent": headers.get("User-Agent", ""),
+                                  "accept": headers.get("Accept", ""),
+                                  "accept_encoding": headers.get("Accept-Encoding", "")})
+            k = method + " " + path  # per-path request counts: what the tests and bench/apply.sh compare
+            self.counts[k] = self.counts.get(k, 0) + 1
 
     def take_fault(self, method, path):
         with self.lock:
@@ -1402,6 +1475,18 @@ class FakeKube:
         return path
 
     # convenience for tests
+    def count(self, pattern=None, method=None):
+        """Requests seen whose path matches the regex pattern (all when None), of one method or any."""
+        with self.lock:
+            return sum(n for k, n in self.counts.items()
+                       if (method is None or k.split(" ", 1)[0] == method)
+                       and (pattern is None or re.search(pattern, k.split(" ", 1)[1])))
+
+    def reset_counts(self):
+        with self.lock:
+            self.counts.clear()
+            self.requests.clear()
+
     def objects(self, plural, ns=None, group=None):
         with self.store.lock:
             return [copy.deepcopy(o) for k, o in sorted(self.store.objs.items())
@@ -1457,10 +1542,13 @@ def main():
     ap.add_argument("--kubeconfig", help="write a kubeconfig for this server here")
     ap.add_argument("--page-cap", type=int, default=0)
     ap.add_argument("--rollout-delay", type=float, default=0.3)
+    ap.add_argument("--groups", type=int, default=0, help="serve this many extra API groups (bench)")
+    ap.add_argument("--no-aggregated", action="store_true", help="offer only per-group discovery")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     fk = FakeKube(tokens={t: "admin" for t in a.token}, tls_dir=a.tls, page_cap=a.page_cap,
-                  rollout_delay=a.rollout_delay, verbose=a.verbose, port=a.port, anonymous=not a.token and not a.tls)
+                  rollout_delay=a.rollout_delay, verbose=a.verbose, port=a.port, anonymous=not a.token and not a.tls,
+                  extra_groups=a.groups, aggregated=() if a.no_aggregated else ("v2", "v2beta1"))
     fk.start()
     if a.kubeconfig:
         fk.kubeconfig(a.kubeconfig, token=a.token[0] if a.token else None,

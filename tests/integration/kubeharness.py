@@ -171,6 +171,8 @@ class KubeTest(unittest.TestCase):
     def appdeploy(self, *args, env=None, expect=0, kubeconfig=True):
         e = dict(os.environ)
         e.pop("KUBECONFIG", None)
+        # each test's own discovery cache: a port reused by a later test's fake must not meet this one's
+        e.setdefault("APPDEPLOY_CACHE_DIR", os.path.join(self.tmp, "cache"))
         e.update(env or {})
         argv = [APPDEPLOY] + list(args)
         if kubeconfig and args and args[0] in ("apply", "diff") and "--kubeconfig" not in args:
@@ -180,6 +182,9 @@ class KubeTest(unittest.TestCase):
             self.fail("%s exited %d, want %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(argv), p.returncode, expect,
                                                                            p.stdout, p.stderr))
         self.assertNotIn(TOKEN, p.stdout + p.stderr)
+        # a sanitizer report must fail the test even where a non-zero exit is expected
+        self.assertNotIn("Sanitizer", p.stderr)
+        self.assertNotIn("runtime error:", p.stderr)
         return p
 
     def kubectl(self, *args, expect=0, stdin=None):

@@ -102,7 +102,26 @@ static const struct bad_case bad_cases[] = {
 	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {client-certificate: /a}\ncurrent-context: c\n", NULL,
 	 "a client certificate needs a client key"},
 	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {exec: {command: aws}}\ncurrent-context: c\n", NULL,
-	 "credential plugins are not supported"},
+	 "cfg:15:16: exec apiVersion must be client.authentication.k8s.io/v1 or"},
+	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1, "
+			      "command: aws}}\ncurrent-context: c\n",
+	 NULL, "exec interactiveMode must be set for client.authentication.k8s.io/v1"},
+	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, "
+			      "command: aws, interactiveMode: Sometimes}}\ncurrent-context: c\n",
+	 NULL, "exec interactiveMode must be Never, IfAvailable or Always"},
+	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, "
+			      "command: aws, env: [{name: A}]}}\ncurrent-context: c\n",
+	 NULL, "each exec env entry needs a name and a string value"},
+	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, "
+			      "command: aws, args: [1, {}]}}\ncurrent-context: c\n",
+	 NULL, "exec args must be a list of strings"},
+	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {auth-provider: {name: gcp}}\ncurrent-context: c\n", NULL,
+	 "user \"u\": the auth-provider \"gcp\" is not supported (kubectl removed auth providers); install gke-gcloud-auth-plugin"},
+	{HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {auth-provider: {name: oidc}}\ncurrent-context: c\n", NULL,
+	 "kubelogin"},
+	{HEAD "clusters:\n- name: k\n  cluster: {server: 'https://x', proxy-url: 'ftp://p'}\n" CONTEXT
+	      "users:\n- name: u\n  user: {}\ncurrent-context: c\n",
+	 NULL, "proxy-url must be an http://, https:// or socks5:// URL"},
 	{"a: [\n", NULL, "cfg:"},
 	{"- 1\n", NULL, "a kubeconfig must be a mapping"},
 };

@@ -66,4 +66,7 @@ struct chart_opts {
  * -1 and err filled with Helm's message (without the "Error: " prefix). */
 int chart_template(struct chart *c, const struct chart_opts *o, char **out, size_t *outlen, char *err, size_t errlen);
 
+/* `appdeploy template --chart ...` (chart_cmd.c): exit status 0, 1 failure, 2 usage. */
+int cmd_template_chart(int argc, char **argv);
+
 #endif

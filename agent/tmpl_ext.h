@@ -15,6 +15,8 @@ void tre_free(struct tre *t);
 int tre_ngroups(const struct tre *t);
 /* One match at or after start: 1 and m[0..2*(ngroups+1)) byte offsets (-1 unset), or 0. */
 int tre_exec(struct tre *t, const char *s, size_t len, size_t start, long *m);
+/* Go's allMatches: up to limit (< 0: all) matches, each 2*(ngroups+1) offsets in *out (malloc'd, may be NULL). */
+size_t tre_all_matches(struct tre *t, const char *s, size_t len, long long limit, long **out);
 /* Go's ReplaceAllString (literal: ReplaceAllLiteralString); malloc'd result of *outlen bytes. */
 char *tre_replace_all(struct tre *t, const char *src, size_t len, const char *repl, size_t rlen, int literal,
 		      size_t *outlen);

@@ -776,7 +776,7 @@ int tre_exec(struct tre *t, const char *s, size_t len, size_t start, long *m)
 /* ---- Go's Regexp methods on top ---- */
 
 /* allMatches: each non-overlapping match (up to limit; < 0 all) in m (2*(ngroups+1) longs each). */
-static size_t all_matches(struct tre *t, const char *s, size_t len, long long limit, long **out)
+size_t tre_all_matches(struct tre *t, const char *s, size_t len, long long limit, long **out)
 {
 	size_t stride = 2 * (size_t)(t->ngroups + 1), n = 0, cap = 0;
 	long *res = NULL;
@@ -975,7 +975,7 @@ static int find_all_impl(struct fcall *c, json_t **a, int must)
 		return -1;
 	long long limit = (long long)json_integer_value(a[2]);
 	long *m;
-	size_t cnt = all_matches(t, S(a[1]), SL(a[1]), limit < 0 ? (long long)SL(a[1]) + 1 : limit, &m);
+	size_t cnt = tre_all_matches(t, S(a[1]), SL(a[1]), limit < 0 ? (long long)SL(a[1]) + 1 : limit, &m);
 	json_t *out = cnt ? strings_of(S(a[1]), m, cnt, 2 * (size_t)(t->ngroups + 1)) : json_array();
 	free(m);
 	tre_free(t);
@@ -1021,7 +1021,7 @@ static int split_impl(struct fcall *c, json_t **a, int must)
 		return tf_ret(c, out);
 	}
 	long *m;
-	size_t cnt = all_matches(t, s, len, lim < 0 ? (long long)len + 1 : lim, &m);
+	size_t cnt = tre_all_matches(t, s, len, lim < 0 ? (long long)len + 1 : lim, &m);
 	size_t stride = 2 * (size_t)(t->ngroups + 1);
 	size_t beg = 0, end = 0;
 	for (size_t i = 0; i < cnt; i++) {

@@ -32,6 +32,9 @@ struct chart *chart_load(const char *path, char *err, size_t errlen);
 /* Loads a chart from files already read (names relative to the chart root); takes nothing from files. */
 struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, size_t errlen);
 void chart_free(struct chart *c);
+/* "PREFIX: error converting YAML to JSON: yaml: [line N: ]MSG" as sigs.k8s.io/yaml + yaml.v2 word a syntax error. */
+struct yv_error;
+void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct yv_error *ye);
 /* "parent/charts/child" (Helm's ChartFullPath) into buf. */
 void chart_full_path(const struct chart *c, char *buf, size_t n);
 int chart_is_library(const struct chart *c);
@@ -63,7 +66,8 @@ struct chart_opts {
 };
 
 /* Renders like `helm template`: on success 0 and *out is malloc'd output of *outlen bytes;
- * -1 and err filled with Helm's message (without the "Error: " prefix). */
+ * -1 and err filled with Helm's message (without the "Error: " prefix), -2 for an error of the
+ * rendering itself (Helm then adds "Use --debug flag to render out invalid YAML"). */
 int chart_template(struct chart *c, const struct chart_opts *o, char **out, size_t *outlen, char *err, size_t errlen);
 
 /* `appdeploy template --chart ...` (chart_cmd.c): exit status 0, 1 failure, 2 usage. */

@@ -19,8 +19,9 @@ static json_t *values_file(const char *path, char *err, size_t errlen)
 	struct yv_error ye = {0};
 	json_t *docs = yv_load_file(path, 1, NULL, &ye);
 	if (!docs) {
-		snprintf(err, errlen, "failed to parse %s: error converting YAML to JSON: yaml: line %d: %s", path,
-			 ye.go_line ? ye.go_line : ye.line, ye.msg);
+		char prefix[4200];
+		snprintf(prefix, sizeof prefix, "failed to parse %s", path);
+		chart_yaml_error(err, errlen, prefix, &ye);
 		return NULL;
 	}
 	json_t *d = json_array_get(docs, 0);
@@ -111,8 +112,9 @@ int cmd_template_chart(int argc, char **argv)
 	o.api_versions = apis;
 	o.values = vals;
 	size_t len;
-	if (chart_template(c, &o, &out, &len, err, sizeof err)) {
-		fprintf(stderr, "Error: %s\n", err);
+	int trc = chart_template(c, &o, &out, &len, err, sizeof err);
+	if (trc) {
+		fprintf(stderr, "Error: %s\n%s", err, trc == -2 ? "\nUse --debug flag to render out invalid YAML\n" : "");
 		goto out;
 	}
 	fwrite(out, 1, len, stdout);

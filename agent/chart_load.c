@@ -328,6 +328,17 @@ static int untar(const char *tar, size_t len, struct flist *out, char *err, size
 	return 0;
 }
 
+void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct yv_error *ye)
+{
+	char line[32] = "";
+	if (ye->go_line)
+		snprintf(line, sizeof line, "line %d: ", ye->go_line);
+	/* yaml.v2 words an error with libyaml's problem alone, without its context ("while parsing ...") */
+	const char *ctx = strstr(ye->msg, " while ");
+	int ml = ctx ? (int)(ctx - ye->msg) : (int)strlen(ye->msg);
+	snprintf(err, errlen, "%s: error converting YAML to JSON: yaml: %s%.*s", prefix, line, ml, ye->msg);
+}
+
 /* ---- Chart.yaml ---- */
 
 static json_t *str_or_empty(json_t *v)
@@ -465,8 +476,7 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 			json_t *docs = yv_load(copy, f->len, "Chart.yaml", 1, NULL, &ye);
 			free(copy);
 			if (!docs) {
-				snprintf(err, errlen, "cannot load Chart.yaml: error converting YAML to JSON: yaml: line %d: %s",
-					 ye.go_line ? ye.go_line : ye.line, ye.msg);
+				chart_yaml_error(err, errlen, "cannot load Chart.yaml", &ye);
 				goto fail;
 			}
 			json_t *d = json_array_get(docs, 0);
@@ -477,8 +487,7 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 			json_t *docs = yv_load(copy, f->len, "values.yaml", 1, NULL, &ye);
 			free(copy);
 			if (!docs) {
-				snprintf(err, errlen, "cannot load values.yaml: error converting YAML to JSON: yaml: line %d: %s",
-					 ye.go_line ? ye.go_line : ye.line, ye.msg);
+				chart_yaml_error(err, errlen, "cannot load values.yaml", &ye);
 				goto fail;
 			}
 			json_t *d = json_array_get(docs, 0);

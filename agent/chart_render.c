@@ -452,8 +452,9 @@ static int add_doc(const char *path, char *doc, size_t dl, struct mlist *gen, st
 	struct yv_error ye = {0};
 	json_t *docs = yv_load(doc, dl, path, 0, NULL, &ye);
 	if (!docs) {
-		snprintf(err, errlen, "YAML parse error on %s: error converting YAML to JSON: yaml: line %d: %s", path,
-			 ye.go_line ? ye.go_line : ye.line, ye.msg);
+		char prefix[4200];
+		snprintf(prefix, sizeof prefix, "YAML parse error on %s", path);
+		chart_yaml_error(err, errlen, prefix, &ye);
 		free(doc);
 		return -1;
 	}
@@ -684,8 +685,9 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	}
 	if (chart_validate_schema(c, vals, err, errlen))
 		goto out;
+	rc = -2; /* from here on Helm has a release, and its errors say how to see the invalid YAML */
 	x.set = tmpl_set_new();
-	tmpl_set_missingkey_zero(x.set, 1);
+	tmpl_set_helm(x.set, 1);
 	json_t *apis = json_array();
 	for (size_t i = 0; i < sizeof DEFAULT_API_VERSIONS / sizeof DEFAULT_API_VERSIONS[0]; i++)
 		json_array_append_new(apis, json_string(DEFAULT_API_VERSIONS[i]));

@@ -118,6 +118,7 @@ struct tmpl_set {
 	size_t narenas, caparenas;
 	int missingkey_error;
 	int missingkey_zero; /* see tmpl_set_missingkey_zero */
+	int helm;            /* see tmpl_set_helm */
 	struct tbind *binds; /* objects with methods (tmpl_set_bind) */
 	size_t nbinds, capbinds;
 	struct tmpl_set *parent; /* tpl: lookups fall back to the parent set */

@@ -1020,6 +1020,12 @@ void tmpl_set_missingkey_error(struct tmpl_set *set, int on) { set->missingkey_e
 
 void tmpl_set_missingkey_zero(struct tmpl_set *set, int on) { set->missingkey_zero = on; }
 
+void tmpl_set_helm(struct tmpl_set *set, int on)
+{
+	set->helm = on;
+	set->missingkey_zero = on;
+}
+
 void tmpl_set_bind(struct tmpl_set *set, json_t *obj, const struct tobj_type *type, void *ctx)
 {
 	if (set->nbinds == set->capbinds) {

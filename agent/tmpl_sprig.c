@@ -1698,6 +1698,7 @@ static int fn_tpl(struct fcall *c, json_t **a, size_t n)
 	child->parent = parent;
 	child->missingkey_error = parent->missingkey_error;
 	child->missingkey_zero = parent->missingkey_zero;
+	child->helm = parent->helm;
 	/* Helm parses tpl text as a new template named after its root template, "gotpl" */
 	const char *name = "gotpl";
 	/* error buffers on the heap: tpl and include nest deeply, keep their frames small */

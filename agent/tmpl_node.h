@@ -225,6 +225,11 @@ struct tmpl_set *tmpl_exec_set(struct exec_state *st);
  * 0 when not, -1 with err filled ("improper constraint: ...", "Invalid Semantic Version"). */
 int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, char *err, size_t errlen);
 
+/* A version's numbers, prerelease and build metadata (Masterminds/semver v3's NewVersion): 0, or -1 when invalid. */
+int tmpl_semver_parts(const char *s, size_t n, long long nums[3], char *pre, size_t prelen, char *meta, size_t metalen);
+/* Compares two valid versions: -1, 0, 1. */
+int tmpl_semver_cmp(const char *a, size_t an, const char *b, size_t bn);
+
 /* Copies src into dst, keeping head and tail around " [...] " when it does not fit. */
 void tmpl_copy_ellipsized(char *dst, size_t dstlen, const char *src);
 

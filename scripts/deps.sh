@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test   (test implies build)
 set -eu
 build="gcc make pkg-config libev-dev libinotifytools0-dev libyaml-dev libcurl4-openssl-dev
-libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev libpcre2-dev libssl-dev zlib1g-dev"
+libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev libpcre2-dev libssl-dev zlib1g-dev libcrypt-dev"
 test="libcmocka-dev python3 clang libclang-rt-14-dev util-linux procps curl entr inotify-tools
 golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev
 valgrind nodejs npm cargo podman runc"

@@ -266,7 +266,9 @@ static int make_cert(struct fcall *c, const char *cn, json_t *ips, json_t *dns, 
 	if (san.len)
 		add_ext(crt, issuer ? issuer : crt, NID_subject_alt_name, san.s);
 	free(san.s);
-	int ok = X509_sign(crt, issuer_key ? issuer_key : key, EVP_sha256()) > 0;
+	EVP_PKEY *sk = issuer_key ? issuer_key : key;
+	/* Ed25519 signs the message itself: no digest */
+	int ok = X509_sign(crt, sk, EVP_PKEY_get_base_id(sk) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) > 0;
 	BIO *b = BIO_new(BIO_s_mem());
 	ok = ok && PEM_write_bio_X509(b, crt);
 	X509_free(crt);
@@ -486,8 +488,14 @@ int tfx_decrypt_aes(struct fcall *c, json_t **a, size_t n)
 	EVP_CIPHER_CTX_free(e);
 	free(ct);
 	size_t len = (size_t)o1 + (size_t)o2;
-	if (len) /* sprig strips as many bytes as the last one says */
-		len -= pt[len - 1] <= len ? pt[len - 1] : len;
+	if (len) { /* sprig strips as many bytes as the last one says, and Go panics past the start */
+		if (pt[len - 1] > len) {
+			long past = (long)len - (long)pt[len - 1];
+			free(pt);
+			return tf_fail(c, "runtime error: slice bounds out of range [:%ld]", past);
+		}
+		len -= pt[len - 1];
+	}
 	int rc = tf_ret_str(c, (char *)pt, len);
 	free(pt);
 	return rc;

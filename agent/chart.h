@@ -63,6 +63,9 @@ struct chart_opts {
 	const char **api_versions;
 	size_t napi_versions;
 	json_t *values; /* user values (merged -f/--set), borrowed */
+	/* Helm's log lines (an unknown hook skipped ...), each without its newline; NULL: dropped */
+	void (*warn)(void *ctx, const char *line);
+	void *warn_ctx;
 };
 
 /* Renders like `helm template`: on success 0 and *out is malloc'd output of *outlen bytes;

@@ -39,6 +39,12 @@ static json_t *values_file(const char *path, char *err, size_t errlen)
 	return v;
 }
 
+static void warn_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
 int cmd_template_chart(int argc, char **argv)
 {
 	struct chart_opts o = {0};
@@ -110,6 +116,7 @@ int cmd_template_chart(int argc, char **argv)
 		goto out;
 	}
 	o.api_versions = apis;
+	o.warn = warn_stderr;
 	o.values = vals;
 	size_t len;
 	int trc = chart_template(c, &o, &out, &len, err, sizeof err);

@@ -446,8 +446,8 @@ static void ml_add(struct mlist *l, struct manifest m)
 static struct tre *SEP;
 
 /* One document's head (kind, hook annotation) into gen or hooks. */
-static int add_doc(const char *path, char *doc, size_t dl, struct mlist *gen, struct mlist *hooks, char *err,
-		   size_t errlen)
+static int add_doc(const struct chart_opts *o, const char *path, char *doc, size_t dl, struct mlist *gen,
+		   struct mlist *hooks, char *err, size_t errlen)
 {
 	struct yv_error ye = {0};
 	json_t *docs = yv_load(doc, dl, path, 0, NULL, &ye);
@@ -472,7 +472,7 @@ static int add_doc(const char *path, char *doc, size_t dl, struct mlist *gen, st
 	json_t *ann = json_object_get(json_object_get(head, "metadata"), "annotations");
 	const char *hook = json_string_value(json_object_get(ann, "helm.sh/hook"));
 	struct manifest mf = {.path = path, .content = doc, .kind = strdup(kind ? kind : "")};
-	char *h = hook ? strdup(hook) : NULL;
+	char *h = hook ? strdup(hook) : NULL, *hook_copy = hook ? strdup(hook) : NULL;
 	json_decref(docs);
 	if (!h) {
 		ml_add(gen, mf);
@@ -495,17 +495,27 @@ static int add_doc(const char *path, char *doc, size_t dl, struct mlist *gen, st
 	}
 	free(h);
 	if (!known) {
+		if (o->warn) {
+			struct sbuf w = {0};
+			sb_puts(&w, "manifest_sorter.go:190: info: skipping unknown hook: ");
+			go_quote(&w, hook_copy, strlen(hook_copy), 0);
+			sb_add(&w, "", 0);
+			o->warn(o->warn_ctx, w.s);
+			free(w.s);
+		}
+		free(hook_copy);
 		free(mf.content);
 		free(mf.kind);
 		return 0;
 	}
+	free(hook_copy);
 	mf.hook = 1;
 	ml_add(hooks, mf);
 	return 0;
 }
 
 /* Helm's SplitManifests: Go's regexp Split of the trimmed file on (?:^|\s*\n)---\s* . */
-static int split_file(const char *path, const char *content, size_t len, struct mlist *gen, struct mlist *hooks,
+static int split_file(const struct chart_opts *o, const char *path, const char *content, size_t len, struct mlist *gen, struct mlist *hooks,
 		      char *err, size_t errlen)
 {
 	size_t tl;
@@ -548,7 +558,7 @@ static int split_file(const char *path, const char *content, size_t len, struct 
 			continue;
 		size_t dl;
 		char *doc = trim_space(text + parts[i].a, parts[i].b - parts[i].a, &dl);
-		rc = add_doc(path, doc, dl, gen, hooks, err, errlen);
+		rc = add_doc(o, path, doc, dl, gen, hooks, err, errlen);
 	}
 	free(parts);
 	free(m);
@@ -753,7 +763,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 		free(t);
 		if (!tl)
 			continue;
-		if (split_file(x.r[i].name, rendered[i], rlen[i], &gen, &hooks, err, errlen)) {
+		if (split_file(o, x.r[i].name, rendered[i], rlen[i], &gen, &hooks, err, errlen)) {
 			free(idx);
 			goto out;
 		}

@@ -321,11 +321,18 @@ static int coalesce_deps(struct chart *c, json_t *dest, int merge, char *err, si
 		if (!cur) {
 			json_object_set_new(dest, sc->name, json_object());
 		} else if (!is_table(cur)) {
-			/* Go's %t of a non-bool value */
-			snprintf(err, errlen, "type mismatch on %s: %%!t(%s)", sc->name,
-				 json_is_string(cur) ? "string" : json_is_real(cur) ? "float64" : json_is_integer(cur) ? "int64" : json_is_array(cur) ? "[]interface {}" : "bool");
+			/* Go's %t of a non-bool value: %!t(TYPE=VALUE) */
+			struct sbuf b = {0};
+			sb_add(&b, "", 0);
+			if (!json_is_null(cur))
+				go_print_value(&b, cur);
 			if (json_is_boolean(cur))
-				snprintf(err, errlen, "type mismatch on %s: %s", sc->name, json_is_true(cur) ? "true" : "false");
+				snprintf(err, errlen, "type mismatch on %s: %s", sc->name, b.s);
+			else
+				snprintf(err, errlen, "type mismatch on %s: %%!t(%s=%s)", sc->name,
+					 json_is_string(cur) ? "string" : json_is_real(cur) ? "float64" : json_is_integer(cur) ? "int64" : "[]interface {}",
+					 b.s);
+			free(b.s);
 			return -1;
 		}
 		json_t *dv = json_object_get(dest, sc->name);

@@ -650,17 +650,6 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	size_t *rlen = NULL;
 	if (kube_version(o->kube_version ? o->kube_version : DEFAULT_KUBE_VERSION, &kv, err, errlen))
 		return -1;
-	const char *kcons = json_string_value(json_object_get(c->meta, "KubeVersion"));
-	if (kcons && *kcons) {
-		char e[256];
-		const char *kver = json_string_value(json_object_get(kv, "Version"));
-		if (tmpl_semver_compare(kcons, kver, strlen(kver), e, sizeof e) != 1) {
-			snprintf(err, errlen, "chart requires kubeVersion: %s which is incompatible with Kubernetes %s", kcons,
-				 kver);
-			json_decref(kv);
-			return -1;
-		}
-	}
 	/* dependencies named in Chart.yaml must be in charts/ */
 	json_t *reqs = json_object_get(c->meta, "Dependencies");
 	size_t j;
@@ -696,6 +685,16 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	if (chart_validate_schema(c, vals, err, errlen))
 		goto out;
 	rc = -2; /* from here on Helm has a release, and its errors say how to see the invalid YAML */
+	const char *kcons = json_string_value(json_object_get(c->meta, "KubeVersion"));
+	if (kcons && *kcons) {
+		char e[256];
+		const char *kver = json_string_value(json_object_get(kv, "Version"));
+		if (tmpl_semver_compare(kcons, kver, strlen(kver), e, sizeof e) != 1) {
+			snprintf(err, errlen, "chart requires kubeVersion: %s which is incompatible with Kubernetes %s", kcons,
+				 kver);
+			goto out;
+		}
+	}
 	x.set = tmpl_set_new();
 	tmpl_set_helm(x.set, 1);
 	json_t *apis = json_array();

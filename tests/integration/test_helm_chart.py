@@ -117,6 +117,28 @@ class HelmChartTest(unittest.TestCase):
         rc, _, err = self.same(SHOP, ["--kube-version", "1.19.0"])
         self.assertIn("incompatible with Kubernetes v1.19.0", err)
 
+    def test_values_schema(self):
+        strict = os.path.join(helmoracle.CHARTS, "strict")
+        ok = self.same(strict)
+        self.assertEqual(ok[0], 0)
+        # one failing keyword per run: Helm lists several in Go's random map order
+        for args in (["--set", "name=ab"], ["--set", "name=Checkout"], ["--set", "name=" + "x" * 21],
+                     ["--set", "replicas=0"], ["--set", "replicas=11"], ["--set", "replicas=two"],
+                     ["--set", "ratio=0"], ["--set", "ratio=1"], ["--set", "mode=medium"],
+                     ["--set", "tags=null"], ["--set", "tags={a,b,c,d}"], ["--set", "tags={a,a}"], ["--set", "tags[0]=1"],
+                     ["--set", "image.tag=latest"], ["--set", "image.other=x"], ["--set", "image.pullPolicy=Never"],
+                     ["--set", "image=null"], ["--set", "port=80"], ["--set", "port=http"], ["--set", "port=HTTP"],
+                     ["--set", "extra.a=1"], ["--set", "extra.a=1,extra.b=2,extra.c=3"],
+                     ["--set", "part.level=9"], ["--set", "part.level=x"], ["--set", "name=x,part.level=7"]):
+            with self.subTest(args=args):
+                self.same(strict, args)
+        with tempfile.TemporaryDirectory(dir=self.oracle.tmp) as d:
+            bad = os.path.join(d, "bad")
+            shutil.copytree(strict, bad)
+            with open(os.path.join(bad, "values.schema.json"), "w") as f:
+                f.write('{"type": "object", "properties": {"name": {"type": "string"}}}')
+            self.same(bad, ["--set", "name=5"])
+
     def test_chart_structure_errors(self):
         work = tempfile.mkdtemp(dir=self.oracle.tmp)
         lib = os.path.join(SHOP, "charts", "common")

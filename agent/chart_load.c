@@ -549,7 +549,8 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 	c->files = other.f;
 	c->nfiles = other.n;
 	other = (struct flist){0};
-	qsort(c->templates, c->ntemplates, sizeof *c->templates, cmp_file);
+	if (c->ntemplates)
+		qsort(c->templates, c->ntemplates, sizeof *c->templates, cmp_file);
 	for (size_t k = 0; k < nsub; k++) {
 		const char *sn = subnames[k];
 		if (sn[0] == '_' || sn[0] == '.')

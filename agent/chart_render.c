@@ -443,7 +443,12 @@ static void ml_add(struct mlist *l, struct manifest m)
 	l->m[l->n++] = m;
 }
 
-static struct tre *SEP;
+/* Helm's manifest separator and its required/fail message pattern, compiled per render (thread safe). */
+struct patterns {
+	struct tre *sep, *warn;
+};
+static __thread struct patterns *PAT;
+#define SEP (PAT->sep)
 
 /* One document's head (kind, hook annotation) into gen or hooks. */
 static int add_doc(const struct chart_opts *o, const char *path, char *doc, size_t dl, struct mlist *gen,
@@ -595,12 +600,7 @@ static void exec_error(const char *filename, const char *msg, char *err, size_t 
 		return;
 	}
 	const char *loc = t1 + 2, *rest = t2 + 2;
-	static struct tre *warn;
-	if (!warn) {
-		char e[256];
-		const char *re = "^executing \"(.*?)\" at <(.*?)>: error calling (?:fail|required): (.*)$";
-		warn = tre_compile(re, strlen(re), e, sizeof e);
-	}
+	struct tre *warn = PAT->warn;
 	long m[8];
 	if (warn && tre_exec(warn, rest, strlen(rest), 0, m) && m[6] >= 0) {
 		snprintf(err, errlen, "execution error at (%.*s): %.*s", (int)(t2 - loc), loc, (int)(m[7] - m[6]), rest + m[6]);
@@ -634,14 +634,11 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	int rc = -1;
 	*out = NULL;
 	*outlen = 0;
+	struct patterns pat = {0};
+	struct patterns *saved_pat = PAT;
 	if (chart_is_library(c)) {
 		snprintf(err, errlen, "library charts are not installable");
 		return -1;
-	}
-	if (!SEP) {
-		char e[256];
-		const char *re = "(?:^|\\s*\n)---\\s*";
-		SEP = tre_compile(re, strlen(re), e, sizeof e);
 	}
 	json_t *kv = NULL, *vals = NULL, *top = NULL;
 	struct render_ctx x = {0};
@@ -685,6 +682,14 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	if (chart_validate_schema(c, vals, err, errlen))
 		goto out;
 	rc = -2; /* from here on Helm has a release, and its errors say how to see the invalid YAML */
+	char pe[256];
+	const char *sep_re = "(?:^|\\s*\n)---\\s*";
+	const char *warn_re = "^executing \"(.*?)\" at <(.*?)>: error calling (?:fail|required): (.*)$";
+	pat.sep = tre_compile(sep_re, strlen(sep_re), pe, sizeof pe);
+	pat.warn = tre_compile(warn_re, strlen(warn_re), pe, sizeof pe);
+	if (!pat.sep || !pat.warn)
+		abort(); /* constant patterns */
+	PAT = &pat;
 	const char *kcons = json_string_value(json_object_get(c->meta, "KubeVersion"));
 	if (kcons && *kcons) {
 		char e[256];
@@ -712,7 +717,8 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 			      o->namespace_ ? o->namespace_ : "default", "Revision", 1, "Service", "Helm", "IsUpgrade", 0,
 			      "IsInstall", 1);
 	top = rec_all(&x, c, NULL, vals);
-	qsort(x.r, x.n, sizeof *x.r, cmp_render);
+	if (x.n)
+		qsort(x.r, x.n, sizeof *x.r, cmp_render);
 	struct tmpl_error te;
 	for (size_t i = 0; i < x.n; i++)
 		if (tmpl_parse(x.set, x.r[i].name, x.r[i].tpl, x.r[i].len, &te)) {
@@ -768,8 +774,10 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 		}
 	}
 	free(idx);
-	qsort(gen.m, gen.n, sizeof *gen.m, cmp_manifest);
-	qsort(hooks.m, hooks.n, sizeof *hooks.m, cmp_manifest);
+	if (gen.n)
+		qsort(gen.m, gen.n, sizeof *gen.m, cmp_manifest);
+	if (hooks.n)
+		qsort(hooks.m, hooks.n, sizeof *hooks.m, cmp_manifest);
 	struct sbuf b = {0};
 	sb_add(&b, "", 0);
 	for (size_t i = 0; i < gen.n; i++)
@@ -799,5 +807,8 @@ out:
 	json_decref(x.release);
 	json_decref(kv);
 	json_decref(vals);
+	tre_free(pat.sep);
+	tre_free(pat.warn);
+	PAT = saved_pat;
 	return rc;
 }

@@ -492,10 +492,10 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 			}
 			json_t *d = json_array_get(docs, 0);
 			if (d && !json_is_object(d) && !json_is_null(d)) {
-				json_decref(docs);
 				snprintf(err, errlen, "cannot load values.yaml: error unmarshaling JSON: while decoding JSON: "
 						      "json: cannot unmarshal %s into Go value of type map[string]interface {}",
-					 json_is_array(d) ? "array" : json_is_string(d) ? "string" : "number");
+					 json_is_array(d) ? "array" : json_is_string(d) ? "string" : json_is_boolean(d) ? "bool" : "number");
+				json_decref(docs);
 				goto fail;
 			}
 			json_decref(c->values);

@@ -215,7 +215,7 @@ static const struct tfunc FILES_METHODS[] = {
 	{"Get", "s", files_get},		{"GetBytes", "s", files_get_bytes}, {"Glob", "s", files_glob},
 	{"Lines", "s", files_lines},		{"AsConfig", "", files_as_config},  {"AsSecrets", "", files_as_secrets},
 };
-static const struct tobj_type FILES_TYPE = {"engine.files", FILES_METHODS, 6, NULL};
+static const struct tobj_type FILES_TYPE = {"engine.files", FILES_METHODS, 6, NULL, "map"};
 
 /* ---- .Capabilities ---- */
 
@@ -228,7 +228,7 @@ static int apis_has(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_bool(c, 0);
 }
 static const struct tfunc APIS_METHODS[] = {{"Has", "s", apis_has}};
-static const struct tobj_type APIS_TYPE = {"chartutil.VersionSet", APIS_METHODS, 1, NULL};
+static const struct tobj_type APIS_TYPE = {"chartutil.VersionSet", APIS_METHODS, 1, NULL, "slice"};
 
 static int kv_string(struct fcall *c, json_t **a, size_t n)
 {
@@ -242,7 +242,7 @@ static void kv_print(json_t *obj, void *ctx, struct sbuf *b)
 	sb_puts(b, json_string_value(json_object_get(obj, "Version")));
 }
 static const struct tfunc KV_METHODS[] = {{"String", "", kv_string}, {"GitVersion", "", kv_string}};
-static const struct tobj_type KV_TYPE = {"chartutil.KubeVersion", KV_METHODS, 2, kv_print};
+static const struct tobj_type KV_TYPE = {"chartutil.KubeVersion", KV_METHODS, 2, kv_print, "struct"};
 
 static void hv_print(json_t *obj, void *ctx, struct sbuf *b)
 {
@@ -251,7 +251,7 @@ static void hv_print(json_t *obj, void *ctx, struct sbuf *b)
 		  json_string_value(json_object_get(obj, "GitCommit")), json_string_value(json_object_get(obj, "GitTreeState")),
 		  json_string_value(json_object_get(obj, "GoVersion")));
 }
-static const struct tobj_type HV_TYPE = {"version.BuildInfo", NULL, 0, hv_print};
+static const struct tobj_type HV_TYPE = {"version.BuildInfo", NULL, 0, hv_print, "struct"};
 
 /* "1.28" / "v1.28.3" -> {Version "v1.28.3", Major "1", Minor "28"}; -1 when not a version. */
 static int kube_version(const char *v, json_t **out, char *err, size_t errlen)

@@ -90,6 +90,7 @@ static json_t *typed_val(const char *s, size_t n, int as_string)
 struct sv_parser {
 	const char *p, *end;
 	int as_string;
+	int depth; /* nested names so far (Helm allows 30) */
 	char *err;
 	size_t errlen;
 };
@@ -172,6 +173,11 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 		sv_value_into(x, &v);
 		json_object_set_new(obj, key.s, v);
 	} else if (c == '.') {
+		if (++x->depth > 30) {
+			snprintf(x->err, x->errlen, "value name nested level is greater than maximum supported nested level of 30");
+			free(key.s);
+			return -1;
+		}
 		json_t *sub = json_object_get(obj, key.s);
 		if (!is_table(sub)) {
 			sub = json_object();
@@ -191,6 +197,11 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 			return -1;
 		}
 		free(idx.s);
+		if (n > 65536) { /* Helm's strvals.MaxIndex */
+			snprintf(x->err, x->errlen, "index of %ld is greater than maximum supported index 65536", n);
+			free(key.s);
+			return -1;
+		}
 		json_t *list = json_object_get(obj, key.s);
 		if (!json_is_array(list)) {
 			list = json_array();
@@ -222,10 +233,12 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 
 int chart_strvals(json_t *vals, const char *assignment, int as_string, char *err, size_t errlen)
 {
-	struct sv_parser x = {assignment, assignment + strlen(assignment), as_string, err, errlen};
-	while (x.p < x.end)
+	struct sv_parser x = {assignment, assignment + strlen(assignment), as_string, 0, err, errlen};
+	while (x.p < x.end) {
+		x.depth = 0;
 		if (sv_assign(&x, vals))
 			return -1;
+	}
 	return 0;
 }
 

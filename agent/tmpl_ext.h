@@ -41,6 +41,17 @@ TFX(tfx_must_regex_split);
 TFX(tfx_regex_quote_meta);
 /* tmpl_sprig_crypto.c, _random.c, _path.c, _lists.c, _strings.c, _math.c, _semver.c */
 double tfx_to_float64(json_t *j);
+TFX(tfx_now);
+TFX(tfx_date);
+TFX(tfx_date_in_zone);
+TFX(tfx_html_date);
+TFX(tfx_html_date_in_zone);
+TFX(tfx_unix_epoch);
+TFX(tfx_to_date);
+TFX(tfx_must_to_date);
+TFX(tfx_date_modify);
+TFX(tfx_duration);
+TFX(tfx_ago);
 TFX(tfx_gen_private_key);
 TFX(tfx_gen_ca);
 TFX(tfx_gen_ca_with_key);

@@ -203,6 +203,7 @@ struct tobj_type {
 	size_t nmethods;
 	/* When set, how the value prints ({{ . }}: Go calls String()) */
 	void (*string)(json_t *obj, void *ctx, struct sbuf *b);
+	const char *kind; /* reflect's Kind for kindOf ("struct", "ptr", "map"); NULL: the JSON value's */
 };
 struct tbind {
 	json_t *obj; /* owned reference; matched by identity */

@@ -1575,10 +1575,21 @@ static const char *type_of(json_t *j)
 	return !j || json_is_null(j) ? "<nil>" : tv_type_name(&v);
 }
 
-static int fn_kind_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(kind_of(a[0]))); }
-static int fn_kind_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), kind_of(a[1]))); }
-static int fn_type_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(type_of(a[0]))); }
-static int fn_type_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), type_of(a[1]))); }
+/* Objects with methods (time.Time, *semver.Version ...) have their Go kind and type. */
+static const char *bound_kind(struct fcall *c, json_t *j)
+{
+	const struct tbind *b = tmpl_find_bind(tmpl_exec_set(c->st), j);
+	return b && b->type->kind ? b->type->kind : kind_of(j);
+}
+static const char *bound_type(struct fcall *c, json_t *j)
+{
+	const struct tbind *b = tmpl_find_bind(tmpl_exec_set(c->st), j);
+	return b && b->type->kind ? b->type->name : type_of(j);
+}
+static int fn_kind_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(bound_kind(c, a[0]))); }
+static int fn_kind_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), bound_kind(c, a[1]))); }
+static int fn_type_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(bound_type(c, a[0]))); }
+static int fn_type_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), bound_type(c, a[1]))); }
 
 static int fn_deep_equal(struct fcall *c, json_t **a, size_t n)
 {
@@ -1773,6 +1784,20 @@ static const struct tfunc sprig[] = {
 	{"regexReplaceAllLiteral", "sss", tfx_regex_replace_all_literal},
 	{"mustRegexReplaceAllLiteral", "sss", tfx_must_regex_replace_all_literal},
 	{"regexQuoteMeta", "s", tfx_regex_quote_meta},
+	{"now", "", tfx_now},
+	{"date", "sa", tfx_date},
+	{"dateInZone", "sas", tfx_date_in_zone},
+	{"htmlDate", "a", tfx_html_date},
+	{"htmlDateInZone", "as", tfx_html_date_in_zone},
+	{"unixEpoch", "a", tfx_unix_epoch},
+	{"toDate", "ss", tfx_to_date},
+	{"mustToDate", "ss", tfx_must_to_date},
+	{"dateModify", "sa", tfx_date_modify},
+	{"mustDateModify", "sa", tfx_date_modify},
+	{"duration", "a", tfx_duration},
+	{"ago", "a", tfx_ago},
+	{"date_in_zone", "sas", tfx_date_in_zone},
+	{"date_modify", "sa", tfx_date_modify},
 	{"genPrivateKey", "s", tfx_gen_private_key},
 	{"genCA", "si", tfx_gen_ca},
 	{"genCAWithKey", "sis", tfx_gen_ca_with_key},

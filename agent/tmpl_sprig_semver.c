@@ -133,4 +133,4 @@ static const struct tfunc SEMVER_METHODS[] = {
 	{"GreaterThan", "a", m_greater}, {"Equal", "a", m_equal},
 };
 static const struct tobj_type SEMVER_TYPE = {"*semver.Version", SEMVER_METHODS,
-					     sizeof SEMVER_METHODS / sizeof SEMVER_METHODS[0], print_semver};
+					     sizeof SEMVER_METHODS / sizeof SEMVER_METHODS[0], print_semver, "ptr"};

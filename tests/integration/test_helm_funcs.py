@@ -168,11 +168,20 @@ FUNCS = [
     ("gen_private_key_unknown", '{{ genPrivateKey "foo" }}'),
     ("build_custom_cert_bad", '{{ buildCustomCert "bm90IGEgY2VydA==" "bm90IGEga2V5" }}'),
     ("build_custom_cert_b64", '{{ buildCustomCert "!!" "x" }}'),
+    ("date_layouts", '{{ dateInZone "2006-01-02T15:04:05Z07:00 Mon Jan _2 3:4:5 PM .000 MST" 1700000000 "UTC" }}'),
+    ("date_parse", '{{ toDate "2006-01-02" "2024-03-05" | date "Monday, January 2, 2006" }} {{ unixEpoch (toDate "2006-01-02T15:04:05Z07:00" "2024-03-05T10:20:30+02:00") }}'),
+    ("date_modify", '{{ dateInZone "15:04 MST" (dateModify "+90m" (toDate "2006-01-02T15:04:05Z07:00" "2024-01-01T00:00:00Z")) "UTC" }} {{ date_modify "-1h" (toDate "2006-01-02" "2024-01-01") | unixEpoch }}'),
+    ("date_zones", '{{ htmlDateInZone 0 "UTC" }} {{ dateInZone "2006-01-02 15:04 -0700" 1700000000 "America/New_York" }} {{ date_in_zone "2006" 0 "Nowhere/Zone" }}'),
+    ("date_bad_parse", '{{ (toDate "2006-01-02" "bad") | unixEpoch }}'),
+    ("date_must_bad", '{{ mustToDate "2006-01-02" "bad" }}'),
+    ("duration", '{{ duration 3723 }} {{ duration "3723" }} {{ duration "90" }} {{ duration "0" }}'),
+    ("now_kind", '{{ now | date "2006" | len }} {{ kindOf now }} {{ typeOf now }} {{ typeOf (semver "1.0.0") }} {{ kindOf (semver "1.0.0") }}'),
     ("rand_lengths", '{{ randAlphaNum 12 | len }} {{ randAlpha 0 | len }} {{ randNumeric 7 | len }} {{ randAscii 5 | len }} {{ uuidv4 | len }} {{ shuffle "hello" | len }} {{ randBytes 16 | len }}'),
 ]
 
 # Where appdeploy differs on purpose or by a known limit, the case stays, skipped with its reason.
 KNOWN = {
+    "date_must_bad": "Go's time.Parse error names the element that failed; appdeploy says only \"cannot parse\"",
     "signed_cert_bad_ca": "Go rejects a dict for sprig's certificate parameter before the call (at the argument); "
                           "appdeploy's error comes from the call, worded by sprig",
     "set_types": "--set integers are Go int64 in Helm; appdeploy has one integer type (kindOf says int)",

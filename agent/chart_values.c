@@ -171,7 +171,7 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 	if (c == '=') {
 		json_t *v = NULL;
 		sv_value_into(x, &v);
-		json_object_set_new(obj, key.s, v);
+		json_object_set_new_nocheck(obj, key.s, v);
 	} else if (c == '.') {
 		if (++x->depth > 30) {
 			snprintf(x->err, x->errlen, "value name nested level is greater than maximum supported nested level of 30");
@@ -181,7 +181,7 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 		json_t *sub = json_object_get(obj, key.s);
 		if (!is_table(sub)) {
 			sub = json_object();
-			json_object_set_new(obj, key.s, sub);
+			json_object_set_new_nocheck(obj, key.s, sub);
 		}
 		rc = sv_assign(x, sub);
 	} else { /* [n] */
@@ -205,7 +205,7 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 		json_t *list = json_object_get(obj, key.s);
 		if (!json_is_array(list)) {
 			list = json_array();
-			json_object_set_new(obj, key.s, list);
+			json_object_set_new_nocheck(obj, key.s, list);
 		}
 		while (json_array_size(list) <= (size_t)n)
 			json_array_append_new(list, json_null());

@@ -41,6 +41,13 @@ TFX(tfx_must_regex_split);
 TFX(tfx_regex_quote_meta);
 /* tmpl_sprig_crypto.c, _random.c, _path.c, _lists.c, _strings.c, _math.c, _semver.c */
 double tfx_to_float64(json_t *j);
+TFX(tfx_url_parse);
+TFX(tfx_url_join);
+TFX(tfx_get_host_by_name);
+TFX(tfx_must_slice);
+TFX(tfx_from_json_array);
+TFX(tfx_must_from_json);
+TFX(tfx_abbrevboth);
 TFX(tfx_now);
 TFX(tfx_date);
 TFX(tfx_date_in_zone);

@@ -362,7 +362,7 @@ int tfx_date_modify(struct fcall *c, json_t **a, size_t n)
 	long long sec = (long long)json_integer_value(json_object_get(a[1], "sec"));
 	long nsec = (long)json_integer_value(json_object_get(a[1], "nsec"));
 	if (!ok) {
-		if (!strcmp(c->name, "mustDateModify"))
+		if (!strcmp(c->name, "mustDateModify") || !strcmp(c->name, "must_date_modify"))
 			return tf_fail(c, "time: invalid duration \"%s\"", json_string_value(a[0]));
 		return tf_ret(c, make_time(c, sec, nsec));
 	}

@@ -128,3 +128,50 @@ done:;
 	free(b.s);
 	return rc;
 }
+
+/* mustSlice: sprig's slice, its errors returned. */
+int tfx_must_slice(struct fcall *c, json_t **a, size_t n)
+{
+	json_t *l = a[0] && !json_is_null(a[0]) ? a[0] : NULL;
+	if (!json_is_array(l))
+		return tf_fail(c, "list should be type of slice or array but %s", kind_name(l));
+	long long len = (long long)json_array_size(l);
+	if (!len)
+		return tf_ret(c, NULL);
+	long long start = n > 1 ? (long long)tfx_to_float64(a[1]) : 0, end = n > 2 ? (long long)tfx_to_float64(a[2]) : len;
+	if (start < 0 || end < start || end > len)
+		return tf_fail(c, "reflect.Value.Slice: slice index out of bounds");
+	json_t *out = json_array();
+	for (long long i = start; i < end; i++)
+		json_array_append(out, json_array_get(l, (size_t)i));
+	return tf_ret(c, out);
+}
+
+/* Helm's fromJsonArray: a JSON list, or a list holding the error (jansson's wording). */
+int tfx_from_json_array(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	json_error_t e;
+	json_t *v = json_loadb(json_string_value(a[0]), json_string_length(a[0]), JSON_DECODE_ANY, &e);
+	if (!v)
+		return tf_ret(c, json_pack("[s]", e.text));
+	if (!json_is_array(v)) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go value of type []interface {}",
+			 json_is_object(v) ? "object" : json_is_string(v) ? "string" : json_is_boolean(v) ? "bool" : "number");
+		json_decref(v);
+		return tf_ret(c, json_pack("[s]", msg));
+	}
+	return tf_ret(c, v);
+}
+
+/* sprig's mustFromJson: any JSON value, or the error. */
+int tfx_must_from_json(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	json_error_t e;
+	json_t *v = json_loadb(json_string_value(a[0]), json_string_length(a[0]), JSON_DECODE_ANY, &e);
+	if (!v)
+		return tf_fail(c, "%s", e.text);
+	return tf_ret(c, v);
+}

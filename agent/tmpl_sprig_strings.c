@@ -228,3 +228,44 @@ int tfx_camelcase(struct fcall *c, json_t **a, size_t n)
 	}
 	return ret_sb(c, &b);
 }
+
+/* goutils.AbbreviateFull */
+static int abbreviate_full(struct sbuf *b, const char *s, long long len, long long off, long long width)
+{
+	if (!len)
+		return 0;
+	if (width < 4)
+		return -1;
+	if (len <= width) {
+		sb_add(b, s, (size_t)len);
+		return 0;
+	}
+	if (off > len)
+		off = len;
+	if (len - off < width - 3)
+		off = len - (width - 3);
+	if (off <= 4) {
+		sb_add(b, s, (size_t)(width - 3));
+		sb_puts(b, "...");
+		return 0;
+	}
+	if (width < 7)
+		return -1;
+	sb_puts(b, "...");
+	if (off + width - 3 < len)
+		return abbreviate_full(b, s + off, len - off, 0, width - 3);
+	sb_add(b, s + len - (width - 3), (size_t)(width - 3));
+	return 0;
+}
+
+int tfx_abbrevboth(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long left = (long long)json_integer_value(a[0]), right = (long long)json_integer_value(a[1]);
+	if (right < 4 || (left > 0 && right < 7))
+		return tf_ret_str(c, S(a[2]), SL(a[2]));
+	struct sbuf b = {0};
+	if (abbreviate_full(&b, S(a[2]), (long long)SL(a[2]), left, right))
+		b.len = 0;
+	return ret_sb(c, &b);
+}

@@ -176,6 +176,11 @@ FUNCS = [
     ("date_must_bad", '{{ mustToDate "2006-01-02" "bad" }}'),
     ("duration", '{{ duration 3723 }} {{ duration "3723" }} {{ duration "90" }} {{ duration "0" }}'),
     ("now_kind", '{{ now | date "2006" | len }} {{ kindOf now }} {{ typeOf now }} {{ typeOf (semver "1.0.0") }} {{ kindOf (semver "1.0.0") }}'),
+    ("url_parse", '{{ urlParse "https://user:pw@example.com:8443/a%20b/c?x=1&y=2#frag" | toJson }} {{ urlParse "mailto:joe@example.com" | toJson }} {{ urlParse "/relative/path" | toJson }}'),
+    ("url_join", '{{ urlJoin (dict "scheme" "https" "host" "h.example" "path" "/p" "query" "q=1") }}'),
+    ("json_more", '{{ mustSlice (list 1 2 3) 1 }} {{ fromJsonArray "[1,2]" }} {{ mustFromJson "{\\"a\\":1}" }}'),
+    ("abbrevboth", '{{ abbrevboth 5 10 "1234 5678 9123" }}|{{ abbrevboth 0 5 "abcdefgh" }}|{{ abbrevboth 1 6 "abcdefgh" }}'),
+    ("get_host_by_name", '{{ getHostByName "localhost" }}'),
     ("rand_lengths", '{{ randAlphaNum 12 | len }} {{ randAlpha 0 | len }} {{ randNumeric 7 | len }} {{ randAscii 5 | len }} {{ uuidv4 | len }} {{ shuffle "hello" | len }} {{ randBytes 16 | len }}'),
 ]
 

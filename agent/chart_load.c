@@ -244,6 +244,12 @@ static char *gunzip(const char *data, size_t len, size_t *outlen, char *err, siz
 	zs.avail_in = (unsigned)len;
 	int r;
 	do {
+		if (n >= (size_t)100 << 20) { /* Helm's limit on a decompressed chart */
+			inflateEnd(&zs);
+			free(out);
+			snprintf(err, errlen, "decompressed chart is larger than the maximum size 104857600");
+			return NULL;
+		}
 		if (n == cap)
 			out = xrealloc(out, cap *= 2);
 		zs.next_out = (unsigned char *)out + n;

@@ -21,7 +21,8 @@ struct zoned {
 	char zone[64];
 };
 
-/* sec in zone ("Local", "UTC" or an IANA name; an unknown one is UTC as sprig falls back). */
+/* sec in zone ("Local", "UTC" or an IANA name; an unknown one is UTC as sprig falls back). A named zone
+ * switches TZ for the call: not for concurrent renders (the CLI renders charts on one thread). */
 static void in_zone(long long sec, long nsec, const char *zone, struct zoned *z)
 {
 	time_t t = (time_t)sec;

@@ -41,6 +41,7 @@ TFX(tfx_must_regex_split);
 TFX(tfx_regex_quote_meta);
 /* tmpl_sprig_crypto.c, _random.c, _path.c, _lists.c, _strings.c, _math.c, _semver.c */
 double tfx_to_float64(json_t *j);
+TFX(tfx_duration_round);
 TFX(tfx_url_parse);
 TFX(tfx_url_join);
 TFX(tfx_get_host_by_name);

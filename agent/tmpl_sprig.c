@@ -1784,6 +1784,7 @@ static const struct tfunc sprig[] = {
 	{"regexReplaceAllLiteral", "sss", tfx_regex_replace_all_literal},
 	{"mustRegexReplaceAllLiteral", "sss", tfx_must_regex_replace_all_literal},
 	{"regexQuoteMeta", "s", tfx_regex_quote_meta},
+	{"durationRound", "a", tfx_duration_round},
 	{"urlParse", "s", tfx_url_parse},
 	{"urlJoin", "m", tfx_url_join},
 	{"getHostByName", "s", tfx_get_host_by_name},

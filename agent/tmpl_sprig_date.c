@@ -464,3 +464,35 @@ static int m_format(struct fcall *c, json_t **a, size_t n)
 }
 static const struct tfunc TIME_METHODS[] = {{"Unix", "", m_unix}, {"Year", "", m_year}, {"Format", "s", m_format}};
 static const struct tobj_type TIME_TYPE = {"time.Time", TIME_METHODS, 3, print_time, "struct"};
+
+/* durationRound: the largest whole unit of a duration (a Go duration string, or the time since a time). */
+int tfx_duration_round(struct fcall *c, json_t **a, size_t n)
+{
+	(void)n;
+	long long d = 0;
+	int ok;
+	if (json_is_string(a[0])) {
+		d = parse_duration(json_string_value(a[0]), &ok);
+		if (!ok)
+			d = 0;
+	} else if (is_time(c, a[0])) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d = ((long long)ts.tv_sec - (long long)json_integer_value(json_object_get(a[0], "sec"))) * 1000000000LL +
+		    (ts.tv_nsec - (long)json_integer_value(json_object_get(a[0], "nsec")));
+	}
+	unsigned long long u = d < 0 ? (unsigned long long)(-d) : (unsigned long long)d;
+	static const struct {
+		unsigned long long ns;
+		const char *unit;
+	} U[] = {{3600ULL * 24 * 365 * 1000000000ULL, "y"}, {3600ULL * 24 * 30 * 1000000000ULL, "mo"},
+		 {3600ULL * 24 * 1000000000ULL, "d"},	     {3600ULL * 1000000000ULL, "h"},
+		 {60ULL * 1000000000ULL, "m"},		     {1000000000ULL, "s"}};
+	char s[48];
+	for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
+		if (u > U[i].ns) {
+			snprintf(s, sizeof s, "%llu%s", u / U[i].ns, U[i].unit);
+			return tf_ret_str(c, s, strlen(s));
+		}
+	return tf_ret_str(c, "0s", 2);
+}

@@ -174,6 +174,7 @@ FUNCS = [
     ("date_zones", '{{ htmlDateInZone 0 "UTC" }} {{ dateInZone "2006-01-02 15:04 -0700" 1700000000 "America/New_York" }} {{ date_in_zone "2006" 0 "Nowhere/Zone" }}'),
     ("date_bad_parse", '{{ (toDate "2006-01-02" "bad") | unixEpoch }}'),
     ("date_must_bad", '{{ mustToDate "2006-01-02" "bad" }}'),
+    ("duration_round", '{{ durationRound "2h10m" }} {{ durationRound "400h" }} {{ durationRound "9000h" }} {{ durationRound "-90s" }} {{ durationRound "1s" }} {{ durationRound "bad" }} {{ durationRound 5 }} {{ durationRound "61m" }} {{ durationRound "800h" }}'),
     ("duration", '{{ duration 3723 }} {{ duration "3723" }} {{ duration "90" }} {{ duration "0" }}'),
     ("now_kind", '{{ now | date "2006" | len }} {{ kindOf now }} {{ typeOf now }} {{ typeOf (semver "1.0.0") }} {{ kindOf (semver "1.0.0") }}'),
     ("url_parse", '{{ urlParse "https://user:pw@example.com:8443/a%20b/c?x=1&y=2#frag" | toJson }} {{ urlParse "mailto:joe@example.com" | toJson }} {{ urlParse "/relative/path" | toJson }}'),

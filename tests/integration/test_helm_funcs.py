@@ -104,6 +104,18 @@ MISSING = [
     ("slice_list", 'a: {{ slice .Values.words 1 3 }} {{ slice .Values.words 2 }} {{ slice .Values.words }}'),
 ]
 
+NESTED = [
+    ("required_in_include", '{{ define "r" }}{{ required "inner missing" .Values.nope }}{{ end }}a: {{ include "r" . }}'),
+    ("nil_in_tpl", 'a: {{ tpl "{{ .Values.nope.x }}" . }}'),
+    ("fail_in_tpl", 'a: {{ tpl "{{ fail \\"in tpl\\" }}" . }}'),
+    ("parse_error_in_tpl", 'a: {{ tpl "{{ bad" . }}'),
+    ("tpl_values", 'a: {{ tpl "{{ .Release.Name }}-{{ .Values.replicas }} {{ .Template.Name }}" . }}'),
+    ("template_missing", 'a: {{ template "nope" . }}'),
+    ("field_of_string", 'a: {{ .Release.Name.x }}'),
+    ("index_out_of_range", 'a: {{ index .Values.words 9 }}'),
+    ("define_and_template", '{{- define "x" }}def-{{ .Chart.Version }}{{ end }}a: {{ template "x" . }} {{ include "x" . | upper }}'),
+]
+
 TYPING = [
     ("float_printing", 'a: {{ .Values.replicas }} {{ .Values.ratio }} {{ .Values.big }} {{ .Values.neg }} {{ .Values.zero }}'),
     ("float_compare", 'a: {{ if eq .Values.replicas 3.0 }}yes{{ end }} {{ .Values.replicas | int }} {{ add .Values.replicas 1 }}'),
@@ -317,6 +329,9 @@ class HelmFuncsTest(unittest.TestCase):
 
     def test_missing_keys_and_slice(self):
         self.run_cases(MISSING)
+
+    def test_nested_errors_and_tpl(self):
+        self.run_cases(NESTED)
 
     def test_value_typing(self):
         self.run_cases(TYPING, ["--set", "s1=5", "--set-string", "s2=5", "--set", "s3=true"])

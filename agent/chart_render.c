@@ -276,7 +276,8 @@ static int kube_version(const char *v, json_t **out, char *err, size_t errlen)
 	}
 	char ver[256];
 	snprintf(ver, sizeof ver, "v%lu.%lu.%lu%s", maj, min, pat, end);
-	*out = json_pack("{sssIsI}", "Version", ver, "Major", (json_int_t)0, "Minor", (json_int_t)0);
+	*out = json_object();
+	json_object_set_new(*out, "Version", json_string(ver));
 	json_object_set_new(*out, "Major", json_sprintf("%lu", maj));
 	json_object_set_new(*out, "Minor", json_sprintf("%lu", min));
 	return 0;

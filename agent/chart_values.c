@@ -159,11 +159,9 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 	sb_add(&key, "", 0);
 	int c = sv_read(x, ".=[,", &key);
 	int rc = 0;
-	if (c == 0 || c == ',') {
+	if (c == 0 || c == ',') { /* "a" or "a,": a key without a value; an empty item is skipped */
 		if (key.len)
 			snprintf(x->err, x->errlen, "key \"%s\" has no value", key.s);
-		else
-			rc = 0;
 		rc = key.len ? -1 : 0;
 		free(key.s);
 		return rc;

@@ -24,15 +24,6 @@
 static const char *S(json_t *j) { return json_string_value(j); }
 static size_t SL(json_t *j) { return json_string_length(j); }
 
-static int ret_bio(struct fcall *c, BIO *b)
-{
-	char *p;
-	long n = BIO_get_mem_data(b, &p);
-	int rc = tf_ret_str(c, p, (size_t)n);
-	BIO_free(b);
-	return rc;
-}
-
 static void b64_encode(struct sbuf *b, const unsigned char *s, size_t n)
 {
 	static const char T[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -665,6 +656,5 @@ int tfx_rand_bytes(struct fcall *c, json_t **a, size_t n)
 	free(buf);
 	int rc = tf_ret_str(c, b.s, b.len);
 	free(b.s);
-	(void)ret_bio;
 	return rc;
 }

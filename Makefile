@@ -9,7 +9,7 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 BUILD    ?= build
-PKGS     := yaml-0.1 libcurl jansson libmicrohttpd libxxhash
+PKGS     := yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt
 CFLAGS   ?= -O2 -g
 # Always on, whatever CFLAGS the command line brings (the sanitizer build passes its own).
 STRICT   := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart.h"
 #include "commands.h"
 #include "tmpl.h"
 #include "vars.h"
@@ -53,6 +54,9 @@ static const char *base_name(const char *path)
 
 int cmd_template(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--chart"))
+			return cmd_template_chart(argc, argv); /* Helm chart mode (chart_cmd.c) */
 	const char **files = calloc((size_t)argc, sizeof *files);
 	const char **vfiles = calloc((size_t)argc, sizeof *vfiles);
 	const char **sets = calloc((size_t)argc, sizeof *sets);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chart.h"
 #include "tmpl.h"
 #include "yamlval.h"
 
@@ -66,7 +67,7 @@ static int walk(const char *dir, const char *rel, struct flist *fl, struct rende
 			set_err(err, "%s: %s", p, strerror(errno));
 			rc = -1;
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = walk(dir, r, fl, err);
+			rc = chart_set_is_chart(p) ? 0 : walk(dir, r, fl, err); /* charts render in chart mode (chart_set.c) */
 		} else if (S_ISREG(st.st_mode) && (has_suffix(e->d_name, ".yaml") || has_suffix(e->d_name, ".yml") ||
 						   has_suffix(e->d_name, ".tpl"))) {
 			/* DIR/variables.yaml is the data, not a template */
@@ -273,7 +274,7 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 		nexec += fl.v[i].exec;
 		free(text);
 	}
-	if (!rc && !nexec) {
+	if (!rc && !nexec && !chart_set_count(dir)) {
 		set_err(err, "%s: no manifest templates (*.yaml, *.yml) found", dir);
 		rc = -1;
 	}
@@ -315,6 +316,8 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 		json_decref(docs);
 		json_decref(pos);
 	}
+	if (!rc && chart_set_render(dir, data, set_name, objs, err->msg, sizeof err->msg))
+		rc = -1;
 	tmpl_set_free(set);
 	for (size_t i = 0; i < fl.n; i++) {
 		free(fl.v[i].rel);

@@ -25,6 +25,13 @@ void tmpl_set_free(struct tmpl_set *set);
 /* missingkey=error: a missing map key is an execution error instead of "<no value>". */
 void tmpl_set_missingkey_error(struct tmpl_set *set, int on);
 
+/* missingkey=zero (Helm's): a missing map key is a nil interface{} value, so a field of it is the
+ * error "nil pointer evaluating interface {}.x"; printed it is still "<no value>". */
+void tmpl_set_missingkey_zero(struct tmpl_set *set, int on);
+
+/* Helm's engine: missingkey=zero, and sprig's slice (lists only) instead of Go's builtin. */
+void tmpl_set_helm(struct tmpl_set *set, int on);
+
 /* Bounds one execution (0 = unlimited): bytes of output and evaluation steps (actions, commands,
  * loop iterations). Exceeding either is an execution error. For untrusted templates and fuzzing. */
 void tmpl_set_limits(struct tmpl_set *set, size_t max_output, unsigned long max_steps);

@@ -25,6 +25,9 @@ struct exec_state {
 	int *nest; /* shared count of nested executions (template, include, tpl) */
 	unsigned long *steps; /* shared count of evaluation steps (limits) */
 	struct tmpl_error *err;
+	const struct tval *cmd_dot; /* dot of the command being evaluated (method arguments) */
+	json_t *recv;               /* a method call being set up: its receiver */
+	void *recv_ctx;
 };
 
 enum walk_result { W_OK = 0, W_ERR = -1, W_BREAK = 1, W_CONTINUE = 2 };
@@ -250,9 +253,27 @@ static int ideal_constant(struct exec_state *st, const struct node *n, struct tv
 	return 0;
 }
 
+static int eval_call(struct exec_state *st, const struct tval *dot, const struct tfunc *fn, const struct node *node,
+		     const struct node *const *args, size_t nargs, const struct tval *final, struct tval *out);
+
 static int eval_field(struct exec_state *st, const char *name, const struct node *cmd, const struct tval *final,
 		      struct tval *receiver, struct tval *out)
 {
+	const struct tbind *bind = tmpl_find_bind(st->set, receiver->j);
+	if (bind) {
+		for (size_t i = 0; i < bind->type->nmethods; i++) {
+			const struct tfunc *m = &bind->type->methods[i];
+			if (strcmp(m->name, name))
+				continue;
+			const struct node *node = st->node;
+			st->recv = receiver->j;
+			st->recv_ctx = bind->ctx;
+			if (cmd)
+				return eval_call(st, st->cmd_dot, m, node, (const struct node *const *)cmd->kids + 1,
+						 cmd->nkids - 1, final, out);
+			return eval_call(st, st->cmd_dot, m, node, NULL, 0, final, out);
+		}
+	}
 	if (!receiver->j) {
 		if (st->set->missingkey_error)
 			return errorf(st, "nil data; no entry for key \"%s\"", name);
@@ -270,7 +291,7 @@ static int eval_field(struct exec_state *st, const char *name, const struct node
 		if (!v) {
 			if (st->set->missingkey_error)
 				return errorf(st, "map has no entry for key \"%s\"", name);
-			*out = INVALID;
+			*out = st->set->missingkey_zero ? tv_new(json_null(), 1) : INVALID;
 			return 0;
 		}
 		*out = tv_new(json_incref(v), 1);
@@ -342,11 +363,19 @@ static int eval_command(struct exec_state *st, const struct tval *dot, const str
 	const struct node *first = cmd->kids[0];
 	if (over_budget(st))
 		return -1;
+	const struct tval *saved_dot = st->cmd_dot;
+	int rc;
 	switch (first->type) {
 	case N_FIELD:
-		return eval_field_node(st, dot, first, cmd, final, out);
+		st->cmd_dot = dot;
+		rc = eval_field_node(st, dot, first, cmd, final, out);
+		st->cmd_dot = saved_dot;
+		return rc;
 	case N_CHAIN:
-		return eval_chain_node(st, dot, first, cmd, final, out);
+		st->cmd_dot = dot;
+		rc = eval_chain_node(st, dot, first, cmd, final, out);
+		st->cmd_dot = saved_dot;
+		return rc;
 	case N_IDENT:
 		return eval_function(st, dot, first, cmd, final, out);
 	case N_PIPE:
@@ -354,7 +383,10 @@ static int eval_command(struct exec_state *st, const struct tval *dot, const str
 			return -1;
 		return eval_pipeline(st, dot, first, out);
 	case N_VARIABLE:
-		return eval_variable_node(st, first, cmd, final, out);
+		st->cmd_dot = dot;
+		rc = eval_variable_node(st, first, cmd, final, out);
+		st->cmd_dot = saved_dot;
+		return rc;
 	default:
 		break;
 	}
@@ -583,6 +615,10 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 {
 	char kinds[16];
 	int variadic;
+	json_t *recv = st->recv; /* taken before the arguments, which may call methods themselves */
+	void *recv_ctx = st->recv_ctx;
+	st->recv = NULL;
+	st->recv_ctx = NULL;
 	size_t nparams = sig_kinds(fn->sig, kinds, &variadic);
 	size_t num_in = nargs + (final ? 1 : 0);
 	size_t num_fixed = nargs;
@@ -643,7 +679,7 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 		jargs[k] = argv[k].j;
 		boxed[k] = argv[k].boxed;
 	}
-	struct fcall c = {.st = st, .name = fn->name, .boxed = boxed};
+	struct fcall c = {.st = st, .name = fn->name, .boxed = boxed, .recv = recv, .recv_ctx = recv_ctx};
 	if (fn->fn(&c, jargs, num_in)) {
 		json_decref(c.result);
 		st->node = node;
@@ -841,8 +877,11 @@ static enum walk_result walk(struct exec_state *st, const struct tval *dot, cons
 			return W_ERR;
 		if (n->pipe->ndecl == 0) {
 			st->node = n;
+			const struct tbind *b = val.j ? tmpl_find_bind(st->set, val.j) : NULL;
 			if (!val.j)
 				sb_puts(st->out, "<no value>");
+			else if (b && b->type->string)
+				b->type->string(val.j, b->ctx, st->out);
 			else
 				go_print_value(st->out, val.j);
 		}

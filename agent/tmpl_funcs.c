@@ -141,8 +141,44 @@ static int fn_index(struct fcall *c, json_t **a, size_t n)
 	return tf_ret(c, cur);
 }
 
+/* cast.ToInt as sprig's slice reads its indices */
+static long long sprig_to_int(json_t *j)
+{
+	if (json_is_integer(j))
+		return (long long)json_integer_value(j);
+	if (json_is_real(j))
+		return (long long)json_real_value(j);
+	if (json_is_true(j))
+		return 1;
+	if (json_is_string(j))
+		return strtoll(json_string_value(j), NULL, 0);
+	return 0;
+}
+
+/* Helm's slice is sprig's (it replaces Go's builtin): lists only, indices converted. */
+static int sprig_slice(struct fcall *c, json_t **a, size_t n)
+{
+	json_t *item = concrete(a[0]);
+	if (!json_is_array(item))
+		return tf_fail(c, "list should be type of slice or array but %s",
+			       !item ? "invalid" : json_is_string(item) ? "string" : json_is_object(item) ? "map" :
+			       json_is_integer(item) ? "int" : json_is_real(item) ? "float64" : "bool");
+	long long l = (long long)json_array_size(item);
+	if (!l)
+		return tf_ret(c, NULL);
+	long long start = n > 1 ? sprig_to_int(a[1]) : 0, end = n > 2 ? sprig_to_int(a[2]) : l;
+	if (start < 0 || end < start || end > l)
+		return tf_fail(c, "reflect.Value.Slice: slice index out of bounds");
+	json_t *out = json_array();
+	for (long long i = start; i < end; i++)
+		json_array_append(out, json_array_get(item, (size_t)i));
+	return tf_ret(c, out);
+}
+
 static int fn_slice(struct fcall *c, json_t **a, size_t n)
 {
+	if (tmpl_exec_set(c->st)->helm)
+		return sprig_slice(c, a, n);
 	json_t *item = concrete(a[0]);
 	if (!item)
 		return tf_fail(c, "slice of untyped nil");

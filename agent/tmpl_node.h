@@ -117,6 +117,10 @@ struct tmpl_set {
 	struct arena **arenas; /* one per parse, freed with the set */
 	size_t narenas, caparenas;
 	int missingkey_error;
+	int missingkey_zero; /* see tmpl_set_missingkey_zero */
+	int helm;            /* see tmpl_set_helm */
+	struct tbind *binds; /* objects with methods (tmpl_set_bind) */
+	size_t nbinds, capbinds;
 	struct tmpl_set *parent; /* tpl: lookups fall back to the parent set */
 	size_t max_output;       /* 0 = unlimited; see tmpl_set_limits */
 	unsigned long max_steps; /* 0 = unlimited */
@@ -175,6 +179,8 @@ struct fcall {
 	const char *name;
 	json_t *result;  /* new reference, NULL for "no value" */
 	const int *boxed; /* per argument: read out of a map or slice, so Go sees interface {} */
+	json_t *recv;     /* a method call: the receiver (borrowed), else NULL */
+	void *recv_ctx;   /* the context given to tmpl_set_bind */
 	char err[1024];  /* set (non-empty) and return -1 on error: "error calling NAME: err" */
 };
 
@@ -188,6 +194,25 @@ struct tfunc {
 };
 
 const struct tfunc *tmpl_find_func(const char *name);
+
+/* Objects with methods (Helm's .Files, .Capabilities ...): a value bound to a type answers
+ * .Name ARGS... with the type's method of that name (methods come before map keys, as in Go). */
+struct tobj_type {
+	const char *name;            /* Go's type name, for messages */
+	const struct tfunc *methods; /* called with c->recv set */
+	size_t nmethods;
+	/* When set, how the value prints ({{ . }}: Go calls String()) */
+	void (*string)(json_t *obj, void *ctx, struct sbuf *b);
+	const char *kind; /* reflect's Kind for kindOf ("struct", "ptr", "map"); NULL: the JSON value's */
+};
+struct tbind {
+	json_t *obj; /* owned reference; matched by identity */
+	const struct tobj_type *type;
+	void *ctx;
+};
+/* Binds obj (a reference is taken) to type in set. */
+void tmpl_set_bind(struct tmpl_set *set, json_t *obj, const struct tobj_type *type, void *ctx);
+const struct tbind *tmpl_find_bind(struct tmpl_set *set, json_t *obj);
 const struct tfunc *tmpl_builtin_funcs(size_t *n);
 const struct tfunc *tmpl_sprig_funcs(size_t *n);
 
@@ -200,6 +225,11 @@ struct tmpl_set *tmpl_exec_set(struct exec_state *st);
 /* semverCompare: 1 when version satisfies constraint ("a, b c || d", ^ ~ x-ranges, hyphen ranges),
  * 0 when not, -1 with err filled ("improper constraint: ...", "Invalid Semantic Version"). */
 int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, char *err, size_t errlen);
+
+/* A version's numbers, prerelease and build metadata (Masterminds/semver v3's NewVersion): 0, or -1 when invalid. */
+int tmpl_semver_parts(const char *s, size_t n, long long nums[3], char *pre, size_t prelen, char *meta, size_t metalen);
+/* Compares two valid versions: -1, 0, 1. */
+int tmpl_semver_cmp(const char *a, size_t an, const char *b, size_t bn);
 
 /* Copies src into dst, keeping head and tail around " [...] " when it does not fit. */
 void tmpl_copy_ellipsized(char *dst, size_t dstlen, const char *src);

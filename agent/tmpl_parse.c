@@ -1010,10 +1010,43 @@ void tmpl_set_free(struct tmpl_set *set)
 		arena_free(set->arenas[i]);
 	free(set->arenas);
 	free(set->trees);
+	for (size_t i = 0; i < set->nbinds; i++)
+		json_decref(set->binds[i].obj);
+	free(set->binds);
 	free(set);
 }
 
 void tmpl_set_missingkey_error(struct tmpl_set *set, int on) { set->missingkey_error = on; }
+
+void tmpl_set_missingkey_zero(struct tmpl_set *set, int on) { set->missingkey_zero = on; }
+
+void tmpl_set_helm(struct tmpl_set *set, int on)
+{
+	set->helm = on;
+	set->missingkey_zero = on;
+}
+
+void tmpl_set_bind(struct tmpl_set *set, json_t *obj, const struct tobj_type *type, void *ctx)
+{
+	if (set->nbinds == set->capbinds) {
+		set->capbinds = set->capbinds ? set->capbinds * 2 : 16;
+		set->binds = realloc(set->binds, set->capbinds * sizeof *set->binds);
+		if (!set->binds)
+			abort();
+	}
+	set->binds[set->nbinds++] = (struct tbind){json_incref(obj), type, ctx};
+}
+
+const struct tbind *tmpl_find_bind(struct tmpl_set *set, json_t *obj)
+{
+	if (!obj)
+		return NULL;
+	for (; set; set = set->parent)
+		for (size_t i = set->nbinds; i-- > 0;)
+			if (set->binds[i].obj == obj)
+				return &set->binds[i];
+	return NULL;
+}
 
 void tmpl_set_limits(struct tmpl_set *set, size_t max_output, unsigned long max_steps)
 {

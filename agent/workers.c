@@ -20,6 +20,8 @@
 #define MAX_POKES 8
 #define MAX_FOLLOWERS 32
 #define POKE_MAX_BODY (1u << 20)
+#define SYNC_REQUEST_TIMEOUT 30 /* seconds before a sync's API request gives up (a hung API server) */
+#define ROLLOUT_TIMEOUT 300.0   /* seconds a source toggle waits for its rollout */
 
 enum job_kind { JOB_REDEPLOY, JOB_SOURCE };
 
@@ -52,6 +54,8 @@ struct workers {
 	struct task *pokes, *follows; /* guarded by mu */
 	unsigned next_follow;
 	atomic_uint next_auto; /* ids of jobs the sync thread starts itself (periodic changes) */
+	unsigned running;      /* id of the job the sync thread runs now, 0 when none (guarded by mu) */
+	atomic_int sync_cancel; /* set by workers_cancel: the running sync job ends as soon as it can */
 };
 
 static double mono(void)
@@ -84,11 +88,13 @@ static int nap(atomic_int *cancel, double s)
 	return atomic_load(cancel) != 0;
 }
 
-static struct kube *client(struct workers *w, char *err, size_t errlen)
+static struct kube *client(struct workers *w, long timeout_s, const atomic_int *cancel, char *err, size_t errlen)
 {
 	struct kube *k = kube_new(w->cfg.kc, err, errlen);
-	if (k)
+	if (k) {
 		kube_set_retries(k, 2, 500);
+		kube_set_limits(k, timeout_s, cancel);
+	}
 	return k;
 }
 
@@ -131,22 +137,63 @@ static json_t *pod_summary(json_t *pod)
 		ready &= json_is_true(json_object_get(cs, "ready"));
 		n++;
 	}
+	/* why a container is not running, as `kubectl get pods` shows it (ImagePullBackOff, CrashLoopBackOff) */
+	const char *reason = NULL;
+	json_array_foreach(json_object_get(st, "containerStatuses"), i, cs) {
+		json_t *state = json_object_get(cs, "state");
+		const char *r = json_string_value(json_object_get(json_object_get(state, "waiting"), "reason"));
+		if (!r)
+			r = json_string_value(json_object_get(json_object_get(state, "terminated"), "reason"));
+		if (r && !reason)
+			reason = r;
+	}
 	const char *phase = json_string_value(json_object_get(st, "phase"));
 	int deleting = json_object_get(md, "deletionTimestamp") != NULL;
-	return json_pack("{s:s?, s:s, s:b, s:I, s:s?, s:b}", "name", json_string_value(json_object_get(md, "name")),
+	json_t *containers = json_array(), *c;
+	json_array_foreach(json_object_get(json_object_get(pod, "spec"), "containers"), i, c) {
+		json_array_append_new(containers, json_string(json_string_value(json_object_get(c, "name")) ?: ""));
+	}
+	return json_pack("{s:s?, s:s, s:b, s:I, s:s?, s:b, s:s?, s:o}", "name", json_string_value(json_object_get(md, "name")),
 			 "phase", deleting ? "Terminating" : phase ? phase : "Pending", "ready", n && ready && !deleting,
 			 "restarts", restarts, "created", json_string_value(json_object_get(md, "creationTimestamp")),
-			 "deleting", deleting);
+			 "deleting", deleting, "reason", reason, "containers", containers);
 }
 
-static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source)
+/* Events about the Deployment, its ReplicaSets and its pods (named NAME-...), newest last, at most 10. */
+static json_t *events_of(const char *name, json_t *events)
+{
+	json_t *out = json_array(), *e;
+	size_t i, nl = strlen(name);
+	json_array_foreach(events, i, e) {
+		json_t *io = json_object_get(e, "involvedObject");
+		const char *on = json_string_value(json_object_get(io, "name")) ?: "";
+		if (strcmp(on, name) && !(strncmp(on, name, nl) == 0 && on[nl] == '-'))
+			continue;
+		const char *when = json_string_value(json_object_get(e, "lastTimestamp"));
+		if (!when)
+			when = json_string_value(json_object_get(e, "eventTime"));
+		if (!when)
+			when = json_string_value(json_object_get(json_object_get(e, "metadata"), "creationTimestamp"));
+		json_array_append_new(out, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s, s:I}", "type",
+						     json_string_value(json_object_get(e, "type")), "reason",
+						     json_string_value(json_object_get(e, "reason")), "message",
+						     json_string_value(json_object_get(e, "message")), "time", when, "object",
+						     on, "count",
+						     json_is_integer(json_object_get(e, "count")) ? json_integer_value(json_object_get(e, "count")) : 1));
+	}
+	while (json_array_size(out) > 10)
+		json_array_remove(out, 0);
+	return out;
+}
+
+static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source, json_t *events)
 {
 	json_t *md = json_object_get(d, "metadata"), *spec = json_object_get(d, "spec"), *st = json_object_get(d, "status");
 	const char *name = json_string_value(json_object_get(md, "name"));
 	json_int_t desired = json_is_integer(json_object_get(spec, "replicas")) ? json_integer_value(json_object_get(spec, "replicas")) : 1;
 	json_int_t ready = int_at(d, "status", "readyReplicas", 0), updated = int_at(d, "status", "updatedReplicas", 0);
 	json_int_t gen = int_at(d, "metadata", "generation", 0), observed = int_at(d, "status", "observedGeneration", 0);
-	const char *state = "running", *message = NULL;
+	const char *state = "running", *message = NULL, *reason = NULL;
 	size_t i;
 	json_t *c;
 	json_array_foreach(json_object_get(st, "conditions"), i, c) {
@@ -155,6 +202,7 @@ static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source)
 		if (type && cst && !strcmp(type, "Progressing") && !strcmp(cst, "False")) {
 			state = "failed";
 			message = json_string_value(json_object_get(c, "message"));
+			reason = json_string_value(json_object_get(c, "reason"));
 		}
 	}
 	if (strcmp(state, "failed")) {
@@ -178,24 +226,45 @@ static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source)
 			json_array_append_new(mine, pod_summary(p));
 	}
 	const char *runner = ann(d, "sourcemode.dev/runner");
-	return json_pack("{s:s?, s:I, s:I, s:I, s:s, s:s?, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "name", name,
-			 "desired", desired, "ready", ready, "updated", updated, "state", state, "message", message, "mode",
+	/* a failed or stuck pod says why (ImagePullBackOff...) when the Deployment itself does not */
+	json_array_foreach(mine, i, p) {
+		const char *pr = json_string_value(json_object_get(p, "reason"));
+		if (pr && !reason && strcmp(state, "running"))
+			reason = pr;
+	}
+	json_t *evs = events_of(name ?: "", events);
+	if (!message && strcmp(state, "running")) {
+		for (size_t e = json_array_size(evs); e-- > 0;) {
+			json_t *ev = json_array_get(evs, e);
+			if (!strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "Warning")) {
+				message = json_string_value(json_object_get(ev, "message"));
+				if (!reason)
+					reason = json_string_value(json_object_get(ev, "reason"));
+				break;
+			}
+		}
+	}
+	json_t *out = json_pack("{s:s?, s:I, s:I, s:I, s:s, s:s?, s:s?, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "name", name,
+			 "desired", desired, "ready", ready, "updated", updated, "state", state, "message", message, "reason", reason, "mode",
 			 json_is_true(json_object_get(source, name)) ? "source" : "ci", "source_capable", runner != NULL,
 			 "runner", runner, "container", json_string_value(json_object_get(main_c, "name")), "image",
 			 json_string_value(json_object_get(main_c, "image")), "created",
 			 json_string_value(json_object_get(md, "creationTimestamp")), "source_path",
 			 ann(d, "sourcemode.dev/source-path"), "pods", mine);
+	json_object_set_new(out, "events", evs);
+	return out;
 }
 
 static json_t *poll_once(struct workers *w, struct kube *k)
 {
 	const char *ns = w->cfg.ns;
-	struct kube_req r[3] = {{.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}};
+	struct kube_req r[4] = {{.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}};
 	if (asprintf(&r[0].path, "/apis/apps/v1/namespaces/%s/deployments", ns) < 0 ||
 	    asprintf(&r[1].path, "/api/v1/namespaces/%s/pods", ns) < 0 ||
-	    asprintf(&r[2].path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0)
+	    asprintf(&r[2].path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0 ||
+	    asprintf(&r[3].path, "/api/v1/namespaces/%s/events?limit=500", ns) < 0)
 		abort();
-	kube_do(k, r, 3);
+	kube_do(k, r, 4);
 	json_t *snap = json_pack("{s:s, s:[], s:{}, s:n}", "namespace", ns, "deployments", "source", "error");
 	const char *err = r[0].status / 100 != 2 ? r[0].err : r[1].status / 100 != 2 ? r[1].err : NULL;
 	if (err) {
@@ -211,10 +280,10 @@ static json_t *poll_once(struct workers *w, struct kube *k)
 		json_t *d, *out = json_object_get(snap, "deployments");
 		json_t *pods = json_object_get(r[1].response, "items");
 		json_array_foreach(json_object_get(r[0].response, "items"), i, d) {
-			json_array_append_new(out, deployment_summary(d, pods, source));
+			json_array_append_new(out, deployment_summary(d, pods, source, json_object_get(r[3].response, "items")));
 		}
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		kube_req_clear(&r[i]);
 	return snap;
 }
@@ -223,15 +292,20 @@ static void *poll_main(void *arg)
 {
 	struct workers *w = arg;
 	char err[1024];
-	struct kube *k = client(w, err, sizeof err);
+	/* a hung API server must not hold the poller for curl's default two minutes: the page says
+	 * "stale" after 2 polls anyway, and the error comes after this */
+	double t = 5 * w->cfg.poll;
+	struct kube *k = client(w, t < 5 ? 5 : t > 30 ? 30 : (long)t, NULL, err, sizeof err);
 	json_t *last = NULL;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping) {
 		pthread_mutex_unlock(&w->mu);
 		json_t *snap = k ? poll_once(w, k) : json_pack("{s:s, s:[], s:{}, s:s}", "namespace", w->cfg.ns, "deployments",
 								"source", "error", err);
+		/* the loop gets its own copy: no jansson value is shared between threads (workers.h) */
 		if (!last || !json_equal(last, snap))
-			post(w, json_pack("{s:s, s:O}", "type", "snapshot", "snapshot", snap));
+			post(w, json_pack("{s:s, s:o}", "type", "snapshot", "snapshot", json_deep_copy(snap)));
+		post(w, json_pack("{s:s, s:s?}", "type", "poll", "error", json_string_value(json_object_get(snap, "error"))));
 		json_decref(last);
 		last = snap;
 		pthread_mutex_lock(&w->mu);
@@ -321,12 +395,178 @@ struct sync_state {
 	struct kube *k;
 	char applied[65];   /* digest of the last successfully applied render ("" = none yet) */
 	char *last_failure; /* the last periodic render/apply failure shown, to not repeat it each interval */
+	json_t *baseline;   /* live versions of what was applied last (live_versions), or NULL */
 };
 
-/* One run: job NULL is the periodic check (sync only when the render changed). */
+/* A manifest's object (objs items are {"object": {...}, ...}). */
+static json_t *obj_at(json_t *objs, size_t i)
+{
+	return json_object_get(json_array_get(objs, i), "object");
+}
+
+/* "KIND/NAME" of a manifest or live object. */
+static void obj_key(json_t *o, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", json_string_value(json_object_get(o, "kind")) ?: "",
+		 json_string_value(json_object_get(json_object_get(o, "metadata"), "name")) ?: "");
+}
+
+/*
+ * The live version of each rendered object, {"KIND/NAME": "gen N" | "rv N" | ""} ("" = missing):
+ * metadata.generation where the API server keeps one (it moves only when the spec changes, not on
+ * status updates), else resourceVersion. One list per kind, not one GET per object. Returns NULL
+ * with err filled when the cluster could not be read.
+ */
+static json_t *live_versions(struct workers *w, struct kube *k, json_t *objs, char *err, size_t errlen)
+{
+	if (kube_discover(k, err, errlen))
+		return NULL;
+	size_t n = json_array_size(objs), nres = 0;
+	const struct kube_resource **res = calloc(n ? n : 1, sizeof *res);
+	json_t *out = json_object();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = obj_at(objs, i);
+		const struct kube_resource *r = kube_find(k, json_string_value(json_object_get(o, "apiVersion")) ?: "",
+							  json_string_value(json_object_get(o, "kind")) ?: "");
+		char key[512];
+		obj_key(o, key, sizeof key);
+		json_object_set_new(out, key, json_string(""));
+		size_t j = 0;
+		while (r && j < nres && res[j] != r)
+			j++;
+		if (r && j == nres)
+			res[nres++] = r;
+	}
+	int failed = 0;
+	for (int scope = 0; scope < 2 && !failed; scope++) {
+		const struct kube_resource **pick = calloc(nres ? nres : 1, sizeof *pick);
+		size_t np = 0;
+		for (size_t j = 0; j < nres; j++)
+			if (res[j]->namespaced == !scope)
+				pick[np++] = res[j];
+		json_t **items = calloc(np ? np : 1, sizeof *items);
+		if (np && kube_list_many(k, pick, np, scope ? "" : w->cfg.ns, NULL, items, err, errlen))
+			failed = 1;
+		for (size_t j = 0; j < np && !failed; j++) {
+			size_t i;
+			json_t *o;
+			json_array_foreach(items[j], i, o) {
+				char key[512], ver[64];
+				if (!json_object_get(o, "kind"))
+					json_object_set_new(o, "kind", json_string(pick[j]->kind));
+				obj_key(o, key, sizeof key);
+				if (!json_object_get(out, key))
+					continue;
+				json_t *md = json_object_get(o, "metadata"), *gen = json_object_get(md, "generation");
+				if (json_is_integer(gen))
+					snprintf(ver, sizeof ver, "gen %lld", (long long)json_integer_value(gen));
+				else
+					snprintf(ver, sizeof ver, "rv %s", json_string_value(json_object_get(md, "resourceVersion")) ?: "");
+				json_object_set_new(out, key, json_string(ver));
+			}
+		}
+		for (size_t j = 0; j < np; j++)
+			json_decref(items[j]);
+		free(items);
+		free(pick);
+	}
+	free(res);
+	if (failed) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Says (into why) how the live objects differ from the baseline; 0 when they do not. */
+static int drifted(json_t *baseline, json_t *now, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v;
+	int missing = 0, changed = 0;
+	why[0] = 0;
+	json_object_foreach(baseline, key, v) {
+		const char *have = json_string_value(json_object_get(now, key)) ?: "";
+		if (!strcmp(have, json_string_value(v) ?: ""))
+			continue;
+		if (!why[0])
+			snprintf(why, whylen, "%s %s", key, *have ? "was changed in the cluster" : "is missing");
+		if (*have)
+			changed++;
+		else
+			missing++;
+	}
+	if (missing + changed > 1) {
+		size_t l = strlen(why);
+		snprintf(why + l, whylen - l, " (%d missing, %d changed in all)", missing, changed);
+	}
+	return missing + changed;
+}
+
+/* Waits for deployment name's rollout: every replica updated, ready and available, old ones gone.
+ * Returns 0, or -1 with err filled (failed, cancelled, timed out, unreadable). Progress lines to f. */
+static int wait_rollout(struct workers *w, struct kube *k, const char *name, FILE *f, char *err, size_t errlen)
+{
+	double end = mono() + ROLLOUT_TIMEOUT;
+	char last[256] = "";
+	for (;;) {
+		if (atomic_load(&w->sync_cancel)) {
+			snprintf(err, errlen, "cancelled while waiting for deployment/%s to roll out", name);
+			return -1;
+		}
+		struct kube_req r = {.method = KUBE_GET};
+		if (asprintf(&r.path, "/apis/apps/v1/namespaces/%s/deployments/%s", w->cfg.ns, name) < 0)
+			abort();
+		kube_do(k, &r, 1);
+		if (r.status / 100 != 2) {
+			snprintf(err, errlen, "deployment/%.200s: %.700s", name, r.err);
+			kube_req_clear(&r);
+			return -1;
+		}
+		json_t *d = r.response, *spec = json_object_get(d, "spec");
+		json_int_t want = json_is_integer(json_object_get(spec, "replicas")) ? json_integer_value(json_object_get(spec, "replicas")) : 1;
+		json_int_t gen = int_at(d, "metadata", "generation", 0), seen = int_at(d, "status", "observedGeneration", 0);
+		json_int_t total = int_at(d, "status", "replicas", 0), upd = int_at(d, "status", "updatedReplicas", 0);
+		json_int_t ready = int_at(d, "status", "readyReplicas", 0), avail = int_at(d, "status", "availableReplicas", 0);
+		size_t i;
+		json_t *c;
+		json_array_foreach(json_object_get(json_object_get(d, "status"), "conditions"), i, c) {
+			if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Progressing") &&
+			    !strcmp(json_string_value(json_object_get(c, "status")) ?: "", "False")) {
+				snprintf(err, errlen, "deployment/%s rollout failed: %s: %s", name,
+					 json_string_value(json_object_get(c, "reason")) ?: "",
+					 json_string_value(json_object_get(c, "message")) ?: "");
+				kube_req_clear(&r);
+				return -1;
+			}
+		}
+		kube_req_clear(&r);
+		if (seen >= gen && upd == want && ready == want && avail == want && total == want) {
+			fprintf(f, "deployment/%s rolled out: %lld/%lld ready\n", name, (long long)ready, (long long)want);
+			return 0;
+		}
+		char line[256];
+		snprintf(line, sizeof line, "waiting for deployment/%s: %lld of %lld updated, %lld ready, %lld old\n", name,
+			 (long long)upd, (long long)want, (long long)ready, (long long)(total > upd ? total - upd : 0));
+		if (strcmp(line, last)) {
+			fputs(line, f);
+			snprintf(last, sizeof last, "%s", line);
+		}
+		if (mono() > end) {
+			snprintf(err, errlen, "deployment/%s did not finish rolling out in %.0f s", name, ROLLOUT_TIMEOUT);
+			return -1;
+		}
+		workers_poll_now(w);
+		if (nap(&w->sync_cancel, 0.25))
+			continue; /* says "cancelled" above */
+	}
+}
+
+/* One run: job NULL is the periodic check (sync only when the render changed, the live objects
+ * drifted from what was applied, or the last sync failed). */
 static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 {
-	char err[1024];
+	char err[1024], why[700] = "";
 	char *early = NULL;
 	size_t early_len = 0;
 	unsigned id = job ? job->id : 0;
@@ -340,7 +580,7 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	if (job)
 		job_start(w, id, job->kind == JOB_SOURCE ? (job->on ? "source-on" : "source-off") : "redeploy", job->service);
 	if (sourcestate_load(ss->k, w->cfg.ns, &state, err, sizeof err)) {
-		fprintf(f, "%s\n", err);
+		fprintf(f, "%s\n", err); /* periodic: no job; the poller shows the cluster's error */
 		goto out;
 	}
 	if (job && job->kind == JOB_SOURCE) {
@@ -369,12 +609,17 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 				ns, w->cfg.ns);
 	}
 	if (!job) {
-		/* periodic: nothing to do when the render is what we applied last */
-		if (!rc && !strcmp(digest, ss->applied))
-			goto out;
+		/* periodic: nothing to do when the render is what we applied last and still live */
+		if (!rc && !strcmp(digest, ss->applied) && !ss->last_failure) {
+			json_t *now = ss->baseline ? live_versions(w, ss->k, objs, err, sizeof err) : NULL;
+			int drift = now && drifted(ss->baseline, now, why, sizeof why);
+			json_decref(now);
+			if (!drift)
+				goto out;
+		}
 		fflush(f);
 		if (rc && ss->last_failure && early && !strcmp(ss->last_failure, early))
-			goto out; /* the same error as last time: said already */
+			goto out; /* the same error as last time: said already (the page keeps it as a banner) */
 		id = atomic_fetch_add(&w->next_auto, 1);
 		job_start(w, id, ss->applied[0] ? "auto-sync" : "initial-sync", NULL);
 		fclose(f);
@@ -383,14 +628,20 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		if (early_len)
 			post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", early));
 		free(ss->last_failure);
-		ss->last_failure = early;
-		early = NULL;
+		ss->last_failure = rc ? early : NULL;
+		if (rc)
+			early = NULL;
 		f = job_out_open(w, id);
 		cmd_errout = f;
 		log_capture(f);
 		if (rc)
 			goto out;
-		fprintf(f, "templates or images changed: syncing\n");
+		if (why[0])
+			fprintf(f, "live objects drifted from the last applied state: %s: syncing\n", why);
+		else if (strcmp(digest, ss->applied))
+			fprintf(f, "templates or images changed: syncing\n");
+		else
+			fprintf(f, "the last sync failed: syncing again\n");
 	}
 	if (rc) {
 		fprintf(f, "render failed; nothing was changed\n");
@@ -402,15 +653,25 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	char *set = set_name_of(objs, w->cfg.opts);
 	o.set_name = set;
 	if (sync_apply(ss->k, objs, &o, err, sizeof err))
-		fprintf(f, "%s\n", err);
+		fprintf(f, "%s%s\n", err, atomic_load(&w->sync_cancel) ? " (cancelled)" : "");
 	else {
-		ok = 1;
 		memcpy(ss->applied, digest, sizeof ss->applied);
-		free(ss->last_failure);
-		ss->last_failure = NULL;
 		fprintf(f, "applied to namespace %s\n", w->cfg.ns);
+		workers_poll_now(w);
+		/* a source toggle is done when its new pods are up, not when the API took the change */
+		if (job && job->kind == JOB_SOURCE && wait_rollout(w, ss->k, job->service, f, err, sizeof err))
+			fprintf(f, "%s\n", err);
+		else
+			ok = 1;
+		json_decref(ss->baseline);
+		ss->baseline = live_versions(w, ss->k, objs, err, sizeof err);
 	}
 	free(set);
+	if (ok) {
+		free(ss->last_failure);
+		ss->last_failure = NULL;
+	} else if (!ss->last_failure)
+		ss->last_failure = strdup("sync failed"); /* the next periodic check tries again */
 	workers_poll_now(w);
 out:
 	fflush(f);
@@ -419,7 +680,7 @@ out:
 	fclose(f);
 	free(early);
 	if (id)
-		job_done(w, id, ok, NULL);
+		job_done(w, id, ok, atomic_load(&w->sync_cancel) ? json_pack("{s:b}", "cancelled", 1) : NULL);
 	json_decref(state);
 	json_decref(objs);
 	free(ns);
@@ -430,7 +691,7 @@ static void *sync_main(void *arg)
 	struct workers *w = arg;
 	struct sync_state ss = {0};
 	char err[1024];
-	ss.k = client(w, err, sizeof err);
+	ss.k = client(w, SYNC_REQUEST_TIMEOUT, &w->sync_cancel, err, sizeof err);
 	if (!ss.k) {
 		log_error("dashboard sync: %s", err);
 		return NULL;
@@ -451,20 +712,60 @@ static void *sync_main(void *arg)
 				w->jobs_tail = &w->jobs;
 		} else if (mono() < next)
 			continue;
+		w->running = job ? job->id : 0;
+		atomic_store(&w->sync_cancel, 0);
 		pthread_mutex_unlock(&w->mu);
 		sync_run(w, &ss, job);
-		if (!job)
+		if (!job) {
 			next = mono() + w->cfg.interval;
+			post(w, json_pack("{s:s}", "type", "templates-read"));
+		}
 		if (job) {
 			free(job->service);
 			free(job);
 		}
 		pthread_mutex_lock(&w->mu);
+		w->running = 0;
+		atomic_store(&w->sync_cancel, 0);
 	}
 	pthread_mutex_unlock(&w->mu);
 	free(ss.last_failure);
+	json_decref(ss.baseline);
 	kube_free(ss.k);
 	return NULL;
+}
+
+int workers_cancel(struct workers *w, unsigned id)
+{
+	int rc = 0;
+	struct job *gone = NULL;
+	pthread_mutex_lock(&w->mu);
+	for (struct job **at = &w->jobs; *at; at = &(*at)->next)
+		if ((*at)->id == id) {
+			gone = *at;
+			*at = gone->next;
+			if (!*at)
+				w->jobs_tail = at;
+			rc = 1;
+			break;
+		}
+	if (!rc && id && w->running == id) {
+		atomic_store(&w->sync_cancel, 1);
+		rc = 2;
+	}
+	for (struct task *t = w->pokes; !rc && t; t = t->next)
+		if (t->id == id && !atomic_load(&t->done)) {
+			atomic_store(&t->cancel, 1);
+			rc = 2;
+		}
+	pthread_mutex_unlock(&w->mu);
+	if (gone) {
+		post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", "cancelled before it started\n"));
+		job_done(w, id, 0, json_pack("{s:b}", "cancelled", 1));
+		free(gone->service);
+		free(gone);
+	}
+	return rc;
 }
 
 static void queue(struct workers *w, struct job *j)
@@ -594,7 +895,7 @@ static void *poke_main(void *arg)
 	json_t *dep = NULL, *result = json_object();
 	int ok = 0;
 	job_start(w, t->id, "restart", t->deployment);
-	struct kube *k = client(w, err, sizeof err);
+	struct kube *k = client(w, SYNC_REQUEST_TIMEOUT, &t->cancel, err, sizeof err);
 	char *pod = k ? current_pod(w, k, t->deployment, &dep, err, sizeof err) : NULL;
 	if (pod) {
 		const char *port = ann(dep, "sourcemode.dev/control-port");
@@ -709,7 +1010,7 @@ static void *follow_main(void *arg)
 	struct task *t = arg;
 	struct workers *w = t->w;
 	char err[1024], *last_pod = NULL, last_note[1024] = "";
-	struct kube *k = client(w, err, sizeof err);
+	struct kube *k = client(w, SYNC_REQUEST_TIMEOUT, &t->cancel, err, sizeof err);
 	while (k && !atomic_load(&t->cancel)) {
 		char *pod = current_pod(w, k, t->deployment, NULL, err, sizeof err);
 		if (!pod) {

@@ -22,13 +22,15 @@ extern const struct embedded_asset {
 
 #define MAX_JOBS 50
 #define MAX_JOB_OUTPUT (256 * 1024)
+#define MAX_LOG_PODS 6 /* pods one "all pods" log view interleaves */
 #define PING_SECONDS 5.0 /* also how often pages hear the data's age: silence for 3 pings = agent gone */
 
 /* A client of /api/events (every snapshot and job change) or of a service's log. */
 struct sub {
 	struct dashboard *d;
 	struct http_stream *st;
-	unsigned follower; /* log subscribers: the workers' follower id */
+	unsigned follower[MAX_LOG_PODS]; /* log subscribers: the workers' follower ids (0 = unused) */
+	char *from[MAX_LOG_PODS];        /* ... and the pod each follows, when several are interleaved */
 	struct sub *next, **pprev;
 };
 
@@ -227,11 +229,15 @@ static void on_log_msg(struct dashboard *d, json_t *m)
 {
 	unsigned id = (unsigned)json_integer_value(json_object_get(m, "id"));
 	for (struct sub *s = d->logs; s; s = s->next)
-		if (s->follower == id) {
-			json_object_del(m, "type");
-			json_object_del(m, "id");
-			sse(s->st, "log", m);
-		}
+		for (int i = 0; i < MAX_LOG_PODS; i++)
+			if (s->follower[i] == id) {
+				json_object_del(m, "type");
+				json_object_del(m, "id");
+				if (s->from[i])
+					json_object_set_new(m, "from", json_string(s->from[i]));
+				sse(s->st, "log", m);
+				return;
+			}
 }
 
 static void handle_msg(struct dashboard *d, json_t *m)
@@ -310,8 +316,11 @@ static void sub_closed(void *arg)
 {
 	struct sub *s = arg;
 	sub_unlink(s);
-	if (s->follower && s->d->w)
-		workers_unfollow(s->d->w, s->follower);
+	for (int i = 0; i < MAX_LOG_PODS; i++) {
+		if (s->follower[i] && s->d->w)
+			workers_unfollow(s->d->w, s->follower[i]);
+		free(s->from[i]);
+	}
 	free(s);
 }
 
@@ -332,16 +341,49 @@ static void open_events(struct dashboard *d, struct http_req *r)
 		sse(s->st, "snapshot", d->snapshot);
 }
 
-static void open_logs(struct dashboard *d, struct http_req *r, const char *name)
+static int query_true(struct http_req *r, const char *name)
 {
-	unsigned f = workers_follow(d->w, name);
-	if (!f) {
-		http_reply_error(r, 503, "too many log viewers");
-		return;
-	}
+	const char *v = http_query(r, name);
+	return v && (!strcmp(v, "1") || !strcmp(v, "true"));
+}
+
+/* GET /api/services/NAME/logs[?pod=P|all][&container=C][&previous=1][&timestamps=1] */
+static void open_logs(struct dashboard *d, struct http_req *r, json_t *dep)
+{
+	const char *name = json_string_value(json_object_get(dep, "name"));
+	const char *pod = http_query(r, "pod");
+	struct workers_log_opts o = {.container = (char *)http_query(r, "container"), .previous = query_true(r, "previous"),
+				     .timestamps = query_true(r, "timestamps")};
+	if (o.container && !*o.container)
+		o.container = NULL;
 	struct sub *s = calloc(1, sizeof *s);
 	s->d = d;
-	s->follower = f;
+	int n = 0;
+	if (pod && !strcmp(pod, "all")) {
+		/* every pod of the Deployment, interleaved; the page re-opens when the pods change */
+		size_t i;
+		json_t *p;
+		json_array_foreach(json_object_get(dep, "pods"), i, p) {
+			const char *pn = json_string_value(json_object_get(p, "name"));
+			if (!pn || n >= MAX_LOG_PODS || json_is_true(json_object_get(p, "deleting")))
+				continue;
+			o.pod = (char *)pn;
+			if ((s->follower[n] = workers_follow(d->w, name, &o)))
+				s->from[n++] = strdup(pn);
+		}
+	} else {
+		o.pod = pod && *pod ? (char *)pod : NULL;
+		if ((s->follower[0] = workers_follow(d->w, name, &o)))
+			n = 1;
+	}
+	if (!n) {
+		for (int i = 0; i < MAX_LOG_PODS; i++)
+			free(s->from[i]);
+		free(s);
+		http_reply_error(r, pod && !strcmp(pod, "all") ? 404 : 503,
+				 pod && !strcmp(pod, "all") ? "no pods to follow" : "too many log viewers, or a bad pod/container name");
+		return;
+	}
 	sub_link(&d->logs, s);
 	s->st = http_stream_open(r, "text/event-stream", sub_closed, s);
 	if (!s->st)
@@ -582,7 +624,7 @@ static void handle(void *arg, struct http_req *r)
 		else if (!*rest)
 			http_reply_json(r, 200, service_details(d, dep));
 		else if (!strcmp(rest, "/logs"))
-			open_logs(d, r, name);
+			open_logs(d, r, dep);
 		else
 			http_reply_error(r, 404, "not found");
 	} else if (!strncmp(path, "/api/", 5))

@@ -39,6 +39,7 @@ struct task {
 	struct workers *w;
 	unsigned id;
 	char *deployment;
+	struct workers_log_opts log; /* follows: which pod and container, how (strings owned) */
 	pthread_t th;
 	atomic_int cancel; /* set by the owner: stop as soon as possible */
 	atomic_int done;   /* set by the thread as it ends */
@@ -940,6 +941,8 @@ static void *poke_main(void *arg)
 	return NULL;
 }
 
+static void task_free(struct task *t);
+
 /* Joins finished tasks of list *at (mu held). */
 static void reap_done(struct task **at)
 {
@@ -948,8 +951,7 @@ static void reap_done(struct task **at)
 		if (atomic_load(&t->done)) {
 			pthread_join(t->th, NULL);
 			*at = t->next;
-			free(t->deployment);
-			free(t);
+			task_free(t);
 		} else
 			at = &t->next;
 	}
@@ -978,8 +980,7 @@ int workers_restart(struct workers *w, unsigned id, const char *deployment)
 	struct task *t = task_new(w, id, deployment);
 	if (pthread_create(&t->th, NULL, poke_main, t)) {
 		pthread_mutex_unlock(&w->mu);
-		free(t->deployment);
-		free(t);
+		task_free(t);
 		return -1;
 	}
 	t->next = w->pokes;
@@ -1005,14 +1006,24 @@ static int log_cb(void *arg, long status, const char *data, size_t len)
 	return 0;
 }
 
+static int url_safe(const char *s)
+{
+	for (; s && *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
 static void *follow_main(void *arg)
 {
 	struct task *t = arg;
 	struct workers *w = t->w;
+	const struct workers_log_opts *lo = &t->log;
 	char err[1024], *last_pod = NULL, last_note[1024] = "";
 	struct kube *k = client(w, SYNC_REQUEST_TIMEOUT, &t->cancel, err, sizeof err);
 	while (k && !atomic_load(&t->cancel)) {
-		char *pod = current_pod(w, k, t->deployment, NULL, err, sizeof err);
+		/* one named pod: its log once (to its end); else the current pod, following replacements */
+		char *pod = lo->pod ? strdup(lo->pod) : current_pod(w, k, t->deployment, NULL, err, sizeof err);
 		if (!pod) {
 			if (strcmp(err, last_note)) {
 				log_msg_post(t, "note", err);
@@ -1025,14 +1036,23 @@ static void *follow_main(void *arg)
 		if (!last_pod || strcmp(pod, last_pod))
 			log_msg_post(t, "pod", pod);
 		char *path;
-		if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s/log?follow=true&tailLines=200", w->cfg.ns, pod) < 0)
+		if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s/log?%stailLines=200%s%s%s", w->cfg.ns, pod,
+			     lo->previous ? "previous=true&" : "follow=true&", lo->timestamps ? "&timestamps=true" : "",
+			     lo->container ? "&container=" : "", lo->container ? lo->container : "") < 0)
 			abort();
-		long status = kube_stream(k, "GET", path, 0, log_cb, t, err, sizeof err);
+		long status = kube_stream(k, "GET", path, lo->previous ? SYNC_REQUEST_TIMEOUT : 0, log_cb, t, err, sizeof err);
 		free(path);
 		if (status < 0 || (status && status / 100 != 2))
-			log_msg_post(t, "note", status < 0 ? err : "the log could not be read");
+			log_msg_post(t, "note", status < 0 ? err
+					: lo->previous ? "no previous container log (the container has not restarted)"
+						       : "the log could not be read");
 		free(last_pod);
 		last_pod = pod;
+		if (lo->pod || lo->previous) {
+			if (!atomic_load(&t->cancel))
+				log_msg_post(t, "note", lo->previous ? "end of the previous container's log" : "the pod's log ended");
+			break;
+		}
 		/* the stream ended: the pod stopped or was replaced; look again shortly */
 		nap(&t->cancel, 0.3);
 	}
@@ -1045,8 +1065,18 @@ static void *follow_main(void *arg)
 	return NULL;
 }
 
-unsigned workers_follow(struct workers *w, const char *deployment)
+static void task_free(struct task *t)
 {
+	free(t->deployment);
+	free(t->log.pod);
+	free(t->log.container);
+	free(t);
+}
+
+unsigned workers_follow(struct workers *w, const char *deployment, const struct workers_log_opts *o)
+{
+	if (o && (!url_safe(o->pod) || !url_safe(o->container)))
+		return 0;
 	pthread_mutex_lock(&w->mu);
 	int n = 0;
 	for (struct task *t = w->follows; t; t = t->next)
@@ -1056,10 +1086,14 @@ unsigned workers_follow(struct workers *w, const char *deployment)
 		return 0;
 	}
 	struct task *t = task_new(w, ++w->next_follow, deployment);
+	if (o) {
+		t->log = *o;
+		t->log.pod = o->pod ? strdup(o->pod) : NULL;
+		t->log.container = o->container ? strdup(o->container) : NULL;
+	}
 	if (pthread_create(&t->th, NULL, follow_main, t)) {
 		pthread_mutex_unlock(&w->mu);
-		free(t->deployment);
-		free(t);
+		task_free(t);
 		return 0;
 	}
 	t->next = w->follows;
@@ -1136,8 +1170,7 @@ void workers_stop(struct workers *w)
 			struct task *t = *list;
 			pthread_join(t->th, NULL);
 			*list = t->next;
-			free(t->deployment);
-			free(t);
+			task_free(t);
 		}
 	while (w->jobs) {
 		struct job *j = w->jobs;

@@ -60,9 +60,17 @@ int workers_cancel(struct workers *w, unsigned id);
 /* Starts job id: POST /restart?wait=1 to the reloader of deployment's current pod via the pod proxy.
  * Returns 0, or -1 when too many pokes are running. */
 int workers_restart(struct workers *w, unsigned id, const char *deployment);
-/* Starts following the log of deployment's current pod (following pod changes); returns the
- * follower id for "log" messages, 0 when too many follow. */
-unsigned workers_follow(struct workers *w, const char *deployment);
+/* What a log follower reads (NULL: the current pod, default container, followed). */
+struct workers_log_opts {
+	char *pod;       /* one pod of the deployment, read to its end; NULL = the current pod, following replacements */
+	char *container; /* NULL = the pod's default */
+	int previous;    /* the previous (crashed) container's log instead, not followed */
+	int timestamps;  /* RFC 3339 timestamps in front of each line */
+};
+
+/* Starts following deployment's log as o says (o may be NULL; its strings are copied); returns the
+ * follower id for "log" messages, 0 when too many follow or a name is not a Kubernetes name. */
+unsigned workers_follow(struct workers *w, const char *deployment, const struct workers_log_opts *o);
 /* Asks follower id to end; a "follow-exit" message follows, then call workers_reap. */
 void workers_unfollow(struct workers *w, unsigned id);
 /* Joins an exited follower. */

@@ -182,12 +182,40 @@ function updateRow(tr, d) {
   setText(c[5], age(d.created));
 }
 
+// The row the reader is in (keyboard focus, or a text selection): moving it would drop both.
+function pinnedRow(body) {
+  const inRow = (n) => { const e = n && (n.nodeType === 1 ? n : n.parentElement); const tr = e && e.closest("tr"); return tr && tr.parentNode === body ? tr : null; };
+  const sel = getSelection();
+  return inRow(document.activeElement) || (sel && sel.rangeCount && !sel.isCollapsed ? inRow(sel.anchorNode) : null);
+}
+
+// Puts rows in order, moving only rows that are out of place, and never the pinned one: the rows
+// around it move instead (so a rollout that sorts a row first keeps its focus and selection).
+function placeRows(body, order) {
+  const pin = pinnedRow(body);
+  const k = pin ? order.indexOf(pin) : -1;
+  if (k < 0) {
+    let prev = null;
+    for (const tr of order) {
+      const want = prev ? prev.nextSibling : body.firstChild;
+      if (want !== tr) body.insertBefore(tr, want);
+      prev = tr;
+    }
+    return;
+  }
+  for (let i = k - 1; i >= 0; i--)
+    if (order[i].nextSibling !== order[i + 1]) body.insertBefore(order[i], order[i + 1]);
+  for (let i = k + 1; i < order.length; i++)
+    if (order[i - 1].nextSibling !== order[i]) body.insertBefore(order[i], order[i - 1].nextSibling);
+}
+
 function renderList() {
   const body = $("#deployments tbody");
   const list = (snapshot.deployments || []).slice().sort(cmp);
   const seen = new Set();
   const counts = { failed: 0, progressing: 0, running: 0, stopped: 0 };
-  let prev = null, shown = 0;
+  let shown = 0;
+  const order = [];
   for (const d of list) {
     seen.add(d.name);
     counts[d.state] = (counts[d.state] || 0) + 1;
@@ -197,16 +225,14 @@ function renderList() {
     const hide = !!filter && !d.name.includes(filter);
     if (tr.hidden !== hide) tr.hidden = hide;
     if (!hide) shown++;
-    // move only rows that are out of place: unchanged rows keep focus and text selections
-    const want = prev ? prev.nextSibling : body.firstChild;
-    if (want !== tr) body.insertBefore(tr, want);
-    prev = tr;
+    order.push(tr);
     const was = lastState.get(d.name);
     if (was && was !== d.state) announce(d.name + " is now " + d.state + (d.reason ? " (" + d.reason + ")" : ""));
     lastState.set(d.name, d.state);
   }
   for (const [name, tr] of rowsByName)
     if (!seen.has(name)) { tr.remove(); rowsByName.delete(name); lastState.delete(name); }
+  placeRows(body, order);
   const parts = [];
   if (counts.failed) parts.push(counts.failed + " failed");
   if (counts.progressing) parts.push(counts.progressing + " progressing");

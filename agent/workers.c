@@ -654,7 +654,7 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	char *set = set_name_of(objs, w->cfg.opts);
 	o.set_name = set;
 	if (sync_apply(ss->k, objs, &o, err, sizeof err))
-		fprintf(f, "%s%s\n", err, atomic_load(&w->sync_cancel) ? " (cancelled)" : "");
+		fprintf(f, "%s\n", err);
 	else {
 		memcpy(ss->applied, digest, sizeof ss->applied);
 		fprintf(f, "applied to namespace %s\n", w->cfg.ns);
@@ -675,6 +675,8 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		ss->last_failure = strdup("sync failed"); /* the next periodic check tries again */
 	workers_poll_now(w);
 out:
+	if (id && atomic_load(&w->sync_cancel))
+		fprintf(f, "cancelled: the sync stopped at the step above (what was applied before it stays)\n");
 	fflush(f);
 	cmd_errout = NULL;
 	log_capture(NULL);

@@ -242,8 +242,11 @@ function renderList() {
   $("#counts").className = counts.failed ? "counts has-failed" : "counts";
   $("#empty").hidden = list.length > 0 || !!snapshot.error;
   if (snapshot.namespace) setText($("#namespace"), "· " + snapshot.namespace);
+  const first = document.body.dataset.ready !== "1";
   document.body.dataset.ready = "1";
   if (selected) renderDetails();
+  // a deep link opened the details before the rows existed: bring them into view now
+  if (first && selected && list.length) $("#details").scrollIntoView({ block: "start" });
   renderFreshness();
 }
 

@@ -322,8 +322,10 @@ const scenarios = {
       return c === params.filter_count && c;
     }, "the filter to apply");
     await shot(page, "dashboard-filter");
+    const countsFiltered = await text(page.locator("#counts"));
     await page.keyboard.press("Escape");
-    result({ deep: dp, details: p, focus_after_open: f1, focus_after_esc: f2, focus_after_arrow: f3, sel_before: selBefore,
+    await until(async () => (await page.locator("#deployments tbody tr:not([hidden])").count()) === n, "Esc to clear the filter");
+    result({ counts_filtered: countsFiltered, deep: dp, details: p, focus_after_open: f1, focus_after_esc: f2, focus_after_arrow: f3, sel_before: selBefore,
       sel_after: selAfter, focus_after_change: f4, announced, focus_after_slash: f5, filtered_rows: shown,
       counts: await text(page.locator("#counts")) });
   },
@@ -370,8 +372,11 @@ const scenarios = {
     await page.locator("#banner").waitFor({ state: "hidden", timeout: T });
     await waitText(row(page, params.service).locator("td.c-state .badge"), /^running$/, "re-applied and running");
     await page.locator("#details-stale").waitFor({ state: "hidden", timeout: T });
-    await page.locator("#restart").waitFor({ state: "visible", timeout: T });
-    result({ rows_while_gone: rows, pods_while_gone: pods, toggle_disabled_while_gone: toggle });
+    // the source-mode state lived in the cluster that was lost: the truth now is the CI image
+    await waitText(row(page, params.service).locator("td.mode"), /^CI image$/, "mode after the empty API server");
+    const toggleAfter = await page.locator("#source-toggle").isChecked();
+    result({ rows_while_gone: rows, pods_while_gone: pods, toggle_disabled_while_gone: toggle, toggle_after: toggleAfter,
+      restart_after: await visible(page.locator("#restart")) });
   },
   // many rows: the first complete render, then one snapshot applied (no eval: the page's CSP forbids it)
   async load(page) {

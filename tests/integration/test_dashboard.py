@@ -448,10 +448,7 @@ class DashboardTest(KubeTest):
     def test_03_hung_api_server_is_visible_and_redeploy_cancellable(self):
         """#3: SIGSTOP the API server: the page says stale within 2 polls, Redeploy can be cancelled; SIGCONT: live."""
         kc = os.path.join(self.tmp, "kubeconfig-proc")
-        fk = subprocess.Popen([sys.executable, os.path.join(HERE, "..", "fakekube", "fakekube.py"), "--kubeconfig", kc,
-                               "--rollout-delay", "0.1"], stdout=subprocess.PIPE, text=True)
-        self.procs.append(fk)
-        self.assertIn("listening", fk.stdout.readline())
+        fk, _ = self.fake_proc(kc)
         s = self.serve("--interval", "1h", kubeconfig=kc)
         self.wait_synced(s)
 
@@ -505,7 +502,8 @@ class DashboardTest(KubeTest):
         self.assertRegex(r["announced"], r"^svc-3 is now (progressing|running)")
         self.assertEqual(r["focus_after_slash"], "#filter")
         self.assertEqual(r["filtered_rows"], 11)
-        self.assertEqual(r["counts"], "100 running · 11 shown")
+        self.assertEqual(r["counts_filtered"], "100 running · 11 shown")
+        self.assertEqual(r["counts"], "100 running")
         s.stop()
 
     def test_08_toggle_ok_only_when_rolled_out(self):
@@ -573,35 +571,63 @@ class DashboardTest(KubeTest):
             self.assertLessEqual(r[k]["age"]["right"], 400, r)
         s.stop()
 
+    def fake_proc(self, kc, port=0):
+        """tests/fakekube as its own process (so that it can be stopped, killed and started again)."""
+        fk = subprocess.Popen([sys.executable, os.path.join(HERE, "..", "fakekube", "fakekube.py"), "--kubeconfig", kc,
+                               "--rollout-delay", "0.1", "--port", str(port)], stdout=subprocess.PIPE, text=True)
+        self.procs.append(fk)
+        line = fk.stdout.readline()
+        fk.stdout.close()
+        self.assertIn("listening", line)
+        return fk, int(line.rsplit(":", 1)[1])
+
     def test_12_api_gone_then_back_empty_is_reapplied(self):
         """#12: while the API server is gone, the details say "last known" and offer no Restart; when it comes back
         empty, the agent re-applies (the live objects drifted) without a manual Redeploy."""
-        s = self.serve("--interval", "500ms")
+        kc = os.path.join(self.tmp, "kubeconfig-proc")
+        fk, port = self.fake_proc(kc)
+        s = self.serve("--interval", "500ms", kubeconfig=kc)
         self.wait_synced(s)
         code, body, _ = s.post("/api/services/api/source", {"on": True})
         self.assertEqual(self.wait_job(s, json.loads(body)["job"])["state"], "ok")
-        port = self.fk.port
-        fk2 = []
+        procs = [fk]
 
         def stop_api():
-            self.fk.stop()
+            procs[0].kill()
+            procs[0].wait()
 
         def start_empty():
-            fk = fakekube.FakeKube(tokens={TOKEN: "admin"}, tls_dir=certs_dir(), port=port, rollout_delay=0.1)
-            fk.start()
-            fk2.append(fk)
-        try:
-            r = self.browser("api-gone", s, service="api", steps={"stop-api": stop_api, "start-empty-api": start_empty})
-            self.assertEqual(r["rows_while_gone"], 2)
-            self.assertTrue(r["toggle_disabled_while_gone"])
-            self.assertIsNotNone(fk2[0].obj("deployments", "demo", "web"))
-            self.assertEqual(fk2[0].obj("configmaps", "demo", "appdeploy-source-mode"), None)
-            jobs = [j for j in s.api("/api/jobs") if j["kind"] == "auto-sync"]
-            self.assertTrue(any("drifted" in j["output"] and j["state"] == "ok" for j in jobs), jobs)
-            s.stop()
-        finally:
-            for fk in fk2:
-                fk.stop()
+            procs[0] = self.fake_proc(os.path.join(self.tmp, "kubeconfig-2"), port)[0]
+
+        def get(path):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+        r = self.browser("api-gone", s, service="api", steps={"stop-api": stop_api, "start-empty-api": start_empty})
+        self.assertEqual(r["rows_while_gone"], 2)
+        self.assertTrue(r["toggle_disabled_while_gone"])
+        self.assertIn("Running", r["pods_while_gone"])
+        self.assertEqual((r["toggle_after"], r["restart_after"]), (False, False))
+        self.assertEqual(get("/apis/apps/v1/namespaces/demo/deployments/web"), 200)
+        jobs = [j for j in s.api("/api/jobs") if j["kind"] == "auto-sync"]
+        self.assertTrue(any("deployment.apps/web created" in j["output"] and j["state"] == "ok" for j in jobs), jobs)
+        s.stop()
+
+    def test_12_live_objects_drifted_with_the_same_render(self):
+        """#12: the render did not change, but an applied object was deleted or edited: the agent applies again."""
+        s = self.serve("--interval", "300ms")
+        self.wait_synced(s)
+        wait_for(lambda: any(j["kind"] == "initial-sync" and j["state"] == "ok" for j in s.api("/api/jobs")), 30, "the sync")
+        self.kubectl("delete", "-n", "demo", "deployment", "web")
+        wait_for(lambda: self.deployment("web") is not None, 30, "web to be re-applied")
+        job = wait_for(lambda: [j for j in s.api("/api/jobs") if j["kind"] == "auto-sync" and j["state"] == "ok"], 30,
+                       "the auto-sync")[-1]
+        self.assertIn("live objects drifted from the last applied state: Deployment/web is missing: syncing", job["output"])
+        self.kubectl("scale", "-n", "demo", "deployment", "api", "--replicas=3")
+        wait_for(lambda: self.deployment("api")["spec"]["replicas"] == 1, 30, "api's replicas to be re-applied")
+        s.stop()
 
     def test_13_small_truths(self):
         """#13: 401 body without NUL, a favicon, "every 1h", dismissable job panel (redeploy scenario), all pods' logs."""

@@ -259,9 +259,10 @@ static void handle_msg(struct dashboard *d, json_t *m)
 		d->snapshot = json_incref(snap);
 		broadcast(d, "snapshot", d->snapshot);
 	} else if (!strcmp(type, "poll")) {
-		d->polled_at = ev_now(d->cfg.loop);
-		free(d->poll_error);
 		const char *e = json_string_value(json_object_get(m, "error"));
+		if (!e) /* "updated N s ago" counts from the last poll that read the cluster */
+			d->polled_at = ev_now(d->cfg.loop);
+		free(d->poll_error);
 		d->poll_error = e ? strdup(e) : NULL;
 		broadcast_status(d);
 	} else if (!strcmp(type, "templates-read")) {

@@ -210,6 +210,7 @@ function placeRows(body, order) {
 }
 
 function renderList() {
+  const t0 = performance.now();
   const body = $("#deployments tbody");
   const list = (snapshot.deployments || []).slice().sort(cmp);
   const seen = new Set();
@@ -248,6 +249,7 @@ function renderList() {
   // a deep link opened the details before the rows existed: bring them into view now
   if (first && selected && list.length) $("#details").scrollIntoView({ block: "start" });
   renderFreshness();
+  performance.measure("render-list", { start: t0 }); // read by bench/dashboard.sh
 }
 
 // ---------------------------------------------------------------- jobs (redeploy, source toggles, restarts)

@@ -381,9 +381,21 @@ const scenarios = {
   // many rows: the first complete render, then one snapshot applied (no eval: the page's CSP forbids it)
   async load(page) {
     await page.locator("#deployments tbody tr").nth(params.count - 1).waitFor({ state: "attached", timeout: T });
-    console.log(JSON.stringify({ load_ms: Date.now() - t0 }));
+    const loadMs = Date.now() - t0;
+    const renders = () => page.evaluate(() => performance.getEntriesByName("render-list").map((e) => e.duration));
+    const first = await renders();
+    result({ load_ms: loadMs, first_render_ms: first[first.length - 1] });
     if (params.counts) await waitText(page.locator("#counts"), new RegExp(params.counts), "counts");
     if (params.shot) await shot(page, params.shot);
+    if (params.change) {
+      // one Deployment changes: how long applying that snapshot to the page takes
+      const n = (await renders()).length;
+      await step("change");
+      await waitText(row(page, params.change.name).locator("td.ready"), new RegExp("^" + params.change.ready + "$"), "the change");
+      const all = await renders();
+      result({ update_render_ms: Math.max(...all.slice(n)), updates: all.length - n });
+    }
+    if (params.idle) await step("idle"); // the page stays open while the test measures the agent
   },
 };
 

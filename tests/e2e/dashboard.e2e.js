@@ -224,8 +224,11 @@ const scenarios = {
   async "agent-restart"(page) {
     await openService(page, params.service);
     await waitText(page.locator("#log"), /fakekube log line 5 for pod/, "first log lines");
-    await step("restart-agent");
-    await waitText(page.locator("#conn"), /agent unreachable|live/, "connection badge");
+    await step("stop-agent");
+    await waitText(page.locator("#conn"), /^agent unreachable$/, "connection badge while the agent is down");
+    await waitText(page.locator("#banner"), /The agent \(appdeploy serve\) is not answering/, "agent banner");
+    await shot(page, "dashboard-agent-down");
+    await step("start-agent");
     await waitText(page.locator("#log"), /reconnected to the agent/, "the log's reconnect note");
     await waitText(page.locator("#conn"), /^live$/, "live again");
     await waitText(page.locator("#log"), /fakekube log line 5 for pod/, "log lines after the reconnect");

@@ -434,11 +434,11 @@ class DashboardTest(KubeTest):
         s = [self.serve("--interval", "1h", port=port)]
         self.wait_synced(s[0])
 
-        def restart_agent():
-            s[0].stop()
+        def start_agent():
             s[0] = self.serve("--interval", "1h", port=port)
             self.wait_synced(s[0])
-        r = self.browser("agent-restart", s[0], steps={"restart-agent": restart_agent}, service="api",
+        r = self.browser("agent-restart", s[0], steps={"stop-agent": lambda: s[0].stop(), "start-agent": start_agent},
+                         service="api",
                          url="http://127.0.0.1:%d/" % port)
         self.assertEqual(r["duplicates"], 0, r)
         self.assertGreater(r["log_lines"], 0)

@@ -253,7 +253,67 @@ static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source, json_
 			 json_string_value(json_object_get(md, "creationTimestamp")), "source_path",
 			 ann(d, "sourcemode.dev/source-path"), "pods", mine);
 	json_object_set_new(out, "events", evs);
+	if (ann(d, "sourcemode.dev/control-port"))
+		json_object_set_new(out, "control_port", json_string(ann(d, "sourcemode.dev/control-port")));
 	return out;
+}
+
+/* For each Deployment in source mode with a ready pod: its reloader's GET /status through the pod
+ * proxy, as "reloader": {pod, state, ready, restarts, crashes, build:{ok, duration_ms, exit_code},
+ * last_restart:{trigger, build_ms}} or {pod, error}. */
+static void reloader_status(struct workers *w, struct kube *k, json_t *deps)
+{
+	size_t n = json_array_size(deps), m = 0, i;
+	struct kube_req *r = calloc(n ? n : 1, sizeof *r);
+	json_t **of = calloc(n ? n : 1, sizeof *of);
+	json_t *d;
+	json_array_foreach(deps, i, d) {
+		if (strcmp(json_string_value(json_object_get(d, "mode")) ?: "", "source"))
+			continue;
+		const char *pod = NULL, *best_t = "";
+		size_t j;
+		json_t *p;
+		json_array_foreach(json_object_get(d, "pods"), j, p) {
+			const char *t = json_string_value(json_object_get(p, "created")) ?: "";
+			if (json_is_true(json_object_get(p, "ready")) && (!pod || strcmp(t, best_t) > 0)) {
+				pod = json_string_value(json_object_get(p, "name"));
+				best_t = t;
+			}
+		}
+		const char *port = json_string_value(json_object_get(d, "control_port"));
+		if (!pod)
+			continue;
+		r[m].method = KUBE_GET;
+		if (asprintf(&r[m].path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/status", w->cfg.ns, pod, port ? port : "7070") < 0)
+			abort();
+		r[m].data = (void *)pod;
+		of[m++] = d;
+	}
+	if (m)
+		kube_do(k, r, m);
+	for (i = 0; i < m; i++) {
+		json_t *st = r[i].response, *out;
+		if (r[i].status / 100 == 2 && json_is_object(st) && json_object_get(st, "state")) {
+			json_t *b = json_object_get(st, "build"), *lr = json_object_get(st, "last_restart");
+			out = json_pack("{s:s, s:s?, s:b, s:I, s:I, s:{s:b, s:I, s:I}, s:{s:s?, s:I}}", "pod", (const char *)r[i].data,
+					"state", json_string_value(json_object_get(st, "state")), "ready",
+					json_is_true(json_object_get(st, "ready")), "restarts",
+					json_integer_value(json_object_get(st, "restarts")), "crashes",
+					json_integer_value(json_object_get(st, "crashes")), "build", "ok",
+					json_is_true(json_object_get(b, "ok")), "duration_ms",
+					json_integer_value(json_object_get(b, "duration_ms")), "exit_code",
+					json_integer_value(json_object_get(b, "exit_code")), "last_restart", "trigger",
+					json_string_value(json_object_get(lr, "trigger")), "build_ms",
+					json_integer_value(json_object_get(lr, "build_ms")));
+		} else {
+			out = json_pack("{s:s, s:s}", "pod", (const char *)r[i].data, "error",
+					r[i].status / 100 == 2 ? "the pod's control port did not answer as reloader does" : r[i].err);
+		}
+		json_object_set_new(of[i], "reloader", out);
+		kube_req_clear(&r[i]);
+	}
+	free(r);
+	free(of);
 }
 
 static json_t *poll_once(struct workers *w, struct kube *k)
@@ -286,6 +346,7 @@ static json_t *poll_once(struct workers *w, struct kube *k)
 	}
 	for (int i = 0; i < 4; i++)
 		kube_req_clear(&r[i]);
+	reloader_status(w, k, json_object_get(snap, "deployments"));
 	return snap;
 }
 

@@ -377,6 +377,22 @@ function renderDetails() {
   const key = rows.map((r) => r.textContent).join("|");
   if (pt.dataset.key !== key) { pt.dataset.key = key; pt.replaceChildren(...rows); }
   $("#no-pods").hidden = rows.length > 0;
+  // source mode: what the reloader in the pod says (GET /status through the pod proxy)
+  const rl = d.mode === "source" ? d.reloader : null;
+  const rb = $("#reloader");
+  rb.hidden = !rl;
+  if (rl) {
+    let t;
+    if (rl.error) t = "reloader in " + rl.pod + ": " + rl.error;
+    else {
+      t = "reloader in " + rl.pod + ": " + rl.state + (rl.ready ? ", ready" : "") + " · last build " +
+        (rl.build.ok ? "ok" : "failed (exit " + rl.build.exit_code + ")") + " in " + rl.build.duration_ms + " ms";
+      if (rl.last_restart && rl.last_restart.trigger) t += " · last restart by " + rl.last_restart.trigger;
+      t += " · restarts " + rl.restarts + ", crashes " + rl.crashes;
+    }
+    setText(rb, t);
+    rb.className = "reloader" + (rl.error || !rl.build.ok ? " bad" : "");
+  }
   const evs = (d.events || []).map((e) => el("tr", { className: e.type === "Warning" ? "warn" : "" },
     el("td", { textContent: e.type || "" }), el("td", { textContent: e.reason || "" }),
     el("td", { textContent: e.object || "" }), el("td", { className: "msg", textContent: (e.message || "") + (e.count > 1 ? " (×" + e.count + ")" : "") }),

@@ -197,6 +197,8 @@ const scenarios = {
     await waitText(page.locator("#restart-output"), new RegExp(params.output), "restart output");
     await waitText(other.locator("#restart-outcome"), new RegExp(params.outcome), "restart outcome in the other tab");
     await waitText(other.locator("#restart-output"), new RegExp(params.output), "restart output in the other tab");
+    // the reloader's own /status, beside the pods
+    await waitText(page.locator("#reloader"), new RegExp(params.reloader), "the reloader's status");
     await shot(page, "dashboard-restart");
     await shot(other, "dashboard-restart-other-tab");
   },

@@ -395,7 +395,9 @@ class DashboardTest(KubeTest):
         self.assertEqual(self.wait_job(s, json.loads(body)["job"])["state"], "ok")
         wait_for(lambda: any(d["name"] == "api" and d["mode"] == "source" and d["state"] == "running"
                              for d in s.api("/api/deployments")["deployments"]), 20, "api in source mode")
-        self.browser("restart", s, service="api", outcome="build-failed", output="undefined: handler")
+        self.browser("restart", s, service="api", outcome="build-failed", output="undefined: handler",
+                     reloader=r"^reloader in api-\S+: build-failed · last build failed \(exit 1\) in \d+ ms · last restart by "
+                              r"\S+ · restarts \d+, crashes \d+$")
         # it was the real reloader that answered, through the pod proxy
         self.assertTrue(any(r["method"] == "POST" and re.search(r"/pods/api-[^/]+:7070/proxy/restart$", r["path"])
                             for r in self.fk.requests))

@@ -278,6 +278,7 @@ function onJob(job) {
   if (job.kind !== "restart" && (cb || shown || job.kind === "auto-sync" || job.kind === "initial-sync" || job.state === "failed"))
     showJob(job);
   if (job.kind === "restart" && job.target === selected) showRestart(job);
+  renderHistory();
   if (job.state === "ok" || job.state === "failed" || job.state === "cancelled") watched.delete(job.id);
 }
 
@@ -319,6 +320,7 @@ function openDetails(name) {
   setText($("#copy-status"), "");
   $("#log-pick").replaceChildren(el("option", { value: "", textContent: "current pod" }));
   renderDetails();
+  renderHistory();
   const last = [...jobs.values()].filter((j) => j.kind === "restart" && j.target === name).pop();
   if (last) showRestart(last);
   fetch("/api/services/" + encodeURIComponent(name)).then((r) => r.json()).then((d) => {
@@ -438,6 +440,26 @@ async function toggleSource() {
     done(null);
     showJob({ id: 0, kind: on ? "source-on" : "source-off", target: name, state: "failed", output: e.message });
   }
+}
+
+// The service's last syncs, toggles and restarts (newest first), each with its output.
+function renderHistory() {
+  if (!selected) return;
+  const list = [...jobs.values()].filter((j) => j.target === selected || !j.target).slice(-10).reverse();
+  const key = list.map((j) => j.id + j.state + (j.output || "").length).join(",");
+  const ol = $("#history");
+  if (ol.dataset.key === key) return;
+  ol.dataset.key = key;
+  ol.replaceChildren(...list.map((j) => {
+    const when = j.started ? new Date(j.started * 1000).toLocaleTimeString() : "";
+    const r = j.result || {};
+    const out = el("pre", {});
+    setOutput(out, r.build_output || r.error || j.output || "");
+    return el("li", { className: "h-" + j.state }, el("details", {},
+      el("summary", {}, (titles[j.kind] || j.kind) + (j.target || "") + " · ", el("span", { className: "badge " + j.state, textContent: r.outcome || j.state }), " · " + when),
+      out));
+  }));
+  $("#no-history").hidden = list.length > 0;
 }
 
 function showRestart(j) {

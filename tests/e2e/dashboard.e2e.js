@@ -142,6 +142,12 @@ const scenarios = {
       progressing_seen: seen.some((s) => s.state === "progressing" || s.st === "running") });
     if (last.st !== "ok") throw new Error("toggle job ended " + last.st);
     await waitText(page.locator("#source-progress"), /done: rolled out/, "toggle progress");
+    // the history lists the toggle and the first sync, newest first, with their output
+    await waitText(page.locator("#history li").first(), /^Source mode on: \S+ · ok · /, "history entry");
+    const history = await page.locator("#history li summary").allTextContents();
+    await page.locator("#history li summary").first().click();
+    await waitText(page.locator("#history li pre").first(), /rolled out/, "history output");
+    result({ history });
     await shot(page, "dashboard-toggle-rolled-out");
   },
   // Redeploy: the job ends as params.state, and its output matches params.output

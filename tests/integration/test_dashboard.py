@@ -517,6 +517,7 @@ class DashboardTest(KubeTest):
         self.assertEqual(r["last"], {"st": "ok", "ready": "1/1", "state": "running", "restart": True}, r)
         self.assertEqual(r["early_restart"], 0, r)
         self.assertTrue(r["progressing_seen"], r)
+        self.assertEqual([re.sub(r" · [^·]+$", "", h) for h in r["history"]], ["Source mode on: api · ok", "Sync on start · ok"])
         job = [j for j in s.api("/api/jobs") if j["kind"] == "source-on"][-1]
         self.assertIn("deployment/api rolled out: 1/1 ready", job["output"])
         s.stop()

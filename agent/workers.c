@@ -160,16 +160,72 @@ static json_t *pod_summary(json_t *pod)
 			 "deleting", deleting, "reason", reason, "containers", containers);
 }
 
+/* Objects of a list sorted by name, so that a Deployment finds its pods and events (named NAME or
+ * NAME-...) by binary search instead of a scan per Deployment (500 x 500 lookups each poll). */
+struct by_name {
+	const char *name;
+	json_t *obj;
+	size_t pos; /* position in the list: keeps the API server's order within a Deployment */
+};
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	const struct by_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int by_pos_cmp(const void *a, const void *b)
+{
+	const struct by_name *x = a, *y = b;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* items sorted by the name at item["metadata"]["name"] (key "metadata") or item["involvedObject"]["name"]. */
+static struct by_name *index_by_name(json_t *items, const char *key, size_t *n)
+{
+	*n = json_array_size(items);
+	struct by_name *ix = calloc(*n ? *n : 1, sizeof *ix);
+	size_t i;
+	json_t *o;
+	json_array_foreach(items, i, o) {
+		ix[i].name = json_string_value(json_object_get(json_object_get(o, key), "name")) ?: "";
+		ix[i].obj = o;
+		ix[i].pos = i;
+	}
+	qsort(ix, *n, sizeof *ix, by_name_cmp);
+	return ix;
+}
+
+/* The entries named name or name-..., in list order, into out (caller frees). */
+static struct by_name *named(const struct by_name *ix, size_t n, const char *name, size_t *m)
+{
+	size_t lo = 0, hi = n, nl = strlen(name);
+	while (lo < hi) { /* first entry >= name */
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(ix[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct by_name *out = calloc(n - lo + 1, sizeof *out);
+	*m = 0;
+	for (size_t i = lo; i < n && !strncmp(ix[i].name, name, nl); i++)
+		if (ix[i].name[nl] == 0 || ix[i].name[nl] == '-')
+			out[(*m)++] = ix[i];
+	qsort(out, *m, sizeof *out, by_pos_cmp);
+	return out;
+}
+
 /* Events about the Deployment, its ReplicaSets and its pods (named NAME-...), newest last, at most 10. */
-static json_t *events_of(const char *name, json_t *events)
+static json_t *events_of(const char *name, const struct by_name *events, size_t n_events)
 {
 	json_t *out = json_array(), *e;
-	size_t i, nl = strlen(name);
-	json_array_foreach(events, i, e) {
-		json_t *io = json_object_get(e, "involvedObject");
-		const char *on = json_string_value(json_object_get(io, "name")) ?: "";
-		if (strcmp(on, name) && !(strncmp(on, name, nl) == 0 && on[nl] == '-'))
-			continue;
+	size_t n;
+	struct by_name *mine = named(events, n_events, name, &n);
+	for (size_t i = 0; i < n; i++) {
+		e = mine[i].obj;
+		const char *on = mine[i].name;
 		const char *when = json_string_value(json_object_get(e, "lastTimestamp"));
 		if (!when)
 			when = json_string_value(json_object_get(e, "eventTime"));
@@ -182,12 +238,14 @@ static json_t *events_of(const char *name, json_t *events)
 						     on, "count",
 						     json_is_integer(json_object_get(e, "count")) ? json_integer_value(json_object_get(e, "count")) : 1));
 	}
+	free(mine);
 	while (json_array_size(out) > 10)
 		json_array_remove(out, 0);
 	return out;
 }
 
-static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source, json_t *events)
+static json_t *deployment_summary(json_t *d, const struct by_name *pods, size_t n_pods, json_t *source,
+				  const struct by_name *events, size_t n_events)
 {
 	json_t *md = json_object_get(d, "metadata"), *spec = json_object_get(d, "spec"), *st = json_object_get(d, "status");
 	const char *name = json_string_value(json_object_get(md, "name"));
@@ -222,10 +280,13 @@ static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source, json_
 	}
 	json_t *sel = json_object_get(json_object_get(spec, "selector"), "matchLabels");
 	json_t *mine = json_array(), *p;
-	json_array_foreach(pods, i, p) {
-		if (labels_match(sel, json_object_get(json_object_get(p, "metadata"), "labels")))
-			json_array_append_new(mine, pod_summary(p));
-	}
+	/* a Deployment's pods are named after it (NAME-RSHASH-SUFFIX); the selector decides */
+	size_t np;
+	struct by_name *cand = named(pods, n_pods, name ?: "", &np);
+	for (size_t k = 0; k < np; k++)
+		if (labels_match(sel, json_object_get(json_object_get(cand[k].obj, "metadata"), "labels")))
+			json_array_append_new(mine, pod_summary(cand[k].obj));
+	free(cand);
 	const char *runner = ann(d, "sourcemode.dev/runner");
 	/* a failed or stuck pod says why (ImagePullBackOff...) when the Deployment itself does not */
 	json_array_foreach(mine, i, p) {
@@ -233,7 +294,7 @@ static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source, json_
 		if (pr && !reason && strcmp(state, "running"))
 			reason = pr;
 	}
-	json_t *evs = events_of(name ?: "", events);
+	json_t *evs = events_of(name ?: "", events, n_events);
 	if (!message && strcmp(state, "running")) {
 		for (size_t e = json_array_size(evs); e-- > 0;) {
 			json_t *ev = json_array_get(evs, e);
@@ -339,10 +400,14 @@ static json_t *poll_once(struct workers *w, struct kube *k)
 		}
 		size_t i;
 		json_t *d, *out = json_object_get(snap, "deployments");
-		json_t *pods = json_object_get(r[1].response, "items");
+		size_t np, ne;
+		struct by_name *pods = index_by_name(json_object_get(r[1].response, "items"), "metadata", &np);
+		struct by_name *evs = index_by_name(json_object_get(r[3].response, "items"), "involvedObject", &ne);
 		json_array_foreach(json_object_get(r[0].response, "items"), i, d) {
-			json_array_append_new(out, deployment_summary(d, pods, source, json_object_get(r[3].response, "items")));
+			json_array_append_new(out, deployment_summary(d, pods, np, source, evs, ne));
 		}
+		free(pods);
+		free(evs);
 	}
 	for (int i = 0; i < 4; i++)
 		kube_req_clear(&r[i]);

@@ -663,13 +663,14 @@ async function start() {
     }
   }, 5000);
   setInterval(renderFreshness, 1000);
+  connect(); // the event stream and the session load side by side: the first render needs only the stream
+  route();
   try {
     await fetchSession();
   } catch (e) {
     agentDown = true;
+    renderFreshness();
   }
-  connect();
-  route();
 }
 
 start();

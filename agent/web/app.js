@@ -149,9 +149,11 @@ function sortKey(d) {
   return [ORDER[d.state] ?? 2, d.name];
 }
 
+const collator = new Intl.Collator("en", { numeric: true }); // svc-2 before svc-10
+
 function cmp(a, b) {
   const x = sortKey(a), y = sortKey(b);
-  return x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0);
+  return x[0] - y[0] || collator.compare(x[1], y[1]);
 }
 
 function makeRow(name) {

@@ -267,6 +267,17 @@ const scenarios = {
     await page.locator("#banner").waitFor({ state: "hidden", timeout: T });
     result({ fresh_while_hung: fresh, cancel_output: out });
   },
+  // #3: the agent itself hangs (SIGSTOP; its connections stay open): after 3 silent pings the page says so
+  async "agent-hang"(page) {
+    await waitText(page.locator("#conn"), /^live$/, "live first");
+    await step("stop-agent");
+    await waitText(page.locator("#conn"), /^agent unreachable$/, "agent unreachable");
+    await waitText(page.locator("#banner"), /The agent \(appdeploy serve\) is not answering for \d+ s/, "agent banner");
+    await shot(page, "dashboard-agent-hung");
+    await step("resume-agent");
+    await waitText(page.locator("#conn"), /^live$/, "live after resume");
+    await page.locator("#banner").waitFor({ state: "hidden", timeout: T });
+  },
   // #4: a new tab shows the last failed sync until one succeeds
   async "sync-failed"(page, ctx) {
     await step("break-template");

@@ -469,6 +469,17 @@ class DashboardTest(KubeTest):
         self.assertEqual([j["state"] for j in jobs if j["kind"] == "redeploy"], ["cancelled"])
         s.stop()
 
+    def test_03_hung_agent_is_visible(self):
+        """#3: the agent stops answering but keeps its connections (SIGSTOP): the page says "agent unreachable"."""
+        s = self.serve("--interval", "1h")
+        self.wait_synced(s)
+        try:
+            self.browser("agent-hang", s, steps={"stop-agent": lambda: s.p.send_signal(signal.SIGSTOP),
+                                                 "resume-agent": lambda: s.p.send_signal(signal.SIGCONT)})
+        finally:
+            s.p.send_signal(signal.SIGCONT)
+        s.stop()
+
     def test_04_failed_sync_stays_as_a_banner_also_in_new_tabs(self):
         """#4: the periodic re-sync fails: every tab, also one opened later, shows it until a sync succeeds."""
         s = self.serve("--interval", "300ms")

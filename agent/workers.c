@@ -954,7 +954,7 @@ static void *follow_main(void *arg)
 		free(last_pod);
 		last_pod = pod;
 		if (lo->pod || lo->previous) {
-			if (!atomic_load(&t->cancel))
+			if (!atomic_load(&t->cancel) && status / 100 == 2)
 				log_msg_post(t, "note", lo->previous ? "end of the previous container's log" : "the pod's log ended");
 			break;
 		}

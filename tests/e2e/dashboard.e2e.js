@@ -190,6 +190,12 @@ const scenarios = {
     const others = filtered.split("\n").filter((l) => l && !l.includes(pods[0]));
     result({ pods, others_after_filter: others.length });
     await shot(page, "dashboard-logs-all-pods");
+    // the previous container's log: none here (no restarts), and the view says so
+    await page.locator("#log-filter").fill("");
+    await page.locator("#log-pick").selectOption("");
+    await page.locator("#log-prev").check();
+    await waitText(page.locator("#log"), /\[no previous container log \(the container has not restarted\)\]/, "previous log note");
+    result({ previous: await text(page.locator("#log")) });
   },
   // Restart pokes reloader through the pod proxy and shows the failed build's output, also in a second tab
   async restart(page, ctx) {

@@ -663,6 +663,7 @@ class DashboardTest(KubeTest):
         r = self.browser("logs-all", s, service="web", pods=2)
         self.assertEqual(len(r["pods"]), 2)
         self.assertEqual(r["others_after_filter"], 0)
+        self.assertNotIn("log line", r["previous"])
         s.stop()
 
     def test_15_idle_connections_do_not_starve_the_page(self):

@@ -58,6 +58,7 @@ struct workers {
 	atomic_uint next_auto; /* ids of jobs the sync thread starts itself (periodic changes) */
 	unsigned running;      /* id of the job the sync thread runs now, 0 when none (guarded by mu) */
 	atomic_int sync_cancel; /* set by workers_cancel: the running sync job ends as soon as it can */
+	atomic_int quit;        /* set by workers_stop: the poller's requests end at once */
 };
 
 static double mono(void)
@@ -199,7 +200,7 @@ static void *poll_main(void *arg)
 	/* a hung API server must not hold the poller for curl's default two minutes: the page says
 	 * "stale" after 2 polls anyway, and the error comes after this */
 	double t = 5 * w->cfg.poll;
-	struct kube *k = client(w, t < 5 ? 5 : t > 30 ? 30 : (long)t, NULL, err, sizeof err);
+	struct kube *k = client(w, t < 5 ? 5 : t > 30 ? 30 : (long)t, &w->quit, err, sizeof err);
 	json_t *last = NULL;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping) {
@@ -1062,6 +1063,9 @@ void workers_stop(struct workers *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
+	/* a hung API server must not hold the shutdown: abort what the poller and the sync wait for */
+	atomic_store(&w->quit, 1);
+	atomic_store(&w->sync_cancel, 1);
 	pthread_cond_broadcast(&w->cond);
 	for (struct task *t = w->pokes; t; t = t->next)
 		atomic_store(&t->cancel, 1);

@@ -347,13 +347,16 @@ function closeDetails() {
 function renderActions() {
   const d = (snapshot.deployments || []).find((x) => x.name === selected);
   if (!d) return;
-  const stale = isStale();
+  const stale = isStale() || (lastEventAt && performance.now() - lastEventAt > 3 * PING_MS);
   const t = $("#source-toggle");
   t.disabled = stale || !!t.dataset.pending;
   // Restart pokes the reloader in the running pod: only once that pod is up, and while the data is fresh
   const r = $("#restart");
   r.hidden = d.mode !== "source" || d.state !== "running" || stale;
-  $("#details-stale").hidden = !stale;
+  const ds = $("#details-stale");
+  ds.hidden = !stale;
+  if (stale) setText(ds, "This is the last known state: the " + (agentDown || (lastEventAt && performance.now() - lastEventAt > 3 * PING_MS) ? "agent" : "cluster") +
+    " is not answering now, so actions are off.");
 }
 
 function renderDetails() {

@@ -31,7 +31,7 @@ ASSETS       := $(wildcard agent/web/*)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps test test-unit test-integration test-sanitize demo bench install format clean fuzz fuzz-smoke images
+.PHONY: all deps test test-unit test-integration test-sanitize test-tsan demo bench install format clean fuzz fuzz-smoke images
 
 all: $(BUILD)/reloader $(BUILD)/appdeploy
 
@@ -88,6 +88,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 test: $(BUILD)/.deps-test
 	$(MAKE) test-unit test-integration
 	$(MAKE) test-sanitize
+	$(MAKE) test-tsan
 	$(MAKE) fuzz-smoke
 
 test-unit: $(UNIT_BINS)
@@ -101,6 +102,13 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 test-sanitize:
 	SOURCEMODE_SANITIZE=1 $(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" RELOADER_STATIC= \
 		test-unit test-integration
+
+# appdeploy's threads (the dashboard's workers, the sync) under ThreadSanitizer: any report fails the tests.
+TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+test-tsan:
+	$(MAKE) BUILD=$(BUILD)/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="$(TSAN_FLAGS)" RELOADER_STATIC= all
+	cd tests/integration && SOURCEMODE_SANITIZE=1 SOURCEMODE_BUILD=$(abspath $(BUILD))/tsan \
+		TSAN_OPTIONS="exitcode=66 second_deadlock_stack=1" python3 -m unittest test_dashboard test_sync -v
 
 # Only what the demo needs (the build libraries and Go); `make test` installs the rest.
 demo: all

@@ -82,6 +82,25 @@ static char *read_token(const char *path)
 	return strdup(buf);
 }
 
+/* Prints seconds the way --interval takes them: "1h", "10s", "1m30s", "300ms". */
+static void fmt_duration(double s, char *out, size_t outlen)
+{
+	long ms = (long)(s * 1000 + 0.5);
+	if (ms % 1000 || ms < 1000) {
+		snprintf(out, outlen, "%ldms", ms);
+		return;
+	}
+	long t = ms / 1000, h = t / 3600, m = t / 60 % 60, sec = t % 60;
+	size_t n = 0;
+	out[0] = 0;
+	if (h)
+		n += (size_t)snprintf(out + n, outlen - n, "%ldh", h);
+	if (m && n < outlen)
+		n += (size_t)snprintf(out + n, outlen - n, "%ldm", m);
+	if (sec && n < outlen)
+		snprintf(out + n, outlen - n, "%lds", sec);
+}
+
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)w, (void)revents;
@@ -126,6 +145,8 @@ int cmd_serve(int argc, char **argv)
 		ns = strdup(c.ns ? c.ns : kc.namespace ? kc.namespace : "default");
 	json_decref(objs);
 
+	/* the exec hint names the same file, wherever the developer pastes it */
+	char *kc_abs = c.kubeconfig ? realpath(c.kubeconfig, NULL) : NULL;
 	struct ev_loop *loop = EV_DEFAULT;
 	signal(SIGPIPE, SIG_IGN);
 	struct dashboard_cfg dc = {
@@ -133,6 +154,7 @@ int cmd_serve(int argc, char **argv)
 		.listen = f.listen,
 		.token = token,
 		.context = c.context,
+		.kubeconfig = kc_abs ? kc_abs : c.kubeconfig,
 		.workers = {.kc = &kc, .opts = &c, .ns = ns, .interval = f.interval, .poll = f.poll},
 	};
 	struct dashboard *d = dashboard_start(&dc, err, sizeof err);
@@ -147,8 +169,10 @@ int cmd_serve(int argc, char **argv)
 			*colon = 0;
 		if (!*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]"))
 			snprintf(host, sizeof host, "localhost");
-		log_info("dashboard for namespace %s on http://%s:%d/%s%s (re-reading %s every %gs)", ns, host,
-			 dashboard_port(d), token ? "?token=" : "", token ? token : "", c.dir, f.interval);
+		char every[64];
+		fmt_duration(f.interval, every, sizeof every);
+		log_info("dashboard for namespace %s on http://%s:%d/%s%s (re-reading %s every %s)", ns, host,
+			 dashboard_port(d), token ? "?token=" : "", token ? token : "", c.dir, every);
 		ev_signal sig_int, sig_term;
 		ev_signal_init(&sig_int, stop_cb, SIGINT);
 		ev_signal_init(&sig_term, stop_cb, SIGTERM);
@@ -161,6 +185,7 @@ int cmd_serve(int argc, char **argv)
 		dashboard_stop(d);
 	}
 	free(ns);
+	free(kc_abs);
 	kubeconfig_free(&kc);
 	free(token);
 	cmd_opts_free(&c);

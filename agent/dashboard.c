@@ -22,13 +22,15 @@ extern const struct embedded_asset {
 
 #define MAX_JOBS 50
 #define MAX_JOB_OUTPUT (256 * 1024)
-#define PING_SECONDS 15.0
+#define MAX_LOG_PODS 6 /* pods one "all pods" log view interleaves */
+#define PING_SECONDS 5.0 /* also how often pages hear the data's age: silence for 3 pings = agent gone */
 
 /* A client of /api/events (every snapshot and job change) or of a service's log. */
 struct sub {
 	struct dashboard *d;
 	struct http_stream *st;
-	unsigned follower; /* log subscribers: the workers' follower id */
+	unsigned follower[MAX_LOG_PODS]; /* log subscribers: the workers' follower ids (0 = unused) */
+	char *from[MAX_LOG_PODS];        /* ... and the pod each follows, when several are interleaved */
 	struct sub *next, **pprev;
 };
 
@@ -44,6 +46,11 @@ struct dashboard {
 	json_t *jobs;         /* recent jobs, oldest first */
 	unsigned next_job;
 	char csrf[65];        /* required in X-CSRF-Token on every POST */
+	char cookie[64];      /* the token cookie's name: one per port, so two dashboards on one host do not clash */
+	ev_tstamp polled_at;  /* when the last cluster poll ended (0 = none yet) */
+	char *poll_error;     /* its error, or NULL */
+	ev_tstamp read_at;    /* when the templates were last re-read (0 = none yet) */
+	json_t *sync_failed;  /* the last sync job when it failed, until one succeeds (NULL otherwise) */
 	int loopback;         /* listening on a loopback address: only accept loopback Host names */
 	struct sub *events, *logs;
 };
@@ -146,6 +153,32 @@ static json_t *new_job(struct dashboard *d, unsigned id, const char *kind, const
 	return j;
 }
 
+/* How fresh each source is: ages in seconds (null = never yet), the periods they should refresh in,
+ * the cluster's error and the last failed sync (until one succeeds). */
+static json_t *status_json(struct dashboard *d)
+{
+	ev_tstamp now = ev_now(d->cfg.loop);
+	return json_pack("{s:o, s:f, s:o, s:f, s:s?, s:O?}", "cluster_age",
+			 d->polled_at ? json_real(now - d->polled_at) : json_null(), "poll", d->cfg.workers.poll,
+			 "templates_age", d->read_at ? json_real(now - d->read_at) : json_null(), "interval",
+			 d->cfg.workers.interval, "error", d->poll_error, "sync_failed", d->sync_failed);
+}
+
+static void broadcast_status(struct dashboard *d)
+{
+	if (!d->events)
+		return;
+	json_t *st = status_json(d);
+	broadcast(d, "status", st);
+	json_decref(st);
+}
+
+static int is_sync_kind(const char *kind)
+{
+	return !strcmp(kind, "redeploy") || !strcmp(kind, "auto-sync") || !strcmp(kind, "initial-sync") ||
+	       !strncmp(kind, "source-", 7);
+}
+
 /* ------------------------------------------------------------------ messages from the workers */
 
 static void on_job_msg(struct dashboard *d, json_t *m)
@@ -171,34 +204,70 @@ static void on_job_msg(struct dashboard *d, json_t *m)
 			free(out);
 		}
 	}
-	if (json_is_true(json_object_get(m, "done"))) {
+	int done = json_is_true(json_object_get(m, "done"));
+	if (done) {
 		int ok = json_is_true(json_object_get(m, "ok"));
-		json_object_set_new(j, "state", json_string(ok ? "ok" : "failed"));
+		int cancelled = json_is_true(json_object_get(json_object_get(m, "result"), "cancelled"));
+		json_object_set_new(j, "state", json_string(ok ? "ok" : cancelled ? "cancelled" : "failed"));
 		json_object_set_new(j, "ok", json_boolean(ok));
 		json_object_set(j, "result", json_object_get(m, "result"));
 		json_object_set_new(j, "finished", json_integer((json_int_t)time(NULL)));
 	}
 	broadcast(d, "job", j);
+	/* the last failed sync stays on every page (also ones opened later) until a sync succeeds */
+	if (done && is_sync_kind(json_string_value(json_object_get(j, "kind")) ?: "")) {
+		int ok = json_is_true(json_object_get(j, "ok"));
+		if (ok || strcmp(json_string_value(json_object_get(j, "state")), "cancelled")) {
+			json_decref(d->sync_failed);
+			d->sync_failed = ok ? NULL : json_deep_copy(j);
+			broadcast_status(d);
+		}
+	}
 }
 
 static void on_log_msg(struct dashboard *d, json_t *m)
 {
 	unsigned id = (unsigned)json_integer_value(json_object_get(m, "id"));
 	for (struct sub *s = d->logs; s; s = s->next)
-		if (s->follower == id) {
-			json_object_del(m, "type");
-			json_object_del(m, "id");
-			sse(s->st, "log", m);
-		}
+		for (int i = 0; i < MAX_LOG_PODS; i++)
+			if (s->follower[i] == id) {
+				json_object_del(m, "type");
+				json_object_del(m, "id");
+				if (s->from[i])
+					json_object_set_new(m, "from", json_string(s->from[i]));
+				sse(s->st, "log", m);
+				return;
+			}
 }
 
 static void handle_msg(struct dashboard *d, json_t *m)
 {
 	const char *type = json_string_value(json_object_get(m, "type")) ?: "";
 	if (!strcmp(type, "snapshot")) {
+		json_t *snap = json_object_get(m, "snapshot");
+		/* the cluster could not be read: keep showing what was last known, marked stale, rather
+		 * than an empty list that looks like "no Deployments" */
+		if (!json_is_null(json_object_get(snap, "error")) && d->snapshot) {
+			json_t *prev = json_object_get(d->snapshot, "deployments");
+			if (json_array_size(prev)) {
+				json_object_set(snap, "deployments", prev);
+				json_object_set(snap, "source", json_object_get(d->snapshot, "source"));
+				json_object_set_new(snap, "stale", json_true());
+			}
+		}
 		json_decref(d->snapshot);
-		d->snapshot = json_incref(json_object_get(m, "snapshot"));
+		d->snapshot = json_incref(snap);
 		broadcast(d, "snapshot", d->snapshot);
+	} else if (!strcmp(type, "poll")) {
+		const char *e = json_string_value(json_object_get(m, "error"));
+		if (!e) /* "updated N s ago" counts from the last poll that read the cluster */
+			d->polled_at = ev_now(d->cfg.loop);
+		free(d->poll_error);
+		d->poll_error = e ? strdup(e) : NULL;
+		broadcast_status(d);
+	} else if (!strcmp(type, "templates-read")) {
+		d->read_at = ev_now(d->cfg.loop);
+		broadcast_status(d);
 	} else if (!strcmp(type, "job"))
 		on_job_msg(d, m);
 	else if (!strcmp(type, "log"))
@@ -237,8 +306,7 @@ static void ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct dashboard *d = w->data;
 	(void)loop, (void)revents;
-	for (struct sub *s = d->events; s; s = s->next)
-		http_stream_write(s->st, ": ping\n\n", 8);
+	broadcast_status(d); /* doubles as the events stream's keep-alive */
 	for (struct sub *s = d->logs; s; s = s->next)
 		http_stream_write(s->st, ": ping\n\n", 8);
 }
@@ -249,8 +317,11 @@ static void sub_closed(void *arg)
 {
 	struct sub *s = arg;
 	sub_unlink(s);
-	if (s->follower && s->d->w)
-		workers_unfollow(s->d->w, s->follower);
+	for (int i = 0; i < MAX_LOG_PODS; i++) {
+		if (s->follower[i] && s->d->w)
+			workers_unfollow(s->d->w, s->follower[i]);
+		free(s->from[i]);
+	}
 	free(s);
 }
 
@@ -263,21 +334,57 @@ static void open_events(struct dashboard *d, struct http_req *r)
 	if (!s->st)
 		return; /* sub_closed ran */
 	http_stream_write(s->st, "retry: 1000\n\n", 13);
+	json_t *st = status_json(d);
+	sse(s->st, "status", st);
+	json_decref(st);
 	sse(s->st, "jobs", d->jobs);
 	if (d->snapshot)
 		sse(s->st, "snapshot", d->snapshot);
 }
 
-static void open_logs(struct dashboard *d, struct http_req *r, const char *name)
+static int query_true(struct http_req *r, const char *name)
 {
-	unsigned f = workers_follow(d->w, name);
-	if (!f) {
-		http_reply_error(r, 503, "too many log viewers");
-		return;
-	}
+	const char *v = http_query(r, name);
+	return v && (!strcmp(v, "1") || !strcmp(v, "true"));
+}
+
+/* GET /api/services/NAME/logs[?pod=P|all][&container=C][&previous=1][&timestamps=1] */
+static void open_logs(struct dashboard *d, struct http_req *r, json_t *dep)
+{
+	const char *name = json_string_value(json_object_get(dep, "name"));
+	const char *pod = http_query(r, "pod");
+	struct workers_log_opts o = {.container = (char *)http_query(r, "container"), .previous = query_true(r, "previous"),
+				     .timestamps = query_true(r, "timestamps")};
+	if (o.container && !*o.container)
+		o.container = NULL;
 	struct sub *s = calloc(1, sizeof *s);
 	s->d = d;
-	s->follower = f;
+	int n = 0;
+	if (pod && !strcmp(pod, "all")) {
+		/* every pod of the Deployment, interleaved; the page re-opens when the pods change */
+		size_t i;
+		json_t *p;
+		json_array_foreach(json_object_get(dep, "pods"), i, p) {
+			const char *pn = json_string_value(json_object_get(p, "name"));
+			if (!pn || n >= MAX_LOG_PODS || json_is_true(json_object_get(p, "deleting")))
+				continue;
+			o.pod = (char *)pn;
+			if ((s->follower[n] = workers_follow(d->w, name, &o)))
+				s->from[n++] = strdup(pn);
+		}
+	} else {
+		o.pod = pod && *pod ? (char *)pod : NULL;
+		if ((s->follower[0] = workers_follow(d->w, name, &o)))
+			n = 1;
+	}
+	if (!n) {
+		for (int i = 0; i < MAX_LOG_PODS; i++)
+			free(s->from[i]);
+		free(s);
+		http_reply_error(r, pod && !strcmp(pod, "all") ? 404 : 503,
+				 pod && !strcmp(pod, "all") ? "no pods to follow" : "too many log viewers, or a bad pod/container name");
+		return;
+	}
 	sub_link(&d->logs, s);
 	s->st = http_stream_open(r, "text/event-stream", sub_closed, s);
 	if (!s->st)
@@ -291,7 +398,9 @@ static json_t *service_details(struct dashboard *d, json_t *dep)
 	const char *name = json_string_value(json_object_get(dep, "name"));
 	const char *container = json_string_value(json_object_get(dep, "container"));
 	char *cmd;
-	if (asprintf(&cmd, "kubectl%s%s exec -it -n %s deploy/%s%s%s -- sh", d->cfg.context ? " --context " : "",
+	/* the same cluster the dashboard talks to: --kubeconfig and --context as serve was given them */
+	if (asprintf(&cmd, "kubectl%s%s%s%s exec -it -n %s deploy/%s%s%s -- sh", d->cfg.kubeconfig ? " --kubeconfig " : "",
+		     d->cfg.kubeconfig ? d->cfg.kubeconfig : "", d->cfg.context ? " --context " : "",
 		     d->cfg.context ? d->cfg.context : "", d->cfg.workers.ns, name, container ? " -c " : "",
 		     container ? container : "") >= 0) {
 		json_object_set_new(out, "exec", json_string(cmd));
@@ -307,7 +416,7 @@ static void serve_asset(struct http_req *r, const char *name)
 		const char *ext, *type;
 	} types[] = {{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
 		     {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-		     {".json", "application/json"}};
+		     {".json", "application/json"}, {".ico", "image/svg+xml"}};
 	for (size_t i = 0; embedded_assets[i].name; i++) {
 		if (strcmp(embedded_assets[i].name, name))
 			continue;
@@ -346,7 +455,7 @@ static int authorized(struct dashboard *d, struct http_req *r)
 	const char *auth = http_header(r, "Authorization");
 	if (auth && !strncasecmp(auth, "Bearer ", 7) && same_secret(auth + 7, d->cfg.token))
 		return 1;
-	return same_secret(http_cookie(r, "appdeploy_token"), d->cfg.token);
+	return same_secret(http_cookie(r, d->cookie), d->cfg.token);
 }
 
 /* "/api/services/NAME[/REST]" -> NAME into name, returns REST ("" when none) or NULL. */
@@ -369,6 +478,27 @@ static void handle_post(struct dashboard *d, struct http_req *r, const char *pat
 {
 	if (!same_secret(http_header(r, "X-CSRF-Token"), d->csrf)) {
 		http_reply_error(r, 403, "missing or wrong X-CSRF-Token (reload the page)");
+		return;
+	}
+	if (!strncmp(path, "/api/jobs/", 10)) {
+		char *end;
+		unsigned long id = strtoul(path + 10, &end, 10);
+		json_t *j = find_job(d, (unsigned)id);
+		if (!j || strcmp(end, "/cancel")) {
+			http_reply_error(r, 404, "no such job");
+			return;
+		}
+		const char *st = json_string_value(json_object_get(j, "state")) ?: "";
+		if (strcmp(st, "queued") && strcmp(st, "running")) {
+			http_reply_error(r, 409, "the job has ended already");
+			return;
+		}
+		int how = workers_cancel(d->w, (unsigned)id);
+		if (!how) {
+			http_reply_error(r, 409, "the job has ended already");
+			return;
+		}
+		http_reply_json(r, 202, json_pack("{s:I, s:s}", "job", (json_int_t)id, "cancel", how == 1 ? "dropped" : "asked"));
 		return;
 	}
 	if (!strcmp(path, "/api/redeploy")) {
@@ -443,15 +573,15 @@ static void handle(void *arg, struct http_req *r)
 			return;
 		}
 		char cookie[512];
-		snprintf(cookie, sizeof cookie, "appdeploy_token=%s; Path=/; HttpOnly; SameSite=Strict", d->cfg.token);
+		snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", d->cookie, d->cfg.token);
 		const char *h[] = {"Set-Cookie", cookie, "Location", "/", NULL};
 		http_reply(r, 303, "text/plain", "", 0, h);
 		return;
 	}
 	if (!authorized(d, r)) {
 		const char *h[] = {"WWW-Authenticate", "Bearer realm=\"appdeploy\"", NULL};
-		http_reply(r, 401, "text/plain; charset=utf-8", "open the URL appdeploy serve printed (it carries the token)\n",
-			   61, h);
+		static const char msg[] = "open the URL appdeploy serve printed (it carries the token)\n";
+		http_reply(r, 401, "text/plain; charset=utf-8", msg, sizeof msg - 1, h);
 		return;
 	}
 	if (!strcmp(method, "POST")) {
@@ -464,11 +594,18 @@ static void handle(void *arg, struct http_req *r)
 	}
 	if (!strcmp(path, "/"))
 		serve_asset(r, "index.html");
+	else if (!strcmp(path, "/favicon.ico"))
+		serve_asset(r, "favicon.svg");
+	else if (!strcmp(path, "/api/status"))
+		http_reply_json(r, 200, status_json(d));
 	else if (!strcmp(path, "/api/session"))
 		http_reply_json(r, 200, json_pack("{s:s, s:s, s:s?, s:b}", "csrf", d->csrf, "namespace", d->cfg.workers.ns,
 						  "context", d->cfg.context, "token", d->cfg.token != NULL));
-	else if (!strcmp(path, "/api/deployments"))
-		http_reply_json(r, 200, d->snapshot ? json_incref(d->snapshot) : json_pack("{s:[]}", "deployments"));
+	else if (!strcmp(path, "/api/deployments")) {
+		json_t *snap = d->snapshot ? json_copy(d->snapshot) : json_pack("{s:[]}", "deployments");
+		json_object_set_new(snap, "age", d->polled_at ? json_real(ev_now(d->cfg.loop) - d->polled_at) : json_null());
+		http_reply_json(r, 200, snap);
+	}
 	else if (!strcmp(path, "/api/events"))
 		open_events(d, r);
 	else if (!strcmp(path, "/api/jobs"))
@@ -488,7 +625,7 @@ static void handle(void *arg, struct http_req *r)
 		else if (!*rest)
 			http_reply_json(r, 200, service_details(d, dep));
 		else if (!strcmp(rest, "/logs"))
-			open_logs(d, r, name);
+			open_logs(d, r, dep);
 		else
 			http_reply_error(r, 404, "not found");
 	} else if (!strncmp(path, "/api/", 5))
@@ -519,6 +656,7 @@ struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, char *err, si
 		free(d);
 		return NULL;
 	}
+	snprintf(d->cookie, sizeof d->cookie, "appdeploy_token_%d", http_port(d->http));
 	ev_async_init(&d->async, async_cb);
 	d->async.data = d;
 	ev_async_start(cfg->loop, &d->async);
@@ -550,6 +688,8 @@ void dashboard_stop(struct dashboard *d)
 	json_decref(d->queue);
 	json_decref(d->jobs);
 	json_decref(d->snapshot);
+	json_decref(d->sync_failed);
+	free(d->poll_error);
 	pthread_mutex_destroy(&d->qmu);
 	free(d);
 }

@@ -12,6 +12,7 @@ struct dashboard_cfg {
 	const char *listen;        /* "127.0.0.1:8090" */
 	const char *token;         /* access token required on every request, or NULL */
 	const char *context;       /* kubeconfig context named on the command line (for the exec hint), or NULL */
+	const char *kubeconfig;    /* kubeconfig file named on the command line (absolute; for the exec hint), or NULL */
 	struct workers_cfg workers; /* post/post_arg are filled by the dashboard */
 };
 

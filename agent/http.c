@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #define STREAM_MAX_BACKLOG (4u << 20)
+#define HTTP_IDLE_TIMEOUT 10 /* seconds */
+#define HTTP_PER_IP_LIMIT 64
+#define HTTP_CONN_LIMIT 768  /* under the default 1024 open files, with room for the kube clients */
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -382,10 +385,15 @@ struct http_server *http_start(struct ev_loop *loop, const char *listen_addr, ht
 	s->arg = arg;
 	s->fd = fd;
 	s->port = port;
+	/* Idle or slowly dribbling clients must not starve the page: a connection silent for
+	 * HTTP_IDLE_TIMEOUT s is closed (open event streams write at least every 5 s), one address
+	 * holds at most HTTP_PER_IP_LIMIT connections, all of them at most HTTP_CONN_LIMIT. */
 	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, access_cb, s,
 				  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_CONNECTION_LIMIT,
-				  (unsigned int)512, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned int)HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  (unsigned int)HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+				  MHD_OPTION_END);
 	if (!s->mhd) {
 		snprintf(err, errlen, "the HTTP server did not start on %s", listen_addr);
 		close(fd);

@@ -28,6 +28,8 @@ struct kube {
 	char *url_base;   /* scheme://host:port[/prefix] requests go to (tls-server-name swaps the host in) */
 	char *connect_to; /* CURLOPT_CONNECT_TO entry for tls-server-name ("NAME:PORT:HOST:PORT"), or NULL */
 	struct kube_discovery *disc; /* discovery.c's state */
+	long timeout_s;           /* per-request deadline (kube_set_limits) */
+	const atomic_int *cancel; /* ends transfers when nonzero (kube_set_limits), or NULL */
 };
 
 /* The credentials of one round of requests: a bearer token, or a client certificate from an exec
@@ -135,14 +137,7 @@ const struct kube_config *kube_config_of(struct kube *k)
 
 struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 {
-	static int curl_ready;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-			set_err(err, errlen, "cannot initialise libcurl");
-			return NULL;
-		}
-		curl_ready = 1;
-	}
+	/* curl_global_init runs once in main, before any thread (it is not thread-safe) */
 	struct kube *k = calloc(1, sizeof *k);
 	if (!k) {
 		set_err(err, errlen, "out of memory");
@@ -191,6 +186,7 @@ struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 	k->page_size = 500;
 	k->attempts = 5;
 	k->backoff_max_ms = 4000;
+	k->timeout_s = 120;
 	return k;
 }
 
@@ -228,6 +224,20 @@ void kube_set_retries(struct kube *k, int attempts, int max_ms)
 {
 	k->attempts = attempts > 0 ? attempts : 1;
 	k->backoff_max_ms = max_ms > 0 ? max_ms : 1;
+}
+
+void kube_set_limits(struct kube *k, long timeout_s, const atomic_int *cancel)
+{
+	k->timeout_s = timeout_s > 0 ? timeout_s : 120;
+	k->cancel = cancel;
+}
+
+/* libcurl's progress hook: a nonzero return ends the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int cancel_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct kube *k = arg;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return atomic_load(k->cancel) != 0;
 }
 
 void kube_req_clear(struct kube_req *r)
@@ -338,7 +348,12 @@ static int xfer_start(struct kube *k, struct xfer *x, const struct auth *au)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, k->timeout_s);
+	if (k->cancel) {
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, cancel_cb);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, k);
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	}
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "appdeploy/" APPDEPLOY_VERSION);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* kubectl asks for gzip unless the cluster entry says disable-compression */

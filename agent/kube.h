@@ -3,6 +3,7 @@
 #define SM_KUBE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "kubeconfig.h"
@@ -63,6 +64,9 @@ void kube_set_concurrency(struct kube *k, int n);
 void kube_set_page_size(struct kube *k, int n);
 /* Retries on 429/5xx/transport errors (default 5 attempts), with backoff capped at max_ms. */
 void kube_set_retries(struct kube *k, int attempts, int max_ms);
+/* Each request gives up after timeout_s seconds (default 120), and every transfer ends as soon as
+ * *cancel (borrowed; NULL = never) is nonzero: the dashboard's hung-server and Cancel paths. */
+void kube_set_limits(struct kube *k, long timeout_s, const atomic_int *cancel);
 
 /* Runs n requests concurrently (bounded), retrying transient failures with backoff (and the
  * server's Retry-After). Returns the number of requests that did not end in 2xx. */

@@ -1,4 +1,5 @@
 /* main.c — appdeploy's entry point: picks the subcommand and hands it the rest of argv; version and help. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +106,12 @@ static int wants_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_init("appdeploy");
+	/* Process-wide set-up before any thread starts: libcurl's global init (which initialises
+	 * OpenSSL) is not thread-safe, so the kube client never does it lazily. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "appdeploy: cannot initialise libcurl\n");
+		return 1;
+	}
 	if (argc < 2)
 		return usage(stderr);
 	if (!strcmp(argv[1], "help") && argc > 2)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clusterview.h"
 #include "kube.h"
 #include "log.h"
 #include "render.h"
@@ -20,6 +21,8 @@
 #define MAX_POKES 8
 #define MAX_FOLLOWERS 32
 #define POKE_MAX_BODY (1u << 20)
+#define SYNC_REQUEST_TIMEOUT 30 /* seconds before a sync's API request gives up (a hung API server) */
+#define ROLLOUT_TIMEOUT 300.0   /* seconds a source toggle waits for its rollout */
 
 enum job_kind { JOB_REDEPLOY, JOB_SOURCE };
 
@@ -37,6 +40,7 @@ struct task {
 	struct workers *w;
 	unsigned id;
 	char *deployment;
+	struct workers_log_opts log; /* follows: which pod and container, how (strings owned) */
 	pthread_t th;
 	atomic_int cancel; /* set by the owner: stop as soon as possible */
 	atomic_int done;   /* set by the thread as it ends */
@@ -52,6 +56,9 @@ struct workers {
 	struct task *pokes, *follows; /* guarded by mu */
 	unsigned next_follow;
 	atomic_uint next_auto; /* ids of jobs the sync thread starts itself (periodic changes) */
+	unsigned running;      /* id of the job the sync thread runs now, 0 when none (guarded by mu) */
+	atomic_int sync_cancel; /* set by workers_cancel: the running sync job ends as soon as it can */
+	atomic_int quit;        /* set by workers_stop: the poller's requests end at once */
 };
 
 static double mono(void)
@@ -84,118 +91,86 @@ static int nap(atomic_int *cancel, double s)
 	return atomic_load(cancel) != 0;
 }
 
-static struct kube *client(struct workers *w, char *err, size_t errlen)
+static struct kube *client(struct workers *w, long timeout_s, const atomic_int *cancel, char *err, size_t errlen)
 {
 	struct kube *k = kube_new(w->cfg.kc, err, errlen);
-	if (k)
+	if (k) {
 		kube_set_retries(k, 2, 500);
+		kube_set_limits(k, timeout_s, cancel);
+	}
 	return k;
 }
 
 /* ------------------------------------------------------------------ cluster state */
 
-static const char *ann(json_t *obj, const char *key)
+/* For each Deployment in source mode with a ready pod: its reloader's GET /status through the pod
+ * proxy, as "reloader": {pod, state, ready, restarts, crashes, build:{ok, duration_ms, exit_code},
+ * last_restart:{trigger, build_ms}} or {pod, error}. */
+static void reloader_status(struct workers *w, struct kube *k, json_t *deps)
 {
-	return json_string_value(json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"), key));
-}
-
-static int labels_match(json_t *want, json_t *labels)
-{
-	const char *k;
-	json_t *v;
-	if (!json_object_size(want))
-		return 0;
-	json_object_foreach(want, k, v) {
-		json_t *have = json_object_get(labels, k);
-		if (!have || !json_equal(have, v))
-			return 0;
-	}
-	return 1;
-}
-
-static json_int_t int_at(json_t *o, const char *a, const char *b, json_int_t dflt)
-{
-	json_t *v = json_object_get(json_object_get(o, a), b);
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-static json_t *pod_summary(json_t *pod)
-{
-	json_t *md = json_object_get(pod, "metadata"), *st = json_object_get(pod, "status");
-	json_int_t restarts = 0;
-	int ready = 1, n = 0;
-	size_t i;
-	json_t *cs;
-	json_array_foreach(json_object_get(st, "containerStatuses"), i, cs) {
-		restarts += json_integer_value(json_object_get(cs, "restartCount"));
-		ready &= json_is_true(json_object_get(cs, "ready"));
-		n++;
-	}
-	const char *phase = json_string_value(json_object_get(st, "phase"));
-	int deleting = json_object_get(md, "deletionTimestamp") != NULL;
-	return json_pack("{s:s?, s:s, s:b, s:I, s:s?, s:b}", "name", json_string_value(json_object_get(md, "name")),
-			 "phase", deleting ? "Terminating" : phase ? phase : "Pending", "ready", n && ready && !deleting,
-			 "restarts", restarts, "created", json_string_value(json_object_get(md, "creationTimestamp")),
-			 "deleting", deleting);
-}
-
-static json_t *deployment_summary(json_t *d, json_t *pods, json_t *source)
-{
-	json_t *md = json_object_get(d, "metadata"), *spec = json_object_get(d, "spec"), *st = json_object_get(d, "status");
-	const char *name = json_string_value(json_object_get(md, "name"));
-	json_int_t desired = json_is_integer(json_object_get(spec, "replicas")) ? json_integer_value(json_object_get(spec, "replicas")) : 1;
-	json_int_t ready = int_at(d, "status", "readyReplicas", 0), updated = int_at(d, "status", "updatedReplicas", 0);
-	json_int_t gen = int_at(d, "metadata", "generation", 0), observed = int_at(d, "status", "observedGeneration", 0);
-	const char *state = "running", *message = NULL;
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(st, "conditions"), i, c) {
-		const char *type = json_string_value(json_object_get(c, "type"));
-		const char *cst = json_string_value(json_object_get(c, "status"));
-		if (type && cst && !strcmp(type, "Progressing") && !strcmp(cst, "False")) {
-			state = "failed";
-			message = json_string_value(json_object_get(c, "message"));
+	size_t n = json_array_size(deps), m = 0, i;
+	struct kube_req *r = calloc(n ? n : 1, sizeof *r);
+	json_t **of = calloc(n ? n : 1, sizeof *of);
+	json_t *d;
+	json_array_foreach(deps, i, d) {
+		if (strcmp(json_string_value(json_object_get(d, "mode")) ?: "", "source"))
+			continue;
+		const char *pod = NULL, *best_t = "";
+		size_t j;
+		json_t *p;
+		json_array_foreach(json_object_get(d, "pods"), j, p) {
+			const char *t = json_string_value(json_object_get(p, "created")) ?: "";
+			if (json_is_true(json_object_get(p, "ready")) && (!pod || strcmp(t, best_t) > 0)) {
+				pod = json_string_value(json_object_get(p, "name"));
+				best_t = t;
+			}
 		}
+		const char *port = json_string_value(json_object_get(d, "control_port"));
+		if (!pod)
+			continue;
+		r[m].method = KUBE_GET;
+		if (asprintf(&r[m].path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/status", w->cfg.ns, pod, port ? port : "7070") < 0)
+			abort();
+		r[m].data = (void *)pod;
+		of[m++] = d;
 	}
-	if (strcmp(state, "failed")) {
-		if (desired == 0)
-			state = "stopped";
-		else if (observed < gen || updated < desired || ready < desired)
-			state = "progressing";
+	if (m)
+		kube_do(k, r, m);
+	for (i = 0; i < m; i++) {
+		json_t *st = r[i].response, *out;
+		if (r[i].status / 100 == 2 && json_is_object(st) && json_object_get(st, "state")) {
+			json_t *b = json_object_get(st, "build"), *lr = json_object_get(st, "last_restart");
+			out = json_pack("{s:s, s:s?, s:b, s:I, s:I, s:{s:b, s:I, s:I}, s:{s:s?, s:I}}", "pod", (const char *)r[i].data,
+					"state", json_string_value(json_object_get(st, "state")), "ready",
+					json_is_true(json_object_get(st, "ready")), "restarts",
+					json_integer_value(json_object_get(st, "restarts")), "crashes",
+					json_integer_value(json_object_get(st, "crashes")), "build", "ok",
+					json_is_true(json_object_get(b, "ok")), "duration_ms",
+					json_integer_value(json_object_get(b, "duration_ms")), "exit_code",
+					json_integer_value(json_object_get(b, "exit_code")), "last_restart", "trigger",
+					json_string_value(json_object_get(lr, "trigger")), "build_ms",
+					json_integer_value(json_object_get(lr, "build_ms")));
+		} else {
+			out = json_pack("{s:s, s:s}", "pod", (const char *)r[i].data, "error",
+					r[i].status / 100 == 2 ? "the pod's control port did not answer as reloader does" : r[i].err);
+		}
+		json_object_set_new(of[i], "reloader", out);
+		kube_req_clear(&r[i]);
 	}
-	/* the container that source mode switches: the annotation's, else the first */
-	const char *cname = ann(d, "sourcemode.dev/container");
-	json_t *containers = json_object_get(json_object_get(json_object_get(spec, "template"), "spec"), "containers");
-	json_t *main_c = json_array_get(containers, 0);
-	json_array_foreach(containers, i, c) {
-		if (cname && !strcmp(json_string_value(json_object_get(c, "name")) ?: "", cname))
-			main_c = c;
-	}
-	json_t *sel = json_object_get(json_object_get(spec, "selector"), "matchLabels");
-	json_t *mine = json_array(), *p;
-	json_array_foreach(pods, i, p) {
-		if (labels_match(sel, json_object_get(json_object_get(p, "metadata"), "labels")))
-			json_array_append_new(mine, pod_summary(p));
-	}
-	const char *runner = ann(d, "sourcemode.dev/runner");
-	return json_pack("{s:s?, s:I, s:I, s:I, s:s, s:s?, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "name", name,
-			 "desired", desired, "ready", ready, "updated", updated, "state", state, "message", message, "mode",
-			 json_is_true(json_object_get(source, name)) ? "source" : "ci", "source_capable", runner != NULL,
-			 "runner", runner, "container", json_string_value(json_object_get(main_c, "name")), "image",
-			 json_string_value(json_object_get(main_c, "image")), "created",
-			 json_string_value(json_object_get(md, "creationTimestamp")), "source_path",
-			 ann(d, "sourcemode.dev/source-path"), "pods", mine);
+	free(r);
+	free(of);
 }
 
 static json_t *poll_once(struct workers *w, struct kube *k)
 {
 	const char *ns = w->cfg.ns;
-	struct kube_req r[3] = {{.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}};
+	struct kube_req r[4] = {{.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}};
 	if (asprintf(&r[0].path, "/apis/apps/v1/namespaces/%s/deployments", ns) < 0 ||
 	    asprintf(&r[1].path, "/api/v1/namespaces/%s/pods", ns) < 0 ||
-	    asprintf(&r[2].path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0)
+	    asprintf(&r[2].path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0 ||
+	    asprintf(&r[3].path, "/api/v1/namespaces/%s/events?limit=500", ns) < 0)
 		abort();
-	kube_do(k, r, 3);
+	kube_do(k, r, 4);
 	json_t *snap = json_pack("{s:s, s:[], s:{}, s:n}", "namespace", ns, "deployments", "source", "error");
 	const char *err = r[0].status / 100 != 2 ? r[0].err : r[1].status / 100 != 2 ? r[1].err : NULL;
 	if (err) {
@@ -207,15 +182,14 @@ static json_t *poll_once(struct workers *w, struct kube *k)
 			if (!strcmp(json_string_value(v) ?: "", "true"))
 				json_object_set_new(source, key, json_true());
 		}
-		size_t i;
-		json_t *d, *out = json_object_get(snap, "deployments");
-		json_t *pods = json_object_get(r[1].response, "items");
-		json_array_foreach(json_object_get(r[0].response, "items"), i, d) {
-			json_array_append_new(out, deployment_summary(d, pods, source));
-		}
+		json_object_set_new(snap, "deployments",
+				    clusterview_deployments(json_object_get(r[0].response, "items"),
+							    json_object_get(r[1].response, "items"), source,
+							    json_object_get(r[3].response, "items")));
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		kube_req_clear(&r[i]);
+	reloader_status(w, k, json_object_get(snap, "deployments"));
 	return snap;
 }
 
@@ -223,15 +197,20 @@ static void *poll_main(void *arg)
 {
 	struct workers *w = arg;
 	char err[1024];
-	struct kube *k = client(w, err, sizeof err);
+	/* a hung API server must not hold the poller for curl's default two minutes: the page says
+	 * "stale" after 2 polls anyway, and the error comes after this */
+	double t = 5 * w->cfg.poll;
+	struct kube *k = client(w, t < 5 ? 5 : t > 30 ? 30 : (long)t, &w->quit, err, sizeof err);
 	json_t *last = NULL;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping) {
 		pthread_mutex_unlock(&w->mu);
 		json_t *snap = k ? poll_once(w, k) : json_pack("{s:s, s:[], s:{}, s:s}", "namespace", w->cfg.ns, "deployments",
 								"source", "error", err);
+		/* the loop gets its own copy: no jansson value is shared between threads (workers.h) */
 		if (!last || !json_equal(last, snap))
-			post(w, json_pack("{s:s, s:O}", "type", "snapshot", "snapshot", snap));
+			post(w, json_pack("{s:s, s:o}", "type", "snapshot", "snapshot", json_deep_copy(snap)));
+		post(w, json_pack("{s:s, s:s?}", "type", "poll", "error", json_string_value(json_object_get(snap, "error"))));
 		json_decref(last);
 		last = snap;
 		pthread_mutex_lock(&w->mu);
@@ -321,12 +300,178 @@ struct sync_state {
 	struct kube *k;
 	char applied[65];   /* digest of the last successfully applied render ("" = none yet) */
 	char *last_failure; /* the last periodic render/apply failure shown, to not repeat it each interval */
+	json_t *baseline;   /* live versions of what was applied last (live_versions), or NULL */
 };
 
-/* One run: job NULL is the periodic check (sync only when the render changed). */
+/* A manifest's object (objs items are {"object": {...}, ...}). */
+static json_t *obj_at(json_t *objs, size_t i)
+{
+	return json_object_get(json_array_get(objs, i), "object");
+}
+
+/* "KIND/NAME" of a manifest or live object. */
+static void obj_key(json_t *o, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", json_string_value(json_object_get(o, "kind")) ?: "",
+		 json_string_value(json_object_get(json_object_get(o, "metadata"), "name")) ?: "");
+}
+
+/*
+ * The live version of each rendered object, {"KIND/NAME": "gen N" | "rv N" | ""} ("" = missing):
+ * metadata.generation where the API server keeps one (it moves only when the spec changes, not on
+ * status updates), else resourceVersion. One list per kind, not one GET per object. Returns NULL
+ * with err filled when the cluster could not be read.
+ */
+static json_t *live_versions(struct workers *w, struct kube *k, json_t *objs, char *err, size_t errlen)
+{
+	if (kube_discover(k, err, errlen))
+		return NULL;
+	size_t n = json_array_size(objs), nres = 0;
+	const struct kube_resource **res = calloc(n ? n : 1, sizeof *res);
+	json_t *out = json_object();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = obj_at(objs, i);
+		const struct kube_resource *r = kube_find(k, json_string_value(json_object_get(o, "apiVersion")) ?: "",
+							  json_string_value(json_object_get(o, "kind")) ?: "");
+		char key[512];
+		obj_key(o, key, sizeof key);
+		json_object_set_new(out, key, json_string(""));
+		size_t j = 0;
+		while (r && j < nres && res[j] != r)
+			j++;
+		if (r && j == nres)
+			res[nres++] = r;
+	}
+	int failed = 0;
+	for (int scope = 0; scope < 2 && !failed; scope++) {
+		const struct kube_resource **pick = calloc(nres ? nres : 1, sizeof *pick);
+		size_t np = 0;
+		for (size_t j = 0; j < nres; j++)
+			if (res[j]->namespaced == !scope)
+				pick[np++] = res[j];
+		json_t **items = calloc(np ? np : 1, sizeof *items);
+		if (np && kube_list_many(k, pick, np, scope ? "" : w->cfg.ns, NULL, items, err, errlen))
+			failed = 1;
+		for (size_t j = 0; j < np && !failed; j++) {
+			size_t i;
+			json_t *o;
+			json_array_foreach(items[j], i, o) {
+				char key[512], ver[64];
+				if (!json_object_get(o, "kind"))
+					json_object_set_new(o, "kind", json_string(pick[j]->kind));
+				obj_key(o, key, sizeof key);
+				if (!json_object_get(out, key))
+					continue;
+				json_t *md = json_object_get(o, "metadata"), *gen = json_object_get(md, "generation");
+				if (json_is_integer(gen))
+					snprintf(ver, sizeof ver, "gen %lld", (long long)json_integer_value(gen));
+				else
+					snprintf(ver, sizeof ver, "rv %s", json_string_value(json_object_get(md, "resourceVersion")) ?: "");
+				json_object_set_new(out, key, json_string(ver));
+			}
+		}
+		for (size_t j = 0; j < np; j++)
+			json_decref(items[j]);
+		free(items);
+		free(pick);
+	}
+	free(res);
+	if (failed) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Says (into why) how the live objects differ from the baseline; 0 when they do not. */
+static int drifted(json_t *baseline, json_t *now, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v;
+	int missing = 0, changed = 0;
+	why[0] = 0;
+	json_object_foreach(baseline, key, v) {
+		const char *have = json_string_value(json_object_get(now, key)) ?: "";
+		if (!strcmp(have, json_string_value(v) ?: ""))
+			continue;
+		if (!why[0])
+			snprintf(why, whylen, "%s %s", key, *have ? "was changed in the cluster" : "is missing");
+		if (*have)
+			changed++;
+		else
+			missing++;
+	}
+	if (missing + changed > 1) {
+		size_t l = strlen(why);
+		snprintf(why + l, whylen - l, " (%d missing, %d changed in all)", missing, changed);
+	}
+	return missing + changed;
+}
+
+/* Waits for deployment name's rollout: every replica updated, ready and available, old ones gone.
+ * Returns 0, or -1 with err filled (failed, cancelled, timed out, unreadable). Progress lines to f. */
+static int wait_rollout(struct workers *w, struct kube *k, const char *name, FILE *f, char *err, size_t errlen)
+{
+	double end = mono() + ROLLOUT_TIMEOUT;
+	char last[256] = "";
+	for (;;) {
+		if (atomic_load(&w->sync_cancel)) {
+			snprintf(err, errlen, "cancelled while waiting for deployment/%s to roll out", name);
+			return -1;
+		}
+		struct kube_req r = {.method = KUBE_GET};
+		if (asprintf(&r.path, "/apis/apps/v1/namespaces/%s/deployments/%s", w->cfg.ns, name) < 0)
+			abort();
+		kube_do(k, &r, 1);
+		if (r.status / 100 != 2) {
+			snprintf(err, errlen, "deployment/%.200s: %.700s", name, r.err);
+			kube_req_clear(&r);
+			return -1;
+		}
+		json_t *d = r.response, *spec = json_object_get(d, "spec");
+		json_int_t want = json_is_integer(json_object_get(spec, "replicas")) ? json_integer_value(json_object_get(spec, "replicas")) : 1;
+		json_int_t gen = cv_int(d, "metadata", "generation", 0), seen = cv_int(d, "status", "observedGeneration", 0);
+		json_int_t total = cv_int(d, "status", "replicas", 0), upd = cv_int(d, "status", "updatedReplicas", 0);
+		json_int_t ready = cv_int(d, "status", "readyReplicas", 0), avail = cv_int(d, "status", "availableReplicas", 0);
+		size_t i;
+		json_t *c;
+		json_array_foreach(json_object_get(json_object_get(d, "status"), "conditions"), i, c) {
+			if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Progressing") &&
+			    !strcmp(json_string_value(json_object_get(c, "status")) ?: "", "False")) {
+				snprintf(err, errlen, "deployment/%s rollout failed: %s: %s", name,
+					 json_string_value(json_object_get(c, "reason")) ?: "",
+					 json_string_value(json_object_get(c, "message")) ?: "");
+				kube_req_clear(&r);
+				return -1;
+			}
+		}
+		kube_req_clear(&r);
+		if (seen >= gen && upd == want && ready == want && avail == want && total == want) {
+			fprintf(f, "deployment/%s rolled out: %lld/%lld ready\n", name, (long long)ready, (long long)want);
+			return 0;
+		}
+		char line[256];
+		snprintf(line, sizeof line, "waiting for deployment/%s: %lld of %lld updated, %lld ready, %lld old\n", name,
+			 (long long)upd, (long long)want, (long long)ready, (long long)(total > upd ? total - upd : 0));
+		if (strcmp(line, last)) {
+			fputs(line, f);
+			snprintf(last, sizeof last, "%s", line);
+		}
+		if (mono() > end) {
+			snprintf(err, errlen, "deployment/%s did not finish rolling out in %.0f s", name, ROLLOUT_TIMEOUT);
+			return -1;
+		}
+		workers_poll_now(w);
+		if (nap(&w->sync_cancel, 0.25))
+			continue; /* says "cancelled" above */
+	}
+}
+
+/* One run: job NULL is the periodic check (sync only when the render changed, the live objects
+ * drifted from what was applied, or the last sync failed). */
 static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 {
-	char err[1024];
+	char err[1024], why[700] = "";
 	char *early = NULL;
 	size_t early_len = 0;
 	unsigned id = job ? job->id : 0;
@@ -340,7 +485,7 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	if (job)
 		job_start(w, id, job->kind == JOB_SOURCE ? (job->on ? "source-on" : "source-off") : "redeploy", job->service);
 	if (sourcestate_load(ss->k, w->cfg.ns, &state, err, sizeof err)) {
-		fprintf(f, "%s\n", err);
+		fprintf(f, "%s\n", err); /* periodic: no job; the poller shows the cluster's error */
 		goto out;
 	}
 	if (job && job->kind == JOB_SOURCE) {
@@ -369,12 +514,17 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 				ns, w->cfg.ns);
 	}
 	if (!job) {
-		/* periodic: nothing to do when the render is what we applied last */
-		if (!rc && !strcmp(digest, ss->applied))
-			goto out;
+		/* periodic: nothing to do when the render is what we applied last and still live */
+		if (!rc && !strcmp(digest, ss->applied) && !ss->last_failure) {
+			json_t *now = ss->baseline ? live_versions(w, ss->k, objs, err, sizeof err) : NULL;
+			int drift = now && drifted(ss->baseline, now, why, sizeof why);
+			json_decref(now);
+			if (!drift)
+				goto out;
+		}
 		fflush(f);
 		if (rc && ss->last_failure && early && !strcmp(ss->last_failure, early))
-			goto out; /* the same error as last time: said already */
+			goto out; /* the same error as last time: said already (the page keeps it as a banner) */
 		id = atomic_fetch_add(&w->next_auto, 1);
 		job_start(w, id, ss->applied[0] ? "auto-sync" : "initial-sync", NULL);
 		fclose(f);
@@ -383,14 +533,20 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		if (early_len)
 			post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", early));
 		free(ss->last_failure);
-		ss->last_failure = early;
-		early = NULL;
+		ss->last_failure = rc ? early : NULL;
+		if (rc)
+			early = NULL;
 		f = job_out_open(w, id);
 		cmd_errout = f;
 		log_capture(f);
 		if (rc)
 			goto out;
-		fprintf(f, "templates or images changed: syncing\n");
+		if (why[0])
+			fprintf(f, "live objects drifted from the last applied state: %s: syncing\n", why);
+		else if (strcmp(digest, ss->applied))
+			fprintf(f, "templates or images changed: syncing\n");
+		else
+			fprintf(f, "the last sync failed: syncing again\n");
 	}
 	if (rc) {
 		fprintf(f, "render failed; nothing was changed\n");
@@ -405,22 +561,34 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	if (sync_apply(ss->k, objs, &o, err, sizeof err))
 		fprintf(f, "%s\n", err);
 	else {
-		ok = 1;
 		memcpy(ss->applied, digest, sizeof ss->applied);
-		free(ss->last_failure);
-		ss->last_failure = NULL;
 		fprintf(f, "applied to namespace %s\n", w->cfg.ns);
+		workers_poll_now(w);
+		/* a source toggle is done when its new pods are up, not when the API took the change */
+		if (job && job->kind == JOB_SOURCE && wait_rollout(w, ss->k, job->service, f, err, sizeof err))
+			fprintf(f, "%s\n", err);
+		else
+			ok = 1;
+		json_decref(ss->baseline);
+		ss->baseline = live_versions(w, ss->k, objs, err, sizeof err);
 	}
 	free(set);
+	if (ok) {
+		free(ss->last_failure);
+		ss->last_failure = NULL;
+	} else if (!ss->last_failure)
+		ss->last_failure = strdup("sync failed"); /* the next periodic check tries again */
 	workers_poll_now(w);
 out:
+	if (id && atomic_load(&w->sync_cancel))
+		fprintf(f, "cancelled: the sync stopped at the step above (what was applied before it stays)\n");
 	fflush(f);
 	cmd_errout = NULL;
 	log_capture(NULL);
 	fclose(f);
 	free(early);
 	if (id)
-		job_done(w, id, ok, NULL);
+		job_done(w, id, ok, atomic_load(&w->sync_cancel) ? json_pack("{s:b}", "cancelled", 1) : NULL);
 	json_decref(state);
 	json_decref(objs);
 	free(ns);
@@ -431,7 +599,7 @@ static void *sync_main(void *arg)
 	struct workers *w = arg;
 	struct sync_state ss = {0};
 	char err[1024];
-	ss.k = client(w, err, sizeof err);
+	ss.k = client(w, SYNC_REQUEST_TIMEOUT, &w->sync_cancel, err, sizeof err);
 	if (!ss.k) {
 		log_error("dashboard sync: %s", err);
 		return NULL;
@@ -453,20 +621,60 @@ static void *sync_main(void *arg)
 				w->jobs_tail = &w->jobs;
 		} else if (mono() < next)
 			continue;
+		w->running = job ? job->id : 0;
+		atomic_store(&w->sync_cancel, 0);
 		pthread_mutex_unlock(&w->mu);
 		sync_run(w, &ss, job);
-		if (!job)
+		if (!job) {
 			next = mono() + w->cfg.interval;
+			post(w, json_pack("{s:s}", "type", "templates-read"));
+		}
 		if (job) {
 			free(job->service);
 			free(job);
 		}
 		pthread_mutex_lock(&w->mu);
+		w->running = 0;
+		atomic_store(&w->sync_cancel, 0);
 	}
 	pthread_mutex_unlock(&w->mu);
 	free(ss.last_failure);
+	json_decref(ss.baseline);
 	kube_free(ss.k);
 	return NULL;
+}
+
+int workers_cancel(struct workers *w, unsigned id)
+{
+	int rc = 0;
+	struct job *gone = NULL;
+	pthread_mutex_lock(&w->mu);
+	for (struct job **at = &w->jobs; *at; at = &(*at)->next)
+		if ((*at)->id == id) {
+			gone = *at;
+			*at = gone->next;
+			if (!*at)
+				w->jobs_tail = at;
+			rc = 1;
+			break;
+		}
+	if (!rc && id && w->running == id) {
+		atomic_store(&w->sync_cancel, 1);
+		rc = 2;
+	}
+	for (struct task *t = w->pokes; !rc && t; t = t->next)
+		if (t->id == id && !atomic_load(&t->done)) {
+			atomic_store(&t->cancel, 1);
+			rc = 2;
+		}
+	pthread_mutex_unlock(&w->mu);
+	if (gone) {
+		post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", "cancelled before it started\n"));
+		job_done(w, id, 0, json_pack("{s:b}", "cancelled", 1));
+		free(gone->service);
+		free(gone);
+	}
+	return rc;
 }
 
 static void queue(struct workers *w, struct job *j)
@@ -596,10 +804,10 @@ static void *poke_main(void *arg)
 	json_t *dep = NULL, *result = json_object();
 	int ok = 0;
 	job_start(w, t->id, "restart", t->deployment);
-	struct kube *k = client(w, err, sizeof err);
+	struct kube *k = client(w, SYNC_REQUEST_TIMEOUT, &t->cancel, err, sizeof err);
 	char *pod = k ? current_pod(w, k, t->deployment, &dep, err, sizeof err) : NULL;
 	if (pod) {
-		const char *port = ann(dep, "sourcemode.dev/control-port");
+		const char *port = cv_annotation(dep, "sourcemode.dev/control-port");
 		char *path;
 		if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/restart?wait=1", w->cfg.ns, pod, port ? port : "7070") < 0)
 			abort();
@@ -641,6 +849,8 @@ static void *poke_main(void *arg)
 	return NULL;
 }
 
+static void task_free(struct task *t);
+
 /* Joins finished tasks of list *at (mu held). */
 static void reap_done(struct task **at)
 {
@@ -649,8 +859,7 @@ static void reap_done(struct task **at)
 		if (atomic_load(&t->done)) {
 			pthread_join(t->th, NULL);
 			*at = t->next;
-			free(t->deployment);
-			free(t);
+			task_free(t);
 		} else
 			at = &t->next;
 	}
@@ -679,8 +888,7 @@ int workers_restart(struct workers *w, unsigned id, const char *deployment)
 	struct task *t = task_new(w, id, deployment);
 	if (pthread_create(&t->th, NULL, poke_main, t)) {
 		pthread_mutex_unlock(&w->mu);
-		free(t->deployment);
-		free(t);
+		task_free(t);
 		return -1;
 	}
 	t->next = w->pokes;
@@ -706,14 +914,24 @@ static int log_cb(void *arg, long status, const char *data, size_t len)
 	return 0;
 }
 
+static int url_safe(const char *s)
+{
+	for (; s && *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
 static void *follow_main(void *arg)
 {
 	struct task *t = arg;
 	struct workers *w = t->w;
+	const struct workers_log_opts *lo = &t->log;
 	char err[1024], *last_pod = NULL, last_note[1024] = "";
-	struct kube *k = client(w, err, sizeof err);
+	struct kube *k = client(w, SYNC_REQUEST_TIMEOUT, &t->cancel, err, sizeof err);
 	while (k && !atomic_load(&t->cancel)) {
-		char *pod = current_pod(w, k, t->deployment, NULL, err, sizeof err);
+		/* one named pod: its log once (to its end); else the current pod, following replacements */
+		char *pod = lo->pod ? strdup(lo->pod) : current_pod(w, k, t->deployment, NULL, err, sizeof err);
 		if (!pod) {
 			if (strcmp(err, last_note)) {
 				log_msg_post(t, "note", err);
@@ -726,14 +944,23 @@ static void *follow_main(void *arg)
 		if (!last_pod || strcmp(pod, last_pod))
 			log_msg_post(t, "pod", pod);
 		char *path;
-		if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s/log?follow=true&tailLines=200", w->cfg.ns, pod) < 0)
+		if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s/log?%stailLines=200%s%s%s", w->cfg.ns, pod,
+			     lo->previous ? "previous=true&" : "follow=true&", lo->timestamps ? "&timestamps=true" : "",
+			     lo->container ? "&container=" : "", lo->container ? lo->container : "") < 0)
 			abort();
-		long status = kube_stream(k, "GET", path, 0, log_cb, t, err, sizeof err);
+		long status = kube_stream(k, "GET", path, lo->previous ? SYNC_REQUEST_TIMEOUT : 0, log_cb, t, err, sizeof err);
 		free(path);
 		if (status < 0 || (status && status / 100 != 2))
-			log_msg_post(t, "note", status < 0 ? err : "the log could not be read");
+			log_msg_post(t, "note", status < 0 ? err
+					: lo->previous ? "no previous container log (the container has not restarted)"
+						       : "the log could not be read");
 		free(last_pod);
 		last_pod = pod;
+		if (lo->pod || lo->previous) {
+			if (!atomic_load(&t->cancel) && status / 100 == 2)
+				log_msg_post(t, "note", lo->previous ? "end of the previous container's log" : "the pod's log ended");
+			break;
+		}
 		/* the stream ended: the pod stopped or was replaced; look again shortly */
 		nap(&t->cancel, 0.3);
 	}
@@ -746,8 +973,18 @@ static void *follow_main(void *arg)
 	return NULL;
 }
 
-unsigned workers_follow(struct workers *w, const char *deployment)
+static void task_free(struct task *t)
 {
+	free(t->deployment);
+	free(t->log.pod);
+	free(t->log.container);
+	free(t);
+}
+
+unsigned workers_follow(struct workers *w, const char *deployment, const struct workers_log_opts *o)
+{
+	if (o && (!url_safe(o->pod) || !url_safe(o->container)))
+		return 0;
 	pthread_mutex_lock(&w->mu);
 	int n = 0;
 	for (struct task *t = w->follows; t; t = t->next)
@@ -757,10 +994,14 @@ unsigned workers_follow(struct workers *w, const char *deployment)
 		return 0;
 	}
 	struct task *t = task_new(w, ++w->next_follow, deployment);
+	if (o) {
+		t->log = *o;
+		t->log.pod = o->pod ? strdup(o->pod) : NULL;
+		t->log.container = o->container ? strdup(o->container) : NULL;
+	}
 	if (pthread_create(&t->th, NULL, follow_main, t)) {
 		pthread_mutex_unlock(&w->mu);
-		free(t->deployment);
-		free(t);
+		task_free(t);
 		return 0;
 	}
 	t->next = w->follows;
@@ -824,6 +1065,9 @@ void workers_stop(struct workers *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
+	/* a hung API server must not hold the shutdown: abort what the poller and the sync wait for */
+	atomic_store(&w->quit, 1);
+	atomic_store(&w->sync_cancel, 1);
 	pthread_cond_broadcast(&w->cond);
 	for (struct task *t = w->pokes; t; t = t->next)
 		atomic_store(&t->cancel, 1);
@@ -837,8 +1081,7 @@ void workers_stop(struct workers *w)
 			struct task *t = *list;
 			pthread_join(t->th, NULL);
 			*list = t->next;
-			free(t->deployment);
-			free(t);
+			task_free(t);
 		}
 	while (w->jobs) {
 		struct job *j = w->jobs;

@@ -13,10 +13,21 @@
  * hands results to the loop as JSON messages through post() (which the dashboard implements with
  * a locked queue and an ev_async). The loop thread never waits on the network.
  *
+ * Ownership between threads: a value is owned by one thread at a time. post() hands msg over
+ * whole: the worker keeps no reference into it (no json_incref'd child of something it still
+ * uses, no shared string), because jansson's reference counts and objects are not safe to touch
+ * from two threads. What a worker must keep (the poller's last snapshot) it deep-copies before
+ * posting. The cfg's kc and ns are read-only while workers run; opts is used by the sync thread
+ * alone. Flags between threads are C11 atomics (cancel, done) or guarded by the workers' mutex.
+ * libcurl's global init runs once in main before any thread (curl_global_init is not
+ * thread-safe); every thread has its own kube client.
+ *
  * Messages (each a new reference, handed over to post):
  *   {"type":"snapshot", "snapshot":{namespace, deployments:[...], source:{...}, error}}
+ *   {"type":"poll", "error":S|null}                         every cluster poll that ended
+ *   {"type":"templates-read"}                               every periodic template/image re-read
  *   {"type":"job", "id":N, "append":"text"}                progress/error lines of a job
- *   {"type":"job", "id":N, "done":true, "ok":B, "result":{...}}
+ *   {"type":"job", "id":N, "done":true, "ok":B, "result":{...}}   result.cancelled when cancelled
  *   {"type":"log", "id":F, "text":"..."} / {"type":"log", "id":F, "pod":"NAME"} / {"type":"log", "id":F, "note":"..."}
  *   {"type":"follow-exit", "id":F}                          the follower thread ended: join it
  */
@@ -43,12 +54,23 @@ void workers_poll_now(struct workers *w);
 void workers_redeploy(struct workers *w, unsigned id);
 /* Queues job id: switch service's source mode, save it in the ConfigMap, re-render and sync. */
 void workers_source(struct workers *w, unsigned id, const char *service, int on);
+/* Cancels job id: a queued sync job is dropped (1), a running sync or restart is asked to end (2;
+ * its API requests are aborted, it ends failed with result.cancelled); 0 when no such job runs. */
+int workers_cancel(struct workers *w, unsigned id);
 /* Starts job id: POST /restart?wait=1 to the reloader of deployment's current pod via the pod proxy.
  * Returns 0, or -1 when too many pokes are running. */
 int workers_restart(struct workers *w, unsigned id, const char *deployment);
-/* Starts following the log of deployment's current pod (following pod changes); returns the
- * follower id for "log" messages, 0 when too many follow. */
-unsigned workers_follow(struct workers *w, const char *deployment);
+/* What a log follower reads (NULL: the current pod, default container, followed). */
+struct workers_log_opts {
+	char *pod;       /* one pod of the deployment, read to its end; NULL = the current pod, following replacements */
+	char *container; /* NULL = the pod's default */
+	int previous;    /* the previous (crashed) container's log instead, not followed */
+	int timestamps;  /* RFC 3339 timestamps in front of each line */
+};
+
+/* Starts following deployment's log as o says (o may be NULL; its strings are copied); returns the
+ * follower id for "log" messages, 0 when too many follow or a name is not a Kubernetes name. */
+unsigned workers_follow(struct workers *w, const char *deployment, const struct workers_log_opts *o);
 /* Asks follower id to end; a "follow-exit" message follows, then call workers_reap. */
 void workers_unfollow(struct workers *w, unsigned id);
 /* Joins an exited follower. */

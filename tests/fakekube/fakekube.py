@@ -1155,7 +1155,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError(400, "BadRequest", 'Invalid dry run value "%s": supported values are "All"' % q["dryRun"])
         manager = q.get("fieldManager") or self.default_manager()
         if sub == "log" and res.kind == "Pod" and method == "GET":
-            store.get(res, ns, name)
+            pod = store.get(res, ns, name)
+            if q.get("previous") in ("true", "1"):
+                # the kubelet keeps the log of the last terminated container only; a container that never
+                # restarted has none: 400 (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#get-read-log-of-the-specified-pod)
+                c = q.get("container") or ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name", "")
+                restarts = sum(cs.get("restartCount", 0) for cs in (pod.get("status") or {}).get("containerStatuses", []))
+                if not restarts:
+                    raise ApiError(400, "BadRequest", 'previous terminated container "%s" in pod "%s" not found' % (c, name))
             lines = store.pod_log(ns, name) or []
             if q.get("tailLines"):
                 lines = lines[-int(q["tailLines"]):] if int(q["tailLines"]) > 0 else []

@@ -321,7 +321,10 @@ class HelmFuncsTest(unittest.TestCase):
         for name, text, want, got in results:
             with self.subTest(case=name):
                 if name in KNOWN:
-                    self.skipTest(KNOWN[name])
+                    # a difference the README lists: it must still be one (no test skip: noskip.py
+                    # allows only the README's skips); once it matches, drop it from KNOWN
+                    self.assertNotEqual(got, want, f"{name} now matches helm ({KNOWN[name]}): drop it from KNOWN")
+                    continue
                 self.assertEqual(got, want, f"{name}: {text}")
 
     def test_regex(self):

@@ -164,7 +164,8 @@ int cache_start(struct cache **out, struct supervisor *sv)
 	c->sv = sv;
 	c->cfg = cfg;
 	if (ignore_init(&c->ig, cfg->dir, cfg->watch.exclude, cfg->cache.inputs ? cfg->cache.inputs : cfg->watch.include,
-			cfg->watch.gitignore) != 0)
+			cfg->watch.gitignore) != 0 ||
+	    ignore_defaults(&c->ig, cfg) != 0)
 		goto oom;
 	if ((rel = path_rel(cfg->dir, cfg->cache.dir)))
 		ignore_add_extra(&c->ig, rel);

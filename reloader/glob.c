@@ -283,6 +283,20 @@ static struct patlist *gitignore_of(struct ignore *ig, const char *reldir)
 	return pl == &none ? NULL : pl;
 }
 
+/* The repository-wide rules (.git/info/exclude, core.excludesFile) for rel; 1 when they ignore it. */
+static int gitexcl_match(const struct ignore *ig, const char *rel, int is_dir)
+{
+	char full[4096];
+	int n;
+
+	if (!ig->git_prefix || !ig->gitexcl.n)
+		return 0;
+	n = snprintf(full, sizeof full, "%s%s", ig->git_prefix, rel);
+	if (n < 0 || (size_t)n >= sizeof full)
+		return 0;
+	return patlist_match(&ig->gitexcl, full, is_dir) > 0;
+}
+
 int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 {
 	const char *base = strrchr(rel, '/');
@@ -300,7 +314,8 @@ int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 		return 1;
 	if (!ig->gitignore)
 		return 0;
-	/* From the parent directory upwards: the deepest .gitignore with a matching line decides. */
+	/* From the parent directory upwards: the deepest .gitignore with a matching line decides,
+	 * then .git/info/exclude, then the global excludes file (git's order). */
 	len = (size_t)(base - rel);
 	if (len >= sizeof dir)
 		return 0;
@@ -317,7 +332,7 @@ int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 				return r > 0;
 		}
 		if (!dl)
-			return 0;
+			return gitexcl_match(ig, rel, is_dir);
 		char *slash = strrchr(dir, '/');
 
 		if (slash)
@@ -327,9 +342,34 @@ int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 	}
 }
 
+/* 1 when the last segment of glob starts with a literal '.' (it names hidden files on purpose). */
+static int names_hidden(const char *glob)
+{
+	const char *last = strrchr(glob, '/');
+
+	return (last ? last[1] : glob[0]) == '.';
+}
+
 int ignore_included(const struct ignore *ig, const char *rel)
 {
-	return ig->include.n == 0 || patlist_match(&ig->include, rel, 0) > 0;
+	const char *base = strrchr(rel, '/');
+	int hidden;
+
+	if (ig->include.n == 0)
+		return 1;
+	base = base ? base + 1 : rel;
+	hidden = ig->no_hidden && base[0] == '.';
+	for (size_t i = ig->include.n; i-- > 0;) {
+		const struct pattern *p = &ig->include.v[i];
+
+		if (p->flags & PAT_DIRONLY)
+			continue;
+		if (hidden && !names_hidden(p->glob))
+			continue; /* `**` / `*.go` never mean `.#main.go` or `.x.go` */
+		if (glob_match(p->glob, (p->flags & PAT_ANCHORED) ? rel : base))
+			return !(p->flags & PAT_NEGATE);
+	}
+	return 0;
 }
 
 static void free_rules(void *v)
@@ -354,6 +394,8 @@ void ignore_free(struct ignore *ig)
 	strmap_free(&ig->extra, NULL);
 	patlist_free(&ig->exclude);
 	patlist_free(&ig->include);
+	patlist_free(&ig->gitexcl);
+	free(ig->git_prefix);
 	free(ig->root);
 	memset(ig, 0, sizeof *ig);
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "contents.h"
 #include "glob.h"
 #include "log.h"
 #include "poll.h"
@@ -40,6 +41,7 @@ struct handoff {
 	int ready;              /* the initial walk is done */
 	int failed;             /* inotify could not start at all */
 	unsigned long total;    /* every relevant change ever flushed (never reset) */
+	unsigned long unchanged; /* events on watched files that left their content as it was, not yet taken */
 	int settled;            /* the latest change finished a file: a short quiet period will do */
 	pid_t tid;              /* the inotify thread's id, for watch_quiet */
 };
@@ -64,12 +66,28 @@ struct watcher {
 	unsigned long window_changes; /* changes since the last debounce fired */
 	int short_wait;               /* the debounce timer runs the short wait of a lone save */
 	int limit_logged;
+	unsigned long ignored;        /* quiet periods that ended with every watched file as it was: no restart */
+	unsigned long unchanged_total; /* events on watched files that did not change their content */
+
+	/* the loop guard: file-triggered restarts in the last loop_window with no poke in between */
+	double *guard_t;              /* their times (a ring of loop_limit + 1) */
+	size_t guard_n, guard_at;
+	int guard_tripped;
+	unsigned long guard_trips;
+	struct strmap guard_paths;    /* path -> (intptr_t) how often it triggered in this window */
+	char guard_why[512];          /* the paths that kept changing, for status */
+	ev_timer guard_quiet;         /* a tripped guard lets go after loop_window without a change */
 
 	/* shared */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct handoff q;
 	volatile sig_atomic_t stop;
+	struct contents ct;        /* what each watched file holds, against the last cycle's start */
+	int building;              /* a build runs: changes to build_writes files are its own */
+	struct patlist build_writes;
+	char **pending;            /* watch paths that do not exist yet (relative), picked up when they appear */
+	size_t npending;
 
 	/* thread side */
 	pthread_t thread;
@@ -78,8 +96,9 @@ struct watcher {
 	struct strmap by_wd;       /* "wd" -> char *rel */
 	struct strmap by_path;     /* rel -> (intptr_t)wd */
 	int last_wd;               /* highest wd the kernel handed out (it allocates cyclically) */
-	long files;
+	struct strmap pend_dirs;   /* nearest existing parents of pending paths (watched, not recursively) */
 	unsigned long t_changes;   /* batched for the next flush */
+	unsigned long t_unchanged;
 	int t_settled;             /* the latest change finished a file (close after write, rename into place) */
 	char t_last[PATH_MAX];
 	char **t_poll;
@@ -111,6 +130,45 @@ static void t_change(struct watcher *w, const char *rel)
 	log_debug("watch: %s changed", rel);
 }
 
+/* An event on a watched file that left its content as it was (a touch, a same-content save). */
+static void t_unchanged(struct watcher *w, const char *rel)
+{
+	w->t_unchanged++;
+	if (!w->t_changes)
+		snprintf(w->t_last, sizeof w->t_last, "%s", rel);
+	log_debug("watch: %s: event, content unchanged", rel);
+}
+
+/*
+ * Records what file rel (dirfd/name, in the directory watched as wd) holds now. track: report a
+ * change (0 in the initial walk, which defines the state). While a build runs, files matching
+ * watch.build_writes take what it wrote as their new state (Cargo.lock, go.sum, generated code).
+ */
+static void t_file(struct watcher *w, int dirfd, const char *name, const char *rel, int wd, int track)
+{
+	uint32_t val = ct_read(dirfd, name);
+	uint64_t key = ct_key(rel);
+	int changed, own = 0;
+
+	pthread_mutex_lock(&w->mu);
+	changed = ct_set(&w->ct, key, val, wd, track);
+	if (track && changed > 0 && w->building && w->build_writes.n && patlist_match(&w->build_writes, rel, 0) > 0) {
+		ct_absorb(&w->ct, key);
+		own = 1;
+	}
+	if (track && changed && ct_is_dirty(&w->ct, key))
+		ct_note_path(&w->ct, rel);
+	pthread_mutex_unlock(&w->mu);
+	if (!track)
+		return;
+	if (own)
+		log_debug("watch: %s written by the build: not a change", rel);
+	if (changed && !own)
+		t_change(w, rel);
+	else
+		t_unchanged(w, rel);
+}
+
 static void t_poll(struct watcher *w, const char *rel)
 {
 	char *copy = strdup(rel);
@@ -138,8 +196,12 @@ static void t_flush(struct watcher *w)
 
 	pthread_mutex_lock(&w->mu);
 	w->q.dirs = (long)w->by_path.n;
-	w->q.files = w->files;
-	wake = w->t_changes || w->t_npoll;
+	w->q.files = (long)w->ct.n;
+	wake = w->t_changes || w->t_npoll || w->t_unchanged;
+	w->q.unchanged += w->t_unchanged;
+	w->t_unchanged = 0;
+	if (w->t_changes || w->q.unchanged)
+		memcpy(w->q.last, w->t_last, sizeof w->q.last);
 	if (w->t_changes) {
 		w->q.total += w->t_changes;
 		w->q.changes += w->t_changes;
@@ -283,6 +345,8 @@ static void t_walk(struct watcher *w, const char *start, int report)
 			free(dir);
 			continue;
 		}
+		int dir_wd = (int)(intptr_t)strmap_get(&w->by_path, dir);
+
 		while ((de = readdir(d))) {
 			int is_dir;
 
@@ -303,9 +367,7 @@ static void t_walk(struct watcher *w, const char *start, int report)
 			if (is_dir) {
 				stack_push(&st, rel);
 			} else if (r == 1 && ignore_included(&w->ig, rel)) {
-				w->files++;
-				if (report)
-					t_change(w, rel);
+				t_file(w, dirfd(d), de->d_name, rel, dir_wd, report);
 			}
 		}
 		closedir(d);
@@ -336,17 +398,29 @@ static void t_unwatch_tree(struct watcher *w, const char *rel, int alive)
 {
 	struct prefix_walk pw = {.rel = rel, .len = strlen(rel)};
 	char key[16];
+	int *wds;
 
 	strmap_each(&w->by_path, collect_prefix, &pw);
+	wds = calloc(pw.found.n + 1, sizeof *wds);
 	for (size_t i = 0; i < pw.found.n; i++) {
 		int wd = (int)(intptr_t)strmap_del(&w->by_path, pw.found.v[i]);
 
+		if (wds)
+			wds[i] = wd;
 		snprintf(key, sizeof key, "%d", wd);
 		free(strmap_del(&w->by_wd, key));
 		if (alive)
 			inotifytools_remove_watch_by_wd(wd);
 		free(pw.found.v[i]);
 	}
+	/* the files that were in there are gone from the watched tree */
+	pthread_mutex_lock(&w->mu);
+	if (wds)
+		ct_forget_dirs(&w->ct, wds, pw.found.n);
+	else
+		w->ct.forced = 1;
+	pthread_mutex_unlock(&w->mu);
+	free(wds);
 	free(pw.found.v);
 }
 
@@ -359,7 +433,9 @@ static int t_reset(struct watcher *w)
 	strmap_free(&w->by_path, NULL);
 	inotifytools_cleanup();
 	w->last_wd = 0;
-	w->files = 0;
+	pthread_mutex_lock(&w->mu);
+	ct_reset(&w->ct); /* every file is read again; the next quiet period restarts (forced) */
+	pthread_mutex_unlock(&w->mu);
 	if (!inotifytools_initialize()) {
 		log_error("watch: inotify: cannot start again after an overflow: %s", strerror(inotifytools_error()));
 		return -1;
@@ -377,6 +453,62 @@ static int is_root(const struct watcher *w, const char *rel)
 	return 0;
 }
 
+static int under_root(const struct watcher *w, const char *rel)
+{
+	for (size_t i = 0; i < w->nroots; i++) {
+		size_t n = strlen(w->roots[i]);
+
+		if (!n || (strncmp(rel, w->roots[i], n) == 0 && (rel[n] == '\0' || rel[n] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Watch paths that did not exist yet: each one that exists now becomes a root (walked, its files
+ * reported); the others get a watch on their nearest existing parent, whose creations bring us
+ * back here. Watch first, then look, so a directory made in between is not missed.
+ */
+static void t_pending(struct watcher *w)
+{
+	for (size_t i = 0; i < w->npending;) {
+		const char *rel = w->pending[i];
+		char abs[PATH_MAX * 2 + 2], parent[PATH_MAX];
+		struct stat st;
+
+		snprintf(abs, sizeof abs, "%s/%s", w->cfg->dir, rel);
+		if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+			char *root = w->pending[i];
+
+			pthread_mutex_lock(&w->mu);
+			w->pending[i] = w->pending[--w->npending];
+			w->roots[w->nroots++] = root;
+			pthread_mutex_unlock(&w->mu);
+			log_info("watch: %s appeared: watching it", root);
+			t_walk(w, root, 1);
+			t_change(w, root);
+			continue;
+		}
+		snprintf(parent, sizeof parent, "%s", rel);
+		for (;;) {
+			char *slash = strrchr(parent, '/');
+
+			if (slash)
+				*slash = '\0';
+			else
+				parent[0] = '\0';
+			snprintf(abs, sizeof abs, "%s%s%s", w->cfg->dir, *parent ? "/" : "", parent);
+			if (!*parent || (stat(abs, &st) == 0 && S_ISDIR(st.st_mode)))
+				break;
+		}
+		if (!strmap_get(&w->by_path, parent) && t_add_watch(w, parent) == 1) {
+			strmap_put(&w->pend_dirs, parent, (void *)1, NULL);
+			continue; /* look again: it may have appeared meanwhile */
+		}
+		i++;
+	}
+}
+
 static void t_event(struct watcher *w, const struct inotify_event *ev)
 {
 	char key[16], child[PATH_MAX];
@@ -392,6 +524,10 @@ static void t_event(struct watcher *w, const struct inotify_event *ev)
 	snprintf(key, sizeof key, "%d", ev->wd);
 	if (!(dir = strmap_get(&w->by_wd, key)))
 		return; /* a watch we already dropped */
+	if (w->npending && is_dir && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+		t_pending(w);
+	if (w->pend_dirs.n && strmap_get(&w->pend_dirs, dir) && !under_root(w, dir))
+		return; /* a parent watched only for a path that does not exist yet */
 	if (ev->mask & IN_IGNORED) {
 		char *rel = strmap_del(&w->by_wd, key);
 
@@ -414,9 +550,10 @@ static void t_event(struct watcher *w, const struct inotify_event *ev)
 
 		snprintf(parent, sizeof parent, "%s", dir);
 		ignore_forget(&w->ig, parent);
-		t_walk(w, parent, 0);
+		t_walk(w, parent, 1);
 		t_change(w, child);
-		return;
+		if (!ignore_included(&w->ig, child) || ignore_path(&w->ig, child, 0))
+			return;
 	}
 	if (ignore_path(&w->ig, child, is_dir))
 		return;
@@ -434,11 +571,12 @@ static void t_event(struct watcher *w, const struct inotify_event *ev)
 	}
 	if (!ignore_included(&w->ig, child))
 		return;
-	if (ev->mask & (IN_CREATE | IN_MOVED_TO))
-		w->files++;
-	else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-		w->files--;
-	t_change(w, child);
+	{
+		char abs[PATH_MAX * 2 + 2];
+
+		snprintf(abs, sizeof abs, "%s/%s", w->cfg->dir, child);
+		t_file(w, AT_FDCWD, abs, child, ev->wd, 1);
+	}
 	w->t_settled = (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0;
 }
 
@@ -481,6 +619,8 @@ static void *thread_main(void *arg)
 	if (ok) {
 		for (size_t i = 0; i < w->nroots; i++)
 			t_walk(w, w->roots[i], 0);
+		if (w->npending)
+			t_pending(w);
 		if (w->limit_hit)
 			log_limit(w);
 	} else {
@@ -516,6 +656,7 @@ static void *thread_main(void *arg)
 	}
 	strmap_free(&w->by_wd, free_val);
 	strmap_free(&w->by_path, NULL);
+	strmap_free(&w->pend_dirs, NULL);
 	inotifytools_cleanup();
 	return NULL;
 }
@@ -548,6 +689,154 @@ static void note_change(struct watcher *w, const char *rel, unsigned long n, int
 
 int watch_quiet(struct watcher *w, unsigned long *generation);
 
+/* The changed paths (still differing from the commit) as "a, b (+3 more)". Called with mu held. */
+static void describe(struct watcher *w, char *out, size_t cap)
+{
+	size_t len = 0, shown = 0;
+	unsigned long more = w->ct.more;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < w->ct.nrecent; i++) {
+		const char *p = w->ct.recent[i];
+
+		if (!ct_is_dirty(&w->ct, ct_key(p)))
+			continue;
+		if (len + strlen(p) + 16 >= cap) {
+			more++;
+			continue;
+		}
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", shown ? ", " : "", p);
+		shown++;
+	}
+	if (more && len + 24 < cap)
+		snprintf(out + len, cap - len, "%s(+%lu more)", shown ? " " : "", more);
+	else if (!shown && w->ct.forced)
+		snprintf(out, cap, "(rescanned tree)");
+}
+
+static void guard_note_paths(struct watcher *w, const char *why)
+{
+	char buf[320], *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", why);
+	for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		while (*p == ' ')
+			p++;
+		if (*p == '(' || !*p)
+			continue;
+		intptr_t n = (intptr_t)strmap_get(&w->guard_paths, p);
+
+		if (n || w->guard_paths.n < 64)
+			strmap_put(&w->guard_paths, p, (void *)(n + 1), NULL);
+	}
+}
+
+struct top_paths {
+	char *out;
+	size_t cap, len;
+	intptr_t min;
+};
+
+static void add_top(const char *key, void *val, void *arg)
+{
+	struct top_paths *t = arg;
+
+	if ((intptr_t)val >= t->min && t->len + strlen(key) + 24 < t->cap)
+		t->len += (size_t)snprintf(t->out + t->len, t->cap - t->len, "%s%s (%ld times)", t->len ? ", " : "", key,
+					   (long)(intptr_t)val);
+}
+
+static void guard_reset(struct watcher *w)
+{
+	w->guard_n = w->guard_at = 0;
+	strmap_free(&w->guard_paths, NULL);
+}
+
+/*
+ * The loop guard: more than watch.loop_limit file-triggered restarts within watch.loop_window and
+ * no poke in between (a service writing its own watched file) stops file-triggered restarts.
+ * Returns 1 when this change must not restart.
+ */
+static int guard_blocks(struct watcher *w, const char *why)
+{
+	long limit = w->cfg->watch.loop_limit;
+	double now = ev_now(w->loop), window = w->cfg->watch.loop_window;
+	size_t recent = 0;
+
+	if (limit <= 0 || !w->guard_t)
+		return 0;
+	if (w->guard_tripped) {
+		ev_timer_stop(w->loop, &w->guard_quiet);
+		ev_timer_set(&w->guard_quiet, window, 0);
+		ev_timer_start(w->loop, &w->guard_quiet);
+		log_debug("watch: %s changed; held by the loop guard", why);
+		return 1;
+	}
+	guard_note_paths(w, why);
+	for (size_t i = 0; i < w->guard_n; i++)
+		recent += w->guard_t[i] > now - window;
+	if ((long)recent < limit)
+		return 0;
+	{
+		struct top_paths t = {.out = w->guard_why, .cap = sizeof w->guard_why, .min = 2};
+
+		w->guard_why[0] = '\0';
+		strmap_each(&w->guard_paths, add_top, &t);
+		if (!t.len) {
+			t.min = 1;
+			strmap_each(&w->guard_paths, add_top, &t);
+		}
+	}
+	w->guard_tripped = 1;
+	w->guard_trips++;
+	log_warn("watch: loop guard: %zu restarts from file changes within %.0f s and no poke; file changes no longer "
+		 "restart the service until a poke (POST /restart) or %.0f s without changes. Files that kept changing: "
+		 "%s. If the service writes them itself, list them in watch.data (or raise watch.loop_limit)",
+		 recent, window, window, *w->guard_why ? w->guard_why : why);
+	ev_timer_set(&w->guard_quiet, window, 0);
+	ev_timer_start(w->loop, &w->guard_quiet);
+	return 1;
+}
+
+static void guard_quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct watcher *w = t->data;
+
+	(void)loop;
+	(void)revents;
+	w->guard_tripped = 0;
+	guard_reset(w);
+	/* what changed meanwhile is taken as it is: only a later change (or a poke) restarts */
+	pthread_mutex_lock(&w->mu);
+	ct_commit(&w->ct);
+	pthread_mutex_unlock(&w->mu);
+	log_info("watch: loop guard released after %.0f s without file changes; file changes restart the service again",
+		 w->cfg->watch.loop_window);
+}
+
+/* A quiet period ended: restart only if some watched file holds something new. */
+static void fire(struct watcher *w)
+{
+	char why[320];
+	int changed;
+
+	pthread_mutex_lock(&w->mu);
+	changed = ct_changed(&w->ct);
+	if (changed)
+		describe(w, why, sizeof why);
+	pthread_mutex_unlock(&w->mu);
+	if (!changed) {
+		w->ignored++;
+		log_info("watch: %s: written, but the watched files hold what the service was built from; no restart",
+			 w->last_path);
+		return;
+	}
+	if (guard_blocks(w, why))
+		return;
+	snprintf(w->sv->watch_why, sizeof w->sv->watch_why, "%s", why);
+	sv_request(w->sv, "watch", 0);
+}
+
 static void debounce_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct watcher *w = t->data;
@@ -564,13 +853,28 @@ static void debounce_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 	w->short_wait = 0;
 	w->window_changes = 0;
-	sv_request(w->sv, "watch", 0);
+	fire(w);
 }
 
 static void poll_change(const char *rel, void *arg)
 {
+	struct watcher *w = arg;
+	char abs[PATH_MAX * 2 + 2];
+	struct stat st;
+	uint64_t key = ct_key(rel);
+
 	log_debug("watch: %s changed (poll)", rel);
-	note_change(arg, rel, 1, 0);
+	snprintf(abs, sizeof abs, "%s/%s", w->cfg->dir, rel);
+	pthread_mutex_lock(&w->mu);
+	if (lstat(abs, &st) == 0 ? S_ISREG(st.st_mode) : ct_get(&w->ct, key) != CT_ABSENT) {
+		if (ct_set(&w->ct, key, ct_read(AT_FDCWD, abs), -1, 1) > 0 && ct_is_dirty(&w->ct, key))
+			ct_note_path(&w->ct, rel);
+	} else {
+		w->ct.forced = 1; /* a directory came or went: its files are not known one by one */
+		ct_note_path(&w->ct, rel);
+	}
+	pthread_mutex_unlock(&w->mu);
+	note_change(w, rel, 1, 0);
 }
 
 static void async_cb(struct ev_loop *loop, ev_async *a, int revents)
@@ -585,7 +889,9 @@ static void async_cb(struct ev_loop *loop, ev_async *a, int revents)
 	(void)loop;
 	(void)revents;
 	pthread_mutex_lock(&w->mu);
-	changes = w->q.changes;
+	changes = w->q.changes + w->q.unchanged;
+	w->unchanged_total += w->q.unchanged;
+	w->q.unchanged = 0;
 	settled = w->q.settled;
 	memcpy(last, w->q.last, sizeof last);
 	polls = w->q.poll;
@@ -615,6 +921,21 @@ static const char *mode_name(struct watcher *w)
 	return inotify && polled ? "mixed" : polled ? "poll" : inotify ? "inotify" : "off";
 }
 
+static void metrics_hook(FILE *f, void *ctx)
+{
+	struct watcher *w = ctx;
+
+	fprintf(f, "# HELP reloader_watch_ignored_total Quiet periods after file events that found every watched file unchanged (no restart).\n"
+		   "# TYPE reloader_watch_ignored_total counter\nreloader_watch_ignored_total %lu\n",
+		w->ignored);
+	fprintf(f, "# HELP reloader_watch_loop_guard_tripped 1 while the loop guard holds back file-triggered restarts.\n"
+		   "# TYPE reloader_watch_loop_guard_tripped gauge\nreloader_watch_loop_guard_tripped %d\n",
+		w->guard_tripped);
+	fprintf(f, "# HELP reloader_watch_loop_guard_trips_total Times the loop guard stopped a restart loop.\n"
+		   "# TYPE reloader_watch_loop_guard_trips_total counter\nreloader_watch_loop_guard_trips_total %lu\n",
+		w->guard_trips);
+}
+
 static void status_hook(json_t *obj, void *ctx)
 {
 	struct watcher *w = ctx;
@@ -629,6 +950,14 @@ static void status_hook(json_t *obj, void *ctx)
 	json_object_set_new(obj, "files", json_integer(files + (long)w->poll.files));
 	json_object_set_new(obj, "polled_dirs", json_integer((json_int_t)w->poll.dirs.n));
 	json_object_set_new(obj, "changes", json_integer((json_int_t)w->changes));
+	json_object_set_new(obj, "ignored", json_integer((json_int_t)w->ignored));
+	json_object_set_new(obj, "unchanged_events", json_integer((json_int_t)w->unchanged_total));
+	json_object_set_new(obj, "pending_paths", json_integer((json_int_t)w->npending));
+	json_object_set_new(obj, "loop_guard",
+			    json_pack("{s:b, s:I, s:I, s:I, s:s}", "tripped", w->guard_tripped, "trips",
+				      (json_int_t)w->guard_trips, "limit", (json_int_t)w->cfg->watch.loop_limit,
+				      "window_ms", (json_int_t)(w->cfg->watch.loop_window * 1000), "paths",
+				      w->guard_tripped ? w->guard_why : ""));
 	if (w->last_wall > 0)
 		json_object_set_new(obj, "last_event",
 				    json_pack("{s:s, s:f, s:I}", "path", w->last_path, "time", w->last_wall, "age_ms",
@@ -637,12 +966,46 @@ static void status_hook(json_t *obj, void *ctx)
 		json_object_set_new(obj, "last_event", json_null());
 }
 
+/* A watch path that does not exist yet (abs: its absolute spelling): watched for, inside dir only. */
+static int add_pending(struct watcher *w, const char *p, const char *abs)
+{
+	char norm[PATH_MAX];
+	size_t n = 0;
+	const char *rel;
+
+	/* lexically: no "//", "/./" or trailing "/" ("..", which needs the real tree, is refused) */
+	for (const char *s = abs; *s && n + 1 < sizeof norm; s++) {
+		if (*s == '/' && (s[1] == '/' || s[1] == '\0'))
+			continue;
+		if (*s == '/' && s[1] == '.' && (s[2] == '/' || s[2] == '\0')) {
+			s++;
+			continue;
+		}
+		norm[n++] = *s;
+	}
+	norm[n] = '\0';
+	if (strstr(norm, "/../") || (n >= 3 && !strcmp(norm + n - 3, "/..")) || !(rel = path_rel(w->cfg->dir, norm)) ||
+	    !*rel) {
+		log_warn("watch: %s does not exist and is not below %s; not watched", p, w->cfg->dir);
+		return 0;
+	}
+	if (w->cfg->watch.poll == POLL_ALWAYS) {
+		log_warn("watch: %s does not exist; with watch.poll always it is not picked up later", p);
+		return 0;
+	}
+	if (!(w->pending[w->npending] = strdup(rel)))
+		return -1;
+	w->npending++;
+	log_warn("watch: %s does not exist yet; watching for it to appear", p);
+	return 0;
+}
+
 /* Watch paths relative to cfg->dir; paths outside it, or not directories, are skipped with a warning. */
 static int normalize_roots(struct watcher *w)
 {
 	size_t n = strlist_len(w->cfg->watch.paths);
 
-	if (!(w->roots = calloc(n + 1, sizeof *w->roots)))
+	if (!(w->roots = calloc(n + 1, sizeof *w->roots)) || !(w->pending = calloc(n + 1, sizeof *w->pending)))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *p = w->cfg->watch.paths[i];
@@ -655,6 +1018,11 @@ static int normalize_roots(struct watcher *w)
 		else
 			snprintf(buf, sizeof buf, "%s/%s", w->cfg->dir, p);
 		real = realpath(buf, NULL);
+		if (!real && errno == ENOENT) {
+			if (add_pending(w, p, buf) != 0)
+				return -1;
+			continue;
+		}
 		if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			log_warn("watch: %s: %s; not watched", p, real ? "not a directory" : strerror(errno));
 			free(real);
@@ -678,7 +1046,8 @@ static int init_ignore(struct watcher *w, struct ignore *ig)
 {
 	struct config *cfg = w->cfg;
 
-	if (ignore_init(ig, cfg->dir, cfg->watch.exclude, cfg->watch.include, cfg->watch.gitignore) != 0)
+	if (ignore_init(ig, cfg->dir, cfg->watch.exclude, cfg->watch.include, cfg->watch.gitignore) != 0 ||
+	    ignore_defaults(ig, cfg) != 0)
 		return -1;
 	/* what the build writes must not trigger the next build */
 	ignore_add_extra(ig, path_rel(cfg->dir, cfg->cache.dir));
@@ -688,6 +1057,61 @@ static int init_ignore(struct watcher *w, struct ignore *ig)
 		ignore_add_extra(ig, o[0] == '/' ? path_rel(cfg->dir, o) : o);
 	}
 	return 0;
+}
+
+/* True when the inotify thread has read and counted every event the kernel holds for us. */
+static int caught_up(struct watcher *w);
+
+static int hook_changed(void *ctx)
+{
+	struct watcher *w = ctx;
+	int changed;
+
+	pthread_mutex_lock(&w->mu);
+	changed = ct_changed(&w->ct);
+	pthread_mutex_unlock(&w->mu);
+	return changed;
+}
+
+static void hook_cycle_started(void *ctx, const char *trigger, int full)
+{
+	struct watcher *w = ctx;
+
+	if (strcmp(trigger, "watch") == 0 && w->guard_t) {
+		w->guard_t[w->guard_at] = ev_now(w->loop);
+		w->guard_at = (w->guard_at + 1) % (size_t)(w->cfg->watch.loop_limit + 1);
+		if (w->guard_n < (size_t)w->cfg->watch.loop_limit + 1)
+			w->guard_n++;
+	} else if (strcmp(trigger, "poke") == 0 || strcmp(trigger, "signal") == 0) {
+		if (w->guard_tripped)
+			log_info("watch: loop guard released by a %s; file changes restart the service again", trigger);
+		w->guard_tripped = 0;
+		ev_timer_stop(w->loop, &w->guard_quiet);
+		guard_reset(w);
+	}
+	if (!full)
+		return;
+	/* this cycle builds from the files as they are now: changes so far are its own */
+	pthread_mutex_lock(&w->mu);
+	ct_commit(&w->ct);
+	pthread_mutex_unlock(&w->mu);
+	ev_timer_stop(w->loop, &w->debounce);
+	w->short_wait = 0;
+	w->window_changes = 0;
+}
+
+static void hook_build_running(void *ctx, int running)
+{
+	struct watcher *w = ctx;
+
+	if (!running && w->build_writes.n) {
+		/* the build has exited, its writes are queued: let the thread read them as its own */
+		for (int i = 0; i < 200 && w->use_inotify && !caught_up(w); i++)
+			usleep(500);
+	}
+	pthread_mutex_lock(&w->mu);
+	w->building = running;
+	pthread_mutex_unlock(&w->mu);
 }
 
 int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *sv)
@@ -715,6 +1139,12 @@ int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *s
 	ev_async_start(loop, &w->async);
 	ev_timer_init(&w->debounce, debounce_cb, 0, 0);
 	w->debounce.data = w;
+	ev_timer_init(&w->guard_quiet, guard_quiet_cb, 0, 0);
+	w->guard_quiet.data = w;
+	if (w->cfg->watch.loop_limit > 0)
+		w->guard_t = calloc((size_t)w->cfg->watch.loop_limit + 1, sizeof *w->guard_t);
+	for (size_t i = 0; w->cfg->watch.build_writes && w->cfg->watch.build_writes[i]; i++)
+		patlist_add(&w->build_writes, w->cfg->watch.build_writes[i]);
 	if (normalize_roots(w) != 0 || init_ignore(w, &w->ig) != 0 || init_ignore(w, &w->ig_poll) != 0) {
 		log_error("watch: out of memory");
 		watch_stop(w);
@@ -724,6 +1154,11 @@ int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *s
 	*out = w;
 	status_watch_hook = status_hook;
 	status_watch_ctx = w;
+	status_watch_metrics_hook = metrics_hook;
+	sv->watch.changed = hook_changed;
+	sv->watch.cycle_started = hook_cycle_started;
+	sv->watch.build_running = hook_build_running;
+	sv->watch.ctx = w;
 
 	if (w->cfg->watch.poll != POLL_ALWAYS) {
 		memset(&sa, 0, sizeof sa);
@@ -788,8 +1223,19 @@ void watch_stop(struct watcher *w)
 	}
 	if (status_watch_ctx == w) {
 		status_watch_hook = NULL;
+		status_watch_metrics_hook = NULL;
 		status_watch_ctx = NULL;
 	}
+	if (w->sv && w->sv->watch.ctx == w)
+		memset(&w->sv->watch, 0, sizeof w->sv->watch);
+	ev_timer_stop(w->loop, &w->guard_quiet);
+	ct_free(&w->ct);
+	patlist_free(&w->build_writes);
+	free(w->guard_t);
+	strmap_free(&w->guard_paths, NULL);
+	for (size_t i = 0; w->pending && i < w->npending; i++)
+		free(w->pending[i]);
+	free(w->pending);
 	ev_async_stop(w->loop, &w->async);
 	ev_timer_stop(w->loop, &w->debounce);
 	poll_free(&w->poll);
@@ -858,13 +1304,32 @@ static int thread_waiting(struct watcher *w, pid_t tid)
 	return ((nr == 270 || nr == 23) && nfds == w->inotify_fd + 1) || (nr == 0 && nfds == w->inotify_fd);
 }
 
+static int caught_up(struct watcher *w)
+{
+	int pending = 1;
+	pid_t tid;
+
+	pthread_mutex_lock(&w->mu);
+	tid = w->q.tid;
+	pthread_mutex_unlock(&w->mu);
+	if (!tid || (w->inotify_fd < 0 && (w->inotify_fd = find_inotify_fd()) < 0))
+		return 0;
+	return thread_waiting(w, tid) && ioctl(w->inotify_fd, FIONREAD, &pending) == 0 && pending == 0;
+}
+
 int watch_quiet(struct watcher *w, unsigned long *generation)
 {
 	unsigned long before, after;
 	int pending = 1, polled;
+	size_t nroots;
 	pid_t tid;
 
-	if (!w || !w->use_inotify || w->nroots != strlist_len(w->cfg->watch.paths))
+	if (!w || !w->use_inotify)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	nroots = w->nroots;
+	pthread_mutex_unlock(&w->mu);
+	if (nroots != strlist_len(w->cfg->watch.paths))
 		return 0; /* a watch path was skipped: the watcher does not see everything the cache reads */
 	pthread_mutex_lock(&w->mu);
 	before = w->q.total;

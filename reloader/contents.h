@@ -1,0 +1,67 @@
+/* contents.h — what each watched file holds now against what the running service was built from:
+ * a file event restarts the service only when some content really differs. */
+#ifndef RL_CONTENTS_H
+#define RL_CONTENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CT_ABSENT 0u   /* "no such file" (never a content value) */
+#define CT_RECENT 8    /* changed paths kept for log lines */
+
+/*
+ * 16 bytes per watched file and no path strings: open addressing on the 64-bit hash of the
+ * relative path; the value is a 32-bit digest of the content (XXH3, with size and the exec bit)
+ * and the inotify wd of the directory holding the file (to forget a moved-away directory).
+ * A second, small table keeps the value each changed file had at the last commit, so `dirty`
+ * counts the files that differ from it: a file written and restored, a temp file created and
+ * renamed away, a touch, leave it at 0. Not thread-safe: the caller locks.
+ */
+struct contents {
+	uint64_t *key;   /* 0: empty slot */
+	uint32_t *val;
+	int32_t *dir;
+	size_t cap, n;   /* n: files known */
+
+	uint64_t *bkey;  /* changed since the commit: key -> value at the commit */
+	uint32_t *bval;
+	size_t bcap, bn;
+	size_t dirty;    /* files whose value differs from the commit */
+	int forced;      /* a change content cannot judge (a lost event queue, a polled directory) */
+
+	char *recent[CT_RECENT]; /* relative paths of the latest changes (owned) */
+	size_t nrecent;
+	unsigned long more;      /* changed paths beyond those */
+};
+
+/* Key of a relative path (never 0). */
+uint64_t ct_key(const char *rel);
+/* Content value of dirfd/name: CT_ABSENT when it is not a regular file; unreadable files get a
+ * value of their own. */
+uint32_t ct_read(int dirfd, const char *name);
+
+/*
+ * Sets the current value of key (CT_ABSENT removes it). track: count the change against the
+ * commit (0 for the initial walk, which defines the state). Returns 1 when the value changed,
+ * 0 when it is what was recorded already, -1 on ENOMEM (then `forced` is set).
+ */
+int ct_set(struct contents *c, uint64_t key, uint32_t val, int dir, int track);
+/* Current value of key (CT_ABSENT when unknown). */
+uint32_t ct_get(const struct contents *c, uint64_t key);
+/* 1 when key differs from the commit. */
+int ct_is_dirty(const struct contents *c, uint64_t key);
+/* Takes key's current value as its committed one (the build wrote it: not a change). */
+void ct_absorb(struct contents *c, uint64_t key);
+/* Removes (tracked) every file whose directory wd is in dirs[0..n). */
+void ct_forget_dirs(struct contents *c, const int *dirs, size_t n);
+/* Remembers rel among the recent changed paths. */
+void ct_note_path(struct contents *c, const char *rel);
+/* 1 when anything differs from the commit. */
+int ct_changed(const struct contents *c);
+/* The current state becomes the reference (a cycle starts building from it). */
+void ct_commit(struct contents *c);
+/* Forgets every file (a rescan follows) and marks the state as changed. */
+void ct_reset(struct contents *c);
+void ct_free(struct contents *c);
+
+#endif

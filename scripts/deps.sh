@@ -6,7 +6,7 @@ build="gcc make pkg-config libev-dev libinotifytools0-dev libyaml-dev libcurl4-o
 libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev"
 test="libcmocka-dev python3 clang libclang-rt-14-dev util-linux procps curl entr inotify-tools
 golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev
-valgrind nodejs npm cargo podman runc"
+valgrind nodejs npm cargo podman runc vim git"
 want=$build
 [ "${1:-build}" = test ] && want="$build $test"
 

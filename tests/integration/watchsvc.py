@@ -10,8 +10,11 @@ from harness import Reloader, free_port, status, wait_until  # noqa: E402
 
 # Serves out.txt as read at start (the version this process runs) and its pid.
 SERVER = r"""
-import http.server, os, sys
+import http.server, os, sys, time
 body = open("out.txt", "rb").read()
+if os.environ.get("STATE_FILE"):  # a service that writes a file beside its code when it starts
+    with open(os.environ["STATE_FILE"], "w") as f:
+        f.write(str(time.time_ns()))
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)

@@ -20,36 +20,50 @@ uint64_t ct_key(const char *rel)
 	return k ? k : 1;
 }
 
-uint32_t ct_read(int dirfd, const char *name)
+uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns)
 {
 	static _Thread_local char buf[1 << 16]; /* the inotify thread and the poller (loop) both read */
-	struct stat st;
 	XXH3_state_t *xs;
-	uint64_t h;
+	uint64_t h, size = 0;
 	uint32_t v;
 	ssize_t n;
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 
 	if (fd < 0)
-		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? CT_ABSENT : 0x9e3779b9u;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(xs = XXH3_createState())) {
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? CT_ABSENT : 0x1e3779b9u;
+	if (ctime_ns) {
+		struct stat st;
+
+		*ctime_ns = fstat(fd, &st) == 0 ? (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec : 0;
+	}
+	/* Three system calls per file: the callers know it is no directory; a FIFO or device gives
+	 * EAGAIN or data, either way a value of its own. */
+	if (!(xs = XXH3_createState())) {
 		close(fd);
-		return CT_ABSENT;
+		return 0x2e3779b9u;
 	}
 	XXH3_64bits_reset(xs);
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n < 0) {
+			if (errno == EISDIR) {
+				XXH3_freeState(xs);
+				close(fd);
+				return CT_ABSENT;
+			}
 			break;
+		}
 		XXH3_64bits_update(xs, buf, (size_t)n);
+		size += (uint64_t)n;
+		if ((size_t)n < sizeof buf)
+			break; /* a short read of a regular file is its end */
 	}
 	h = XXH3_64bits_digest(xs);
 	XXH3_freeState(xs);
 	close(fd);
-	h ^= (uint64_t)st.st_size * 0x9e3779b97f4a7c15ull;
-	h ^= (st.st_mode & 0111) ? 0x5bd1e995u : 0;
-	v = (uint32_t)(h ^ (h >> 32));
+	h ^= size * 0x9e3779b97f4a7c15ull;
+	v = (uint32_t)(h ^ (h >> 32)) & ~CT_UNSURE;
 	return v ? v : 1;
 }
 
@@ -242,6 +256,20 @@ void ct_absorb(struct contents *c, uint64_t key)
 	if (c->bval[b] != cur)
 		c->dirty--;
 	c->bval[b] = cur;
+}
+
+void ct_clear_unsure(struct contents *c)
+{
+	for (size_t i = 0; i < c->cap; i++) {
+		if (!c->key[i] || !(c->val[i] & CT_UNSURE))
+			continue;
+		if (c->val[i] == (CT_UNSURE | 1) || c->val[i] == CT_PENDING) {
+			ct_set(c, c->key[i], CT_ABSENT, 0, 0);
+			i--; /* the deletion shifted a later entry into this slot */
+		} else {
+			c->val[i] &= ~CT_UNSURE;
+		}
+	}
 }
 
 void ct_forget_dirs(struct contents *c, const int *dirs, size_t ndirs)

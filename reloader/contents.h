@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 #define CT_ABSENT 0u   /* "no such file" (never a content value) */
+/* Flag on a value that may not be the state the service started from (read after the watch was
+ * set up, while the file was changing, or not read yet): the next event on it is a change. */
+#define CT_UNSURE 0x80000000u
+#define CT_PENDING CT_UNSURE /* listed by the first walk, contents not read yet */
 #define CT_RECENT 8    /* changed paths kept for log lines */
 
 /*
@@ -36,9 +40,9 @@ struct contents {
 
 /* Key of a relative path (never 0). */
 uint64_t ct_key(const char *rel);
-/* Content value of dirfd/name: CT_ABSENT when it is not a regular file; unreadable files get a
- * value of their own. */
-uint32_t ct_read(int dirfd, const char *name);
+/* Content value of dirfd/name (31 bits, never 0): CT_ABSENT when it is not a regular file;
+ * unreadable files get a value of their own. ctime_ns, when not NULL, receives its ctime. */
+uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns);
 
 /*
  * Sets the current value of key (CT_ABSENT removes it). track: count the change against the
@@ -52,6 +56,9 @@ uint32_t ct_get(const struct contents *c, uint64_t key);
 int ct_is_dirty(const struct contents *c, uint64_t key);
 /* Takes key's current value as its committed one (the build wrote it: not a change). */
 void ct_absorb(struct contents *c, uint64_t key);
+/* Drops the unsure flags (every event queued while they were set has been seen); files listed
+ * but found gone are forgotten. */
+void ct_clear_unsure(struct contents *c);
 /* Removes (tracked) every file whose directory wd is in dirs[0..n). */
 void ct_forget_dirs(struct contents *c, const int *dirs, size_t n);
 /* Remembers rel among the recent changed paths. */

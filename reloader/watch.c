@@ -97,6 +97,7 @@ struct watcher {
 	struct strmap by_path;     /* rel -> (intptr_t)wd */
 	int last_wd;               /* highest wd the kernel handed out (it allocates cyclically) */
 	struct strmap pend_dirs;   /* nearest existing parents of pending paths (watched, not recursively) */
+	long unsure_bytes;         /* event bytes queued before the hash pass ended, still to be read */
 	unsigned long t_changes;   /* batched for the next flush */
 	unsigned long t_unchanged;
 	int t_settled;             /* the latest change finished a file (close after write, rename into place) */
@@ -146,7 +147,7 @@ static void t_unchanged(struct watcher *w, const char *rel)
  */
 static void t_file(struct watcher *w, int dirfd, const char *name, const char *rel, int wd, int track)
 {
-	uint32_t val = ct_read(dirfd, name);
+	uint32_t val = track ? ct_read(dirfd, name, NULL) : CT_PENDING; /* the first walk only lists */
 	uint64_t key = ct_key(rel);
 	int changed, own = 0;
 
@@ -168,6 +169,41 @@ static void t_file(struct watcher *w, int dirfd, const char *name, const char *r
 	else
 		t_unchanged(w, rel);
 }
+
+
+/*
+ * Reads a file the first walk listed. One that changed after the watches were set up (since_ns)
+ * may have changed after the first build read it, and its event is still queued: marked unsure,
+ * so that event counts as a change.
+ */
+static void t_hash_listed(struct watcher *w, int dirfd, const char *name, const char *rel, int wd, int64_t since_ns)
+{
+	uint64_t key = ct_key(rel);
+	int64_t ctime_ns = 0;
+	uint32_t val;
+
+	pthread_mutex_lock(&w->mu);
+	val = ct_get(&w->ct, key);
+	pthread_mutex_unlock(&w->mu);
+	if (val != CT_PENDING)
+		return;
+	val = ct_read(dirfd, name, &ctime_ns);
+	if (val == CT_ABSENT || ctime_ns >= since_ns)
+		val |= CT_UNSURE | 1;
+	pthread_mutex_lock(&w->mu);
+	if (ct_get(&w->ct, key) == CT_PENDING)
+		ct_set(&w->ct, key, val, wd, 0);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void t_clear_unsure(struct watcher *w)
+{
+	pthread_mutex_lock(&w->mu);
+	ct_clear_unsure(&w->ct);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int find_inotify_fd(void);
 
 static void t_poll(struct watcher *w, const char *rel)
 {
@@ -309,16 +345,20 @@ static int stack_push(struct stack *s, const char *rel)
  * as changes (a directory that appeared with files already inside). Directories past the watch
  * limit go to the poller, whole subtrees at a time.
  */
-static void t_walk(struct watcher *w, const char *start, int report)
+enum { WALK_LIST = 0, WALK_REPORT = 1, WALK_HASH = 2 };
+
+static void t_walk_mode(struct watcher *w, const char *start, int mode, int64_t since_ns)
 {
 	struct stack st = {0};
 	char rel[PATH_MAX];
+	int report = mode == WALK_REPORT;
 
 	if (stack_push(&st, start) != 0)
 		return;
 	while (st.n && !w->stop) {
 		char *dir = st.v[--st.n];
-		int r = t_add_watch(w, dir), dfd;
+		/* the hash pass visits what the first walk watched, and adds nothing */
+		int r = mode == WALK_HASH ? (strmap_get(&w->by_path, dir) ? 2 : 0) : t_add_watch(w, dir), dfd;
 		DIR *d;
 		struct dirent *de;
 
@@ -366,6 +406,8 @@ static void t_walk(struct watcher *w, const char *start, int report)
 				continue;
 			if (is_dir) {
 				stack_push(&st, rel);
+			} else if (mode == WALK_HASH && ignore_included(&w->ig, rel)) {
+				t_hash_listed(w, dirfd(d), de->d_name, rel, dir_wd, since_ns);
 			} else if (r == 1 && ignore_included(&w->ig, rel)) {
 				t_file(w, dirfd(d), de->d_name, rel, dir_wd, report);
 			}
@@ -376,6 +418,31 @@ static void t_walk(struct watcher *w, const char *start, int report)
 	while (st.n)
 		free(st.v[--st.n]);
 	free(st.v);
+}
+
+/*
+ * Watches start and every directory below it that is not pruned; report: the files found are
+ * changes (a directory that appeared with files inside), else they are only listed for the
+ * hash pass (t_hash_all), which reads them once every watch is in place.
+ */
+static void t_walk(struct watcher *w, const char *start, int report)
+{
+	t_walk_mode(w, start, report ? WALK_REPORT : WALK_LIST, 0);
+}
+
+static void t_hash_all(struct watcher *w, int64_t since_ns)
+{
+	for (size_t i = 0; i < w->nroots && !w->stop; i++)
+		t_walk_mode(w, w->roots[i], WALK_HASH, since_ns);
+}
+
+/* The clock file timestamps come from (the kernel's coarse clock): a change after now has a ctime >= it. */
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 struct prefix_walk {
@@ -440,8 +507,14 @@ static int t_reset(struct watcher *w)
 		log_error("watch: inotify: cannot start again after an overflow: %s", strerror(inotifytools_error()));
 		return -1;
 	}
-	for (size_t i = 0; i < w->nroots; i++)
-		t_walk(w, w->roots[i], 0);
+	{
+		int64_t since = wall_ns();
+
+		for (size_t i = 0; i < w->nroots; i++)
+			t_walk(w, w->roots[i], 0);
+		t_hash_all(w, since);
+		t_clear_unsure(w); /* the rescan counts as a change anyway (forced) */
+	}
 	return 0;
 }
 
@@ -615,6 +688,8 @@ static void *thread_main(void *arg)
 	sigdelset(&set, WAKE_SIG);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
+	int64_t since = wall_ns();
+
 	ok = inotifytools_initialize();
 	if (ok) {
 		for (size_t i = 0; i < w->nroots; i++)
@@ -635,6 +710,22 @@ static void *thread_main(void *arg)
 	pthread_mutex_unlock(&w->mu);
 	if (!ok)
 		return NULL;
+	/* Every watch is in place (reloader is ready); now read what the files hold. Events queue
+	 * in the kernel meanwhile. */
+	{
+		double t0 = ev_time();
+
+		int fd = find_inotify_fd(), queued = 0;
+
+		t_hash_all(w, since);
+		log_debug("watch: read %zu files in %.0f ms", w->ct.n, (ev_time() - t0) * 1000);
+		/* files changed during the pass are unsure until the events queued by then are read */
+		if (fd < 0 || ioctl(fd, FIONREAD, &queued) != 0)
+			queued = 0;
+		w->unsure_bytes = queued;
+		if (!queued)
+			t_clear_unsure(w);
+	}
 
 	while (!w->stop) {
 		/* Blocks with no timeout: idle costs nothing. WAKE_SIG interrupts it (EINTR). */
@@ -650,6 +741,8 @@ static void *thread_main(void *arg)
 			break;
 		}
 		t_event(w, ev);
+		if (w->unsure_bytes > 0 && (w->unsure_bytes -= (long)(sizeof *ev + ev->len)) <= 0)
+			t_clear_unsure(w);
 		if (w->over_limit > hit_before && !hit_before)
 			log_limit(w);
 		t_flush(w);
@@ -867,7 +960,7 @@ static void poll_change(const char *rel, void *arg)
 	snprintf(abs, sizeof abs, "%s/%s", w->cfg->dir, rel);
 	pthread_mutex_lock(&w->mu);
 	if (lstat(abs, &st) == 0 ? S_ISREG(st.st_mode) : ct_get(&w->ct, key) != CT_ABSENT) {
-		if (ct_set(&w->ct, key, ct_read(AT_FDCWD, abs), -1, 1) > 0 && ct_is_dirty(&w->ct, key))
+		if (ct_set(&w->ct, key, ct_read(AT_FDCWD, abs, NULL), -1, 1) > 0 && ct_is_dirty(&w->ct, key))
 			ct_note_path(&w->ct, rel);
 	} else {
 		w->ct.forced = 1; /* a directory came or went: its files are not known one by one */
@@ -1091,7 +1184,10 @@ static void hook_cycle_started(void *ctx, const char *trigger, int full)
 	}
 	if (!full)
 		return;
-	/* this cycle builds from the files as they are now: changes so far are its own */
+	/* This cycle builds from the files as they are now: changes so far are its own. A save just
+	 * before a poke is queued in the kernel already: let the thread count it first. */
+	for (int i = 0; i < 100 && w->use_inotify && !caught_up(w); i++)
+		usleep(500);
 	pthread_mutex_lock(&w->mu);
 	ct_commit(&w->ct);
 	pthread_mutex_unlock(&w->mu);

@@ -281,6 +281,13 @@ class PokeTest(unittest.TestCase):
         self.assertEqual(s.restarts(), 1, s.r.output()[-3000:])
         self.assertEqual(s.builds(), 2)
         self.assertIn("src/gen.lock written by the build", s.r.output())
+        # a poke right after: nothing changed, the build's own write included
+        code, body = http(s.port, "POST", "/restart?wait=1")
+        self.assertEqual(code, 200, body)
+        s.settle()
+        self.assertEqual(s.restarts(), 2)
+        self.assertEqual(s.builds(), 2)
+        self.assertTrue(s.status()["build"]["cached"])
 
 
 class PendingPathTest(unittest.TestCase):

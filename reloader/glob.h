@@ -72,6 +72,9 @@ int ignore_init(struct ignore *ig, const char *root, strlist exclude, strlist in
  * $XDG_CONFIG_HOME/git/ignore) of the repository holding ig->root. Returns 0, -1 on ENOMEM.
  */
 int ignore_defaults(struct ignore *ig, const struct config *cfg);
+/* Reads core.excludesFile from the text of a git config file into out ("~/" expanded); out is left
+ * as it is when the text does not set it. Only [core] lines of the form `key = value` count. */
+void ignore_git_config_excludes(const char *text, size_t len, char *out, size_t cap);
 /* The default excludes, gitignore syntax (for documentation and tests). */
 extern const char *const ignore_default_patterns[];
 /* Prunes rel (relative to root) exactly, e.g. the cache dir. Paths outside root are ignored. */

@@ -92,20 +92,19 @@ static void expand_home(char *out, size_t cap, const char *path)
 		pfmt(out, cap, "%s", path);
 }
 
-/* core.excludesFile from one git config file into out (left as it is when the file does not set it). */
-static void config_excludes_file(const char *file, char *out, size_t cap)
+void ignore_git_config_excludes(const char *text, size_t len, char *out, size_t cap)
 {
-	size_t len;
-	char *text = slurp(file, &len), *line, *save = NULL;
+	char *copy = strndup(text, len), *line, *save = NULL;
 	int in_core = 0;
 
-	if (!text)
+	if (!copy)
 		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq, *val;
 
 		trim(line);
 		if (line[0] == '[') {
+			/* "[core]" or "[core]  # comment"; subsections ("[core \"x\"]") are not core */
 			in_core = strncasecmp(line, "[core]", 6) == 0;
 			continue;
 		}
@@ -115,8 +114,7 @@ static void config_excludes_file(const char *file, char *out, size_t cap)
 		trim(line);
 		if (strcasecmp(line, "excludesfile") != 0)
 			continue;
-		char *val = eq + 1;
-
+		val = eq + 1;
 		trim(val);
 		if (val[0] == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
 			val[strlen(val) - 1] = '\0';
@@ -124,6 +122,18 @@ static void config_excludes_file(const char *file, char *out, size_t cap)
 		}
 		expand_home(out, cap, val);
 	}
+	free(copy);
+}
+
+/* core.excludesFile from one git config file into out (left as it is when the file does not set it). */
+static void config_excludes_file(const char *file, char *out, size_t cap)
+{
+	size_t len;
+	char *text = slurp(file, &len);
+
+	if (!text)
+		return;
+	ignore_git_config_excludes(text, len, out, cap);
 	free(text);
 }
 

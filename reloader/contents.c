@@ -13,9 +13,10 @@
 #define MAX_LOAD_NUM 85
 #define MAX_LOAD_DEN 100
 
-uint64_t ct_key(const char *rel)
+ct_key_t ct_key(const char *rel)
 {
-	uint64_t k = XXH3_64bits(rel, strlen(rel));
+	uint64_t h = XXH3_64bits(rel, strlen(rel));
+	ct_key_t k = (ct_key_t)(h ^ (h >> 32));
 
 	return k ? k : 1;
 }
@@ -67,9 +68,9 @@ uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns)
 	return v ? v : 1;
 }
 
-static size_t slot_of(uint64_t key, size_t cap) { return (size_t)(key ^ (key >> 29)) & (cap - 1); }
+static size_t slot_of(ct_key_t key, size_t cap) { return (size_t)(key ^ (key >> 17)) & (cap - 1); }
 
-static long find(const uint64_t *keys, size_t cap, uint64_t key)
+static long find(const ct_key_t *keys, size_t cap, ct_key_t key)
 {
 	if (!cap)
 		return -1;
@@ -81,11 +82,10 @@ static long find(const uint64_t *keys, size_t cap, uint64_t key)
 	}
 }
 
-/* Main table: grows to keep the load under MAX_LOAD. */
-static int grow_main(struct contents *c)
+/* Main table: rehashed into cap slots (a power of two). */
+static int resize_main(struct contents *c, size_t cap)
 {
-	size_t cap = c->cap ? c->cap * 2 : 256;
-	uint64_t *k = calloc(cap, sizeof *k);
+	ct_key_t *k = calloc(cap, sizeof *k);
 	uint32_t *v = calloc(cap, sizeof *v);
 	int32_t *d = calloc(cap, sizeof *d);
 
@@ -116,6 +116,18 @@ static int grow_main(struct contents *c)
 	return 0;
 }
 
+/* Doubles to keep the load under MAX_LOAD. */
+static int grow_main(struct contents *c) { return resize_main(c, c->cap ? c->cap * 2 : 256); }
+
+int ct_reserve(struct contents *c, size_t files)
+{
+	size_t cap = 256;
+
+	while (files * MAX_LOAD_DEN > cap * MAX_LOAD_NUM)
+		cap *= 2;
+	return cap > c->cap ? resize_main(c, cap) : 0;
+}
+
 /* Linear probing's deletion: shift later members of the cluster back into the hole. */
 static void del_main(struct contents *c, size_t i)
 {
@@ -143,7 +155,7 @@ static void del_main(struct contents *c, size_t i)
 static int grow_base(struct contents *c)
 {
 	size_t cap = c->bcap ? c->bcap * 2 : 64;
-	uint64_t *k = calloc(cap, sizeof *k);
+	ct_key_t *k = calloc(cap, sizeof *k);
 	uint32_t *v = calloc(cap, sizeof *v);
 
 	if (!k || !v) {
@@ -169,14 +181,14 @@ static int grow_base(struct contents *c)
 	return 0;
 }
 
-uint32_t ct_get(const struct contents *c, uint64_t key)
+uint32_t ct_get(const struct contents *c, ct_key_t key)
 {
 	long i = find(c->key, c->cap, key);
 
 	return i < 0 ? CT_ABSENT : c->val[i];
 }
 
-int ct_is_dirty(const struct contents *c, uint64_t key)
+int ct_is_dirty(const struct contents *c, ct_key_t key)
 {
 	long b = find(c->bkey, c->bcap, key);
 
@@ -184,7 +196,7 @@ int ct_is_dirty(const struct contents *c, uint64_t key)
 }
 
 /* Counts the move of key from old to new against the commit. */
-static int track(struct contents *c, uint64_t key, uint32_t old, uint32_t new)
+static int track(struct contents *c, ct_key_t key, uint32_t old, uint32_t new)
 {
 	long b = find(c->bkey, c->bcap, key);
 	uint32_t base;
@@ -212,7 +224,7 @@ static int track(struct contents *c, uint64_t key, uint32_t old, uint32_t new)
 	return 0;
 }
 
-int ct_set(struct contents *c, uint64_t key, uint32_t val, int dir, int track_it)
+int ct_set(struct contents *c, ct_key_t key, uint32_t val, int dir, int track_it)
 {
 	long i = find(c->key, c->cap, key);
 	uint32_t old = i < 0 ? CT_ABSENT : c->val[i];
@@ -246,7 +258,7 @@ int ct_set(struct contents *c, uint64_t key, uint32_t val, int dir, int track_it
 	return 1;
 }
 
-void ct_absorb(struct contents *c, uint64_t key)
+void ct_absorb(struct contents *c, ct_key_t key)
 {
 	long b = find(c->bkey, c->bcap, key);
 	uint32_t cur = ct_get(c, key);
@@ -274,7 +286,7 @@ void ct_clear_unsure(struct contents *c)
 
 void ct_forget_dirs(struct contents *c, const int *dirs, size_t ndirs)
 {
-	uint64_t *gone = NULL;
+	ct_key_t *gone = NULL;
 	size_t ngone = 0, capgone = 0;
 
 	if (!ndirs || !c->n)
@@ -287,7 +299,7 @@ void ct_forget_dirs(struct contents *c, const int *dirs, size_t ndirs)
 				continue;
 			if (ngone == capgone) {
 				size_t cap = capgone ? capgone * 2 : 64;
-				uint64_t *g = realloc(gone, cap * sizeof *g);
+				ct_key_t *g = realloc(gone, cap * sizeof *g);
 
 				if (!g) {
 					c->forced = 1;

@@ -13,21 +13,26 @@
 #define CT_PENDING CT_UNSURE /* listed by the first walk, contents not read yet */
 #define CT_RECENT 8    /* changed paths kept for log lines */
 
+/* 32 bits of a path's hash. Two files of a tree sharing one (about one pair in 100,000 files)
+ * share a slot: an event on either then compares against the other's content, which can only
+ * cause an extra restart, never a missed one (short of equal 31-bit digests). */
+typedef uint32_t ct_key_t;
+
 /*
- * 16 bytes per watched file and no path strings: open addressing on the 64-bit hash of the
- * relative path; the value is a 32-bit digest of the content (XXH3, with size and the exec bit)
- * and the inotify wd of the directory holding the file (to forget a moved-away directory).
+ * 12 bytes per watched file and no path strings: open addressing on 32 bits of the hash of the
+ * relative path; the value is a 31-bit digest of the content (XXH3 and the size) and the inotify
+ * wd of the directory holding the file (to forget a moved-away directory).
  * A second, small table keeps the value each changed file had at the last commit, so `dirty`
  * counts the files that differ from it: a file written and restored, a temp file created and
  * renamed away, a touch, leave it at 0. Not thread-safe: the caller locks.
  */
 struct contents {
-	uint64_t *key;   /* 0: empty slot */
+	ct_key_t *key;   /* 0: empty slot */
 	uint32_t *val;
 	int32_t *dir;
 	size_t cap, n;   /* n: files known */
 
-	uint64_t *bkey;  /* changed since the commit: key -> value at the commit */
+	ct_key_t *bkey;  /* changed since the commit: key -> value at the commit */
 	uint32_t *bval;
 	size_t bcap, bn;
 	size_t dirty;    /* files whose value differs from the commit */
@@ -39,7 +44,9 @@ struct contents {
 };
 
 /* Key of a relative path (never 0). */
-uint64_t ct_key(const char *rel);
+ct_key_t ct_key(const char *rel);
+/* Sizes the table for `files` files at once (no doubling while the first walk fills it). */
+int ct_reserve(struct contents *c, size_t files);
 /* Content value of dirfd/name (31 bits, never 0): CT_ABSENT when it is not a regular file;
  * unreadable files get a value of their own. ctime_ns, when not NULL, receives its ctime. */
 uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns);
@@ -49,13 +56,13 @@ uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns);
  * commit (0 for the initial walk, which defines the state). Returns 1 when the value changed,
  * 0 when it is what was recorded already, -1 on ENOMEM (then `forced` is set).
  */
-int ct_set(struct contents *c, uint64_t key, uint32_t val, int dir, int track);
+int ct_set(struct contents *c, ct_key_t key, uint32_t val, int dir, int track);
 /* Current value of key (CT_ABSENT when unknown). */
-uint32_t ct_get(const struct contents *c, uint64_t key);
+uint32_t ct_get(const struct contents *c, ct_key_t key);
 /* 1 when key differs from the commit. */
-int ct_is_dirty(const struct contents *c, uint64_t key);
+int ct_is_dirty(const struct contents *c, ct_key_t key);
 /* Takes key's current value as its committed one (the build wrote it: not a change). */
-void ct_absorb(struct contents *c, uint64_t key);
+void ct_absorb(struct contents *c, ct_key_t key);
 /* Drops the unsure flags (every event queued while they were set has been seen); files listed
  * but found gone are forgotten. */
 void ct_clear_unsure(struct contents *c);

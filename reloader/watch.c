@@ -102,6 +102,7 @@ struct watcher {
 	int reset;                 /* t_reset ran: the rest of the read batch belongs to the old instance */
 	struct strmap pend_dirs;   /* nearest existing parents of pending paths (watched, not recursively) */
 	long unsure_bytes;         /* event bytes queued before the hash pass ended, still to be read */
+	size_t t_listed;           /* files the first walk found */
 	unsigned long t_changes;   /* batched for the next flush */
 	unsigned long t_unchanged;
 	int t_settled;             /* the latest change finished a file (close after write, rename into place) */
@@ -151,9 +152,16 @@ static void t_unchanged(struct watcher *w, const char *rel)
  */
 static void t_file(struct watcher *w, int dirfd, const char *name, const char *rel, int wd, int track)
 {
-	uint32_t val = track ? ct_read(dirfd, name, NULL) : CT_PENDING; /* the first walk only lists */
-	uint64_t key = ct_key(rel);
+	uint32_t val;
+	ct_key_t key;
 	int changed, own = 0;
+
+	if (!track) {
+		w->t_listed++; /* the first walk only counts: the hash pass reads them into a table of the right size */
+		return;
+	}
+	val = ct_read(dirfd, name, NULL);
+	key = ct_key(rel);
 
 	pthread_mutex_lock(&w->mu);
 	changed = ct_set(&w->ct, key, val, wd, track);
@@ -182,21 +190,17 @@ static void t_file(struct watcher *w, int dirfd, const char *name, const char *r
  */
 static void t_hash_listed(struct watcher *w, int dirfd, const char *name, const char *rel, int wd, int64_t since_ns)
 {
-	uint64_t key = ct_key(rel);
+	ct_key_t key = ct_key(rel);
 	int64_t ctime_ns = 0;
 	uint32_t val;
 
-	pthread_mutex_lock(&w->mu);
-	val = ct_get(&w->ct, key);
-	pthread_mutex_unlock(&w->mu);
-	if (val != CT_PENDING)
-		return;
 	val = ct_read(dirfd, name, &ctime_ns);
-	if (val == CT_ABSENT || ctime_ns >= since_ns)
-		val |= CT_UNSURE | 1;
+	if (val == CT_ABSENT)
+		return; /* gone again: its events say so */
+	if (ctime_ns >= since_ns)
+		val |= CT_UNSURE;
 	pthread_mutex_lock(&w->mu);
-	if (ct_get(&w->ct, key) == CT_PENDING)
-		ct_set(&w->ct, key, val, wd, 0);
+	ct_set(&w->ct, key, val, wd, 0);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -236,7 +240,7 @@ static void t_flush(struct watcher *w)
 
 	pthread_mutex_lock(&w->mu);
 	w->q.dirs = (long)w->by_path.n;
-	w->q.files = (long)w->ct.n;
+	w->q.files = (long)(w->ct.n ? w->ct.n : w->t_listed);
 	wake = w->t_changes || w->t_npoll || w->t_unchanged;
 	w->q.unchanged += w->t_unchanged;
 	w->t_unchanged = 0;
@@ -415,6 +419,10 @@ static void t_walk(struct watcher *w, const char *start, int report)
 
 static void t_hash_all(struct watcher *w, int64_t since_ns)
 {
+	pthread_mutex_lock(&w->mu);
+	ct_reserve(&w->ct, w->t_listed + 64);
+	pthread_mutex_unlock(&w->mu);
+	w->t_listed = 0;
 	for (size_t i = 0; i < w->nroots && !w->stop; i++)
 		t_walk_mode(w, w->roots[i], WALK_HASH, since_ns);
 }
@@ -966,7 +974,7 @@ static void poll_change(const char *rel, void *arg)
 	struct watcher *w = arg;
 	char abs[PATH_MAX * 2 + 2];
 	struct stat st;
-	uint64_t key = ct_key(rel);
+	ct_key_t key = ct_key(rel);
 
 	log_debug("watch: %s changed (poll)", rel);
 	snprintf(abs, sizeof abs, "%s/%s", w->cfg->dir, rel);

@@ -59,7 +59,7 @@ static void test_changes_against_commit(void **state)
 static void test_absorb_forget_and_unsure(void **state)
 {
 	struct contents c = {0};
-	uint64_t lock = ct_key("Cargo.lock");
+	ct_key_t lock = ct_key("Cargo.lock");
 	int dirs[] = {3};
 
 	(void)state;
@@ -99,20 +99,24 @@ static void test_many_files(void **state)
 		snprintf(path, sizeof path, "d%d/f%d.c", i / 10, i % 10);
 		ct_set(&c, ct_key(path), (uint32_t)i + 1, i / 10, 0);
 	}
-	assert_int_equal(c.n, 100000);
-	assert_int_equal(c.cap, 131072); /* 16 bytes a file: 2 MB */
+	assert_in_range(c.n, 99990, 100000); /* colliding 32-bit keys share a slot */
+	assert_int_equal(c.cap, 131072); /* 12 bytes a file: 1.5 MB */
 	/* delete every other one (backward-shift deletion keeps the rest findable) */
 	for (int i = 0; i < 100000; i += 2) {
 		snprintf(path, sizeof path, "d%d/f%d.c", i / 10, i % 10);
 		ct_set(&c, ct_key(path), CT_ABSENT, 0, 1);
 	}
-	assert_int_equal(c.n, 50000);
-	assert_int_equal(c.dirty, 50000);
+	assert_in_range(c.n, 49990, 50000);
+	assert_in_range(c.dirty, 49990, 50000);
+	size_t lost = 0;
+
 	for (int i = 1; i < 100000; i += 2) {
 		snprintf(path, sizeof path, "d%d/f%d.c", i / 10, i % 10);
-		if (ct_get(&c, ct_key(path)) != (uint32_t)i + 1)
-			fail_msg("%s lost", path);
+		lost += ct_get(&c, ct_key(path)) != (uint32_t)i + 1;
 	}
+	/* 32-bit keys: a colliding pair shares its slot (harmless: an extra restart at worst) */
+	if (lost > 3)
+		fail_msg("%zu of 50000 files lost", lost);
 	ct_free(&c);
 }
 

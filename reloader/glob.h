@@ -56,6 +56,8 @@ struct ignore {
 	struct strmap extra;      /* exact relative paths always pruned */
 	int gitignore;            /* honour .gitignore files */
 	struct strmap gi;         /* reldir -> struct patlist * of its .gitignore (loaded lazily) */
+	unsigned long long *nogi; /* hashes of the reldirs known to hold no .gitignore (open addressing) */
+	size_t nogi_n, nogi_cap;
 	struct patlist gitexcl;   /* .git/info/exclude, then core.excludesFile: based at the repository root */
 	char *git_prefix;         /* root relative to the repository root ("" or "sub/dir/"), NULL: no rules */
 	int no_hidden;            /* include globs never match a hidden name (a leading '.') by a wildcard */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "contents.h"
+#include "dirmap.h"
 #include "glob.h"
 #include "log.h"
 #include "poll.h"
@@ -96,8 +97,7 @@ struct watcher {
 	pthread_t thread;
 	int thread_started;
 	struct ignore ig;
-	struct strmap by_wd;       /* "wd" -> char *rel */
-	struct strmap by_path;     /* rel -> (intptr_t)wd */
+	struct dirmap dirs;        /* wd <-> rel of every watched directory */
 	int ifd;                   /* the inotify instance, -1 before it exists */
 	int reset;                 /* t_reset ran: the rest of the read batch belongs to the old instance */
 	struct strmap pend_dirs;   /* nearest existing parents of pending paths (watched, not recursively) */
@@ -239,7 +239,7 @@ static void t_flush(struct watcher *w)
 	int wake;
 
 	pthread_mutex_lock(&w->mu);
-	w->q.dirs = (long)w->by_path.n;
+	w->q.dirs = (long)w->dirs.n;
 	w->q.files = (long)(w->ct.n ? w->ct.n : w->t_listed);
 	wake = w->t_changes || w->t_npoll || w->t_unchanged;
 	w->q.unchanged += w->t_unchanged;
@@ -276,28 +276,22 @@ static void t_flush(struct watcher *w)
 /* Returns 1 when rel got a watch, 2 when it had one, 0 when it cannot have one, -1 at the limit. */
 static int t_add_watch(struct watcher *w, const char *rel)
 {
-	char abs[PATH_MAX + 2], key[16];
-	char *copy;
+	char abs[PATH_MAX + 2];
 	int n, wd;
 
-	if (strmap_get(&w->by_path, rel))
+	if (dm_wd(&w->dirs, rel))
 		return 2;
-	if (w->cfg->watch.max_watches > 0 && (long)w->by_path.n >= w->cfg->watch.max_watches)
+	if (w->cfg->watch.max_watches > 0 && (long)w->dirs.n >= w->cfg->watch.max_watches)
 		return -1;
 	n = snprintf(abs, sizeof abs, "%s%s%s/", w->cfg->dir, *rel ? "/" : "", rel);
 	if (n < 0 || (size_t)n >= sizeof abs)
 		return 0;
 	if ((wd = inotify_add_watch(w->ifd, abs, DIR_MASK)) < 0)
 		return errno == ENOSPC ? -1 : 0;
-	snprintf(key, sizeof key, "%d", wd);
-	if (!(copy = strdup(rel)))
-		return 0;
-	free(strmap_del(&w->by_wd, key)); /* a wd reused after a move: the old name is stale */
-	if (strmap_put(&w->by_wd, key, copy, NULL) != 0) {
-		free(copy);
+	if (dm_put(&w->dirs, wd, rel) != 0) {
+		inotify_rm_watch(w->ifd, wd);
 		return 0;
 	}
-	strmap_put(&w->by_path, rel, (void *)(intptr_t)wd, NULL);
 	return 1;
 }
 
@@ -345,7 +339,7 @@ static void t_walk_mode(struct watcher *w, const char *start, int mode, int64_t 
 	while (st.n && !w->stop) {
 		char *dir = st.v[--st.n];
 		/* the hash pass visits what the first walk watched, and adds nothing */
-		int r = mode == WALK_HASH ? (strmap_get(&w->by_path, dir) ? 2 : 0) : t_add_watch(w, dir), dfd;
+		int r = mode == WALK_HASH ? (dm_wd(&w->dirs, dir) ? 2 : 0) : t_add_watch(w, dir), dfd;
 		DIR *d;
 		struct dirent *de;
 
@@ -372,7 +366,7 @@ static void t_walk_mode(struct watcher *w, const char *start, int mode, int64_t 
 			free(dir);
 			continue;
 		}
-		int dir_wd = (int)(intptr_t)strmap_get(&w->by_path, dir);
+		int dir_wd = dm_wd(&w->dirs, dir);
 
 		while ((de = readdir(d))) {
 			int is_dir;
@@ -436,53 +430,55 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+struct wd_list {
+	int *v;
+	size_t n, cap;
+};
+
 struct prefix_walk {
 	const char *rel;
 	size_t len;
-	struct stack found;
+	struct wd_list found; /* the wds of rel and below */
 };
 
-static void collect_prefix(const char *key, void *val, void *arg)
+static void collect_prefix(const char *key, int wd, void *arg)
 {
 	struct prefix_walk *pw = arg;
+	struct wd_list *wl = &pw->found;
 
-	(void)val;
-	if (strncmp(key, pw->rel, pw->len) == 0 && (key[pw->len] == '\0' || key[pw->len] == '/' || pw->len == 0))
-		stack_push(&pw->found, key);
+	if (strncmp(key, pw->rel, pw->len) == 0 && (key[pw->len] == '\0' || key[pw->len] == '/' || pw->len == 0)) {
+		if (wl->n == wl->cap) {
+			size_t cap = wl->cap ? wl->cap * 2 : 16;
+			int *v = realloc(wl->v, cap * sizeof *v);
+
+			if (!v)
+				return;
+			wl->v = v;
+			wl->cap = cap;
+		}
+		wl->v[wl->n++] = wd;
+	}
 }
 
 /* Forgets the watches of rel and below. alive: the kernel still has them (a move), so remove them. */
 static void t_unwatch_tree(struct watcher *w, const char *rel, int alive)
 {
 	struct prefix_walk pw = {.rel = rel, .len = strlen(rel)};
-	char key[16];
-	int *wds;
+	struct wd_list *wl = &pw.found;
 
-	strmap_each(&w->by_path, collect_prefix, &pw);
-	wds = calloc(pw.found.n + 1, sizeof *wds);
-	for (size_t i = 0; i < pw.found.n; i++) {
-		int wd = (int)(intptr_t)strmap_del(&w->by_path, pw.found.v[i]);
-
-		if (wds)
-			wds[i] = wd;
-		snprintf(key, sizeof key, "%d", wd);
-		free(strmap_del(&w->by_wd, key));
+	dm_each(&w->dirs, collect_prefix, &pw);
+	for (size_t i = 0; i < wl->n; i++) {
+		dm_del(&w->dirs, wl->v[i]);
 		if (alive)
-			inotify_rm_watch(w->ifd, wd);
-		free(pw.found.v[i]);
+			inotify_rm_watch(w->ifd, wl->v[i]);
 	}
 	/* the files that were in there are gone from the watched tree */
 	pthread_mutex_lock(&w->mu);
-	if (wds)
-		ct_forget_dirs(&w->ct, wds, pw.found.n);
-	else
-		w->ct.forced = 1;
+	ct_forget_dirs(&w->ct, wl->v, wl->n);
 	pthread_mutex_unlock(&w->mu);
-	free(wds);
-	free(pw.found.v);
+	free(wl->v);
 }
 
-static void free_val(void *v) { free(v); }
 
 /* A fresh inotify instance (the loop side's copy of the fd too). */
 static int t_open(struct watcher *w)
@@ -501,8 +497,7 @@ static void t_pending(struct watcher *w);
 /* After IN_Q_OVERFLOW nothing we know can be trusted: start over with a new instance. */
 static int t_reset(struct watcher *w)
 {
-	strmap_free(&w->by_wd, free_val);
-	strmap_free(&w->by_path, NULL);
+	dm_free(&w->dirs);
 	strmap_free(&w->pend_dirs, NULL);
 	close(w->ifd);
 	w->reset = 1;
@@ -582,7 +577,7 @@ static void t_pending(struct watcher *w)
 			if (!*parent || (stat(abs, &st) == 0 && S_ISDIR(st.st_mode)))
 				break;
 		}
-		if (!strmap_get(&w->by_path, parent) && t_add_watch(w, parent) == 1) {
+		if (!dm_wd(&w->dirs, parent) && t_add_watch(w, parent) == 1) {
 			strmap_put(&w->pend_dirs, parent, (void *)1, NULL);
 			continue; /* look again: it may have appeared meanwhile */
 		}
@@ -592,7 +587,7 @@ static void t_pending(struct watcher *w)
 
 static void t_event(struct watcher *w, const struct inotify_event *ev)
 {
-	char key[16], child[PATH_MAX];
+	char child[PATH_MAX];
 	const char *dir;
 	int is_dir = (ev->mask & IN_ISDIR) != 0;
 
@@ -602,19 +597,14 @@ static void t_event(struct watcher *w, const struct inotify_event *ev)
 		t_change(w, "(rescan after event queue overflow)");
 		return;
 	}
-	snprintf(key, sizeof key, "%d", ev->wd);
-	if (!(dir = strmap_get(&w->by_wd, key)))
+	if (!(dir = dm_rel(&w->dirs, ev->wd)))
 		return; /* a watch we already dropped */
 	if (w->npending && is_dir && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
 		t_pending(w);
 	if (w->pend_dirs.n && strmap_get(&w->pend_dirs, dir) && !under_root(w, dir))
 		return; /* a parent watched only for a path that does not exist yet */
 	if (ev->mask & IN_IGNORED) {
-		char *rel = strmap_del(&w->by_wd, key);
-
-		if ((intptr_t)strmap_get(&w->by_path, rel) == ev->wd)
-			strmap_del(&w->by_path, rel);
-		free(rel);
+		dm_del(&w->dirs, ev->wd);
 		return;
 	}
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
@@ -681,14 +671,14 @@ static void log_limit(struct watcher *w)
 	if (cap > 0 && (sys <= 0 || cap < sys))
 		log_warn("watch: watch limit reached: %zu directories watched with inotify, %zu more over watch.max_watches=%ld; "
 			 "%s (raise watch.max_watches, or the system limit: sysctl fs.inotify.max_user_watches=%ld)",
-			 w->by_path.n, w->over_limit, cap,
+			 w->dirs.n, w->over_limit, cap,
 			 w->cfg->watch.poll == POLL_NEVER ? "changes there are NOT seen (poll: never)" : "polling those instead",
 			 suggest);
 	else
 		log_warn("watch: inotify watch limit reached: %zu directories watched, %zu more over "
 			 "fs.inotify.max_user_watches=%ld (shared by every process of this user); %s. "
 			 "Raise it on the host: sysctl fs.inotify.max_user_watches=%ld",
-			 w->by_path.n, w->over_limit, sys,
+			 w->dirs.n, w->over_limit, sys,
 			 w->cfg->watch.poll == POLL_NEVER ? "changes there are NOT seen (poll: never)" : "polling those instead",
 			 suggest);
 }
@@ -767,8 +757,7 @@ static void *thread_main(void *arg)
 			log_limit(w);
 		t_flush(w);
 	}
-	strmap_free(&w->by_wd, free_val);
-	strmap_free(&w->by_path, NULL);
+	dm_free(&w->dirs);
 	strmap_free(&w->pend_dirs, NULL);
 	close(w->ifd);
 	return NULL;

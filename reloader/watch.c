@@ -724,7 +724,7 @@ static void *thread_main(void *arg)
 		int queued = 0;
 
 		t_hash_all(w, since);
-		log_debug("watch: read %zu files in %.0f ms", w->ct.n, (ev_time() - t0) * 1000);
+		log_info("watch: contents of %zu files read in %.0f ms", w->ct.n, (ev_time() - t0) * 1000);
 		/* files changed during the pass are unsure until the events queued by then are read */
 		if (ioctl(w->ifd, FIONREAD, &queued) != 0)
 			queued = 0;

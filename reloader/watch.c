@@ -48,6 +48,8 @@ struct handoff {
 	unsigned long unchanged; /* events on watched files that left their content as it was, not yet taken */
 	int settled;            /* the latest change finished a file: a short quiet period will do */
 	pid_t tid;              /* the inotify thread's id, for watch_quiet */
+	unsigned long sync_req; /* barrier requests (the loop's), and ... */
+	unsigned long synced;   /* ... the latest one the thread has reached */
 };
 
 struct watcher {
@@ -64,6 +66,8 @@ struct watcher {
 	struct poller poll;
 	int use_inotify;
 	int inotify_fd;            /* the thread's inotify fd (guarded by mu: an overflow replaces it), -1 if none */
+	int sync_fd;               /* a private temp file: touching it queues an event behind every earlier one */
+	char sync_path[64];
 	char last_path[PATH_MAX];
 	double last_wall;          /* time(2)-style seconds of the last change, 0 when none */
 	unsigned long changes;     /* relevant changes seen */
@@ -99,6 +103,7 @@ struct watcher {
 	struct ignore ig;
 	struct dirmap dirs;        /* wd <-> rel of every watched directory */
 	int ifd;                   /* the inotify instance, -1 before it exists */
+	int sync_wd;               /* watch on sync_path: the loop's barrier events */
 	int reset;                 /* t_reset ran: the rest of the read batch belongs to the old instance */
 	struct strmap pend_dirs;   /* nearest existing parents of pending paths (watched, not recursively) */
 	long unsure_bytes;         /* event bytes queued before the hash pass ended, still to be read */
@@ -485,6 +490,7 @@ static int t_open(struct watcher *w)
 {
 	int fd = inotify_init1(IN_CLOEXEC);
 
+	w->sync_wd = fd >= 0 && w->sync_fd >= 0 ? inotify_add_watch(fd, w->sync_path, IN_ATTRIB) : -1;
 	pthread_mutex_lock(&w->mu);
 	w->inotify_fd = fd;
 	pthread_mutex_unlock(&w->mu);
@@ -595,6 +601,15 @@ static void t_event(struct watcher *w, const struct inotify_event *ev)
 		log_warn("watch: the inotify event queue overflowed (fs.inotify.max_queued_events); rescanning");
 		t_reset(w);
 		t_change(w, "(rescan after event queue overflow)");
+		return;
+	}
+	if (ev->wd == w->sync_wd && w->sync_wd >= 0) {
+		/* the loop's barrier: every event queued before it has been handled (and flushed) */
+		t_flush(w);
+		pthread_mutex_lock(&w->mu);
+		w->q.synced = w->q.sync_req;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
 		return;
 	}
 	if (!(dir = dm_rel(&w->dirs, ev->wd)))
@@ -1164,6 +1179,41 @@ static int init_ignore(struct watcher *w, struct ignore *ig)
 /* True when the inotify thread has read and counted every event the kernel holds for us. */
 static int caught_up(struct watcher *w);
 
+/*
+ * Waits (at most 200 ms) until the thread has handled every event queued before now: touches the
+ * private sync file, whose event lines up behind them. One request at a time (the loop's). Falls
+ * back to watching the thread's state when there is no sync file.
+ */
+static void barrier(struct watcher *w)
+{
+	struct timespec until;
+	unsigned long want;
+
+	if (!w->use_inotify || !w->thread_started)
+		return;
+	if (w->sync_fd < 0) {
+		for (int i = 0; i < 100 && !caught_up(w); i++)
+			usleep(500);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	want = ++w->q.sync_req;
+	pthread_mutex_unlock(&w->mu);
+	if (futimens(w->sync_fd, NULL) != 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 200 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->q.synced < want && !w->q.failed)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)
+			break;
+	pthread_mutex_unlock(&w->mu);
+}
+
 static int hook_changed(void *ctx)
 {
 	struct watcher *w = ctx;
@@ -1195,8 +1245,7 @@ static void hook_cycle_started(void *ctx, const char *trigger, int full)
 		return;
 	/* This cycle builds from the files as they are now: changes so far are its own. A save just
 	 * before a poke is queued in the kernel already: let the thread count it first. */
-	for (int i = 0; i < 100 && w->use_inotify && !caught_up(w); i++)
-		usleep(500);
+	barrier(w);
 	pthread_mutex_lock(&w->mu);
 	ct_commit(&w->ct);
 	pthread_mutex_unlock(&w->mu);
@@ -1211,8 +1260,7 @@ static void hook_build_running(void *ctx, int running)
 
 	if (!running && w->build_writes.n) {
 		/* the build has exited, its writes are queued: let the thread read them as its own */
-		for (int i = 0; i < 200 && w->use_inotify && !caught_up(w); i++)
-			usleep(500);
+		barrier(w);
 	}
 	pthread_mutex_lock(&w->mu);
 	w->building = running;
@@ -1229,7 +1277,7 @@ int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *s
 	if (!sv->cfg->watch.paths)
 		return 0;
 	if ((w = calloc(1, sizeof *w)))
-		w->inotify_fd = w->ifd = -1;
+		w->inotify_fd = w->ifd = w->sync_fd = w->sync_wd = -1;
 	if (!w) {
 		log_error("watch: out of memory");
 		return -1;
@@ -1266,6 +1314,13 @@ int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *s
 	sv->watch.ctx = w;
 
 	if (w->cfg->watch.poll != POLL_ALWAYS) {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(w->sync_path, sizeof w->sync_path, "%s/reloader-sync-XXXXXX",
+			 tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+		if ((w->sync_fd = mkostemp(w->sync_path, O_CLOEXEC)) < 0)
+			log_debug("watch: no sync file in %s (%s): barriers fall back to polling the thread", w->sync_path,
+				  strerror(errno));
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = wake_handler; /* no SA_RESTART: the blocked read must fail with EINTR */
 		sigemptyset(&sa.sa_mask);
@@ -1334,6 +1389,10 @@ void watch_stop(struct watcher *w)
 	if (w->sv && w->sv->watch.ctx == w)
 		memset(&w->sv->watch, 0, sizeof w->sv->watch);
 	ev_timer_stop(w->loop, &w->guard_quiet);
+	if (w->sync_fd >= 0) {
+		close(w->sync_fd);
+		unlink(w->sync_path);
+	}
 	ct_free(&w->ct);
 	patlist_free(&w->build_writes);
 	free(w->guard_t);

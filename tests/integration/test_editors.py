@@ -253,13 +253,15 @@ class EditorTest(unittest.TestCase):
 class PokeTest(unittest.TestCase):
     # -- finding 5: save + poke is one cycle; a poke with nothing changed restarts once -----------
     def test_save_then_poke_is_one_restart(self):
-        s = Service(self)
+        # a 2 s quiet period: the poke always comes first (however loaded the machine), and the
+        # quiet period that ends later finds nothing new
+        s = Service(self, debounce="2s")
         for i in range(2, 7):
             write(s.path("main.c"), f"v{i}\n")
             code, body = http(s.port, "POST", "/restart?wait=1")
             self.assertEqual(code, 200, body)
             s.wait_served(f"v{i}\n")
-            s.settle()
+            s.settle(quiet_ms=2500)
             self.assertEqual(s.restarts(), i - 1, s.r.output()[-3000:])
             self.assertEqual(s.builds(), i)
         # nothing changed: the poke restarts once, without building
@@ -270,6 +272,40 @@ class PokeTest(unittest.TestCase):
         self.assertEqual(s.builds(), 6)
         self.assertTrue(s.status()["build"]["cached"])
         self.assertIn("cycle 7: poke", s.r.output())
+        s.settle(quiet_ms=2500)  # past the quiet period: nothing followed
+        self.assertEqual(s.restarts(), 6)
+
+    def test_poke_during_a_file_triggered_cycle_joins_it(self):
+        s = Service(self, build_extra=" && sleep 1")
+        write(s.path("main.c"), "v2\n")
+        wait_until(lambda: s.status()["state"] == "building", what="the file-triggered build")
+        code, body = http(s.port, "POST", "/restart?wait=1")
+        self.assertEqual(code, 200, body)
+        s.wait_served("v2\n")
+        s.settle()
+        self.assertEqual(s.restarts(), 1, s.r.output()[-3000:])
+        self.assertEqual(s.builds(), 2)
+        out = s.r.output()
+        self.assertIn("cycle 2: file change: src/main.c\n", out)
+        self.assertNotIn("cycle 3", out)
+
+    def test_every_cycle_says_why(self):
+        import signal
+        s = Service(self)
+        write(s.path("main.c"), "v2\n")
+        s.wait_served("v2\n")
+        s.settle()
+        os.kill(s.r.proc.pid, signal.SIGHUP)
+        wait_until(lambda: s.restarts() == 2, what="the SIGHUP restart")
+        s.settle()
+        pid = wait_until(s.served, what="the service")[1]
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: s.restarts() == 3, what="the crash restart")
+        out = s.r.output()
+        self.assertIn("cycle 1: start\n", out)
+        self.assertIn("cycle 2: file change: src/main.c\n", out)
+        self.assertIn("cycle 3: signal\n", out)
+        self.assertIn("cycle 4: crash (restart without build)\n", out)
 
     def test_build_writing_a_watched_input(self):
         # the build rewrites src/gen.lock (as cargo does Cargo.lock): one cycle per save, not two

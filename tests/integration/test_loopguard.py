@@ -1,10 +1,13 @@
 """test_loopguard.py — a service that writes its own watched file: the loop guard stops the restart loop, says which file, lets go on a poke or after quiet; watch.data prevents it."""
 import os
+import shutil
 import sys
+import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import http, wait_until  # noqa: E402
+from harness import Reloader, free_port, http, status, wait_until  # noqa: E402
 from watchsvc import Service, write  # noqa: E402
 
 STATE = "env:\n  STATE_FILE: src/state.txt\n"
@@ -65,6 +68,52 @@ class LoopGuardTest(unittest.TestCase):
         s.wait_served("v2\n")
         s.settle(quiet_ms=600)
         self.assertEqual(s.restarts(), 1)
+
+
+# Finding 1 as it was seen: a node service that writes state.json beside its code.
+NODE_APP = """const fs = require("fs"), http = require("http");
+fs.writeFileSync(__dirname + "/state.json", JSON.stringify({started: Date.now()}));
+http.createServer((q, r) => r.end("node up")).listen(+process.env.PORT, "127.0.0.1");
+"""
+
+
+class NodeRunnerLoopTest(unittest.TestCase):
+    def node(self, config=None):
+        if not shutil.which("node") or not shutil.which("npm"):
+            raise AssertionError("node and npm are needed (node 20 + npm on PATH; scripts/deps.sh test)")
+        src = tempfile.mkdtemp(prefix="loop-node-")
+        self.addCleanup(shutil.rmtree, src, True)
+        with open(os.path.join(src, "package.json"), "w") as f:
+            f.write('{"name": "loop", "version": "1.0.0", "main": "index.js"}\n')
+        with open(os.path.join(src, "index.js"), "w") as f:
+            f.write(NODE_APP)
+        port = free_port()
+        r = Reloader(["--runner", "node"], cwd=src, config=config,
+                     env={"PORT": str(port), "RELOADER_CACHE_DIR": os.path.join(src, ".cache")})
+        self.addCleanup(r.stop)
+        wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read() == b"node up",
+                   120, "the node service")
+        return r
+
+    def test_state_json_loop_is_stopped_and_named(self):
+        r = self.node()
+        wait_until(lambda: status(r.port)["watch"]["loop_guard"]["tripped"], 60, "the loop guard")
+        s = status(r.port)
+        self.assertEqual(s["restarts"], 10, r.output()[-3000:])
+        self.assertIn("state.json", s["watch"]["loop_guard"]["paths"])
+        self.assertIn("Files that kept changing: state.json (", r.output())
+
+    def test_state_json_as_data_never_restarts(self):
+        r = self.node(config="watch:\n  data: [state.json]\n")
+        # the service has written state.json; an edit to its code restarts it once
+        wait_until(lambda: os.path.exists(os.path.join(r.dir, "state.json")), 30, "state.json")
+        with open(os.path.join(r.dir, "index.js"), "a") as f:
+            f.write("// edited\n")
+        wait_until(lambda: status(r.port)["restarts"] == 1, 60, "the restart for index.js")
+        wait_until(lambda: (lambda st: not st["busy"] and st["watch"]["last_event"]["age_ms"] > 1000)(status(r.port)),
+                   60, "quiet")
+        self.assertEqual(status(r.port)["restarts"], 1, r.output()[-3000:])
+        self.assertFalse(status(r.port)["watch"]["loop_guard"]["tripped"])
 
 
 if __name__ == "__main__":

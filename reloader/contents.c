@@ -258,6 +258,13 @@ int ct_set(struct contents *c, ct_key_t key, uint32_t val, int dir, int track_it
 	return 1;
 }
 
+int ct_update(struct contents *c, ct_key_t key, uint32_t val)
+{
+	long i = find(c->key, c->cap, key);
+
+	return ct_set(c, key, val, i < 0 ? -1 : c->dir[i], 1);
+}
+
 void ct_absorb(struct contents *c, ct_key_t key)
 {
 	long b = find(c->bkey, c->bcap, key);

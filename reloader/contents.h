@@ -57,6 +57,8 @@ uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns);
  * 0 when it is what was recorded already, -1 on ENOMEM (then `forced` is set).
  */
 int ct_set(struct contents *c, ct_key_t key, uint32_t val, int dir, int track);
+/* ct_set (tracked) keeping the directory recorded for key. */
+int ct_update(struct contents *c, ct_key_t key, uint32_t val);
 /* Current value of key (CT_ABSENT when unknown). */
 uint32_t ct_get(const struct contents *c, ct_key_t key);
 /* 1 when key differs from the commit. */

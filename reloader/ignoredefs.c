@@ -14,7 +14,7 @@ const char *const ignore_default_patterns[] = {
 	/* version control */
 	".git/", ".hg/", ".svn/", ".bzr/", "_darcs/", ".jj/", "CVS/",
 	/* vim: swap files and the 4913 probe of 'backupcopy=auto' */
-	".*.sw[a-p]", "*.swp", "*.swo", "4913",
+	".*.sw[a-z]", ".*.sv[a-z]", "*.swp", "*.swo", "4913",
 	/* backups (vim, emacs, nano, patch), emacs auto-save and lock links */
 	"*~", "\\#*#", ".#*", "*.orig", "*.rej",
 	/* JetBrains safe write, Kate, gedit, LibreOffice */

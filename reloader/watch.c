@@ -73,6 +73,7 @@ struct watcher {
 	unsigned long changes;     /* relevant changes seen */
 	unsigned long window_changes; /* changes since the last debounce fired */
 	int short_wait;               /* the debounce timer runs the short wait of a lone save */
+	int waited_missing;           /* this quiet period was extended once for a missing file */
 	int limit_logged;
 	unsigned long ignored;        /* quiet periods that ended with every watched file as it was: no restart */
 	unsigned long unchanged_total; /* events on watched files that did not change their content */
@@ -931,17 +932,52 @@ static void guard_quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		 w->cfg->watch.loop_window);
 }
 
+/*
+ * Reads the recently changed files again (a few; not after a burst): their events may lag behind
+ * an editor that is still saving. Returns 1 when one of them is missing now, which in the middle
+ * of a save (renamed away before the new file is renamed in) it briefly is. Called with mu held.
+ */
+static int refresh_recent(struct watcher *w)
+{
+	int missing = 0;
+
+	if (w->ct.more)
+		return 0;
+	for (size_t i = 0; i < w->ct.nrecent; i++) {
+		char abs[PATH_MAX * 2 + 2];
+		ct_key_t key = ct_key(w->ct.recent[i]);
+		uint32_t now;
+
+		snprintf(abs, sizeof abs, "%s/%s", w->cfg->dir, w->ct.recent[i]);
+		now = ct_read(AT_FDCWD, abs, NULL);
+		ct_update(&w->ct, key, now);
+		missing |= now == CT_ABSENT && ct_is_dirty(&w->ct, key);
+	}
+	return missing;
+}
+
+/* Extra quiet while a changed file is missing (a save in progress), once per quiet period. */
+#define MISSING_WAIT 0.1
+
 /* A quiet period ended: restart only if some watched file holds something new. */
 static void fire(struct watcher *w)
 {
 	char why[320];
-	int changed;
+	int changed, missing;
 
 	pthread_mutex_lock(&w->mu);
+	missing = refresh_recent(w);
 	changed = ct_changed(&w->ct);
 	if (changed)
 		describe(w, why, sizeof why);
 	pthread_mutex_unlock(&w->mu);
+	if (changed && missing && !w->waited_missing) {
+		w->waited_missing = 1;
+		ev_timer_set(&w->debounce, w->cfg->watch.debounce > MISSING_WAIT ? w->cfg->watch.debounce : MISSING_WAIT, 0);
+		ev_timer_start(w->loop, &w->debounce);
+		return;
+	}
+	w->waited_missing = 0;
 	if (!changed) {
 		w->ignored++;
 		log_info("watch: %s: written, but the watched files hold what the service was built from; no restart",
@@ -1247,6 +1283,10 @@ static void hook_cycle_started(void *ctx, const char *trigger, int full)
 	 * before a poke is queued in the kernel already: let the thread count it first. */
 	barrier(w);
 	pthread_mutex_lock(&w->mu);
+	/* An editor may still be writing (several steps, an fsync between them): take the changed
+	 * files as they are now, which is what this cycle's build reads, not as their last event
+	 * found them; the events still to come then find nothing new. */
+	refresh_recent(w);
 	ct_commit(&w->ct);
 	pthread_mutex_unlock(&w->mu);
 	ev_timer_stop(w->loop, &w->debounce);

@@ -278,17 +278,19 @@ static void begin_build(struct supervisor *sv)
 		goto failed;
 	if (sv->cache.build_started)
 		sv->cache.build_started(sv->cache.ctx);
+	if (sv->watch.build_running) /* before the spawn: the build may write at once */
+		sv->watch.build_running(sv->watch.ctx, 1);
 	sv->build_pid = proc_spawn(argv, sv->cfg->dir, sv->cfg->env, sv->build_out.child_fd, sv->build_err.child_fd);
 	if (sv->build_pid < 0) {
 		sv->build_pid = 0;
+		if (sv->watch.build_running)
+			sv->watch.build_running(sv->watch.ctx, 0);
 		output_pipe_close(&sv->build_out, sv->loop);
 		output_pipe_close(&sv->build_err, sv->loop);
 		goto failed;
 	}
 	output_pipe_started(&sv->build_out, sv->loop);
 	output_pipe_started(&sv->build_err, sv->loop);
-	if (sv->watch.build_running)
-		sv->watch.build_running(sv->watch.ctx, 1);
 	return;
 failed:
 	sv->build.ok = 0;

@@ -1216,7 +1216,7 @@ static int init_ignore(struct watcher *w, struct ignore *ig)
 static int caught_up(struct watcher *w);
 
 /*
- * Waits (at most 200 ms) until the thread has handled every event queued before now: touches the
+ * Waits (at most 1 s) until the thread has handled every event queued before now: touches the
  * private sync file, whose event lines up behind them. One request at a time (the loop's). Falls
  * back to watching the thread's state when there is no sync file.
  */
@@ -1238,7 +1238,7 @@ static void barrier(struct watcher *w)
 	if (futimens(w->sync_fd, NULL) != 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += 200 * 1000000L;
+	until.tv_sec += 1;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;

@@ -25,6 +25,7 @@
 #include "dirmap.h"
 #include "glob.h"
 #include "log.h"
+#include "loopguard.h"
 #include "poll.h"
 #include "status.h"
 #include "strmap.h"
@@ -78,14 +79,7 @@ struct watcher {
 	unsigned long ignored;        /* quiet periods that ended with every watched file as it was: no restart */
 	unsigned long unchanged_total; /* events on watched files that did not change their content */
 
-	/* the loop guard: file-triggered restarts in the last loop_window with no poke in between */
-	double *guard_t;              /* their times (a ring of loop_limit + 1) */
-	size_t guard_n, guard_at;
-	int guard_tripped;
-	unsigned long guard_trips;
-	struct strmap guard_paths;    /* path -> (intptr_t) how often it triggered in this window */
-	char guard_why[512];          /* the paths that kept changing, for status */
-	ev_timer guard_quiet;         /* a tripped guard lets go after loop_window without a change */
+	struct loopguard guard;       /* file-triggered restarts in a row with no poke */
 
 	/* shared */
 	pthread_mutex_t mu;
@@ -832,104 +826,15 @@ static void describe(struct watcher *w, char *out, size_t cap)
 		snprintf(out, cap, "(rescanned tree)");
 }
 
-static void guard_note_paths(struct watcher *w, const char *why)
+/* The loop guard let go after a quiet time: what changed meanwhile is taken as it is; only a
+ * later change (or a poke) restarts. */
+static void guard_released(void *arg)
 {
-	char buf[320], *save = NULL;
+	struct watcher *w = arg;
 
-	snprintf(buf, sizeof buf, "%s", why);
-	for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-		while (*p == ' ')
-			p++;
-		if (*p == '(' || !*p)
-			continue;
-		intptr_t n = (intptr_t)strmap_get(&w->guard_paths, p);
-
-		if (n || w->guard_paths.n < 64)
-			strmap_put(&w->guard_paths, p, (void *)(n + 1), NULL);
-	}
-}
-
-struct top_paths {
-	char *out;
-	size_t cap, len;
-	intptr_t min;
-};
-
-static void add_top(const char *key, void *val, void *arg)
-{
-	struct top_paths *t = arg;
-
-	if ((intptr_t)val >= t->min && t->len + strlen(key) + 24 < t->cap)
-		t->len += (size_t)snprintf(t->out + t->len, t->cap - t->len, "%s%s (%ld times)", t->len ? ", " : "", key,
-					   (long)(intptr_t)val);
-}
-
-static void guard_reset(struct watcher *w)
-{
-	w->guard_n = w->guard_at = 0;
-	strmap_free(&w->guard_paths, NULL);
-}
-
-/*
- * The loop guard: more than watch.loop_limit file-triggered restarts within watch.loop_window and
- * no poke in between (a service writing its own watched file) stops file-triggered restarts.
- * Returns 1 when this change must not restart.
- */
-static int guard_blocks(struct watcher *w, const char *why)
-{
-	long limit = w->cfg->watch.loop_limit;
-	double now = ev_now(w->loop), window = w->cfg->watch.loop_window;
-	size_t recent = 0;
-
-	if (limit <= 0 || !w->guard_t)
-		return 0;
-	if (w->guard_tripped) {
-		ev_timer_stop(w->loop, &w->guard_quiet);
-		ev_timer_set(&w->guard_quiet, window, 0);
-		ev_timer_start(w->loop, &w->guard_quiet);
-		log_debug("watch: %s changed; held by the loop guard", why);
-		return 1;
-	}
-	guard_note_paths(w, why);
-	for (size_t i = 0; i < w->guard_n; i++)
-		recent += w->guard_t[i] > now - window;
-	if ((long)recent < limit)
-		return 0;
-	{
-		struct top_paths t = {.out = w->guard_why, .cap = sizeof w->guard_why, .min = 2};
-
-		w->guard_why[0] = '\0';
-		strmap_each(&w->guard_paths, add_top, &t);
-		if (!t.len) {
-			t.min = 1;
-			strmap_each(&w->guard_paths, add_top, &t);
-		}
-	}
-	w->guard_tripped = 1;
-	w->guard_trips++;
-	log_warn("watch: loop guard: %zu restarts from file changes within %.0f s and no poke; file changes no longer "
-		 "restart the service until a poke (POST /restart) or %.0f s without changes. Files that kept changing: "
-		 "%s. If the service writes them itself, list them in watch.data (or raise watch.loop_limit)",
-		 recent, window, window, *w->guard_why ? w->guard_why : why);
-	ev_timer_set(&w->guard_quiet, window, 0);
-	ev_timer_start(w->loop, &w->guard_quiet);
-	return 1;
-}
-
-static void guard_quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct watcher *w = t->data;
-
-	(void)loop;
-	(void)revents;
-	w->guard_tripped = 0;
-	guard_reset(w);
-	/* what changed meanwhile is taken as it is: only a later change (or a poke) restarts */
 	pthread_mutex_lock(&w->mu);
 	ct_commit(&w->ct);
 	pthread_mutex_unlock(&w->mu);
-	log_info("watch: loop guard released after %.0f s without file changes; file changes restart the service again",
-		 w->cfg->watch.loop_window);
 }
 
 /*
@@ -984,7 +889,7 @@ static void fire(struct watcher *w)
 			 w->last_path);
 		return;
 	}
-	if (guard_blocks(w, why))
+	if (lg_blocks(&w->guard, why))
 		return;
 	snprintf(w->sv->watch_why, sizeof w->sv->watch_why, "%s", why);
 	sv_request(w->sv, "watch", 0);
@@ -1083,10 +988,10 @@ static void metrics_hook(FILE *f, void *ctx)
 		w->ignored);
 	fprintf(f, "# HELP reloader_watch_loop_guard_tripped 1 while the loop guard holds back file-triggered restarts.\n"
 		   "# TYPE reloader_watch_loop_guard_tripped gauge\nreloader_watch_loop_guard_tripped %d\n",
-		w->guard_tripped);
+		w->guard.tripped);
 	fprintf(f, "# HELP reloader_watch_loop_guard_trips_total Times the loop guard stopped a restart loop.\n"
 		   "# TYPE reloader_watch_loop_guard_trips_total counter\nreloader_watch_loop_guard_trips_total %lu\n",
-		w->guard_trips);
+		w->guard.trips);
 }
 
 static void status_hook(json_t *obj, void *ctx)
@@ -1107,10 +1012,10 @@ static void status_hook(json_t *obj, void *ctx)
 	json_object_set_new(obj, "unchanged_events", json_integer((json_int_t)w->unchanged_total));
 	json_object_set_new(obj, "pending_paths", json_integer((json_int_t)w->npending));
 	json_object_set_new(obj, "loop_guard",
-			    json_pack("{s:b, s:I, s:I, s:I, s:s}", "tripped", w->guard_tripped, "trips",
-				      (json_int_t)w->guard_trips, "limit", (json_int_t)w->cfg->watch.loop_limit,
+			    json_pack("{s:b, s:I, s:I, s:I, s:s}", "tripped", w->guard.tripped, "trips",
+				      (json_int_t)w->guard.trips, "limit", (json_int_t)w->cfg->watch.loop_limit,
 				      "window_ms", (json_int_t)(w->cfg->watch.loop_window * 1000), "paths",
-				      w->guard_tripped ? w->guard_why : ""));
+				      w->guard.tripped ? w->guard.why : ""));
 	if (w->last_wall > 0)
 		json_object_set_new(obj, "last_event",
 				    json_pack("{s:s, s:f, s:I}", "path", w->last_path, "time", w->last_wall, "age_ms",
@@ -1265,18 +1170,7 @@ static void hook_cycle_started(void *ctx, const char *trigger, int full)
 {
 	struct watcher *w = ctx;
 
-	if (strcmp(trigger, "watch") == 0 && w->guard_t) {
-		w->guard_t[w->guard_at] = ev_now(w->loop);
-		w->guard_at = (w->guard_at + 1) % (size_t)(w->cfg->watch.loop_limit + 1);
-		if (w->guard_n < (size_t)w->cfg->watch.loop_limit + 1)
-			w->guard_n++;
-	} else if (strcmp(trigger, "poke") == 0 || strcmp(trigger, "signal") == 0) {
-		if (w->guard_tripped)
-			log_info("watch: loop guard released by a %s; file changes restart the service again", trigger);
-		w->guard_tripped = 0;
-		ev_timer_stop(w->loop, &w->guard_quiet);
-		guard_reset(w);
-	}
+	lg_cycle(&w->guard, trigger);
 	if (!full)
 		return;
 	/* This cycle builds from the files as they are now: changes so far are its own. A save just
@@ -1332,10 +1226,8 @@ int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *s
 	ev_async_start(loop, &w->async);
 	ev_timer_init(&w->debounce, debounce_cb, 0, 0);
 	w->debounce.data = w;
-	ev_timer_init(&w->guard_quiet, guard_quiet_cb, 0, 0);
-	w->guard_quiet.data = w;
-	if (w->cfg->watch.loop_limit > 0)
-		w->guard_t = calloc((size_t)w->cfg->watch.loop_limit + 1, sizeof *w->guard_t);
+	if (lg_init(&w->guard, loop, w->cfg->watch.loop_limit, w->cfg->watch.loop_window, guard_released, w) != 0)
+		log_warn("watch: out of memory: the loop guard is off");
 	for (size_t i = 0; w->cfg->watch.build_writes && w->cfg->watch.build_writes[i]; i++)
 		patlist_add(&w->build_writes, w->cfg->watch.build_writes[i]);
 	if (normalize_roots(w) != 0 || init_ignore(w, &w->ig) != 0 || init_ignore(w, &w->ig_poll) != 0) {
@@ -1428,15 +1320,13 @@ void watch_stop(struct watcher *w)
 	}
 	if (w->sv && w->sv->watch.ctx == w)
 		memset(&w->sv->watch, 0, sizeof w->sv->watch);
-	ev_timer_stop(w->loop, &w->guard_quiet);
+	lg_free(&w->guard);
 	if (w->sync_fd >= 0) {
 		close(w->sync_fd);
 		unlink(w->sync_path);
 	}
 	ct_free(&w->ct);
 	patlist_free(&w->build_writes);
-	free(w->guard_t);
-	strmap_free(&w->guard_paths, NULL);
 	for (size_t i = 0; w->pending && i < w->npending; i++)
 		free(w->pending[i]);
 	free(w->pending);

@@ -97,6 +97,7 @@ def bench_setup(tree, runs=3):
     else:
         print("  chokidar: not installed (npm install chokidar-cli into build/bench-node failed); skipped")
     out = {}
+    hashing = []
     for name, (cmd, needle, penv) in peers.items():
         cwd = tree if name == "reloader" else None
         times, rss, cpu = [], 0, None
@@ -108,6 +109,11 @@ def bench_setup(tree, runs=3):
             else:
                 dt, p = setup_time(cmd, needle, penv, cwd)
             times.append(dt)
+            if name == "reloader":
+                # then it reads every file's contents once (in the background, after set-up)
+                t1 = time.monotonic()
+                wait_line(p, "files read in")
+                hashing.append(time.monotonic() - t1 + dt)
             if k == runs - 1:
                 pid = p.pid
                 rss = vm_hwm_kb(pid)
@@ -117,6 +123,9 @@ def bench_setup(tree, runs=3):
                 rss = vm_hwm_kb(pid)
             stop(p)
         out[name] = (min(times), statistics.median(times), rss, cpu)
+    if hashing:
+        print(f"  reloader read every file's contents (its change check) {min(hashing) * 1000:.0f} ms after start "
+              f"(best of {runs}); the idle CPU below is measured after that")
     return out
 
 
@@ -181,6 +190,10 @@ def main():
         print(f"  {name:16s} set-up {best * 1000:7.0f} ms / {med * 1000:7.0f} ms   "
               f"({best / base_t:4.2f}x inotifywait)   peak RSS {rss / 1024:6.1f} MB   CPU idle 10 s: {cpu:.2f} s")
     r = res["reloader"]
+    iw_rss = res["inotifywait -r"][2]
+    print(f"  peak RSS watching 100,000 files: reloader {r[2] / 1024:.1f} MB, inotifywait -r {iw_rss / 1024:.1f} MB, "
+          f"ratio {r[2] / iw_rss:.2f} (goal <= 1.00, issue #12: {'met' if r[2] <= iw_rss else 'NOT met'}; reloader "
+          f"also keeps a content digest of every file: 12 bytes each)")
     print(f"  goal: <= 1.2x inotifywait and < 1 s: {'met' if r[0] <= 1.2 * base_t and r[0] < 1 else 'NOT met'}; "
           f"RSS goal < 4 MB: {'met' if r[2] < 4096 else 'NOT met'}; idle CPU goal 0: {'met' if r[3] == 0 else 'NOT met'}")
 

@@ -126,6 +126,41 @@ static void build_started(void *ctx)
 		fp_free(&c->building);
 }
 
+/*
+ * Inputs the build wrote itself (watch.build_writes: Cargo.lock, go.sum) are taken as it left
+ * them, so the next check does not rebuild for them. Everything else stays as the build-start
+ * scan saw it (an edit during the build must still make the next check differ).
+ */
+static void take_build_writes(struct cache *c)
+{
+	struct patlist pl = {0};
+	struct fp_set merged = {0};
+	size_t i = 0, j = 0;
+	int ok = 1;
+
+	for (size_t k = 0; c->cfg->watch.build_writes[k]; k++)
+		if (patlist_add(&pl, c->cfg->watch.build_writes[k]) != 0)
+			goto out;
+	if (scan(c) != 0)
+		goto out;
+	while (ok && (i < c->good.n || j < c->last.n)) {
+		int cmp = i == c->good.n ? 1 : j == c->last.n ? -1 : strcmp(c->good.v[i].path, c->last.v[j].path);
+		const struct fp_entry *pre = cmp <= 0 ? &c->good.v[i] : NULL, *post = cmp >= 0 ? &c->last.v[j] : NULL;
+		const char *path = pre ? pre->path : post->path;
+		const struct fp_entry *take = patlist_match(&pl, path, 0) > 0 ? post : pre;
+
+		if (take)
+			ok = fp_append(&merged, take) == 0;
+		i += pre != NULL;
+		j += post != NULL;
+	}
+	if (ok)
+		fp_move(&c->good, &merged);
+out:
+	fp_free(&merged);
+	patlist_free(&pl);
+}
+
 static void build_succeeded(void *ctx)
 {
 	struct cache *c = ctx;
@@ -138,6 +173,8 @@ static void build_succeeded(void *ctx)
 	c->building_ok = 0;
 	fp_move(&c->good, &c->building);
 	c->have_good = 1;
+	if (c->cfg->watch.build_writes)
+		take_build_writes(c);
 	/* The inputs are what the build-start scan saw: the watcher vouches from that count on. */
 	c->verified = c->watcher != NULL;
 	c->verified_gen = c->building_gen;
@@ -164,7 +201,8 @@ int cache_start(struct cache **out, struct supervisor *sv)
 	c->sv = sv;
 	c->cfg = cfg;
 	if (ignore_init(&c->ig, cfg->dir, cfg->watch.exclude, cfg->cache.inputs ? cfg->cache.inputs : cfg->watch.include,
-			cfg->watch.gitignore) != 0)
+			cfg->watch.gitignore) != 0 ||
+	    ignore_defaults(&c->ig, cfg) != 0)
 		goto oom;
 	if ((rel = path_rel(cfg->dir, cfg->cache.dir)))
 		ignore_add_extra(&c->ig, rel);

@@ -60,6 +60,11 @@ static const struct config_key {
 	{"watch.debounce", T_DURATION, "--debounce"},
 	{"watch.poll", T_POLL, NULL},
 	{"watch.max_watches", T_COUNT, NULL},
+	{"watch.data", T_LIST, NULL},
+	{"watch.build_writes", T_LIST, NULL},
+	{"watch.default_excludes", T_BOOL, NULL},
+	{"watch.loop_limit", T_COUNT, NULL},
+	{"watch.loop_window", T_DURATION, NULL},
 	{"cache", T_SECTION, NULL},
 	{"cache.dir", T_STRING, "--cache-dir"},
 	{"cache.inputs", T_LIST, NULL},
@@ -1128,6 +1133,20 @@ static int fill_config(struct config *cfg, json_t *m, const struct layer layers[
 	free(text);
 	if ((v = get_path(m, "watch.max_watches")))
 		cfg->watch.max_watches = json_is_integer(v) ? (long)json_integer_value(v) : atol(json_string_value(v));
+	cfg->watch.data = get_path(m, "watch.data") ? list_from_json(get_path(m, "watch.data")) : NULL;
+	cfg->watch.build_writes =
+		get_path(m, "watch.build_writes") ? list_from_json(get_path(m, "watch.build_writes")) : NULL;
+	cfg->watch.default_excludes = 1;
+	if ((v = get_path(m, "watch.default_excludes"))) {
+		if (json_is_boolean(v))
+			cfg->watch.default_excludes = json_is_true(v);
+		else
+			parse_bool_text(json_string_value(v), &cfg->watch.default_excludes);
+	}
+	cfg->watch.loop_limit = 10;
+	if ((v = get_path(m, "watch.loop_limit")))
+		cfg->watch.loop_limit = json_is_integer(v) ? (long)json_integer_value(v) : atol(json_string_value(v));
+	cfg->watch.loop_window = duration_or(m, "watch.loop_window", 10);
 
 	text = string_or(m, "stop.signal", "TERM");
 	cfg->stop.signal = config_signal_number(text);
@@ -1223,6 +1242,8 @@ void config_free(struct config *cfg)
 	strlist_free(cfg->watch.paths);
 	strlist_free(cfg->watch.include);
 	strlist_free(cfg->watch.exclude);
+	strlist_free(cfg->watch.data);
+	strlist_free(cfg->watch.build_writes);
 	free(cfg->cache.dir);
 	strlist_free(cfg->cache.inputs);
 	strlist_free(cfg->cache.outputs);

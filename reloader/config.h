@@ -25,6 +25,11 @@ struct config {
 		enum poll_mode poll;    /* auto: inotify, polling past the watch limit */
 		double poll_interval;   /* seconds between polls */
 		long max_watches;       /* cap on inotify watches (0: the system's limit) */
+		strlist data;           /* globs of files the service writes at run time: never a restart */
+		strlist build_writes;   /* globs of inputs the build itself writes (Cargo.lock): no new cycle */
+		int default_excludes;   /* prune editor temp files, VCS folders, .DS_Store ... */
+		long loop_limit;        /* file-triggered restarts per loop_window before the guard stops them (0: off) */
+		double loop_window;     /* seconds; also the quiet time after which the guard lets go */
 	} watch;
 	struct {
 		char *dir;       /* absolute cache directory (fingerprints, outputs, tool caches) */

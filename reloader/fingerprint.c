@@ -282,6 +282,19 @@ int fp_same_stat(const struct fp_set *a, const struct fp_set *b)
 	return 1;
 }
 
+int fp_append(struct fp_set *s, const struct fp_entry *e)
+{
+	struct fp_entry copy = *e;
+
+	if (!(copy.path = strdup(e->path)))
+		return -1;
+	if (push(s, &copy) != 0) {
+		free(copy.path);
+		return -1;
+	}
+	return 0;
+}
+
 int fp_copy(struct fp_set *dst, const struct fp_set *src)
 {
 	fp_free(dst);

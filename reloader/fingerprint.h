@@ -37,6 +37,8 @@ int fp_same_content(const struct fp_set *a, const struct fp_set *b);
 /* 1 when a and b also agree on every stat field (nothing to refresh). */
 int fp_same_stat(const struct fp_set *a, const struct fp_set *b);
 
+/* Appends a copy of e (its path duplicated); the caller keeps the set sorted. Returns 0, -1 on ENOMEM. */
+int fp_append(struct fp_set *s, const struct fp_entry *e);
 /* Deep copy; returns 0, -1 on ENOMEM. */
 int fp_copy(struct fp_set *dst, const struct fp_set *src);
 /* Moves src into dst (dst freed first); src is left empty. */

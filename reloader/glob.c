@@ -245,20 +245,97 @@ void ignore_add_extra(struct ignore *ig, const char *rel)
 		strmap_put(&ig->extra, rel, (void *)1, NULL);
 }
 
+/* Directories without a .gitignore are most of a tree: they are remembered as 8-byte hashes, not
+ * as map entries with their names. */
+static unsigned long long dir_hash(const char *s)
+{
+	unsigned long long h = 1469598103934665603ull; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static long nogi_find(const struct ignore *ig, unsigned long long h)
+{
+	if (!ig->nogi_cap)
+		return -1;
+	for (size_t i = (size_t)(h ^ (h >> 31)) & (ig->nogi_cap - 1);; i = (i + 1) & (ig->nogi_cap - 1)) {
+		if (ig->nogi[i] == h)
+			return (long)i;
+		if (!ig->nogi[i])
+			return -1;
+	}
+}
+
+static void nogi_insert(unsigned long long *v, size_t cap, unsigned long long h)
+{
+	size_t i = (size_t)(h ^ (h >> 31)) & (cap - 1);
+
+	while (v[i])
+		i = (i + 1) & (cap - 1);
+	v[i] = h;
+}
+
+static void nogi_add(struct ignore *ig, unsigned long long h)
+{
+	if ((ig->nogi_n + 1) * 4 > ig->nogi_cap * 3) {
+		size_t cap = ig->nogi_cap ? ig->nogi_cap * 2 : 256;
+		unsigned long long *v = calloc(cap, sizeof *v);
+
+		if (!v)
+			return; /* not remembered: looked up again next time */
+		for (size_t i = 0; i < ig->nogi_cap; i++)
+			if (ig->nogi[i])
+				nogi_insert(v, cap, ig->nogi[i]);
+		free(ig->nogi);
+		ig->nogi = v;
+		ig->nogi_cap = cap;
+	}
+	nogi_insert(ig->nogi, ig->nogi_cap, h);
+	ig->nogi_n++;
+}
+
+static void nogi_del(struct ignore *ig, unsigned long long h)
+{
+	long at = nogi_find(ig, h);
+	size_t i, j, cap = ig->nogi_cap;
+
+	if (at < 0)
+		return;
+	i = j = (size_t)at;
+	ig->nogi[i] = 0;
+	ig->nogi_n--;
+	for (;;) {
+		j = (j + 1) & (cap - 1);
+		if (!ig->nogi[j])
+			return;
+		size_t home = (size_t)(ig->nogi[j] ^ (ig->nogi[j] >> 31)) & (cap - 1);
+
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			ig->nogi[i] = ig->nogi[j];
+			ig->nogi[j] = 0;
+			i = j;
+		}
+	}
+}
+
 /* The rules of reldir/.gitignore, loading them on first use; NULL when there are none. */
 static struct patlist *gitignore_of(struct ignore *ig, const char *reldir)
 {
-	static struct patlist none; /* marks "looked, no file" so it is not looked up again */
-	struct patlist *pl = strmap_get(&ig->gi, reldir);
+	unsigned long long h = dir_hash(reldir);
+	struct patlist *pl;
 	char path[4096];
 	struct stat st;
 	char *text;
 	int fd, n;
 
-	if (pl)
-		return pl == &none ? NULL : pl;
+	if (nogi_find(ig, h) >= 0)
+		return NULL;
+	if ((pl = strmap_get(&ig->gi, reldir)))
+		return pl;
 	n = snprintf(path, sizeof path, "%s%s%s/.gitignore", ig->root, *reldir ? "/" : "", reldir);
-	pl = &none;
+	pl = NULL;
 	if (n > 0 && (size_t)n < sizeof path && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (16 << 20) &&
 		    (text = malloc((size_t)st.st_size + 1))) {
@@ -275,12 +352,30 @@ static struct patlist *gitignore_of(struct ignore *ig, const char *reldir)
 		}
 		close(fd);
 	}
-	if (strmap_put(&ig->gi, reldir, pl, NULL) != 0 && pl != &none) {
+	if (!pl) {
+		nogi_add(ig, h);
+		return NULL;
+	}
+	if (strmap_put(&ig->gi, reldir, pl, NULL) != 0) {
 		patlist_free(pl); /* not cached: parse again next time */
 		free(pl);
 		return NULL;
 	}
-	return pl == &none ? NULL : pl;
+	return pl;
+}
+
+/* The repository-wide rules (.git/info/exclude, core.excludesFile) for rel; 1 when they ignore it. */
+static int gitexcl_match(const struct ignore *ig, const char *rel, int is_dir)
+{
+	char full[4096];
+	int n;
+
+	if (!ig->git_prefix || !ig->gitexcl.n)
+		return 0;
+	n = snprintf(full, sizeof full, "%s%s", ig->git_prefix, rel);
+	if (n < 0 || (size_t)n >= sizeof full)
+		return 0;
+	return patlist_match(&ig->gitexcl, full, is_dir) > 0;
 }
 
 int ignore_path(struct ignore *ig, const char *rel, int is_dir)
@@ -300,7 +395,8 @@ int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 		return 1;
 	if (!ig->gitignore)
 		return 0;
-	/* From the parent directory upwards: the deepest .gitignore with a matching line decides. */
+	/* From the parent directory upwards: the deepest .gitignore with a matching line decides,
+	 * then .git/info/exclude, then the global excludes file (git's order). */
 	len = (size_t)(base - rel);
 	if (len >= sizeof dir)
 		return 0;
@@ -317,7 +413,7 @@ int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 				return r > 0;
 		}
 		if (!dl)
-			return 0;
+			return gitexcl_match(ig, rel, is_dir);
 		char *slash = strrchr(dir, '/');
 
 		if (slash)
@@ -327,9 +423,34 @@ int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 	}
 }
 
+/* 1 when the last segment of glob starts with a literal '.' (it names hidden files on purpose). */
+static int names_hidden(const char *glob)
+{
+	const char *last = strrchr(glob, '/');
+
+	return (last ? last[1] : glob[0]) == '.';
+}
+
 int ignore_included(const struct ignore *ig, const char *rel)
 {
-	return ig->include.n == 0 || patlist_match(&ig->include, rel, 0) > 0;
+	const char *base = strrchr(rel, '/');
+	int hidden;
+
+	if (ig->include.n == 0)
+		return 1;
+	base = base ? base + 1 : rel;
+	hidden = ig->no_hidden && base[0] == '.';
+	for (size_t i = ig->include.n; i-- > 0;) {
+		const struct pattern *p = &ig->include.v[i];
+
+		if (p->flags & PAT_DIRONLY)
+			continue;
+		if (hidden && !names_hidden(p->glob))
+			continue; /* `**` / `*.go` never mean `.#main.go` or `.x.go` */
+		if (glob_match(p->glob, (p->flags & PAT_ANCHORED) ? rel : base))
+			return !(p->flags & PAT_NEGATE);
+	}
+	return 0;
 }
 
 static void free_rules(void *v)
@@ -346,14 +467,18 @@ static void free_rules(void *v)
 void ignore_forget(struct ignore *ig, const char *reldir)
 {
 	free_rules(strmap_del(&ig->gi, reldir));
+	nogi_del(ig, dir_hash(reldir));
 }
 
 void ignore_free(struct ignore *ig)
 {
 	strmap_free(&ig->gi, free_rules);
+	free(ig->nogi);
 	strmap_free(&ig->extra, NULL);
 	patlist_free(&ig->exclude);
 	patlist_free(&ig->include);
+	patlist_free(&ig->gitexcl);
+	free(ig->git_prefix);
 	free(ig->root);
 	memset(ig, 0, sizeof *ig);
 }

@@ -11,6 +11,7 @@
 
 void (*status_watch_hook)(json_t *watch, void *ctx);
 void *status_watch_ctx;
+void (*status_watch_metrics_hook)(FILE *f, void *ctx);
 
 static int cmp_keys(const void *a, const void *b)
 {
@@ -110,6 +111,8 @@ char *status_metrics(struct supervisor *sv)
 	fprintf(f, "# HELP reloader_peak_rss_bytes Peak resident memory of reloader.\n"
 		   "# TYPE reloader_peak_rss_bytes gauge\nreloader_peak_rss_bytes %ld\n",
 		proc_peak_rss_kb() * 1024);
+	if (status_watch_metrics_hook)
+		status_watch_metrics_hook(f, status_watch_ctx);
 	fclose(f);
 	return out;
 }

@@ -327,6 +327,8 @@ static void build_finished(struct supervisor *sv, int status)
 	/* Whatever the build left behind in its group is not ours to keep. */
 	kill(-sv->build_pid, SIGKILL);
 	sv->build_pid = 0;
+	if (sv->watch.build_running)
+		sv->watch.build_running(sv->watch.ctx, 0);
 	sv->build.ran = 1;
 	sv->build.cached = 0;
 	sv->build.duration_ms = ms;
@@ -387,9 +389,13 @@ static void begin_build(struct supervisor *sv)
 		goto failed;
 	if (sv->cache.build_started)
 		sv->cache.build_started(sv->cache.ctx);
+	if (sv->watch.build_running) /* before the spawn: the build may write at once */
+		sv->watch.build_running(sv->watch.ctx, 1);
 	sv->build_pid = proc_spawn(argv, sv->cfg->dir, sv->cfg->env, sv->build_out.child_fd, sv->build_err.child_fd);
 	if (sv->build_pid < 0) {
 		sv->build_pid = 0;
+		if (sv->watch.build_running)
+			sv->watch.build_running(sv->watch.ctx, 0);
 		output_pipe_close(&sv->build_out, sv->loop);
 		output_pipe_close(&sv->build_err, sv->loop);
 		goto failed;
@@ -407,6 +413,34 @@ failed:
 
 /* ---- cycles ------------------------------------------------------------------------------ */
 
+/* Every cycle says why it runs (the paths of a file-triggered one); the watcher takes the files
+ * as they are now as the state this cycle builds from. */
+static void cycle_announce(struct supervisor *sv, const char *trigger, int full)
+{
+	int watch = strcmp(trigger, "watch") == 0;
+
+	event_line(sv, "cycle %lu: %s%s%s", sv->cycle, watch ? "file change: " : trigger,
+		   watch ? (*sv->watch_why ? sv->watch_why : "(watched files)") : "", full ? "" : " (restart without build)");
+	if (sv->watch.cycle_started)
+		sv->watch.cycle_started(sv->watch.ctx, trigger, full);
+}
+
+/* A poke while a cycle runs joins it when nothing changed since that cycle took its inputs
+ * (save + poke is one restart, not two); a rebuild joins only a cycle that rebuilds too. */
+static int joins_running_cycle(struct supervisor *sv, const char *trigger, int force)
+{
+	if (!sv->watch.changed || strcmp(trigger, "watch") == 0 || (force && !sv->cycle_force) || !sv->cycle_full)
+		return 0;
+	return !sv->watch.changed(sv->watch.ctx);
+}
+
+/* A follow-up cycle asked for by file changes alone is dropped when they were undone (or were the
+ * build's own) by the time it would start. */
+static int pending_is_stale(struct supervisor *sv)
+{
+	return sv->pending_watch_only && !sv->pending_force && sv->watch.changed && !sv->watch.changed(sv->watch.ctx);
+}
+
 static void start_cycle(struct supervisor *sv, int full, int force, const char *trigger)
 {
 	sv->cycle++;
@@ -418,6 +452,7 @@ static void start_cycle(struct supervisor *sv, int full, int force, const char *
 	sv->last.build_ms = sv->last.stop_ms = sv->last.start_ms = sv->last.ready_ms = 0;
 	ev_timer_stop(sv->loop, &sv->backoff_timer);
 	sv->backoff_next = 0;
+	cycle_announce(sv, trigger, full);
 	if (full)
 		begin_build(sv);
 	else
@@ -450,10 +485,14 @@ static void finish_cycle(struct supervisor *sv, enum sv_outcome outcome)
 	}
 	if (sv->exiting)
 		return;
+	if (sv->pending && pending_is_stale(sv)) {
+		event_line(sv, "follow-up cycle dropped: the watched files are as this cycle built them");
+		sv->pending = sv->pending_force = sv->pending_watch_only = 0;
+	}
 	if (sv->pending) {
 		int force = sv->pending_force;
 
-		sv->pending = sv->pending_force = 0;
+		sv->pending = sv->pending_force = sv->pending_watch_only = 0;
 		start_cycle(sv, 1, force, sv->pending_trigger);
 	}
 }
@@ -466,9 +505,15 @@ unsigned long sv_request(struct supervisor *sv, const char *trigger, int force)
 		start_cycle(sv, 1, force, trigger);
 		return sv->cycle;
 	}
+	if (joins_running_cycle(sv, trigger, force))
+		return sv->cycle;
 	/* Mid-cycle: fold into the one follow-up cycle. */
-	if (!sv->pending)
+	if (!sv->pending) {
 		snprintf(sv->pending_trigger, sizeof sv->pending_trigger, "%s", trigger);
+		sv->pending_watch_only = strcmp(trigger, "watch") == 0;
+	} else if (strcmp(trigger, "watch") != 0) {
+		sv->pending_watch_only = 0;
+	}
 	sv->pending = 1;
 	sv->pending_force |= force;
 	if (ev_is_active(&sv->settle_timer)) {

@@ -50,6 +50,14 @@ struct sv_cache_hooks {
 	void *ctx;
 };
 
+/* Optional file-change filter (watch.c): restarts only for content that really changed. */
+struct sv_watch_hooks {
+	int (*changed)(void *ctx); /* 1: watched content differs from what the current cycle builds from */
+	void (*cycle_started)(void *ctx, const char *trigger, int full); /* builds from the files as they are now */
+	void (*build_running)(void *ctx, int running); /* 1 at build start, 0 at its end: its own writes do not count */
+	void *ctx;
+};
+
 struct supervisor {
 	struct ev_loop *loop;
 	struct config *cfg;
@@ -107,6 +115,9 @@ struct supervisor {
 
 	struct sv_waiter *waiters;
 	struct sv_cache_hooks cache;
+	struct sv_watch_hooks watch;
+	char watch_why[320];    /* the changed paths behind the latest "watch" request (its log line) */
+	int pending_watch_only; /* the follow-up cycle was asked for by file changes alone */
 	void (*on_idle_change)(struct supervisor *sv); /* state changed (wakes status watchers) */
 };
 

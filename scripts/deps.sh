@@ -21,7 +21,7 @@ groups() {
 		libpcre2-dev libssl-dev zlib1g-dev libcrypt-dev
 	apt demo "Go (the example service)" golang-go
 	apt test "test tools" libcmocka-dev python3 clang libclang-rt-14-dev util-linux procps curl entr \
-		inotify-tools valgrind git
+		inotify-tools valgrind git vim
 	apt test "Go template oracles (Go's text/template, sprig)" golang-go golang-github-masterminds-sprig-dev \
 		golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev
 	# Debian's cargo/rustc and python3-pip, even beside rustup's: the rust and python runner images

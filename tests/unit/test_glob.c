@@ -174,6 +174,59 @@ static void test_ignore_tree(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The default ignore set, the hidden-file rule of include globs, and git's repository-wide excludes. */
+static void test_ignore_defaults(void **state)
+{
+	char root[] = "/tmp/glob-defaults-XXXXXX", cmd[128], env[64];
+	static char *include[] = {"**/*.go", "**/.keep.go", NULL};
+	static char *exclude[] = {"!4913", NULL};
+	static char *data[] = {"state.json", NULL};
+	struct config cfg = {0};
+	struct ignore ig;
+	static const struct {
+		const char *rel;
+		int is_dir, want;
+	} cases[] = {
+		{".hg", 1, 1}, {"a/.svn", 1, 1}, {"CVS", 1, 1}, {".x.go.swp", 0, 1}, {"x.swp", 0, 1},
+		{"x.go~", 0, 1}, {"#x.go#", 0, 1}, {".#x.go", 0, 1}, {".DS_Store", 0, 1},
+		{"x.go___jb_tmp___", 0, 1}, {"__pycache__", 1, 1}, {"4913", 0, 0}, {"state.json", 0, 1},
+		{"scratch", 1, 1}, {"gen.tmp", 0, 1}, {"main.go", 0, 0}, {"sub", 1, 0},
+	};
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	put(root, ".git/info/exclude", "/svc/scratch/\n"); /* the repository holds svc/ */
+	put(root, "xdg/git/ignore", "*.tmp\n");
+	snprintf(env, sizeof env, "%s/xdg", root);
+	setenv("XDG_CONFIG_HOME", env, 1);
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	setenv("HOME", root, 1); /* no ~/.gitconfig of this machine's user */
+	cfg.watch.default_excludes = 1;
+	cfg.watch.gitignore = 1;
+	cfg.watch.data = data;
+	snprintf(cmd, sizeof cmd, "%s/svc", root);
+	assert_int_equal(ignore_init(&ig, cmd, exclude, include, 1), 0);
+	assert_int_equal(ignore_defaults(&ig, &cfg), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int got = ignore_path(&ig, cases[i].rel, cases[i].is_dir);
+
+		if (got != cases[i].want)
+			fail_msg("ignore_path(%s, dir=%d) = %d, want %d", cases[i].rel, cases[i].is_dir, got, cases[i].want);
+	}
+	assert_true(ignore_included(&ig, "a/main.go"));
+	assert_false(ignore_included(&ig, "a/.x.go"));
+	assert_false(ignore_included(&ig, ".#main.go"));
+	assert_true(ignore_included(&ig, "a/.keep.go"));
+	ignore_free(&ig);
+	unsetenv("XDG_CONFIG_HOME");
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_path_rel(void **state)
 {
 	(void)state;
@@ -191,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_glob_match),
 		cmocka_unit_test(test_patlist),
 		cmocka_unit_test(test_ignore_tree),
+		cmocka_unit_test(test_ignore_defaults),
 		cmocka_unit_test(test_path_rel),
 	};
 

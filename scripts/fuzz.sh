@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz.sh — builds fuzz/fuzz_*.c targets with libFuzzer (clang) and runs each for FUZZ_SECONDS.
-# Usage: scripts/fuzz.sh [TARGET...]   (default: every fuzz/fuzz_*.c; `make fuzz-smoke` names two)
+# Usage: scripts/fuzz.sh [TARGET...]   (default: every fuzz/fuzz_*.c, as `make fuzz-smoke` runs them)
 # The common, agent and reloader modules (not main.c) are compiled once with the same sanitizers into
 # one archive per folder; each target links what it uses from them. Seeds come from fuzz/corpus/TARGET/ (committed, read-only); what the
 # fuzzer finds goes to build/fuzz/TARGET.corpus.

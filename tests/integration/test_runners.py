@@ -158,7 +158,9 @@ class RunnerTest(unittest.TestCase):
             return wait_until(lambda: served() == want, 120, f"{runner} service answering {want!r}")
 
         serves(v1)
-        st = status(r.port)
+        # the first cycle ends after the settle time (ready.settle); a poke inside it would join that cycle
+        st = wait_until(lambda: (lambda s: s if not s["busy"] and s["state"] == "running" else None)(status(r.port)),
+                        60, f"{runner}: first cycle finished")
         self.assertTrue(st["build"]["ok"], st)
         builds = metric(r.port, "reloader_builds_total")
 

@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "duration.h"
+#include "errbuf.h"
 #include "log.h"
 
 /* What client-go sends: aggregated v2, then v2beta1, then the plain documents. */
@@ -38,22 +40,6 @@ struct kube_discovery {
 	char *groups;        /* per-group: the /apis group list (compact JSON) the resources came from */
 	json_t *stale;       /* aggregated: {"groups": [...]} of group versions marked Stale, asked per group */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void gen_free(struct gen *g)
 {
@@ -454,7 +440,7 @@ static int fetch_per_group(struct kube *k, json_t *core, json_t *apis, struct ge
 			add_resource_list(g, gvs[i].group, gvs[i].version, gvs[i].preferred, reqs[i].response);
 		else if (reqs[i].status == 401 || reqs[i].status == 403 || reqs[i].status == 0) {
 			if (!rc)
-				set_err(err, errlen, "discovery %s: %s", reqs[i].path, reqs[i].err);
+				errbuf_set(err, errlen, "discovery %s: %s", reqs[i].path, reqs[i].err);
 			rc = -1;
 		} else
 			log_warn("discovery %s: %s", reqs[i].path, reqs[i].err);
@@ -477,7 +463,7 @@ static int fetch_full(struct kube *k, struct kube_discovery *d, char *err, size_
 	int rc = 0;
 	for (int i = 0; i < 2 && !rc; i++)
 		if (r[i].status != 200 || !json_is_object(r[i].response)) {
-			set_err(err, errlen, "discovery: GET %s: %s", r[i].path,
+			errbuf_set(err, errlen, "discovery: GET %s: %s", r[i].path,
 				r[i].status == 200 ? "the answer is not JSON" : r[i].err);
 			rc = -1;
 		}
@@ -505,7 +491,7 @@ static int fetch_full(struct kube *k, struct kube_discovery *d, char *err, size_
 			snprintf(d->etag, sizeof d->etag, "%s", agg_apis ? r[1].etag : "");
 			free(d->groups);
 			d->groups = agg_apis ? NULL : groups_text(r[1].response);
-			d->checked = mono();
+			d->checked = mono_seconds();
 			log_debug("discovery: %zu resources (%s)", g->n, agg_apis ? "aggregated" : "per group");
 		}
 	}
@@ -559,12 +545,12 @@ static int freshness_check(struct kube *k, struct kube_discovery *d, char *err, 
 		rc = now && !strcmp(now, d->groups) ? 0 : 1;
 		free(now);
 	} else if (r.status == 0 || r.status == 401 || r.status == 403) {
-		set_err(err, errlen, "discovery: GET /apis: %s", r.err);
+		errbuf_set(err, errlen, "discovery: GET /apis: %s", r.err);
 		rc = -1;
 	}
 	kube_req_clear(&r);
 	if (rc == 0 || rc == 2)
-		d->checked = mono();
+		d->checked = mono_seconds();
 	return rc;
 }
 
@@ -572,10 +558,10 @@ int kube_discover(struct kube *k, char *err, size_t errlen)
 {
 	struct kube_discovery *d = state(k);
 	if (!d) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
-	if (d->cur && d->max_age > 0 && mono() - d->checked < d->max_age)
+	if (d->cur && d->max_age > 0 && mono_seconds() - d->checked < d->max_age)
 		return 0;
 	if (!d->cur)
 		cache_load(k, d);
@@ -598,7 +584,7 @@ int kube_discover_refresh(struct kube *k, char *err, size_t errlen)
 {
 	struct kube_discovery *d = state(k);
 	if (!d) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	if (fetch_full(k, d, err, errlen))

@@ -17,21 +17,13 @@
 
 #include <jansson.h>
 
+#include "errbuf.h"
 #include "log.h"
 
 extern char **environ;
 
 #define MAX_OUT (4u << 20)  /* a plugin printing more than this is broken */
 #define STDERR_KEEP 1500    /* the tail of its stderr quoted in errors */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void wipe_free(char *s, size_t n)
 {
@@ -135,7 +127,7 @@ int execcred_parse(const char *text, size_t len, const char *api_version, struct
 	json_t *doc = json_loadb(text, len, 0, &je);
 	if (!doc) {
 		/* never quote it: a plugin that half-printed a credential would leak it here */
-		set_err(err, errlen, "its output is not an ExecCredential JSON object (%zu bytes, not shown)", len);
+		errbuf_set(err, errlen, "its output is not an ExecCredential JSON object (%zu bytes, not shown)", len);
 		return -1;
 	}
 	int rc = -1;
@@ -147,20 +139,20 @@ int execcred_parse(const char *text, size_t len, const char *api_version, struct
 	const char *key = json_string_value(json_object_get(st, "clientKeyData"));
 	json_t *exp = json_object_get(st, "expirationTimestamp");
 	if (!json_is_object(doc) || !kind || strcmp(kind, "ExecCredential")) {
-		set_err(err, errlen, "its output is JSON but not an ExecCredential (kind is \"%.40s\")", kind ? kind : "");
+		errbuf_set(err, errlen, "its output is JSON but not an ExecCredential (kind is \"%.40s\")", kind ? kind : "");
 	} else if (!av || strcmp(av, api_version)) {
-		set_err(err, errlen, "it is configured for apiVersion %s but answered apiVersion \"%.80s\"", api_version,
+		errbuf_set(err, errlen, "it is configured for apiVersion %s but answered apiVersion \"%.80s\"", api_version,
 			av ? av : "");
 	} else if (!json_is_object(st)) {
-		set_err(err, errlen, "its ExecCredential has no status");
+		errbuf_set(err, errlen, "its ExecCredential has no status");
 	} else if ((cert && *cert) != (key && *key)) {
-		set_err(err, errlen, "its ExecCredential has %s without %s", cert && *cert ? "clientCertificateData" : "clientKeyData",
+		errbuf_set(err, errlen, "its ExecCredential has %s without %s", cert && *cert ? "clientCertificateData" : "clientKeyData",
 			cert && *cert ? "clientKeyData" : "clientCertificateData");
 	} else if (!(tok && *tok) && !(cert && *cert)) {
-		set_err(err, errlen, "its ExecCredential has neither status.token nor clientCertificateData/clientKeyData");
+		errbuf_set(err, errlen, "its ExecCredential has neither status.token nor clientCertificateData/clientKeyData");
 	} else if (exp && !json_is_null(exp) &&
 		   (!json_is_string(exp) || execcred_parse_time(json_string_value(exp), &out->expires))) {
-		set_err(err, errlen, "its status.expirationTimestamp is not an RFC 3339 time");
+		errbuf_set(err, errlen, "its status.expirationTimestamp is not an RFC 3339 time");
 	} else {
 		out->token = tok && *tok ? strdup(tok) : NULL;
 		if (cert && *cert) {
@@ -318,7 +310,7 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 	const struct kube_exec *e = cfg->exec;
 	int tty = isatty(0);
 	if (e->interactive == KUBE_EXEC_ALWAYS && !tty) {
-		set_err(err, errlen,
+		errbuf_set(err, errlen,
 			"user \"%s\": exec plugin %s needs a terminal (interactiveMode: Always) but standard input is not one; "
 			"run appdeploy from a terminal, or log in with the plugin first",
 			e->user, e->command);
@@ -336,7 +328,7 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	if (!env || !argv || pipe2(po, O_CLOEXEC) || (!interactive && pipe2(pe, O_CLOEXEC))) {
-		set_err(err, errlen, "user \"%s\": cannot start exec plugin %s: %s", e->user, e->command, strerror(errno));
+		errbuf_set(err, errlen, "user \"%s\": cannot start exec plugin %s: %s", e->user, e->command, strerror(errno));
 		goto out;
 	}
 	argv[0] = e->command;
@@ -357,11 +349,11 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 	if (serr) {
 		pid = -1;
 		if (serr == ENOENT || serr == EACCES || serr == ENOTDIR)
-			set_err(err, errlen, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command,
+			errbuf_set(err, errlen, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command,
 				serr == EACCES ? "is not executable" : strchr(e->command, '/') ? "not found" : "not found in $PATH",
 				e->install_hint ? "\n" : "", e->install_hint ? e->install_hint : "");
 		else
-			set_err(err, errlen, "user \"%s\": cannot run exec plugin %s: %s", e->user, e->command, strerror(serr));
+			errbuf_set(err, errlen, "user \"%s\": cannot run exec plugin %s: %s", e->user, e->command, strerror(serr));
 		goto out;
 	}
 	/* read stdout and stderr together so neither pipe fills and blocks the plugin */
@@ -415,14 +407,14 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 		;
 	const char *se = ebuf ? stderr_tail(ebuf, elen) : "";
 	if (toobig) {
-		set_err(err, errlen, "user \"%s\": exec plugin %s printed more than %u bytes", e->user, e->command, MAX_OUT);
+		errbuf_set(err, errlen, "user \"%s\": exec plugin %s printed more than %u bytes", e->user, e->command, MAX_OUT);
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		char how[64];
 		if (WIFEXITED(status))
 			snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
 		else
 			snprintf(how, sizeof how, "was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		set_err(err, errlen, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command, how,
+		errbuf_set(err, errlen, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command, how,
 			*se ? "; its stderr: " : interactive ? " (its messages are above)" : " and printed nothing on stderr",
 			se);
 	} else {
@@ -506,7 +498,7 @@ int execcred_get(const struct kube_config *cfg, const struct execcred *rejected,
 	memset(out, 0, sizeof *out);
 	char *key = cache_key(cfg);
 	if (!key) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	/* held while the plugin runs: concurrent requests wait for one answer, as client-go's do */
@@ -545,7 +537,7 @@ int execcred_get(const struct kube_config *cfg, const struct execcred *rejected,
 			log_debug("exec plugin %s ran for user %s", cfg->exec->command, cfg->exec->user);
 			rc = execcred_parse(text, len, cfg->exec->api_version, &fresh, perr, sizeof perr);
 			if (rc)
-				set_err(err, errlen, "user \"%s\": exec plugin %s: %s%s%s", cfg->exec->user, cfg->exec->command,
+				errbuf_set(err, errlen, "user \"%s\": exec plugin %s: %s%s%s", cfg->exec->user, cfg->exec->command,
 					perr, *tail ? "; its stderr: " : "", tail);
 		}
 		if (text) {

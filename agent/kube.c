@@ -12,6 +12,8 @@
 #include <curl/curl.h>
 
 #include "discovery.h"
+#include "duration.h"
+#include "errbuf.h"
 #include "execcred.h"
 #include "log.h"
 #include "version.h"
@@ -56,22 +58,6 @@ struct xfer {
 	char etag[128], content_type[192];
 	char curl_err[CURL_ERROR_SIZE];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -140,7 +126,7 @@ struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 	/* curl_global_init runs once in main, before any thread (it is not thread-safe) */
 	struct kube *k = calloc(1, sizeof *k);
 	if (!k) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	struct kube_config *c = &k->cfg;
@@ -169,14 +155,14 @@ struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 	c->disable_compression = cfg->disable_compression;
 	c->exec = kube_exec_dup(cfg->exec);
 	if (c->server && server_urls(c->server, c->tls_server_name, &k->url_base, &k->connect_to)) {
-		set_err(err, errlen, "cannot use server %s with tls-server-name %s", c->server, c->tls_server_name);
+		errbuf_set(err, errlen, "cannot use server %s with tls-server-name %s", c->server, c->tls_server_name);
 		kube_free(k);
 		return NULL;
 	}
 	k->multi = curl_multi_init();
 	k->share = curl_share_init();
 	if (!k->multi || !k->share || !c->server) {
-		set_err(err, errlen, "cannot create the HTTP client");
+		errbuf_set(err, errlen, "cannot create the HTTP client");
 		kube_free(k);
 		return NULL;
 	}
@@ -323,7 +309,7 @@ static int xfer_start(struct kube *k, struct xfer *x, const struct auth *au)
 	struct kube_config *c = &k->cfg;
 	x->easy = curl_easy_init();
 	if (!x->easy) {
-		set_err(r->err, sizeof r->err, "cannot create an HTTP request");
+		errbuf_set(r->err, sizeof r->err, "cannot create an HTTP request");
 		return -1;
 	}
 	x->resp_len = 0;
@@ -432,7 +418,7 @@ static int xfer_start(struct kube *k, struct xfer *x, const struct auth *au)
 	x->headers = h;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	if (curl_multi_add_handle(k->multi, e) != CURLM_OK) {
-		set_err(r->err, sizeof r->err, "cannot start an HTTP request");
+		errbuf_set(r->err, sizeof r->err, "cannot start an HTTP request");
 		return -1;
 	}
 	x->state = 1;
@@ -490,17 +476,17 @@ static void describe_failure(struct kube *k, struct kube_req *r)
 				reason = known[i].reason;
 		}
 	if (r->status == 401 && k->cfg.exec)
-		set_err(r->err, sizeof r->err,
+		errbuf_set(r->err, sizeof r->err,
 			"%s%s%s (HTTP 401 Unauthorized; the server refused the credential exec plugin %s returned for user "
 			"\"%s\", also after running it again)",
 			hint, msg && strcmp(msg, "Unauthorized") ? ": " : "", msg && strcmp(msg, "Unauthorized") ? msg : "",
 			k->cfg.exec->command, k->cfg.exec->user);
 	else if (r->status == 401)
-		set_err(r->err, sizeof r->err, "%s%s%s (HTTP 401 Unauthorized; check the token or client certificate of context \"%s\")",
+		errbuf_set(r->err, sizeof r->err, "%s%s%s (HTTP 401 Unauthorized; check the token or client certificate of context \"%s\")",
 			hint, msg && strcmp(msg, "Unauthorized") ? ": " : "", msg && strcmp(msg, "Unauthorized") ? msg : "",
 			k->cfg.context ?: "?");
 	else
-		set_err(r->err, sizeof r->err, "%s (HTTP %ld%s%s)", msg && *msg ? msg : hint, r->status, reason ? " " : "",
+		errbuf_set(r->err, sizeof r->err, "%s (HTTP %ld%s%s)", msg && *msg ? msg : hint, r->status, reason ? " " : "",
 			reason ?: "");
 }
 
@@ -532,7 +518,7 @@ static void xfer_done(struct kube *k, struct xfer *x, CURLcode code)
 			delay = k->backoff_max_ms / 1000.0;
 		log_debug("%s %s: %s, retry %d in %.1fs", method_name(r->method), r->path,
 			  code != CURLE_OK ? curl_easy_strerror(code) : "transient status", x->attempt, delay);
-		x->not_before = now_s() + delay;
+		x->not_before = mono_seconds() + delay;
 		x->state = 0;
 		return;
 	}
@@ -546,7 +532,7 @@ static void xfer_done(struct kube *k, struct xfer *x, CURLcode code)
 		r->response = json_loadb(x->resp, x->resp_len, 0, NULL);
 	}
 	if (code != CURLE_OK) {
-		set_err(r->err, sizeof r->err, "cannot reach %s: %s", k->cfg.server,
+		errbuf_set(r->err, sizeof r->err, "cannot reach %s: %s", k->cfg.server,
 			x->curl_err[0] ? x->curl_err : curl_easy_strerror(code));
 	} else if (status < 200 || status > 299) {
 		describe_failure(k, r);
@@ -576,7 +562,7 @@ static int auth_get(struct kube *k, const struct execcred *rejected, struct auth
 		au->from_exec = 1;
 		if (au->exec.token && !(au->token = strdup(au->exec.token))) {
 			auth_clear(au);
-			set_err(err, errlen, "out of memory");
+			errbuf_set(err, errlen, "out of memory");
 			return -1;
 		}
 		return 0;
@@ -590,7 +576,7 @@ static void run_batch(struct kube *k, struct kube_req **rp, size_t n, const stru
 	struct xfer *xs = calloc(n, sizeof *xs);
 	if (!xs) {
 		for (size_t i = 0; i < n; i++)
-			set_err(rp[i]->err, sizeof rp[i]->err, "out of memory");
+			errbuf_set(rp[i]->err, sizeof rp[i]->err, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -600,7 +586,7 @@ static void run_batch(struct kube *k, struct kube_req **rp, size_t n, const stru
 	}
 	size_t done = 0, running = 0;
 	while (done < n) {
-		double t = now_s(), next_wake = t + 1;
+		double t = mono_seconds(), next_wake = t + 1;
 		for (size_t i = 0; i < n && running < (size_t)k->concurrency; i++) {
 			if (xs[i].state != 0)
 				continue;
@@ -637,7 +623,7 @@ static void run_batch(struct kube *k, struct kube_req **rp, size_t n, const stru
 		}
 		if (done >= n)
 			break;
-		int wait_ms = (int)((next_wake - now_s()) * 1000);
+		int wait_ms = (int)((next_wake - mono_seconds()) * 1000);
 		if (wait_ms < 0)
 			wait_ms = 0;
 		if (running)
@@ -762,7 +748,7 @@ static int get_one(struct kube *k, const char *path, json_t **out, char *err, si
 	struct kube_req r = {.method = KUBE_GET, .path = strdup(path)};
 	kube_do(k, &r, 1);
 	if (r.status != 200) {
-		set_err(err, errlen, "GET %s: %s", path, r.err);
+		errbuf_set(err, errlen, "GET %s: %s", path, r.err);
 		kube_req_clear(&r);
 		return -1;
 	}
@@ -835,7 +821,7 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
 			}
 			if (r->status != 200) {
 				if (!rc)
-					set_err(err, errlen, "list %s: %s", res[i]->plural, r->err);
+					errbuf_set(err, errlen, "list %s: %s", res[i]->plural, r->err);
 				rc = -1;
 				kube_req_clear(r);
 				continue;
@@ -939,7 +925,7 @@ int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t e
 	*out = NULL;
 	CURL *e = curl_easy_init();
 	if (!e) {
-		set_err(err, errlen, "cannot create an HTTP request");
+		errbuf_set(err, errlen, "cannot create an HTTP request");
 		return -1;
 	}
 	struct xfer x = {.retry_after = -1};
@@ -957,12 +943,12 @@ int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t e
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(e);
 	if (code != CURLE_OK) {
-		set_err(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		errbuf_set(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 		free(x.resp);
 		return -1;
 	}
 	if (status != 200) {
-		set_err(err, errlen, "HTTP %ld", status);
+		errbuf_set(err, errlen, "HTTP %ld", status);
 		free(x.resp);
 		return -1;
 	}
@@ -1016,7 +1002,7 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
 		return -1;
 	}
 	if (xfer_start(k, &x, &au)) {
-		set_err(err, errlen, "%s", r.err);
+		errbuf_set(err, errlen, "%s", r.err);
 		goto out;
 	}
 	/* xfer_start prepared the handle for kube_do's multi: run it alone instead, streaming. */
@@ -1033,11 +1019,11 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
 	if (s.aborted)
 		rc = 0;
 	else if (code != CURLE_OK && !status)
-		set_err(err, errlen, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		errbuf_set(err, errlen, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 	else
 		rc = status ? status : -1;
 	if (rc < 0 && status)
-		set_err(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		errbuf_set(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 out:
 	/* xfer_end removes from the multi again (harmless) and wipes the token header */
 	xfer_end(k, &x);

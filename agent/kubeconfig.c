@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "errbuf.h"
 #include "yamlval.h"
 
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -22,15 +23,6 @@ struct kc_file {
 	json_t *pos;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Error at the position of a JSON pointer inside one file. */
 static void pos_err(char *err, size_t errlen, const struct kc_file *f, const char *pointer, const char *msg)
 {
@@ -38,9 +30,9 @@ static void pos_err(char *err, size_t errlen, const struct kc_file *f, const cha
 	if (f->pos)
 		yv_position(f->pos, pointer, 0, &line, &col);
 	if (line)
-		set_err(err, errlen, "%s:%d:%d: %s", f->path, line, col, msg);
+		errbuf_set(err, errlen, "%s:%d:%d: %s", f->path, line, col, msg);
 	else
-		set_err(err, errlen, "%s: %s", f->path, msg);
+		errbuf_set(err, errlen, "%s: %s", f->path, msg);
 }
 
 static const unsigned char b64val[256] = {
@@ -148,14 +140,14 @@ static int kc_file_parse(struct kc_file *f, const char *text, size_t len, const 
 	json_t *docs = yv_load(text, len, name, 1, &f->pos, &ye);
 	if (!docs) {
 		if (ye.line)
-			set_err(err, errlen, "%s:%d:%d: %s", name, ye.line, ye.col, ye.msg);
+			errbuf_set(err, errlen, "%s:%d:%d: %s", name, ye.line, ye.col, ye.msg);
 		else
-			set_err(err, errlen, "%s: %s", name, ye.msg);
+			errbuf_set(err, errlen, "%s: %s", name, ye.msg);
 		return -1;
 	}
 	if (json_array_size(docs) > 1) {
 		json_decref(docs);
-		set_err(err, errlen, "%s: a kubeconfig holds one YAML document, found %zu", name,
+		errbuf_set(err, errlen, "%s: a kubeconfig holds one YAML document, found %zu", name,
 			json_array_size(docs));
 		return -1;
 	}
@@ -431,14 +423,14 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 			cur = json_string_value(c);
 	}
 	if (!cur) {
-		set_err(err, errlen, "%s: no context given and no current-context set", n == 1 ? files[0].path : "kubeconfig");
+		errbuf_set(err, errlen, "%s: no context given and no current-context set", n == 1 ? files[0].path : "kubeconfig");
 		return -1;
 	}
 	struct kc_file *cf, *uf = NULL, *lf;
 	size_t ci, ui = 0, li;
 	json_t *ctx = find_entry(files, n, "contexts", "context", cur, &cf, &ci);
 	if (!ctx) {
-		set_err(err, errlen, "context \"%s\" not found in %s", cur, n == 1 ? files[0].path : "the kubeconfig files");
+		errbuf_set(err, errlen, "context \"%s\" not found in %s", cur, n == 1 ? files[0].path : "the kubeconfig files");
 		return -1;
 	}
 	char base[128];
@@ -597,7 +589,7 @@ static int open_file(struct kc_file *f, const char *path, int may_miss, char *er
 	if (!text) {
 		if (may_miss && errno == ENOENT)
 			return 1;
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	f->path = strdup(path);
@@ -618,7 +610,7 @@ static int in_cluster(struct kube_config *cfg, char *err, size_t errlen)
 	snprintf(tok, sizeof tok, "%s/token", dir);
 	struct stat st;
 	if (!host || !*host || !port || !*port || stat(tok, &st)) {
-		set_err(err, errlen,
+		errbuf_set(err, errlen,
 			"no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not running in a cluster");
 		return -1;
 	}
@@ -682,7 +674,7 @@ int kubeconfig_load(const char *path, const char *context, struct kube_config *c
 	if (!rc && n)
 		rc = load_files(files, n, context, cfg, err, errlen);
 	else if (!rc && !n)
-		rc = context && *context ? (set_err(err, errlen, "context \"%s\": no kubeconfig file found", context), -1)
+		rc = context && *context ? (errbuf_set(err, errlen, "context \"%s\": no kubeconfig file found", context), -1)
 					 : in_cluster(cfg, err, errlen);
 	for (size_t i = 0; i < n; i++)
 		kc_file_free(&files[i]);
@@ -700,7 +692,7 @@ int kubeconfig_token(const struct kube_config *cfg, char **out, char *err, size_
 		return 0;
 	char *t = read_file(cfg->token_file, NULL);
 	if (!t) {
-		set_err(err, errlen, "token file %s: %s", cfg->token_file, strerror(errno));
+		errbuf_set(err, errlen, "token file %s: %s", cfg->token_file, strerror(errno));
 		return -1;
 	}
 	size_t n = strlen(t);

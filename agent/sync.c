@@ -6,12 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "errbuf.h"
 #include "log.h"
 #include "ownership.h"
 #include "redact.h"
-#include "wait.h"
 #include "render.h"
 #include "sha256.h"
+#include "wait.h"
 #include "yamlemit.h"
 
 #define FIELD_MANAGER "appdeploy"
@@ -32,15 +33,6 @@ struct item {
 	int ok;          /* apply succeeded */
 	char uid[64];    /* the object's uid after apply, for the inventory */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *str(json_t *o, const char *k)
 {
@@ -186,7 +178,7 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, struct 
 				(*pending)++;
 				continue;
 			}
-			set_err(err, errlen, "%s:%d: the server has no kind %s in apiVersion %s; nothing was applied", it[i].file,
+			errbuf_set(err, errlen, "%s:%d: the server has no kind %s in apiVersion %s; nothing was applied", it[i].file,
 				it[i].line, kind, av);
 			rc = -1;
 			break;
@@ -194,7 +186,7 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, struct 
 		const char *ons = meta_str(it[i].obj, "namespace");
 		if (it[i].res->namespaced) {
 			if (ons && *ons && strcmp(ons, ns)) {
-				set_err(err, errlen,
+				errbuf_set(err, errlen,
 					"%s:%d: %s is in namespace \"%s\" but this sync targets namespace \"%s\" (leave "
 					"metadata.namespace out, or use {{ .Namespace }})",
 					it[i].file, it[i].line, it[i].label, ons, ns);
@@ -206,7 +198,7 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, struct 
 		it[i].key = make_key(av, kind, it[i].res->namespaced ? ns : "", it[i].name);
 		for (size_t j = 0; j < i && !rc; j++)
 			if (it[j].key && !strcmp(it[j].key, it[i].key)) {
-				set_err(err, errlen, "%s:%d: %s is rendered twice (first by %s:%d)", it[i].file, it[i].line,
+				errbuf_set(err, errlen, "%s:%d: %s is rendered twice (first by %s:%d)", it[i].file, it[i].line,
 					it[i].label, it[j].file, it[j].line);
 				rc = -1;
 			}
@@ -251,11 +243,11 @@ static int items_resolve_pending(struct kube *k, struct item *it, size_t n, cons
 					crd = it[j].name;
 			}
 			if (crd)
-				set_err(err, errlen, "%s:%d: %s needs customresourcedefinition %s: %s", it[i].file, it[i].line,
+				errbuf_set(err, errlen, "%s:%d: %s needs customresourcedefinition %s: %s", it[i].file, it[i].line,
 					it[i].label, crd,
 					waited ? werr : "it is established but does not serve this apiVersion");
 			else
-				set_err(err, errlen,
+				errbuf_set(err, errlen,
 					"%s:%d: the server has no kind %s in apiVersion %s (no CustomResourceDefinition in this "
 					"render defines it)",
 					it[i].file, it[i].line, kind, av);
@@ -634,7 +626,7 @@ static int namespace_check(struct kube *k, const struct sync_opts *o, int *missi
 	const struct kube_resource *nsr = core(k, "Namespace");
 	*missing = 0;
 	if (!nsr) {
-		set_err(err, errlen, "the server has no v1 Namespace kind; nothing was applied");
+		errbuf_set(err, errlen, "the server has no v1 Namespace kind; nothing was applied");
 		return -1;
 	}
 	struct kube_req r = {.method = KUBE_GET, .path = kube_path(nsr, NULL, o->ns, NULL)};
@@ -643,13 +635,13 @@ static int namespace_check(struct kube *k, const struct sync_opts *o, int *missi
 	if (r.status == 404)
 		*missing = 1;
 	else if (r.status != 200) {
-		set_err(err, errlen, "namespace %s: %s; nothing was applied", o->ns, r.err);
+		errbuf_set(err, errlen, "namespace %s: %s; nothing was applied", o->ns, r.err);
 		rc = -1;
 	} else {
 		const char *phase = str(json_object_get(r.response, "status"), "phase");
 		if (phase && !strcmp(phase, "Terminating")) {
 			const char *since = meta_str(r.response, "deletionTimestamp");
-			set_err(err, errlen,
+			errbuf_set(err, errlen,
 				"namespace %s is Terminating (deleted%s%s): the server refuses new objects in it; nothing was "
 				"applied. Wait until it is gone (kubectl get namespace %s), or apply to another namespace",
 				o->ns, since ? " at " : "", since ? since : "", o->ns);
@@ -962,7 +954,7 @@ static int origin_check(const struct own_inventory *inv, const char *origin, con
 		fprintf(o->out, "set %s taken over from %s (--take-over)\n", o->set_name, inv->origin);
 		return 0;
 	}
-	set_err(err, errlen,
+	errbuf_set(err, errlen,
 		"set %s in namespace %s was applied from %s, not from here (%s): nothing was applied or pruned. Give "
 		"this folder its own set with --set NAME, or pass --take-over to make this folder the set's source",
 		o->set_name, o->ns, inv->origin, origin);
@@ -986,7 +978,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 {
 	kube_set_dry_run(k, o->dry_run);
 	if (!json_array_size(rendered) && !o->allow_empty) {
-		set_err(err, errlen,
+		errbuf_set(err, errlen,
 			"the render is empty: nothing was applied or pruned (--allow-empty applies it, pruning every object of "
 			"set %s)",
 			o->set_name);
@@ -1025,7 +1017,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		v[i] = &it[i];
 	size_t refused = lookup_live(k, v, n, o, &inv, ns_missing, NULL);
 	if (refused) {
-		set_err(err, errlen, "%zu object%s belong%s to someone else: nothing was applied or pruned", refused,
+		errbuf_set(err, errlen, "%zu object%s belong%s to someone else: nothing was applied or pruned", refused,
 			refused == 1 ? "" : "s", refused == 1 ? "s" : "");
 		free(v);
 		own_inventory_free(&inv);
@@ -1037,7 +1029,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		note_unlisted(k, it, n, o);
 	/* --- writes --- */
 	if (ns_missing && ensure_namespace(k, o, rendered_ns)) {
-		set_err(err, errlen, "namespace %s is not usable; nothing was applied", o->ns);
+		errbuf_set(err, errlen, "namespace %s is not usable; nothing was applied", o->ns);
 		free(v);
 		own_inventory_free(&inv);
 		free(origin);
@@ -1095,11 +1087,11 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 	free(v);
 	int rc = 0;
 	if (failed) {
-		set_err(err, errlen, "%zu object%s failed to apply; nothing was pruned", failed, failed == 1 ? "" : "s");
+		errbuf_set(err, errlen, "%zu object%s failed to apply; nothing was pruned", failed, failed == 1 ? "" : "s");
 		rc = -1;
 	}
 	if (!rc && merge_pull_secrets(k, o)) {
-		set_err(err, errlen, "could not merge image pull secrets into serviceaccount/default; nothing was pruned");
+		errbuf_set(err, errlen, "could not merge image pull secrets into serviceaccount/default; nothing was pruned");
 		rc = -1;
 	}
 	struct own_cand *c = NULL;
@@ -1110,22 +1102,22 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		int prc = prune_plan(k, it, n, &inv, o, &c, &nc, perr, sizeof perr);
 		pruned = calloc(nc ? nc : 1, sizeof *pruned);
 		if (prune(k, c, nc, o, pruned)) {
-			set_err(err, errlen, "pruning failed");
+			errbuf_set(err, errlen, "pruning failed");
 			rc = -1;
 		}
 		if (prc) {
-			set_err(err, errlen, "%s", perr);
+			errbuf_set(err, errlen, "%s", perr);
 			rc = -1;
 		}
 	}
 	if (!failed && save_inventory(k, it, n, &inv, c, nc, pruned, o, origin) && !rc) {
-		set_err(err, errlen, "could not record the inventory of set %s", o->set_name);
+		errbuf_set(err, errlen, "could not record the inventory of set %s", o->set_name);
 		rc = -1;
 	}
 	free(pruned);
 	own_cands_free(c, nc);
 	if (!rc && o->wait && !o->dry_run && wait_rollouts(k, it, n, o)) {
-		set_err(err, errlen, "rollout did not complete");
+		errbuf_set(err, errlen, "rollout did not complete");
 		rc = -1;
 	}
 	own_inventory_free(&inv);
@@ -1270,7 +1262,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 {
 	*changes = 0;
 	if (!json_array_size(rendered) && !o->allow_empty) {
-		set_err(err, errlen, "the render is empty: apply would refuse it (--allow-empty shows what it would prune)");
+		errbuf_set(err, errlen, "the render is empty: apply would refuse it (--allow-empty shows what it would prune)");
 		return -1;
 	}
 	if (kube_discover(k, err, errlen))
@@ -1293,7 +1285,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 	}
 	int rc = 0;
 	if (inv.found && strcmp(inv.origin, origin) && !o->take_over) {
-		set_err(err, errlen, "set %s in namespace %s was applied from %s, not from here (%s): apply would refuse it "
+		errbuf_set(err, errlen, "set %s in namespace %s was applied from %s, not from here (%s): apply would refuse it "
 				     "(--set NAME for a distinct set, --take-over to take it)",
 			o->set_name, o->ns, inv.origin, origin);
 		rc = -1;
@@ -1353,7 +1345,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 			will = json_incref(f.status >= 200 && f.status <= 299 ? f.response : t->obj);
 			kube_req_clear(&f);
 		} else {
-			set_err(err, errlen, "%s:%d: %s: %s", t->file, t->line, t->label, safe_err(t, dry[j].err, buf, sizeof buf));
+			errbuf_set(err, errlen, "%s:%d: %s: %s", t->file, t->line, t->label, safe_err(t, dry[j].err, buf, sizeof buf));
 			rc = -1;
 		}
 		if (!rc && diff_one(out, t->label, t->live, will, "rendered"))
@@ -1387,7 +1379,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 		}
 		own_cands_free(c, nc);
 		if (prc) {
-			set_err(err, errlen, "%s", perr);
+			errbuf_set(err, errlen, "%s", perr);
 			rc = -1;
 		}
 	}

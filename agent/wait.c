@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "duration.h"
+#include "errbuf.h"
 #include "log.h"
 
 #define POLL_NS 250000000L
@@ -23,22 +25,6 @@ struct follow {
 	char *last;        /* the last progress line printed */
 	char *pod_reason;  /* the first waiting pod's reason, when seen */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void pause_poll(void)
 {
@@ -277,7 +263,7 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 			left++;
 	}
 	int rc = 0;
-	double deadline = mono() + timeout;
+	double deadline = mono_seconds() + timeout;
 	struct kube_req *reqs = calloc(n ? n : 1, sizeof *reqs);
 	const struct kube_resource **res = calloc(n ? n : 1, sizeof *res);
 	const char **names = calloc(n ? n : 1, sizeof *names);
@@ -293,7 +279,7 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 			}
 		/* many objects of one kind (50 Deployments): one list per kind per poll, not a GET each */
 		kube_get_many(k, res, names, q, ns, reqs);
-		int timed_out = mono() > deadline;
+		int timed_out = mono_seconds() > deadline;
 		for (size_t j = 0; j < q; j++) {
 			struct follow *f = reqs[j].data;
 			json_t *obj = reqs[j].response;
@@ -373,11 +359,11 @@ int wait_crds_established(struct kube *k, const char *const *names, size_t n, do
 		return 0;
 	const struct kube_resource *crd = kube_find(k, "apiextensions.k8s.io/v1", "CustomResourceDefinition");
 	if (!crd) {
-		set_err(err, errlen, "the server has no apiextensions.k8s.io/v1 CustomResourceDefinitions");
+		errbuf_set(err, errlen, "the server has no apiextensions.k8s.io/v1 CustomResourceDefinitions");
 		return -1;
 	}
 	int *ok = calloc(n, sizeof *ok);
-	double deadline = mono() + timeout;
+	double deadline = mono_seconds() + timeout;
 	int rc = 1;
 	char last[640] = "";
 	while (rc > 0) {
@@ -390,12 +376,12 @@ int wait_crds_established(struct kube *k, const char *const *names, size_t n, do
 			json_t *est = r.status == 200 ? condition(r.response, "Established") : NULL;
 			json_t *acc = r.status == 200 ? condition(r.response, "NamesAccepted") : NULL;
 			if (r.status != 200) {
-				set_err(err, errlen, "customresourcedefinition %s: %s", names[i], r.err);
+				errbuf_set(err, errlen, "customresourcedefinition %s: %s", names[i], r.err);
 				rc = -1;
 			} else if (est && !strcmp(str(est, "status") ?: "", "True")) {
 				ok[i] = 1;
 			} else if (acc && !strcmp(str(acc, "status") ?: "", "False")) {
-				set_err(err, errlen, "customresourcedefinition %s: its names were not accepted: %s", names[i],
+				errbuf_set(err, errlen, "customresourcedefinition %s: its names were not accepted: %s", names[i],
 					str(acc, "message") ?: str(acc, "reason") ?: "");
 				rc = -1;
 			} else {
@@ -414,8 +400,8 @@ int wait_crds_established(struct kube *k, const char *const *names, size_t n, do
 			rc = 0;
 			break;
 		}
-		if (mono() > deadline) {
-			set_err(err, errlen, "%s", last);
+		if (mono_seconds() > deadline) {
+			errbuf_set(err, errlen, "%s", last);
 			rc = -1;
 			break;
 		}

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "clusterview.h"
+#include "duration.h"
 #include "kube.h"
 #include "log.h"
 #include "render.h"
@@ -61,13 +62,6 @@ struct workers {
 	atomic_int quit;        /* set by workers_stop: the poller's requests end at once */
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static struct timespec deadline_ts(double at)
 {
 	struct timespec ts = {(time_t)at, (long)((at - (double)(time_t)at) * 1e9)};
@@ -82,7 +76,7 @@ static void post(struct workers *w, json_t *msg)
 /* Sleeps up to s seconds, returning early (1) when *cancel is set. */
 static int nap(atomic_int *cancel, double s)
 {
-	for (double end = mono() + s; mono() < end;) {
+	for (double end = mono_seconds() + s; mono_seconds() < end;) {
 		if (atomic_load(cancel))
 			return 1;
 		struct timespec ts = {0, 50 * 1000000L};
@@ -214,7 +208,7 @@ static void *poll_main(void *arg)
 		json_decref(last);
 		last = snap;
 		pthread_mutex_lock(&w->mu);
-		struct timespec until = deadline_ts(mono() + w->cfg.poll);
+		struct timespec until = deadline_ts(mono_seconds() + w->cfg.poll);
 		while (!w->stopping && !w->poll_now)
 			if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
 				break;
@@ -412,7 +406,7 @@ static int drifted(json_t *baseline, json_t *now, char *why, size_t whylen)
  * Returns 0, or -1 with err filled (failed, cancelled, timed out, unreadable). Progress lines to f. */
 static int wait_rollout(struct workers *w, struct kube *k, const char *name, FILE *f, char *err, size_t errlen)
 {
-	double end = mono() + ROLLOUT_TIMEOUT;
+	double end = mono_seconds() + ROLLOUT_TIMEOUT;
 	char last[256] = "";
 	for (;;) {
 		if (atomic_load(&w->sync_cancel)) {
@@ -457,7 +451,7 @@ static int wait_rollout(struct workers *w, struct kube *k, const char *name, FIL
 			fputs(line, f);
 			snprintf(last, sizeof last, "%s", line);
 		}
-		if (mono() > end) {
+		if (mono_seconds() > end) {
 			snprintf(err, errlen, "deployment/%s did not finish rolling out in %.0f s", name, ROLLOUT_TIMEOUT);
 			return -1;
 		}
@@ -609,7 +603,7 @@ static void *sync_main(void *arg)
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		struct timespec until = deadline_ts(next);
-		while (!w->stopping && !w->jobs && mono() < next)
+		while (!w->stopping && !w->jobs && mono_seconds() < next)
 			if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
 				break;
 		if (w->stopping)
@@ -619,14 +613,14 @@ static void *sync_main(void *arg)
 			w->jobs = job->next;
 			if (!w->jobs)
 				w->jobs_tail = &w->jobs;
-		} else if (mono() < next)
+		} else if (mono_seconds() < next)
 			continue;
 		w->running = job ? job->id : 0;
 		atomic_store(&w->sync_cancel, 0);
 		pthread_mutex_unlock(&w->mu);
 		sync_run(w, &ss, job);
 		if (!job) {
-			next = mono() + w->cfg.interval;
+			next = mono_seconds() + w->cfg.interval;
 			post(w, json_pack("{s:s}", "type", "templates-read"));
 		}
 		if (job) {

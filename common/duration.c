@@ -1,9 +1,10 @@
-/* duration.c — parses durations the way Go and Kubernetes users write them ("50ms", "1m30s"). */
+/* duration.c — parses durations the way Go and Kubernetes users write them ("50ms", "1m30s"); the monotonic clock. */
 #include "duration.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int duration_parse(const char *text, double *seconds, const char **why)
 {
@@ -60,4 +61,11 @@ int duration_parse(const char *text, double *seconds, const char **why)
 	}
 	*seconds = total;
 	return 0;
+}
+
+double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -6,4 +6,7 @@
  * error (a unit is required). Returns 0 and *seconds, or -1 with a reason in why. */
 int duration_parse(const char *text, double *seconds, const char **why);
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): for deadlines and elapsed times, never wall time. */
+double mono_seconds(void);
+
 #endif

@@ -52,6 +52,7 @@ struct workers {
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* jobs queued, poll asked, or stopping */
 	int stopping, poll_now;
+	unsigned long polls_started, polls_done; /* the poller's counts (guarded by mu): workers_poll_wait */
 	struct job *jobs, **jobs_tail;
 	pthread_t poll_th, sync_th;
 	struct task *pokes, *follows; /* guarded by mu */
@@ -198,6 +199,7 @@ static void *poll_main(void *arg)
 	json_t *last = NULL;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping) {
+		w->polls_started++;
 		pthread_mutex_unlock(&w->mu);
 		json_t *snap = k ? poll_once(w, k) : json_pack("{s:s, s:[], s:{}, s:s}", "namespace", w->cfg.ns, "deployments",
 								"source", "error", err);
@@ -208,6 +210,8 @@ static void *poll_main(void *arg)
 		json_decref(last);
 		last = snap;
 		pthread_mutex_lock(&w->mu);
+		w->polls_done++;
+		pthread_cond_broadcast(&w->cond); /* workers_poll_wait */
 		struct timespec until = deadline_ts(mono_seconds() + w->cfg.poll);
 		while (!w->stopping && !w->poll_now)
 			if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
@@ -225,6 +229,21 @@ void workers_poll_now(struct workers *w)
 	pthread_mutex_lock(&w->mu);
 	w->poll_now = 1;
 	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Asks for a poll and waits (at most timeout seconds) until one that started after this call has
+ * posted its snapshot: what a job reports next is then never ahead of what the page shows. */
+static void workers_poll_wait(struct workers *w, double timeout)
+{
+	struct timespec until = deadline_ts(mono_seconds() + timeout);
+	pthread_mutex_lock(&w->mu);
+	unsigned long want = w->polls_started + 1;
+	w->poll_now = 1;
+	pthread_cond_broadcast(&w->cond);
+	while (!w->stopping && w->polls_done < want)
+		if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
+			break;
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -572,7 +591,12 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		ss->last_failure = NULL;
 	} else if (!ss->last_failure)
 		ss->last_failure = strdup("sync failed"); /* the next periodic check tries again */
-	workers_poll_now(w);
+	/* a job's result reaches the page after the snapshot that shows it (a toggle's "ok" never
+	 * arrives while its row still says progressing) */
+	if (id)
+		workers_poll_wait(w, 5.0);
+	else
+		workers_poll_now(w);
 out:
 	if (id && atomic_load(&w->sync_cancel))
 		fprintf(f, "cancelled: the sync stopped at the step above (what was applied before it stays)\n");

@@ -19,9 +19,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # reloader links only what it uses: no curl, no libmicrohttpd (their TLS stacks alone would
 # exceed reloader's 2 MB memory budget; see reloader/control.c).
 RELOADER_LIBS = $(shell pkg-config --libs yaml-0.1 jansson libxxhash 2>/dev/null) \
-                -lev -linotifytools -lhttp_parser -lpthread -lm
+                -lev -lhttp_parser -lpthread -lm
 AGENT_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
-TEST_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -linotifytools -lhttp_parser -lpthread -lm -lcmocka
+TEST_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lhttp_parser -lpthread -lm -lcmocka
 
 COMMON_SRC   := $(wildcard common/*.c)
 RELOADER_SRC := $(filter-out reloader/main.c,$(wildcard reloader/*.c))

@@ -1,4 +1,4 @@
-/* watch.h — file watching that triggers restarts (inotify via libinotifytools, or polling). */
+/* watch.h — file watching that triggers restarts (inotify directly, or polling). */
 #ifndef RL_WATCH_H
 #define RL_WATCH_H
 
@@ -10,7 +10,7 @@ struct watcher;
 
 /*
  * Starts watching cfg->watch.paths (nothing to do when none are set: *out stays NULL).
- * With inotify (poll: auto|never) one thread owns libinotifytools; watch_start returns once every
+ * With inotify (poll: auto|never) one thread owns the inotify instance; watch_start returns once every
  * watch is in place. Ignored trees (exclude, .gitignore, .git, the cache dir, build outputs) are
  * never watched. A relevant change, after cfg->watch.debounce of quiet, calls
  * sv_request(sv, "watch", 0). Past the inotify watch limit (or watch.max_watches), poll: auto polls

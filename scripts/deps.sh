@@ -16,7 +16,7 @@ case $mode in build) level=1 ;; demo) level=2 ;; test) level=3 ;;
 # Kubernetes' own repository). `step MODE "WHAT" CHECK INSTALL` runs the shell command INSTALL
 # (from the repository root, after the Debian packages) when CHECK fails. Add a group as one line.
 groups() {
-	apt build "C toolchain and libraries" gcc make pkg-config libev-dev libinotifytools0-dev libyaml-dev \
+	apt build "C toolchain and libraries" gcc make pkg-config libev-dev libyaml-dev \
 		libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev \
 		libpcre2-dev libssl-dev zlib1g-dev libcrypt-dev
 	apt demo "Go (the example service)" golang-go

@@ -11,7 +11,7 @@ out=build/fuzz
 mkdir -p "$out/obj"
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Iagent -Ireloader"
 cflags="$(pkg-config --cflags yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt)"
-libs="$(pkg-config --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt) -lev -linotifytools -lhttp_parser -lpthread -lm"
+libs="$(pkg-config --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt) -lev -lhttp_parser -lpthread -lm"
 [ -f build/gen/assets.c ] || make build/gen/assets.c >/dev/null
 
 if [ $# -eq 0 ]; then

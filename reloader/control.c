@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "status.h"
+#include "syncapi.h"
 
 #define MAX_BODY (64 * 1024)       /* POST bodies are ignored, but only up to this size */
 #define MAX_URL 8192
@@ -59,6 +60,9 @@ struct conn {
 	int following;             /* a /logs?follow=1 stream */
 	int chunked;               /* the stream uses chunked encoding (HTTP/1.1) */
 	uint64_t log_pos;          /* next log offset to send (follow streams) */
+	struct sync_req *sync;     /* a /sync/ request's state (syncapi.c), NULL otherwise */
+	unsigned reject;           /* refused before its body was read: this status ... */
+	const char *reject_msg;    /* ... and this message */
 	struct conn *next;
 };
 
@@ -118,6 +122,7 @@ static const char *reason(unsigned status)
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
@@ -414,6 +419,39 @@ static void handle_logs(struct conn *c)
 	}
 }
 
+/* ---- /sync/ (syncapi.c answers through these) ------------------------------------------------ */
+
+static void sync_error(void *conn, unsigned status, const char *msg)
+{
+	((struct conn *)conn)->waiting = 0;
+	respond_error(conn, status, msg);
+}
+
+static void sync_json(void *conn, unsigned status, json_t *j)
+{
+	((struct conn *)conn)->waiting = 0;
+	respond_json(conn, status, j);
+}
+
+static void sync_wait(void *conn, unsigned long cycle)
+{
+	struct conn *c = conn;
+	struct supervisor *sv = c->ctl->sv;
+
+	if (sv->cycle_done >= cycle) {
+		c->waiting = 0;
+		respond_outcome(c, sv->state == SV_BUILD_FAILED ? OUTCOME_BUILD_FAILED
+				   : sv->state == SV_RUNNING    ? OUTCOME_RUNNING
+								: OUTCOME_START_FAILED);
+		return;
+	}
+	c->waiting = 1;
+	sv_wait(sv, cycle, cycle_done_cb, c);
+	set_events(c);
+}
+
+static const struct sync_reply_ops sync_ops = {sync_error, sync_json, sync_wait};
+
 static void dispatch(struct conn *c)
 {
 	const char *q = memchr(c->url, '?', c->url_len);
@@ -423,6 +461,12 @@ static void dispatch(struct conn *c)
 
 	snprintf(path, sizeof path, "%.*s", (int)(q ? (size_t)(q - c->url) : c->url_len), c->url);
 	c->head = c->parser.method == HTTP_HEAD;
+	if (c->sync) { /* token and method were checked when its headers came */
+		c->waiting = 1; /* until syncapi answers (a batch answers once its cycle ends) */
+		ev_timer_stop(c->ctl->loop, &c->idle);
+		syncapi_finish(c->sync, &sync_ops, c);
+		return;
+	}
 	if (c->body_bytes > MAX_BODY) {
 		respond_error(c, 413, "request body too large");
 		return;
@@ -474,6 +518,9 @@ static int on_message_begin(http_parser *p)
 	struct conn *c = p->data;
 
 	c->url_len = c->field_len = c->body_bytes = 0;
+	syncapi_close(c->sync);
+	c->sync = NULL;
+	c->reject = 0;
 	c->url_too_long = c->field_done = c->want = 0;
 	c->accept[0] = c->auth[0] = c->token[0] = 0;
 	return 0;
@@ -547,6 +594,16 @@ static int on_headers_complete(http_parser *p)
 {
 	struct conn *c = p->data;
 
+	if (syncapi_is_path(c->url, c->url_len)) { /* its own limits; refused before the body when it must be */
+		if (!authorized(c)) {
+			c->reject = 401;
+			c->reject_msg = "a token is required: send Authorization: Bearer <token from control.token_file>";
+		} else {
+			c->sync = syncapi_open(c->ctl->sv, c->url, c->url_len, p->method == HTTP_POST, p->content_length,
+					       &c->reject, &c->reject_msg);
+		}
+		return c->reject ? -1 : 0;
+	}
 	/* A declared body over the limit is refused before it is read. */
 	if (p->content_length != ULLONG_MAX && p->content_length > MAX_BODY) {
 		c->body_bytes = (size_t)p->content_length;
@@ -560,6 +617,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
 	struct conn *c = p->data;
 
 	(void)at;
+	if (c->sync)
+		return syncapi_body(c->sync, at, len) != 0;
 	c->body_bytes += len;
 	return c->body_bytes > MAX_BODY; /* a chunked body that grows too large */
 }
@@ -602,13 +661,13 @@ static void process_input(struct conn *c)
 		memmove(c->in, c->in + used, c->in_len - used);
 	c->in_len = err == HPE_OK ? c->in_len - used : 0;
 	if (err != HPE_OK) {
-		unsigned status = err == HPE_HEADER_OVERFLOW ? 431
+		unsigned status = c->reject ? c->reject : err == HPE_HEADER_OVERFLOW ? 431
 				  : (err == HPE_CB_headers_complete || err == HPE_CB_body) ? 413 : 400;
 
 		c->keep_alive = 0;
 		c->close_after = 1;
 		c->head = 0;
-		respond_error(c, status, status == 431 ? "request headers too large"
+		respond_error(c, status, c->reject ? c->reject_msg : status == 431 ? "request headers too large"
 				  : status == 413 ? "request body too large"
 						  : "malformed HTTP request");
 		return;
@@ -632,6 +691,7 @@ static void conn_close(struct conn *c)
 
 	if (c->waiting)
 		sv_unwait(ctl->sv, c);
+	syncapi_close(c->sync);
 	ev_io_stop(ctl->loop, &c->io);
 	ev_timer_stop(ctl->loop, &c->idle);
 	close(c->io.fd);

@@ -698,6 +698,8 @@ int config_load(struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	rc = fill_config(cfg, merged);
+	if (rc != 0)
+		config_free(cfg); /* the caller exits 2 without a config to free */
 out:
 	for (int i = 0; i < 4; i++) {
 		json_decref(layers[i].root);

@@ -15,6 +15,7 @@ static const struct {
 	{"diff", cmd_diff, "diff DIR [render flags] [--context C] [--kubeconfig F]"},
 	{"apply", cmd_apply, "apply DIR [-n NS] [--context C] [--kubeconfig F] [--dry-run] [--no-prune] [--wait]"},
 	{"serve", cmd_serve, "serve DIR [--listen ADDR] [--interval DUR]"},
+	{"dev", cmd_dev, "dev SERVICE DIR [--local SRC] [--once] [apply flags]   # push local source into the pod"},
 };
 
 static int usage(FILE *out)

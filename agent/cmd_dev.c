@@ -92,26 +92,73 @@ static json_t *get_json(struct dev *d, const char *path, char *err, size_t cap)
 	return out;
 }
 
-static int read_token(struct dev *d, char *err, size_t cap)
+/* Creates the namespace's token Secret with a new random token (it did not exist). */
+static int create_token(struct dev *d, char *err, size_t cap)
 {
-	char path[512], tok[512];
-	json_t *s;
-	const char *b64;
+	unsigned char raw[24];
+	char hex[49];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	struct kube_req r = {.method = KUBE_POST};
+	int rc;
 
-	snprintf(path, sizeof path, "/api/v1/namespaces/%s/secrets/%s", d->ns, TOKEN_SECRET);
-	if (!(s = get_json(d, path, err, cap)))
-		return -1;
-	b64 = json_string_value(json_object_get(json_object_get(s, "data"), "token"));
-	if (!b64 || b64_decode(b64, tok, sizeof tok) != 0 || !*tok) {
-		snprintf(err, cap, "Secret %s/%s has no data.token; apply the set with synced source mode first", d->ns,
-			 TOKEN_SECRET);
-		json_decref(s);
+	if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, cap, "cannot read /dev/urandom for a sync token");
 		return -1;
 	}
-	snprintf(d->token_header, sizeof d->token_header, "X-Reloader-Token: %s", tok);
-	explicit_bzero(tok, sizeof tok);
-	json_decref(s);
-	return 0;
+	close(fd);
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets", d->ns) < 0)
+		return -1;
+	/* labelled managed-by appdeploy but not with a set label: prune never deletes it */
+	r.body = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Secret", "metadata",
+			   "name", TOKEN_SECRET, "labels", "app.kubernetes.io/managed-by", "appdeploy", "type", "Opaque",
+			   "stringData", "token", hex);
+	rc = kube_do(d->k, &r, 1) == 0 || r.status == 409 ? 0 : -1; /* 409: another dev created it first */
+	if (rc)
+		snprintf(err, cap, "cannot create Secret %s/%s: %.800s", d->ns, TOKEN_SECRET, r.err);
+	else if (r.status != 409)
+		printf("created Secret %s/%s holding the sync token\n", d->ns, TOKEN_SECRET);
+	explicit_bzero(hex, sizeof hex);
+	json_decref(r.body);
+	r.body = NULL;
+	kube_req_clear(&r);
+	return rc;
+}
+
+/* The sync token from the namespace's Secret (created when missing), read with the user's credentials. */
+static int read_token(struct dev *d, char *err, size_t cap)
+{
+	char tok[512];
+	const char *b64;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct kube_req r = {.method = KUBE_GET};
+
+		if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets/%s", d->ns, TOKEN_SECRET) < 0)
+			return -1;
+		kube_do(d->k, &r, 1);
+		if (r.status == 404 && attempt == 0) {
+			kube_req_clear(&r);
+			if (create_token(d, err, cap) != 0)
+				return -1;
+			continue;
+		}
+		b64 = json_string_value(json_object_get(json_object_get(r.response, "data"), "token"));
+		if (r.status != 200 || !b64 || b64_decode(b64, tok, sizeof tok) != 0 || !*tok) {
+			snprintf(err, cap, "Secret %s/%s: %.800s", d->ns, TOKEN_SECRET,
+				 r.status == 200 ? "no data.token in it" : r.err);
+			kube_req_clear(&r);
+			return -1;
+		}
+		snprintf(d->token_header, sizeof d->token_header, "X-Reloader-Token: %s", tok);
+		explicit_bzero(tok, sizeof tok);
+		kube_req_clear(&r);
+		return 0;
+	}
+	return -1;
 }
 
 /* The newest pod of the Deployment that is not being deleted. Returns 1 when it changed, 0 same, -1 none. */
@@ -370,6 +417,13 @@ static int full_sync(struct dev *d)
 		return -1;
 	}
 	diff = json_loads(out, 0, NULL);
+	if (!json_is_array(json_object_get(diff, "upload")) || !json_is_array(json_object_get(diff, "delete"))) {
+		printf("sync to %s failed: not reloader's manifest answer: %.200s\n", d->pod, out);
+		fflush(stdout);
+		json_decref(diff);
+		free(out);
+		return -1;
+	}
 	free(out);
 	buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
 	json_array_foreach(json_object_get(diff, "upload"), i, v)
@@ -434,7 +488,7 @@ static void read_events(struct dev *d)
 static int run(struct dev *d, int once)
 {
 	char err[1024];
-	int rc;
+	int rc, need_full; /* the last whole-tree sync failed (reloader not up yet): retry it */
 
 	while ((rc = find_pod(d, err, sizeof err)) < 0) {
 		fprintf(stderr, "appdeploy dev: %s; waiting\n", err);
@@ -442,10 +496,9 @@ static int run(struct dev *d, int once)
 	}
 	printf("syncing %s to pod %s (namespace %s)\n", d->local, d->pod, d->ns);
 	fflush(stdout);
-	if (full_sync(d) != 0 && once)
-		return 1;
+	need_full = full_sync(d) != 0;
 	if (once)
-		return 0;
+		return need_full;
 	for (;;) {
 		struct pollfd pfd = {.fd = d->ino, .events = POLLIN};
 		double t0;
@@ -460,11 +513,12 @@ static int run(struct dev *d, int once)
 		rc = find_pod(d, err, sizeof err);
 		if (rc < 0)
 			continue;
-		if (rc > 0) { /* a new pod: its source folder starts empty */
-			printf("pod replaced: now %s\n", d->pod);
+		if (rc > 0 || need_full) { /* a new pod: its source folder starts empty */
+			if (rc > 0)
+				printf("pod replaced: now %s\n", d->pod);
 			fflush(stdout);
 			strmap_free(&d->changed, NULL);
-			full_sync(d);
+			need_full = full_sync(d) != 0;
 			continue;
 		}
 		if (!d->changed.n)
@@ -483,7 +537,7 @@ static int run(struct dev *d, int once)
 
 static int setup(struct dev *d, const struct cmd_opts *c, const char *local_flag, char *err, size_t cap)
 {
-	json_t *objs, *o, *dep = NULL, *ann, *labels, *v;
+	json_t *objs, *dep = NULL, *ann, *labels, *v;
 	const char *key, *local, *port;
 	size_t i, n = 0;
 
@@ -491,7 +545,8 @@ static int setup(struct dev *d, const struct cmd_opts *c, const char *local_flag
 		snprintf(err, cap, "render failed");
 		return -1;
 	}
-	json_array_foreach(objs, i, o) {
+	json_array_foreach(objs, i, v) {
+		json_t *o = json_object_get(v, "object"); /* render_dir's {"file", "line", "object"} */
 		const char *kind = json_string_value(json_object_get(o, "kind"));
 		const char *name = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
 

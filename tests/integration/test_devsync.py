@@ -1,15 +1,24 @@
 """test_devsync.py — synced source mode: reloader's /sync/ endpoints alone (manifest diff, batches,
 one cycle per batch, refusals that leave the tree unchanged) and `appdeploy dev` end to end."""
+import base64
 import json
+import re
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import unittest
+import urllib.request
 
-from harness import RELOADER, Reloader, free_port, http, status, wait_until
+from harness import APPDEPLOY, RELOADER, Reloader, free_port, http, status, wait_until
+from kubeharness import KubeTest
 from synclib import batch, dumps, snapshot, tree_manifest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+DEPLOY = os.path.join(ROOT, "examples", "hello-deploy")
+IMAGES = os.path.join(ROOT, "examples", "images.yaml")
 
 TOKEN = "s3cret-sync-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -263,6 +272,127 @@ class SyncConfigTest(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(r.dir, "x")))
         finally:
             r.stop()
+
+
+class DevEndToEndTest(KubeTest):
+    """`appdeploy dev hello examples/hello-deploy` against the fake API server, whose pod proxy forwards
+    to a real reloader (--runner go) serving the example from an initially empty folder (the emptyDir)."""
+
+    def setUp(self):
+        super().setUp()
+        if not shutil.which("go"):
+            self.fail("go is not installed (scripts/deps.sh test installs golang-go)")
+        self.local = os.path.join(self.tmp, "checkout")  # sourceRoot: the developer's checkout
+        shutil.copytree(os.path.join(ROOT, "examples", "hello"), os.path.join(self.local, "examples", "hello"))
+        self.src = os.path.join(self.local, "examples", "hello")
+        with open(os.path.join(self.src, "notes.txt"), "w") as f:
+            f.write("synced too\n")
+        self.flags = ["--kubeconfig", self.kubeconfig, "--images", IMAGES, "-v", f"sourceRoot={self.local}",
+                      "-v", "sourceSync=true"]
+        self.appdeploy("apply", DEPLOY, "--source", "hello", *self.flags)
+        self.reloaders = []
+        self.out, self.dev = [], None
+
+    def tearDown(self):
+        if self.dev and self.dev.poll() is None:
+            self.dev.terminate()
+            self.dev.wait(20)
+        if self.dev:
+            self.dev.stdout.close()
+        if self.dev and any(e for e in (getattr(self._outcome, "errors", None) or []) if e[1]) or \
+                os.environ.get("DEVSYNC_VERBOSE"):
+            print("appdeploy dev's output:\n" + self.output())
+        for r in self.reloaders:
+            r.stop()
+            report = r.sanitizer_report()
+            self.assertIsNone(report, report)
+        super().tearDown()
+
+    def pod(self, token):
+        """A 'pod': a reloader with sync on, serving from its own empty folder; returns (reloader, app port, folder)."""
+        work = tempfile.mkdtemp(dir=self.tmp)
+        folder = os.path.join(work, "src")
+        os.mkdir(folder)
+        token_file = os.path.join(work, "token")
+        with open(token_file, "w") as f:
+            f.write(token)
+        app_port = free_port()
+        r = Reloader(["--runner", "go", "--dir", folder], cwd=work,
+                     env={"LISTEN": f"127.0.0.1:{app_port}", "RELOADER_CONTROL_SYNC": "true",
+                          "RELOADER_CONTROL_TOKEN_FILE": token_file,
+                          "RELOADER_CACHE_DIR": os.path.join(self.tmp, "cache"),
+                          "RELOADER_READY_HTTP": f"http://127.0.0.1:{app_port}/healthz"})
+        self.reloaders.append(r)
+        with self.fk.store.lock:
+            self.fk.proxies[("hello-dev", "hello", "7070")] = r.port
+        return r, app_port, folder
+
+    def start_dev(self):
+        self.dev = subprocess.Popen([APPDEPLOY, "dev", "hello", DEPLOY, *self.flags], stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+
+        def pump():
+            for line in self.dev.stdout:
+                self.out.append(line)
+        threading.Thread(target=pump, daemon=True).start()
+
+    def output(self):
+        return "".join(self.out)
+
+    def version(self, port):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=5) as r:
+            return r.read().decode().strip()
+
+    def token(self):
+        def get():
+            with self.fk.store.lock:
+                o = self.fk.store.objs.get(("", "secrets", "hello-dev", "appdeploy-sync-token"))
+                return o and base64.b64decode(o["data"]["token"]).decode()
+        return wait_until(get, 60, "the sync token Secret")
+
+    def edit(self, old, new):
+        path = os.path.join(self.src, "main.go")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace(old, new))
+
+    def test_dev_syncs_edits_deletes_errors_and_follows_the_pod(self):
+        self.start_dev()
+        token = self.token()  # appdeploy dev created it with the user's credentials
+        self.assertIn("created Secret hello-dev/appdeploy-sync-token", wait_until(
+            lambda: "created Secret" in self.output() and self.output(), 60, "dev's first line"))
+        r, app, folder = self.pod(token)
+        wait_until(lambda: self.version(app) == "hello v1", 120, "the initial sync served")
+        self.assertTrue(os.path.exists(os.path.join(folder, "notes.txt")))
+        files = len(os.listdir(self.src))  # main.go, go.mod, reloader.yaml, notes.txt
+        wait_until(lambda: re.search(r"pushed %d files, 0 deleted, \d+ bytes to hello-\S+ in \d+ ms: running" % files,
+                                     self.output()), 60, "the initial sync's line")
+
+        self.edit('"hello v1"', '"hello v2"')
+        wait_until(lambda: self.version(app) == "hello v2", 120, "the edit served")
+        wait_until(lambda: "pushed 1 file, 0 deleted" in self.output(), 60, "one line for the push")
+
+        os.unlink(os.path.join(self.src, "notes.txt"))
+        wait_until(lambda: not os.path.exists(os.path.join(folder, "notes.txt")), 60, "the delete applied")
+        wait_until(lambda: "pushed 0 files, 1 deleted" in self.output(), 60, "the delete's line")
+
+        self.edit('const version = "hello v2"', 'const version = oops_undefined')
+        wait_until(lambda: "build-failed" in self.output(), 120, "the failed build reported")
+        wait_until(lambda: "undefined: oops_undefined" in self.output(), 30, "the compiler's error in full")
+        self.assertEqual(self.version(app), "hello v2")  # the old service keeps serving
+        self.edit("const version = oops_undefined", 'const version = "hello v3"')
+        wait_until(lambda: self.version(app) == "hello v3", 120, "the fix served")
+
+        # The pod is replaced: a new pod name, a new (empty) folder behind the proxy.
+        self.kubectl("patch", "deployment", "hello", "-n", "hello-dev", "--type", "merge", "-p",
+                     '{"spec":{"template":{"metadata":{"annotations":{"replaced":"1"}}}}}')
+        r2, app2, folder2 = self.pod(token)
+        wait_until(lambda: "pod replaced" in self.output(), 120, "dev to notice the new pod")
+        wait_until(lambda: self.version(app2) == "hello v3", 120, "the new pod served from a full sync")
+        self.assertFalse(os.path.exists(os.path.join(folder2, "notes.txt")))
+        self.edit('"hello v3"', '"hello v4"')
+        wait_until(lambda: self.version(app2) == "hello v4", 120, "an edit served by the new pod")
 
 
 if __name__ == "__main__":

@@ -231,6 +231,12 @@ static int file_entry(struct dev *d, const char *rel, json_t *files)
 	ssize_t n;
 	int fd;
 
+	const char *why;
+
+	if (syncpath_check(rel, strlen(rel), &why) != 0) { /* reloader would refuse the whole manifest */
+		fprintf(stderr, "appdeploy dev: not synced: %s: %s\n", rel, why);
+		return -1;
+	}
 	snprintf(full, sizeof full, "%s/%s", d->local, rel);
 	if ((fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return -1;

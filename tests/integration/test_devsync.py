@@ -393,6 +393,12 @@ class DevEndToEndTest(KubeTest):
         self.assertFalse(os.path.exists(os.path.join(folder2, "notes.txt")))
         self.edit('"hello v3"', '"hello v4"')
         wait_until(lambda: self.version(app2) == "hello v4", 120, "an edit served by the new pod")
+        # --once: one whole-tree comparison, nothing differs, exit 0 (and, under ASan, no leak)
+        wait_until(lambda: "720 bytes to hello-" in self.output().split("pod replaced")[-1], 60, "the v4 push's line")
+        p = subprocess.run([APPDEPLOY, "dev", "hello", DEPLOY, "--once", *self.flags], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("is up to date", p.stdout)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ file) through the same pod proxy of tests/fakekube to the same reloader, in the 
 reloader answers the tar with 400 once it has read all of it (not its format), so the peer's figure is
 pure transport: client -> fake API server -> reloader. Ours includes hashing, the manifest round trip,
 writing the files in the pod's folder and the restart cycle (build `true`, a `sleep` service), i.e.
-save -> new version running. Medians of RUNS. Prints figures and ratios; asserts nothing."""
+save -> new version running. Medians of RUNS. Prints figures and ratios; asserts nothing.
+VERBOSE=1 shows appdeploy dev's lines, RELOADER_LOG=FILE keeps reloader's log."""
 import os
 import shutil
 import statistics
@@ -80,7 +81,7 @@ def main():
                           env=dict(os.environ, RELOADER_CONTROL_SYNC="true",
                                    RELOADER_CONTROL_TOKEN_FILE=os.path.join(tmp, "token"),
                                    RELOADER_CACHE_DIR=os.path.join(tmp, "cache")),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          stdout=subprocess.DEVNULL, stderr=open(os.environ.get("RELOADER_LOG", os.devnull), "w"))
     fk.proxies[(NS, "svc", "7070")] = port
     pods = subprocess.run(["kubectl", "--kubeconfig", kc, "-n", NS, "get", "pods", "-o", "name"], check=True,
                           capture_output=True, text=True).stdout.split()
@@ -103,7 +104,8 @@ def main():
         for e in os.listdir(pod_dir):
             shutil.rmtree(os.path.join(pod_dir, e))
         t0 = time.monotonic()
-        subprocess.run([APPDEPLOY, "dev", "svc", deploy, "--once", *flags], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([APPDEPLOY, "dev", "svc", deploy, "--once", *flags], check=True,
+                       stdout=None if os.environ.get("VERBOSE") else subprocess.DEVNULL)
         ours_init.append(time.monotonic() - t0)
         peer_init.append(peer(["."]))
     # one-line change with the watching dev: save -> the push's answer (the new process is running)

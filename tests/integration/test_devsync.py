@@ -53,12 +53,10 @@ def fetch(port):
     return data.decode().split("\r\n\r\n", 1)[1].strip()
 
 
-def raw_request(port, head, body=b"", close_early=False):
-    """Sends head + body on a raw socket; returns (status, text), or None when close_early."""
+def raw_request(port, head, body=b""):
+    """Sends head + body on a raw socket; returns (status, text)."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(head + body)
-        if close_early:
-            return None
         data = b""
         while chunk := s.recv(65536):
             data += chunk
@@ -235,7 +233,10 @@ class SyncReloaderTest(unittest.TestCase):
         body = batch([("t.txt", 0o644, b"abc" * 1000)])
         head = (f"POST /sync/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode()
-        raw_request(self.r.port, head, body[: len(body) // 2], close_early=True)
+        with socket.create_connection(("127.0.0.1", self.r.port), timeout=30) as s:
+            s.sendall(head + body[: len(body) // 2])
+            wait_until(lambda: os.path.exists(os.path.join(self.src, ".reloader-sync", "f0")), 30, "staging to start")
+        wait_until(lambda: snapshot(self.src) == before, 30, "the dropped upload to leave nothing behind")
         wait_until(lambda: self.post("/sync/batch", batch([], ["nothing"]))[0] == 200, 30, "the slot to free")
         self.assertEqual(snapshot(self.src), before)
 

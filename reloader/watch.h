@@ -1,4 +1,4 @@
-/* watch.h — file watching that triggers restarts (inotify via libinotifytools, or polling). */
+/* watch.h — file watching that triggers restarts (inotify directly, or polling). */
 #ifndef RL_WATCH_H
 #define RL_WATCH_H
 
@@ -10,7 +10,7 @@ struct watcher;
 
 /*
  * Starts watching cfg->watch.paths (nothing to do when none are set: *out stays NULL).
- * With inotify (poll: auto|never) one thread owns libinotifytools; watch_start returns once every
+ * With inotify (poll: auto|never) one thread owns the inotify instance; watch_start returns once every
  * watch is in place. Ignored trees (exclude, .gitignore, .git, the cache dir, build outputs) are
  * never watched. A relevant change, after cfg->watch.debounce of quiet, calls
  * sv_request(sv, "watch", 0). Past the inotify watch limit (or watch.max_watches), poll: auto polls
@@ -27,6 +27,16 @@ int watch_start(struct watcher **out, struct ev_loop *loop, struct supervisor *s
 int watch_quiet(struct watcher *w, unsigned long *generation);
 /* The count of relevant changes so far (taken before a scan whose result it then vouches for). */
 unsigned long watch_generation(struct watcher *w);
+
+/*
+ * For writers that request their own cycle (the sync endpoint): watch_hold keeps the debounce from
+ * firing while they write. watch_absorb returns 0 while the writes' events may still be on their
+ * way (call again); once every change so far is counted (watch_quiet), or with force, it drops the
+ * pending changes (the caller's cycle, requested next, covers them), ends the hold and returns 1.
+ * NULL is fine (returns 1).
+ */
+void watch_hold(struct watcher *w);
+int watch_absorb(struct watcher *w, int force);
 
 /* Stops the thread (joined) and timers, frees everything. NULL is fine. */
 void watch_stop(struct watcher *w);

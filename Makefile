@@ -75,7 +75,8 @@ $(BUILD)/reloader: $(call obj,reloader/main.c) $(BUILD)/libreloader.a $(BUILD)/l
 		{ cat $@.log; exit 1; }
 	@grep -v -e "statically linked applications requires at runtime" -e ": in function" $@.log || true
 
-$(BUILD)/appdeploy: $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libcommon.a
+# appdeploy dev (agent/cmd_dev.c) shares reloader's ignore rules (glob.c, strmap.c).
+$(BUILD)/appdeploy: $(call obj,agent/main.c) $(BUILD)/libagent.a $(call obj,reloader/glob.c reloader/strmap.c) $(BUILD)/libcommon.a
 	$(CC) $(STRICT) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 
 # Each tests/unit/test_X.c is one cmocka program linked against every module.

@@ -9,5 +9,6 @@ int cmd_render(int argc, char **argv);   /* cmd_render.c: render a manifest fold
 int cmd_diff(int argc, char **argv);     /* cmd_sync.c: what apply would change */
 int cmd_apply(int argc, char **argv);    /* cmd_sync.c: sync a namespace */
 int cmd_serve(int argc, char **argv);    /* cmd_serve.c: the dashboard */
+int cmd_dev(int argc, char **argv);      /* cmd_dev.c: push local source into the pod (synced source mode) */
 
 #endif

@@ -1032,3 +1032,50 @@ out:
 	auth_clear(&au);
 	return rc;
 }
+
+long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
+		   long timeout_s, char **out, size_t *out_len, char *err, size_t errlen)
+{
+	struct kube_req r = {.method = KUBE_POST, .path = strdup(path)};
+	struct xfer x = {.req = &r, .body = strdup("")}; /* xfer_start leaves a body it is given alone */
+	struct auth au = {0};
+	long rc = -1, status = 0;
+	CURLcode code;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!r.path || !x.body || auth_get(k, NULL, &au, err, errlen))
+		goto out;
+	if (xfer_start(k, &x, &au)) {
+		errbuf_set(err, errlen, "%s", r.err);
+		goto out;
+	}
+	curl_multi_remove_handle(k->multi, x.easy); /* run alone, blocking */
+	for (size_t i = 0; headers && headers[i]; i++)
+		x.headers = curl_slist_append(x.headers, headers[i]);
+	curl_easy_setopt(x.easy, CURLOPT_HTTPHEADER, x.headers);
+	curl_easy_setopt(x.easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(x.easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(x.easy, CURLOPT_TIMEOUT, timeout_s);
+	code = curl_easy_perform(x.easy);
+	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
+	if (code != CURLE_OK && !status) {
+		errbuf_set(err, errlen, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		goto out;
+	}
+	rc = status;
+	*out = malloc(x.resp_len + 1);
+	if (*out) {
+		if (x.resp_len)
+			memcpy(*out, x.resp, x.resp_len);
+		(*out)[x.resp_len] = 0;
+		*out_len = x.resp_len;
+	}
+out:
+	xfer_end(k, &x);
+	free(x.body);
+	free(x.resp);
+	free(r.path);
+	auth_clear(&au);
+	return rc;
+}

@@ -137,4 +137,11 @@ typedef int (*kube_stream_cb)(void *arg, long status, const char *data, size_t l
 long kube_stream(struct kube *k, const char *method, const char *path, long timeout_s, kube_stream_cb cb, void *arg,
 		 char *err, size_t errlen);
 
+/* devsync (#18): one POST of raw bytes through the API server (a pod proxy call to reloader's
+ * /sync/), with extra "Name: value" headers (NULL-terminated list, may be NULL), not retried.
+ * *out receives the answer body (malloc'd, NUL-terminated; free it). Returns the HTTP status, or
+ * -1 with err filled when the server could not be reached. Blocking. */
+long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
+		   long timeout_s, char **out, size_t *out_len, char *err, size_t errlen);
+
 #endif

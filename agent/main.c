@@ -53,6 +53,11 @@ static const struct {
 	 "      --interval DUR        between template/image re-reads and re-syncs (default 10s)\n"
 	 "      --poll DUR            between cluster state polls (default 1s)\n"
 	 "      --token-file FILE     require this bearer token\n"},
+	{"dev", cmd_dev, "dev SERVICE DIR [--local SRC] [--once] [render/apply flags]",
+	 "Pushes the local source of SERVICE into its pod (synced source mode): one full sync, then one batch\n"
+	 "per save, following the pod when it is replaced.\n"
+	 "      --local SRC           the local source folder (default: the sourcemode.dev/local-source annotation)\n"
+	 "      --once                sync once and exit\n" RENDER_FLAGS SYNC_FLAGS},
 };
 
 static int usage(FILE *out)
@@ -88,7 +93,7 @@ static int wants_help(int argc, char **argv)
 	static const char *const with_value[] = {"-f", "--values", "-v", "--var", "-n", "--namespace", "-o",
 						 "--output", "--set", "-c", "--context", "--kubeconfig", "-i",
 						 "--imagepullsecret", "--timeout", "--concurrency", "--images", "--source",
-						 "--listen", "--interval", "--poll", "--token-file", NULL};
+						 "--listen", "--interval", "--poll", "--token-file", "--local", NULL};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			return 0;

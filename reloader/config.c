@@ -84,6 +84,7 @@ static const struct config_key {
 	{"control", T_SECTION, NULL},
 	{"control.listen", T_ADDRESS, "--listen"},
 	{"control.token_file", T_STRING, NULL},
+	{"control.sync", T_BOOL, NULL},
 };
 
 /* Where a layer's values came from, for error messages. */
@@ -1213,6 +1214,17 @@ static int fill_config(struct config *cfg, json_t *m, const struct layer layers[
 			return 2;
 		}
 		cfg->control.token = strdup(buf);
+	}
+	if ((v = get_path(m, "control.sync"))) { /* syncapi.c: pushing files is running code, never without a token */
+		if (json_is_boolean(v))
+			cfg->control.sync = json_is_true(v);
+		else
+			parse_bool_text(json_string_value(v), &cfg->control.sync);
+	}
+	if (cfg->control.sync && !cfg->control.token) {
+		report_merged(layers, "control.sync", "control.sync: true needs control.token_file (a token that every "
+			      "push must carry); set it, or turn sync off");
+		return 2;
 	}
 	return 0;
 }

@@ -55,6 +55,7 @@ struct config {
 		char *listen;     /* "host:port"; NULL when "none" */
 		char *token;      /* contents of token_file, NULL when no token */
 		char *token_file; /* where the token came from */
+		int sync;         /* the /sync/ endpoints may write the source tree (needs a token) */
 	} control;
 	char *runner;      /* runner name, for status */
 	char *config_file; /* the config file used, for messages */

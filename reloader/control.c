@@ -28,6 +28,7 @@
 #include "jsontext.h"
 #include "log.h"
 #include "status.h"
+#include "syncapi.h"
 
 #define MAX_CONNECTIONS 256
 #define MAX_FOLLOWERS 64
@@ -55,6 +56,7 @@ struct conn {
 	unsigned served;           /* requests answered on this connection */
 	double since;              /* ev_now when it began waiting for its current request (eviction order) */
 	uint64_t log_pos;          /* next log offset to send (follow streams) */
+	struct sync_req *sync;     /* a /sync/ request's state (syncapi.c), NULL otherwise */
 	struct conn *next;
 };
 
@@ -513,6 +515,70 @@ static void handle_status(struct conn *c)
 	free(text);
 }
 
+/* ---- /sync/ (syncapi.c reads the body and answers through these) --------------------------- */
+
+static void sync_error(void *conn, unsigned status, const char *msg)
+{
+	((struct conn *)conn)->waiting = 0;
+	respond_error(conn, status, msg);
+}
+
+static void sync_json(void *conn, unsigned status, json_t *j)
+{
+	((struct conn *)conn)->waiting = 0;
+	respond_json(conn, status, j);
+}
+
+static void sync_wait(void *conn, unsigned long cycle)
+{
+	struct conn *c = conn;
+	struct supervisor *sv = c->ctl->sv;
+
+	if (sv->cycle_done >= cycle) {
+		c->waiting = 0;
+		respond_outcome(c, sv->state == SV_BUILD_FAILED ? OUTCOME_BUILD_FAILED
+				   : sv->state == SV_RUNNING    ? OUTCOME_RUNNING
+								: OUTCOME_START_FAILED);
+		return;
+	}
+	c->waiting = 1;
+	ev_timer_stop(c->ctl->loop, &c->timer);
+	sv_wait(sv, cycle, cycle_done_cb, c);
+	set_events(c);
+}
+
+static const struct sync_reply_ops sync_ops = {sync_error, sync_json, sync_wait};
+
+/* httpreq's head hook: a /sync/ request is checked (token, method, size) before its body, which
+ * then streams to syncapi instead of the MAX_BODY limit. Every other request goes on as before. */
+static unsigned sync_head(struct httpreq *r, unsigned long long content_length, const char **msg)
+{
+	struct conn *c = r->arg;
+	unsigned status = 0;
+
+	if (r->url_too_long || !syncapi_is_path(r->url ? r->url : "", r->url_len)) /* too long: answered 414 */
+		return 0;
+	if (!authorized(c)) {
+		*msg = "a token is required: send Authorization: Bearer <token from control.token_file>";
+		return 401;
+	}
+	c->sync = syncapi_open(c->ctl->sv, r->url, r->url_len, r->parser.method == HTTP_POST, content_length, &status,
+			       msg);
+	if (!c->sync)
+		return status;
+	r->stream = 1;
+	conn_timer(c, IDLE_TIMEOUT); /* the head came in time; a body may take long, but must keep coming */
+	return 0;
+}
+
+static int sync_body(struct httpreq *r, const char *at, size_t len)
+{
+	struct conn *c = r->arg;
+
+	conn_timer(c, IDLE_TIMEOUT);
+	return syncapi_body(c->sync, at, len) != 0;
+}
+
 static void dispatch(struct conn *c)
 {
 	char path[256];
@@ -521,6 +587,12 @@ static void dispatch(struct conn *c)
 
 	httpreq_path(c->req, path, sizeof path);
 	c->head = c->req->method == HTTP_HEAD;
+	if (c->sync) { /* token, method and size were checked when its head came (sync_head) */
+		c->waiting = 1; /* until syncapi answers (a batch answers once its cycle ends) */
+		ev_timer_stop(c->ctl->loop, &c->timer);
+		syncapi_finish(c->sync, &sync_ops, c);
+		return;
+	}
 	if (!strcmp(path, "/healthz")) {
 		if (get)
 			respond_text(c, 200, "ok\n");
@@ -581,6 +653,11 @@ static void process_input(struct conn *c)
 				return;
 			}
 			httpreq_init(c->req);
+			c->req->on_head = sync_head;
+			c->req->on_body = sync_body;
+			c->req->arg = c;
+			syncapi_close(c->sync); /* the previous request's, answered */
+			c->sync = NULL;
 			if (c->served) /* a kept-alive connection: its next head must come in time too */
 				conn_timer(c, HEADER_TIMEOUT);
 		}
@@ -617,6 +694,7 @@ static void conn_close(struct conn *c)
 
 	if (c->waiting)
 		sv_unwait(ctl->sv, c);
+	syncapi_close(c->sync);
 	ev_io_stop(ctl->loop, &c->io);
 	ev_timer_stop(ctl->loop, &c->timer);
 	close(c->io.fd);
@@ -724,7 +802,8 @@ static struct conn *oldest_idle(struct control *ctl)
 	struct conn *best = NULL;
 
 	for (struct conn *c = ctl->conns; c; c = c->next) {
-		if (c->waiting || c->following || (c->req && c->req->complete) || c->out_off < c->out_len)
+		if (c->waiting || c->following || (c->req && c->req->complete) || c->out_off < c->out_len ||
+		    (c->req && c->req->stream)) /* a sync body on its way is a request in progress */
 			continue;
 		if (!best || c->since < best->since)
 			best = c;

@@ -387,7 +387,7 @@ int ignore_path(struct ignore *ig, const char *rel, int is_dir)
 	base = base ? base + 1 : rel;
 	if (!*rel)
 		return 0;
-	if (strcmp(base, ".git") == 0)
+	if (strcmp(base, ".git") == 0 || strcmp(rel, ".reloader-sync") == 0) /* the sync's staging dir (stage.c) */
 		return 1;
 	if (ig->extra.n && strmap_get(&ig->extra, rel))
 		return 1;

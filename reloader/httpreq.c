@@ -112,6 +112,10 @@ static int on_headers_complete(http_parser *p)
 {
 	struct httpreq *r = p->data;
 
+	if (r->on_head && (r->refused = r->on_head(r, p->content_length, &r->refused_msg)))
+		return -1; /* answered with r->refused */
+	if (r->stream)
+		return 0; /* on_body applies its own limits */
 	/* A declared body over the limit is refused before it is read. */
 	if (p->content_length != ULLONG_MAX && p->content_length > HTTPREQ_MAX_BODY) {
 		r->body_bytes = HTTPREQ_MAX_BODY + 1;
@@ -124,7 +128,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
 	struct httpreq *r = p->data;
 
-	(void)at;
+	if (r->stream)
+		return r->on_body(r, at, len) != 0;
 	r->body_bytes += len;
 	return r->body_bytes > HTTPREQ_MAX_BODY; /* a chunked body that grows too large */
 }
@@ -164,6 +169,11 @@ size_t httpreq_feed(struct httpreq *r, const char *data, size_t len, unsigned *s
 	if (err == HPE_PAUSED) {
 		http_parser_pause(&r->parser, 0);
 		err = HPE_OK;
+	}
+	if (err != HPE_OK && r->refused) {
+		*status = r->refused;
+		*msg = r->refused_msg;
+		return len;
 	}
 	if (err != HPE_OK) {
 		*status = err == HPE_HEADER_OVERFLOW ? 431

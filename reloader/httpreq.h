@@ -26,6 +26,16 @@ struct httpreq {
 	int complete;              /* the whole request was read: answer it before feeding more */
 	int keep_alive;            /* the client keeps the connection after the answer */
 	unsigned method;           /* enum http_method */
+
+	/* Optional, set after httpreq_init (the sync endpoints, control.c): on_head runs once the head
+	 * is read and returns 0, or a status to refuse the request before its body (with *msg); when
+	 * it sets `stream`, body bytes go to on_body (nonzero: 413) instead of the MAX_BODY limit. */
+	unsigned (*on_head)(struct httpreq *r, unsigned long long content_length, const char **msg);
+	int (*on_body)(struct httpreq *r, const char *at, size_t len);
+	void *arg;                 /* for the hooks */
+	int stream;                /* the body goes to on_body */
+	unsigned refused;          /* the status on_head returned ... */
+	const char *refused_msg;   /* ... and its message */
 };
 
 void httpreq_init(struct httpreq *r);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "signals.h"
 #include "supervise.h"
+#include "syncapi.h"
 #include "watch.h"
 
 /* When not PID 1, orphans of the service must still come to us to be reaped and stopped. */
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
 	if (cache_start(&cache, &sv) != 0 || watch_start(&watch, loop, &sv) != 0)
 		return 1;
 	cache_use_watcher(cache, watch);
+	syncapi_use_watcher(watch);
 	sv_start(&sv);
 	ev_run(loop, 0);
 

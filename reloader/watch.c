@@ -80,6 +80,7 @@ struct watcher {
 	unsigned long unchanged_total; /* events on watched files that did not change their content */
 
 	struct loopguard guard;       /* file-triggered restarts in a row with no poke */
+	int held;                     /* watch_hold: a sync is writing files; the debounce waits */
 
 	/* shared */
 	pthread_mutex_t mu;
@@ -901,6 +902,8 @@ static void debounce_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	unsigned long gen;
 
 	(void)revents;
+	if (w->held)
+		return; /* watch_absorb decides: the sync's own cycle covers these changes */
 	/* The short wait of a lone save only holds if nothing else is on its way: inside a burst
 	 * (a slow writer, a loaded machine) wait the whole debounce instead. */
 	if (w->short_wait && !watch_quiet(w, &gen)) {
@@ -1424,4 +1427,35 @@ unsigned long watch_generation(struct watcher *w)
 	g = w->q.total;
 	pthread_mutex_unlock(&w->mu);
 	return g;
+}
+
+/* ---- the sync's hook: its own writes fold into its own cycle (syncapi.c) ------------------ */
+
+void watch_hold(struct watcher *w)
+{
+	if (w)
+		w->held = 1;
+}
+
+int watch_absorb(struct watcher *w, int force)
+{
+	unsigned long gen;
+
+	if (!w)
+		return 1;
+	if (!force && w->use_inotify && !watch_quiet(w, &gen))
+		return 0;
+	/* The events are counted, not yet taken: drop them. The contents stay as the events found
+	 * them; the sync's cycle takes the files as they are when it starts (hook_cycle_started), so
+	 * a late event for a file the sync wrote finds nothing new. */
+	pthread_mutex_lock(&w->mu);
+	w->q.changes = 0;
+	w->q.unchanged = 0;
+	pthread_mutex_unlock(&w->mu);
+	ev_timer_stop(w->loop, &w->debounce);
+	w->short_wait = 0;
+	w->window_changes = 0;
+	w->waited_missing = 0;
+	w->held = 0;
+	return 1;
 }

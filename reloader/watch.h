@@ -28,6 +28,16 @@ int watch_quiet(struct watcher *w, unsigned long *generation);
 /* The count of relevant changes so far (taken before a scan whose result it then vouches for). */
 unsigned long watch_generation(struct watcher *w);
 
+/*
+ * For writers that request their own cycle (the sync endpoint): watch_hold keeps the debounce from
+ * firing while they write. watch_absorb returns 0 while the writes' events may still be on their
+ * way (call again); once every change so far is counted (watch_quiet), or with force, it drops the
+ * pending changes (the caller's cycle, requested next, covers them), ends the hold and returns 1.
+ * NULL is fine (returns 1).
+ */
+void watch_hold(struct watcher *w);
+int watch_absorb(struct watcher *w, int force);
+
 /* Stops the thread (joined) and timers, frees everything. NULL is fine. */
 void watch_stop(struct watcher *w);
 

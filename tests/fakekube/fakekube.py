@@ -1293,8 +1293,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         qs = urllib.parse.urlsplit(self.path).query
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         try:
+            # The API server's proxy passes the client's own headers on (it drops only the Authorization it
+            # consumed itself), so reloader's X-Reloader-Token reaches the pod:
+            # https://kubernetes.io/docs/tasks/extend-kubernetes/http-proxy-access-api/
             hdrs = {k: v for k, v in (("Accept", self.headers.get("Accept")),
-                                      ("Content-Type", self.headers.get("Content-Type"))) if v}
+                                      ("Content-Type", self.headers.get("Content-Type")),
+                                      ("X-Reloader-Token", self.headers.get("X-Reloader-Token"))) if v}
             conn.request(method, path + ("?" + qs if qs else ""), body=body, headers=hdrs)
             r = conn.getresponse()
             data = r.read()

@@ -22,6 +22,8 @@ CASES = {
     "source": ["--source", "hello"],
     "image": [],
     "production": ["-v", "environment=production"],
+    # synced source mode (#18): an emptyDir at /src that `appdeploy dev` fills, the token Secret mounted
+    "synced": ["--source", "hello", "-v", "sourceSync=true"],
 }
 
 
@@ -107,7 +109,7 @@ class ExampleOracle(unittest.TestCase):
                 data = appdeploy("template", dump, *common)
                 self.assertEqual(data.returncode, 0, data.stderr)
                 dot = json.loads(data.stdout)
-                self.assertEqual(dot["Source"], {"hello": True} if name == "source" else {})
+                self.assertEqual(dot["Source"], {"hello": True} if name in ("source", "synced") else {})
                 data_path = os.path.join(tmp, f"{name}.json")
                 with open(data_path, "w") as f:
                     json.dump(dot, f)

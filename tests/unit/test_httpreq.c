@@ -115,6 +115,79 @@ static void test_long_url_is_flagged(void **state)
 	free(req);
 }
 
+/* The head hook (control.c's /sync/ endpoints): a body streamed to on_body passes the 64 KiB limit;
+ * a refusal is reported before the body with the hook's status and message; other requests keep
+ * the limit. */
+static size_t hook_bytes;
+
+static unsigned hook_head(struct httpreq *r, unsigned long long content_length, const char **msg)
+{
+	if (strncmp(r->url, "/sync/", 6))
+		return 0;
+	if (!strcmp(r->url, "/sync/no")) {
+		*msg = "no token";
+		return 401;
+	}
+	assert_int_equal(content_length, 70000);
+	r->stream = 1;
+	return 0;
+}
+
+static int hook_body(struct httpreq *r, const char *at, size_t len)
+{
+	(void)r;
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(at[i], 'x');
+	hook_bytes += len;
+	return 0;
+}
+
+static void feed_hooked(const char *head, size_t body_len, unsigned *status, const char **msg, struct httpreq *r)
+{
+	char *all = malloc(strlen(head) + body_len);
+	size_t len = strlen(head) + body_len, off = 0;
+
+	assert_non_null(all);
+	memcpy(all, head, strlen(head));
+	memset(all + strlen(head), 'x', body_len);
+	httpreq_init(r);
+	r->on_head = hook_head;
+	r->on_body = hook_body;
+	*status = 0;
+	while (off < len && !*status && !r->complete) {
+		size_t n = len - off < 4096 ? len - off : 4096;
+
+		off += httpreq_feed(r, all + off, n, status, msg);
+	}
+	free(all);
+}
+
+static void test_head_hook_streams_or_refuses(void **state)
+{
+	struct httpreq r = {0};
+	unsigned status;
+	const char *msg = NULL;
+
+	(void)state;
+	hook_bytes = 0;
+	feed_hooked("POST /sync/batch HTTP/1.1\r\nContent-Length: 70000\r\n\r\n", 70000, &status, &msg, &r);
+	assert_int_equal(status, 0);
+	assert_true(r.complete);
+	assert_int_equal(hook_bytes, 70000);
+	assert_int_equal(r.body_bytes, 0);
+
+	feed_hooked("POST /sync/no HTTP/1.1\r\nContent-Length: 3\r\n\r\n", 3, &status, &msg, &r);
+	assert_int_equal(status, 401);
+	assert_string_equal(msg, "no token");
+	assert_false(r.complete);
+
+	hook_bytes = 0;
+	feed_hooked("POST /restart HTTP/1.1\r\nContent-Length: 70000\r\n\r\n", 70000, &status, &msg, &r);
+	assert_int_equal(status, 413);
+	assert_int_equal(hook_bytes, 0);
+	httpreq_free(&r);
+}
+
 static void test_jsontext_keeps_valid_bytes_and_replaces_invalid(void **state)
 {
 	static const struct {
@@ -158,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_request_table),
 		cmocka_unit_test(test_pipelined_requests_one_at_a_time),
 		cmocka_unit_test(test_long_url_is_flagged),
+		cmocka_unit_test(test_head_hook_streams_or_refuses),
 		cmocka_unit_test(test_jsontext_keeps_valid_bytes_and_replaces_invalid),
 	};
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 BUILD = os.environ.get("SOURCEMODE_BUILD") or os.path.join(os.path.dirname(__file__), "..", "..", "build")
 RELOADER = os.path.join(BUILD, "reloader")
@@ -156,3 +157,22 @@ class Reloader:
             if marker in text:
                 return text[text.index(marker) - 200 if text.index(marker) > 200 else 0:][:3000]
         return None
+
+
+class ReloaderCase(unittest.TestCase):
+    """A test case whose reloaders (started with self.start) are stopped after each test, and whose
+    sanitizer reports (under the ASan build) fail it."""
+
+    def setUp(self):
+        self.procs = []
+
+    def tearDown(self):
+        for r in self.procs:
+            r.stop()
+            report = r.sanitizer_report()
+            self.assertIsNone(report, report)
+
+    def start(self, *args, **kw):
+        r = Reloader(list(args), **kw)
+        self.procs.append(r)
+        return r

@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import RELOADER, Reloader, children_of, free_port, http, status, wait_until
+from harness import RELOADER, Reloader, ReloaderCase, children_of, free_port, http, status, wait_until
 
 # A tiny C service that answers every connection with its VERSION and closes.
 C_SERVICE = r"""
@@ -56,21 +56,7 @@ def count_lines(path):
         return 0
 
 
-class ReloaderTest(unittest.TestCase):
-    def setUp(self):
-        self.procs = []
-
-    def tearDown(self):
-        for r in self.procs:
-            r.stop()
-            report = r.sanitizer_report()
-            self.assertIsNone(report, report)
-
-    def start(self, *args, **kw):
-        r = Reloader(list(args), **kw)
-        self.procs.append(r)
-        return r
-
+class ReloaderTest(ReloaderCase):
     def test_build_poke_and_failed_build_keeps_old_service(self):
         d = tempfile.mkdtemp()
         app_port = free_port()

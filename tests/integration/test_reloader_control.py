@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import RELOADER, Reloader, children_of, free_port, http, status, wait_until
+from harness import RELOADER, Reloader, ReloaderCase, children_of, free_port, http, status, wait_until
 
 # A tiny HTTP server answering VERSION (from argv) on PORT; python3 keeps the test free of a compiler.
 SERVER = textwrap.dedent("""\
@@ -49,21 +49,7 @@ def served(port):
     return body if code == 200 else None
 
 
-class ControlTest(unittest.TestCase):
-    def setUp(self):
-        self.procs = []
-
-    def tearDown(self):
-        for r in self.procs:
-            r.stop()
-            report = r.sanitizer_report()
-            self.assertIsNone(report, report)
-
-    def start(self, *args, **kw):
-        r = Reloader(list(args), **kw)
-        self.procs.append(r)
-        return r
-
+class ControlTest(ReloaderCase):
     # 6. ?wait=1 tells the truth without a readiness check.
     def test_wait_on_a_service_that_exits_at_once_is_502_with_its_status_and_output(self):
         d = tempfile.mkdtemp()

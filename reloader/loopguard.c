@@ -124,7 +124,8 @@ void lg_cycle(struct loopguard *g, const char *trigger)
 		g->at = (g->at + 1) % (size_t)(g->limit + 1);
 		if (g->n < (size_t)g->limit + 1)
 			g->n++;
-	} else if (strcmp(trigger, "poke") == 0 || strcmp(trigger, "signal") == 0) {
+	} else if (strcmp(trigger, "poke") == 0 || strcmp(trigger, "signal") == 0 || strcmp(trigger, "sync") == 0) {
+		/* an explicit action of the developer, as a poke is (a sync push: syncapi.c) */
 		if (g->tripped)
 			log_info("watch: loop guard released by a %s; file changes restart the service again", trigger);
 		g->tripped = 0;

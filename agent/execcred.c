@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "base64.h"
 #include "errbuf.h"
 #include "log.h"
 
@@ -176,27 +177,6 @@ int execcred_parse(const char *text, size_t len, const char *api_version, struct
 
 /* ------------------------------------------------------------ running the plugin */
 
-static char *b64(const char *in, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		*o++ = tab[(v >> 18) & 63];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? tab[v & 63] : '=';
-	}
-	*o = 0;
-	return out;
-}
-
 static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -237,11 +217,11 @@ static char *exec_info(const struct kube_config *cfg, int interactive)
 		char *ca = NULL;
 		size_t calen = 0;
 		if (cfg->ca_data) {
-			ca = b64(cfg->ca_data, cfg->ca_data_len);
+			ca = base64_encode(cfg->ca_data, cfg->ca_data_len);
 		} else if (cfg->ca_file) {
 			char *pem = slurp(cfg->ca_file, &calen);
 			if (pem)
-				ca = b64(pem, calen);
+				ca = base64_encode(pem, calen);
 			free(pem);
 		}
 		if (ca)

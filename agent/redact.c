@@ -5,28 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+#include "base64.h"
 
-static char *b64_encode(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = malloc(4 * ((n + 2) / 3) + 1), *p = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)s[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		*p++ = B64[(v >> 18) & 63];
-		*p++ = B64[(v >> 12) & 63];
-		*p++ = i + 1 < n ? B64[(v >> 6) & 63] : '=';
-		*p++ = i + 2 < n ? B64[v & 63] : '=';
-	}
-	*p = 0;
-	return out;
-}
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* NULL when s is not valid base64 */
 static char *b64_decode(const char *s)
@@ -125,7 +106,7 @@ const char *redact_text(json_t *secret, const char *msg, char *buf, size_t len)
 		const char *s = json_string_value(v);
 		if (!s)
 			continue;
-		char *enc = b64_encode(s);
+		char *enc = base64_encode(s, strlen(s));
 		if (enc)
 			replace_all(buf, len, enc);
 		replace_all(buf, len, s);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sha256.h"
+#include "base64.h"
 #include "tmpl_ext.h"
 #include "tmpl_node.h"
 #include "yamlemit.h"
@@ -788,18 +789,12 @@ static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 static int fn_b64enc(struct fcall *c, json_t **a, size_t n)
 {
 	(void)n;
-	const unsigned char *s = (const unsigned char *)S(a[0]);
-	size_t len = SL(a[0]);
-	struct sbuf b = {0};
-	sb_add(&b, "", 0);
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)s[i] << 16 | (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < len ? s[i + 2] : 0);
-		sb_putc(&b, B64[(v >> 18) & 63]);
-		sb_putc(&b, B64[(v >> 12) & 63]);
-		sb_putc(&b, i + 1 < len ? B64[(v >> 6) & 63] : '=');
-		sb_putc(&b, i + 2 < len ? B64[v & 63] : '=');
-	}
-	return ret_sbuf(c, &b);
+	char *e = base64_encode(S(a[0]), SL(a[0]));
+	if (!e)
+		return tf_fail(c, "out of memory");
+	int rc = tf_ret_str(c, e, strlen(e));
+	free(e);
+	return rc;
 }
 
 /* base64.StdEncoding.DecodeString, quantum by quantum, so errors name the same offset Go's decoder does:

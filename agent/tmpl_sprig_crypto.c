@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "tmpl_ext.h"
+#include "base64.h"
 #include "tmpl_node.h"
 
 static const char *S(json_t *j) { return json_string_value(j); }
@@ -26,14 +27,10 @@ static size_t SL(json_t *j) { return json_string_length(j); }
 
 static void b64_encode(struct sbuf *b, const unsigned char *s, size_t n)
 {
-	static const char T[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
-		sb_putc(b, T[v >> 18 & 63]);
-		sb_putc(b, T[v >> 12 & 63]);
-		sb_putc(b, i + 1 < n ? T[v >> 6 & 63] : '=');
-		sb_putc(b, i + 2 < n ? T[v & 63] : '=');
-	}
+	char *e = base64_encode(s, n);
+	if (e)
+		sb_add(b, e, strlen(e));
+	free(e);
 }
 
 /* Strict standard base64 (Go's StdEncoding): -1 on bad input. */

@@ -1,0 +1,11 @@
+/* base64.h — standard base64 encoding (RFC 4648, padded, no line breaks) through OpenSSL's EVP_EncodeBlock. */
+#ifndef SM_BASE64_H
+#define SM_BASE64_H
+
+#include <stddef.h>
+
+/* Encodes n bytes of in. Returns a malloc'd NUL-terminated string (the caller frees it), or NULL
+ * when out of memory. */
+char *base64_encode(const void *in, size_t n);
+
+#endif

@@ -12,6 +12,7 @@
 #include "sha256.h"
 #include "base64.h"
 #include "tmpl_ext.h"
+#include "tmpl_toml.h"
 #include "tmpl_node.h"
 #include "yamlemit.h"
 #include "yamlval.h"
@@ -1953,6 +1954,7 @@ static const struct tfunc sprig[] = {
 	{"toPrettyJson", "a", fn_to_pretty_json},
 	{"toString", "a", fn_to_string},
 	{"toYaml", "a", fn_to_yaml},
+	{"toYamlPretty", "a", tfx_to_yaml_pretty}, {"toToml", "v", tfx_to_toml}, {"fromToml", "s", tfx_from_toml}, /* tmpl_toml.c */
 	{"tpl", "sa", fn_tpl},
 	{"trim", "s", fn_trim},
 	{"trimPrefix", "ss", fn_trim_prefix},

@@ -9,6 +9,7 @@
 struct out {
 	char *s;
 	size_t len, cap;
+	int pretty; /* yaml.v3 with SetIndent(2) (Helm's toYamlPretty): see yaml_emit_pretty */
 };
 
 static void put(struct out *o, const char *s, size_t n)
@@ -377,7 +378,7 @@ static int emit_string(struct out *o, const char *s, size_t n, int indent, int i
 {
 	struct analysis a;
 	analyze(s, n, &a);
-	int fold = !is_key;
+	int fold = !is_key && !o->pretty;
 	int lookalike = resolves_non_string(s, n);
 	if (!lookalike && a.plain_ok) {
 		plain(o, s, n, indent, fold);
@@ -407,7 +408,7 @@ static void format_float(struct out *o, double f)
 		puts_(o, f > 0 ? "+.inf" : "-.inf");
 		return;
 	}
-	if (f == floor(f) && fabs(f) < 9.2233720368547758e18) {
+	if (!o->pretty && f == floor(f) && fabs(f) < 9.2233720368547758e18) {
 		/* JSON's "-0" reads back as the integer 0 */
 		snprintf(buf, sizeof buf, "%.0f", f == 0 ? 0.0 : f);
 		puts_(o, buf);
@@ -589,7 +590,7 @@ static void emit_mapping(struct out *o, json_t *v, int indent, int first_inline)
 		json_t *c = json_object_get(v, keys[i]);
 		if ((json_is_object(c) || json_is_array(c)) && !is_empty_container(c)) {
 			put(o, "\n", 1);
-			emit_node(o, c, json_is_object(c) ? indent + 2 : indent, 0);
+			emit_node(o, c, json_is_object(c) || o->pretty ? indent + 2 : indent, 0);
 		} else {
 			put(o, " ", 1);
 			if (!emit_inline(o, c, indent + 2))
@@ -625,12 +626,16 @@ static void emit_node(struct out *o, json_t *v, int indent, int first_inline)
 		put(o, "\n", 1);
 }
 
-char *yaml_emit(json_t *v, size_t *len)
+static char *emit_doc(json_t *v, size_t *len, int pretty)
 {
-	struct out o = {0};
+	struct out o = {.pretty = pretty};
 	put(&o, "", 0);
 	emit_node(&o, v, 0, 0);
 	if (len)
 		*len = o.len;
 	return o.s;
 }
+
+char *yaml_emit(json_t *v, size_t *len) { return emit_doc(v, len, 0); }
+
+char *yaml_emit_pretty(json_t *v, size_t *len) { return emit_doc(v, len, 1); }

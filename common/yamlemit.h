@@ -18,4 +18,9 @@
  */
 char *yaml_emit(json_t *v, size_t *len);
 
+/* As yaml_emit, laid out as yaml.v3's encoder with SetIndent(2) prints (Helm's toYamlPretty): sequences
+ * under a key indented by 2, no folding of long strings, floats always as strconv 'g' (1 -> 1,
+ * 1234567 -> 1.234567e+06: no JSON round trip). */
+char *yaml_emit_pretty(json_t *v, size_t *len);
+
 #endif

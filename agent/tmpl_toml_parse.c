@@ -73,9 +73,27 @@ static int fail(struct p *p, const char *key, const char *fmt, ...)
 	va_end(ap);
 	p->e->line = p->line;
 	p->e->col = (int)(p->i - p->line_start) + 1;
-	p->e->go_line = eof(p) && !strncmp(p->e->msg, "unexpected EOF", 14) ? 0 : p->line;
+	/* BurntSushi names line 0 when its lexer ran into the end of input */
+	p->e->go_line = eof(p) && (strstr(p->e->msg, "EOF") || strstr(p->e->msg, "'\\x00'")) ? 0 : p->line;
 	snprintf(p->e->key, sizeof p->e->key, "%s", key ? key : "");
 	return -1;
+}
+
+/* Go's %q of a rune: 'a', '\n', '\x00' (the end of input reads as NUL, as BurntSushi's lexer sees it). */
+static const char *rq(int c)
+{
+	static __thread char b[8];
+	if (c < 0)
+		c = 0;
+	if (c == '\n' || c == '\t' || c == '\r')
+		snprintf(b, sizeof b, "'\\%c'", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+	else if (c == '\'' || c == '\\')
+		snprintf(b, sizeof b, "'\\%c'", c);
+	else if (c < 0x20 || c == 0x7f)
+		snprintf(b, sizeof b, "'\\x%02x'", c);
+	else
+		snprintf(b, sizeof b, "'%c'", c);
+	return b;
 }
 
 static void advance(struct p *p)
@@ -101,7 +119,7 @@ static int skip_comment(struct p *p)
 	while (!eof(p) && peek(p) != '\n') {
 		int c = peek(p);
 		if ((c < 0x20 && c != '\t' && !(c == '\r' && peek_at(p, 1) == '\n')) || c == 0x7f)
-			return fail(p, NULL, "control characters are not allowed in comments: '0x%02x'", c);
+			return fail(p, NULL, "TOML files cannot contain control characters: '0x%02x'", c);
 		p->i++;
 	}
 	return 0;
@@ -189,7 +207,7 @@ static int read_string(struct p *p, const char *key, char **out, size_t *outlen)
 		int c = peek(p);
 		if (c == q && (!multi || (peek_at(p, 1) == q && peek_at(p, 2) == q))) {
 			if (multi) /* up to two quotes may end the content: """a""""" is a"" */
-				while (peek_at(p, 3) == q && len < (size_t)-1) {
+				for (int extra = 0; extra < 2 && peek_at(p, 3) == q; extra++) {
 					put_byte(&b, &len, &cap, (char)q);
 					p->i++;
 				}
@@ -209,7 +227,7 @@ static int read_string(struct p *p, const char *key, char **out, size_t *outlen)
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			free(b);
-			return fail(p, key, "control characters are not allowed inside strings: '0x%02x'", c);
+			return fail(p, key, "TOML files cannot contain control characters: '0x%02x'", c);
 		}
 		if (c == '\\' && q == '"') {
 			int x = peek_at(p, 1);
@@ -238,7 +256,7 @@ static int read_string(struct p *p, const char *key, char **out, size_t *outlen)
 				}
 				if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) {
 					free(b);
-					return fail(p, key, "invalid escape: '\\%c%.*s'", x, k, p->s + p->i - k);
+					return fail(p, key, "Escaped character '\\%c%.*s' is not valid UTF-8.", x, k, p->s + p->i - k);
 				}
 				put_utf8(&b, &len, &cap, r);
 				continue;
@@ -299,14 +317,23 @@ static void key_free(struct key *k)
 }
 
 /* "a.b.c" of the first upto parts (prefixed with the table's name when given). */
-static void key_str(const struct key *k, int upto, const char *prefix, char *buf, size_t n)
+static void key_str_q(const struct key *k, int upto, const char *prefix, char *buf, size_t n, int quote)
 {
 	size_t o = 0;
 	buf[0] = 0;
 	if (prefix && *prefix)
 		o = (size_t)snprintf(buf, n, "%s", prefix);
-	for (int i = 0; i < upto && o < n; i++)
-		o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? "." : "", k->part[i]);
+	for (int i = 0; i < upto && o < n; i++) { /* Key.String(): parts that are not bare are quoted */
+		int bare = !quote || (k->len[i] > 0 && strlen(k->part[i]) == k->len[i]);
+		for (size_t j = 0; j < k->len[i] && bare; j++)
+			bare = is_bare((unsigned char)k->part[i][j]);
+		o += (size_t)snprintf(buf + o, n - o, bare ? "%s%s" : "%s\"%s\"", o ? "." : "", k->part[i]);
+	}
+}
+
+static void key_str(const struct key *k, int upto, const char *prefix, char *buf, size_t n)
+{
+	key_str_q(k, upto, prefix, buf, n, 1);
 }
 
 /* key = simple-key *( '.' simple-key ), whitespace allowed around the dots. */
@@ -336,7 +363,7 @@ static int read_key(struct p *p, struct key *k, const char *what)
 		} else if (c == '=' && !k->n) {
 			return fail(p, NULL, "unexpected '=': key name appears blank");
 		} else {
-			return fail(p, NULL, "unexpected '%c': bare keys cannot contain '%c'", c, c);
+			return fail(p, NULL, "unexpected %s: bare keys cannot contain it", rq(c));
 		}
 		skip_ws(p);
 		if (peek(p) != '.')
@@ -466,7 +493,9 @@ static json_t *number(struct p *p, const char *key, const char *t, size_t n)
 	if (un > 2 && u[0] == '0' && (u[1] == 'x' || u[1] == 'o' || u[1] == 'b')) {
 		int (*isd)(int) = u[1] == 'x' ? ishex : u[1] == 'o' ? isoct : isbin;
 		int base = u[1] == 'x' ? 16 : u[1] == 'o' ? 8 : 2;
-		if (sign || !digits_ok(u + 2, un - 2, isd))
+		if (sign)
+			return fail(p, key, "cannot use sign with non-decimal numbers: '%.*s'", (int)(u - t + 2), t), NULL;
+		if (!digits_ok(u + 2, un - 2, isd))
 			goto bad_int;
 		for (size_t i = 2; i < un; i++)
 			if (u[i] != '_')
@@ -476,7 +505,7 @@ static json_t *number(struct p *p, const char *key, const char *t, size_t n)
 		errno = 0;
 		unsigned long long v = strtoull(clean, &end, base);
 		if (errno || v > 0x7fffffffffffffffULL)
-			return fail(p, key, "Integer '%.*s' is out of the range of 64-bit signed integers", (int)n, t), NULL;
+			return fail(p, key, "%.*s is out of range for int64", (int)n, t), NULL;
 		return json_integer((json_int_t)v);
 	}
 	const char *dot = memchr(u, '.', un), *e = NULL;
@@ -508,7 +537,7 @@ static json_t *number(struct p *p, const char *key, const char *t, size_t n)
 		errno = 0;
 		long long v = strtoll(clean, NULL, 10);
 		if (errno)
-			return fail(p, key, "Integer '%.*s' is out of the range of 64-bit signed integers", (int)n, t), NULL;
+			return fail(p, key, "%.*s is out of range for int64", (int)n, t), NULL;
 		return json_integer(v);
 	}
 	/* float: int-part [ '.' digits ] [ e [sign] digits ] */
@@ -539,7 +568,7 @@ static json_t *number(struct p *p, const char *key, const char *t, size_t n)
 	clean[k] = 0;
 	return json_real(strtod(clean, NULL));
 bad_float:
-	return fail(p, key, "Invalid float \"%.*s\"", (int)n, t), NULL;
+	return fail(p, key, "Invalid float value: \"%.*s\"", (int)n, t), NULL;
 bad_int:
 	return fail(p, key, "Invalid integer \"%.*s\"", (int)n, t), NULL;
 }
@@ -577,7 +606,7 @@ static json_t *read_array(struct p *p, const char *key, int depth)
 		if (eof(p))
 			fail(p, key, "unexpected EOF; expected value");
 		else
-			fail(p, key, "expected a comma (',') or array terminator (']'), but got '%c'", peek(p));
+			fail(p, key, "expected a comma (',') or array terminator (']'), but got %s", rq(peek(p)));
 		goto err;
 	}
 err:
@@ -620,7 +649,7 @@ static json_t *read_inline_table(struct p *p, const char *key, int depth)
 			if (eof(p))
 				fail(p, full, "unexpected EOF; expected key separator '='");
 			else
-				fail(p, full, "expected key separator '=', but got '%c' instead", peek(p));
+				fail(p, full, "expected key separator '=', but got %s instead", rq(peek(p)));
 			goto err_k;
 		}
 		p->i++;
@@ -642,8 +671,10 @@ static json_t *read_inline_table(struct p *p, const char *key, int depth)
 		}
 		if (eof(p))
 			fail(p, last, "unexpected EOF; expected '}'");
+		else if (peek(p) == '\n' || peek(p) == '\r')
+			fail(p, last, "newlines not allowed within inline tables");
 		else
-			fail(p, last, "expected a comma or an inline table terminator '}', but got '%c' instead", peek(p));
+			fail(p, last, "expected a comma or an inline table terminator '}', but got %s instead", rq(peek(p)));
 		goto err;
 	err_k:
 		key_free(&k);
@@ -681,6 +712,10 @@ static json_t *read_value(struct p *p, const char *key, int depth)
 	if (c == '{')
 		return read_inline_table(p, key, depth);
 	/* a bare token: true, false, a number or a datetime (a space may separate date and time) */
+	if (c == '_') {
+		fail(p, key, "expected value but found %s instead", rq(c));
+		return NULL;
+	}
 	size_t st = p->i;
 	while (!eof(p)) {
 		int x = peek(p);
@@ -698,7 +733,7 @@ static json_t *read_value(struct p *p, const char *key, int depth)
 	const char *t = p->s + st;
 	size_t n = p->i - st;
 	if (!n) {
-		fail(p, key, "expected value but found '%c' instead", c);
+		fail(p, key, "expected value but found %s instead", rq(c));
 		return NULL;
 	}
 	if (n == 4 && !strncmp(t, "true", 4))
@@ -736,9 +771,11 @@ static int set_keyval(struct p *p, json_t *tbl, const char *table_name, struct k
 		tbl = c;
 	}
 	if (json_object_get(tbl, k->part[k->n - 1])) {
+		char raw[512];
 		key_str(k, k->n, table_name, full, sizeof full);
+		key_str_q(k, k->n, table_name, raw, sizeof raw, 0);
 		json_decref(v);
-		return fail(p, full, "Key '%s' has already been defined.", full);
+		return fail(p, raw, "Key '%s' has already been defined.", full);
 	}
 	json_object_set_new(tbl, k->part[k->n - 1], v);
 	return 0;
@@ -774,11 +811,12 @@ static json_t *header(struct p *p, json_t *root, struct key *k, int aot)
 		} else if (json_is_array(c) && (flags_of(p, c) & F_AOT) && !last) {
 			c = json_array_get(c, json_array_size(c) - 1);
 		} else if (!json_is_object(c) || (flags_of(p, c) & F_INLINE)) {
-			fail(p, NULL, "Key '%s' has already been defined.", full);
+			/* a key/value in the way: BurntSushi names the table being read as the last key */
+			fail(p, json_is_array(c) && (flags_of(p, c) & F_AOT) ? NULL : p->table_key, "Key '%s' has already been defined.", full);
 			return NULL;
 		} else if (last) {
 			int f = flags_of(p, c);
-			if (f & (F_HEADER | F_DOTTED) || !(f & F_IMPLICIT)) {
+			if ((f & F_HEADER) || !(f & (F_IMPLICIT | F_DOTTED))) { /* BurntSushi lets a header reopen a dotted-key table */
 				fail(p, NULL, "Key '%s' has already been defined.", full);
 				return NULL;
 			}
@@ -803,8 +841,8 @@ static int end_of_item(struct p *p)
 		advance(p);
 		return 0;
 	}
-	return fail(p, NULL, "expected a top-level item to end with a newline, comment, or EOF, but got '%c' instead",
-		    peek(p));
+	return fail(p, NULL, "expected a top-level item to end with a newline, comment, or EOF, but got %s instead",
+		    rq(peek(p)));
 }
 
 json_t *toml_parse(const char *s, size_t n, struct toml_error *e)
@@ -824,10 +862,14 @@ json_t *toml_parse(const char *s, size_t n, struct toml_error *e)
 				break;
 			skip_ws(&p);
 			if (peek(&p) != ']' || (aot && peek_at(&p, 1) != ']')) {
-				if (eof(&p))
-					fail(&p, NULL, "unexpected EOF; expected '%s'", aot ? "]]" : "]");
+				if (aot && peek(&p) == ']')
+					p.i++;
+				if (peek(&p) == ']' || (aot && p.s[p.i - 1] == ']'))
+					fail(&p, NULL, "expected end of table array name delimiter ']', but got %s instead",
+					     rq(peek(&p)));
 				else
-					fail(&p, NULL, "expected '%s', but got '%c' instead", aot ? "]]" : "]", peek(&p));
+					fail(&p, NULL, "expected '.' or ']' to end %s name, but got %s instead",
+					     aot ? "table array" : "table", rq(peek(&p)));
 				key_free(&k);
 				break;
 			}
@@ -847,7 +889,7 @@ json_t *toml_parse(const char *s, size_t n, struct toml_error *e)
 			if (eof(&p))
 				fail(&p, NULL, "unexpected EOF; expected key separator '='");
 			else
-				fail(&p, NULL, "expected key separator '=', but got '%c' instead", peek(&p));
+				fail(&p, NULL, "expected key separator '=', but got %s instead", rq(peek(&p)));
 			key_free(&k);
 			break;
 		}

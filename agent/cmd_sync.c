@@ -10,6 +10,7 @@
 #include "kube.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "lookup.h"
 #include "sourcestate.h"
 #include "sync.h"
 
@@ -26,8 +27,10 @@ static int prepare(int argc, char **argv, struct cmd_opts *c, struct kube_config
 		cmd_opts_free(c);
 		return 1;
 	}
+	lookup_use(NULL, kc); /* templates' lookup reads the live cluster, as helm install's does (lookup.c) */
 	if (cmd_render_objects(c, kc->namespace, objs, ns)) {
 		fprintf(stderr, "appdeploy %s: render failed; nothing was changed\n", argv[0]);
+		lookup_use(NULL, NULL);
 		kubeconfig_free(kc);
 		cmd_opts_free(c);
 		return 1;
@@ -59,6 +62,7 @@ static int prepare(int argc, char **argv, struct cmd_opts *c, struct kube_config
 			fprintf(stderr, "appdeploy %s: render failed; nothing was changed\n", argv[0]);
 	}
 	json_decref(saved);
+	lookup_use(NULL, NULL);
 	if (rc) {
 		kube_free(*k);
 		json_decref(*objs);

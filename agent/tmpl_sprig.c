@@ -13,6 +13,7 @@
 #include "base64.h"
 #include "tmpl_ext.h"
 #include "tmpl_toml.h"
+#include "tmpl_lookup.h"
 #include "tmpl_node.h"
 #include "yamlemit.h"
 #include "yamlval.h"
@@ -1741,13 +1742,6 @@ static int fn_tpl(struct fcall *c, json_t **a, size_t n)
 	return ret_sbuf(c, &b);
 }
 
-static int fn_lookup(struct fcall *c, json_t **a, size_t n)
-{
-	(void)a;
-	(void)n;
-	return tf_ret(c, json_object()); /* no cluster at template time: Helm's template mode answers empty */
-}
-
 static const struct tfunc sprig[] = {
 	{"abbrev", "is", fn_abbrev},
 	{"add1", "a", fn_add1},
@@ -1925,7 +1919,7 @@ static const struct tfunc sprig[] = {
 	{"keys", "m*", fn_keys},
 	{"last", "a", fn_last},
 	{"list", "a*", fn_list},
-	{"lookup", "ssss", fn_lookup},
+	{"lookup", "ssss", tfx_lookup}, /* tmpl_lookup.c */
 	{"lower", "s", fn_lower},
 	{"max", "aa*", fn_max},
 	{"merge", "mm*", fn_merge},

@@ -337,7 +337,7 @@ static void key_str(const struct key *k, int upto, const char *prefix, char *buf
 }
 
 /* key = simple-key *( '.' simple-key ), whitespace allowed around the dots. */
-static int read_key(struct p *p, struct key *k, const char *what)
+static int read_key_parts(struct p *p, struct key *k, const char *what)
 {
 	k->n = 0;
 	for (;;) {
@@ -370,6 +370,15 @@ static int read_key(struct p *p, struct key *k, const char *what)
 			return 0;
 		p->i++;
 	}
+}
+
+/* As read_key_parts; on failure nothing is left allocated in k. */
+static int read_key(struct p *p, struct key *k, const char *what)
+{
+	if (!read_key_parts(p, k, what))
+		return 0;
+	key_free(k);
+	return -1;
 }
 
 /* ---- values ---- */

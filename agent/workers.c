@@ -14,6 +14,7 @@
 #include "duration.h"
 #include "kube.h"
 #include "log.h"
+#include "lookup.h"
 #include "render.h"
 #include "sha256.h"
 #include "sourcestate.h"
@@ -515,7 +516,9 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		workers_poll_now(w);
 	}
 	w->cfg.opts->source_base = state;
+	lookup_use(ss->k, NULL); /* lookup reads the cluster in the dashboard's syncs too, as in apply (lookup.c) */
 	int rc = cmd_render_objects(w->cfg.opts, w->cfg.kc->namespace, &objs, &ns);
+	lookup_use(NULL, NULL);
 	w->cfg.opts->source_base = NULL;
 	char digest[65] = "";
 	if (!rc) {

@@ -488,12 +488,12 @@ bad:
 
 static json_t *number(struct p *p, const char *key, const char *t, size_t n)
 {
-	char clean[128];
+	char clean[1024]; /* room for any float64 written out in full ('f' format: up to ~330 characters) */
 	size_t k = 0;
 	const char *u = t;
 	size_t un = n;
 	int sign = 0;
-	if (n > 100)
+	if (n >= sizeof clean)
 		goto bad_int;
 	if (*u == '+' || *u == '-')
 		sign = 1, u++, un--;

@@ -10,6 +10,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kubeharness import KubeTest, write_tree  # noqa: E402
 import helmoracle  # noqa: E402
+from test_dashboard import Serve, wait_for  # noqa: E402
 
 SET = {
     "web.yaml": """\
@@ -175,6 +176,17 @@ class LookupTest(KubeTest):
         p = self.appdeploy("apply", self.set, "-n", "demo", "--kubeconfig", dead, expect=1)
         self.assertIn("error calling lookup: unable to get apiresource from unstructured: /v1, Kind=ConfigMap:", p.stderr)
         self.assertIn("render failed; nothing was changed", p.stderr)
+
+    def test_dashboard_resync_follows_a_looked_up_object(self):
+        s = Serve(self, [self.set, "-n", "demo", "--kubeconfig", self.kubeconfig, "--listen", "127.0.0.1:0",
+                         "--interval", "300ms", "--poll", "200ms"])
+        try:
+            host = lambda: (self.fk.obj("configmaps", "demo", "web") or {}).get("data", {}).get("host")  # noqa: E731
+            wait_for(lambda: host() == "db.internal", 30, "the first sync to write the looked-up host")
+            self.kubectl("patch", "configmap", "db-settings", "-n", "shared", "-p", '{"data":{"host":"db3.internal"}}')
+            wait_for(lambda: host() == "db3.internal", 30, "the periodic re-sync to follow the looked-up object")
+        finally:
+            s.stop()
 
 
 if __name__ == "__main__":

@@ -178,8 +178,9 @@ struct analysis {
 	int multiline;
 };
 
-static void analyze(const char *s, size_t n, struct analysis *a)
+static void analyze(const char *s, size_t n, struct analysis *a, int v3)
 {
+	int tabs = 0;
 	a->plain_ok = a->single_ok = a->block_ok = 1;
 	a->multiline = 0;
 	if (n == 0) {
@@ -207,7 +208,9 @@ static void analyze(const char *s, size_t n, struct analysis *a)
 			if (c == '#' && preceded_by_ws)
 				indicators = 1;
 		}
-		if ((c < 0x20 && c != '\n') || c == 0x7f) /* libyaml counts a tab as non-printable */
+		if (c == '\t' && v3) /* yaml.v3: a tab rules out plain and single quotes, not a literal block */
+			tabs = 1;
+		else if ((c < 0x20 && c != '\n') || c == 0x7f) /* libyaml counts a tab as non-printable */
 			special = 1;
 		if (c == ' ') {
 			if (i == 0)
@@ -245,6 +248,8 @@ static void analyze(const char *s, size_t n, struct analysis *a)
 		a->plain_ok = 0;
 	if (indicators)
 		a->plain_ok = 0;
+	if (tabs)
+		a->plain_ok = a->single_ok = 0;
 }
 
 /* The three flow styles fold long lines at single spaces (never inside keys): a fold writes a
@@ -353,7 +358,7 @@ static void literal(struct out *o, const char *s, size_t n, int indent)
 	else if (trailing > 1 || trailing == n)
 		put(o, "+", 1);
 	put(o, "\n", 1);
-	size_t end = trailing == 1 ? n - 1 : n;
+	size_t end = trailing == 1 && n > 1 ? n - 1 : n; /* "\n" alone is one empty line */
 	size_t i = 0;
 	while (i < end) {
 		size_t j = i;
@@ -377,7 +382,7 @@ static void literal(struct out *o, const char *s, size_t n, int indent)
 static int emit_string(struct out *o, const char *s, size_t n, int indent, int is_key)
 {
 	struct analysis a;
-	analyze(s, n, &a);
+	analyze(s, n, &a, o->pretty);
 	int fold = !is_key && !o->pretty;
 	int lookalike = resolves_non_string(s, n);
 	if (!lookalike && a.plain_ok) {

@@ -170,6 +170,19 @@ TOML = [
                        '{{ toYamlPretty (list "a" (list "b")) }}'),
     ("pretty_quoting", '{{ toYamlPretty (dict "t" "2024-01-02" "f" "1.5" "x" "0x10" "tl" "~" "nul" "null" "trail" "a " '
                        '"colon" "a: b" "lead" " a" "tab" "a\\tb" "uni" "é" "crlf" "a\\r\\nb") }}'),
+    ("pretty_blocks", '{{ toYamlPretty (dict "trail" "x\\n\\n" "lead" "\\nx" "sp" "x \\ny" "tab" "\\tx\\ny" "only" "\\n" '
+                      '"two" "\\n\\n" "crlf" "a\\r\\nb" "uni" "é\\nü" "t2" "x\\t\\ny" "t3" "\\t\\n" "l" (list "\\n" "a\\n")) }}'),
+    ("yaml_newline_only", '{{ toYaml (list "\\n" "\\n\\n" "a\\n" (dict "k" "\\n")) }}'),
+    ("pretty_nesting", '{{ toYamlPretty (list (dict "a" "multi\\nline\\n" "b" (list "x\\ny" (dict))) (list) '
+                       '(dict "k" (list (list 1 2) (list)))) }}|{{ toYamlPretty (list (list (list 1))) }}'),
+    ("pretty_floats", '{{ toYamlPretty (list 1.0 2.5 -0.0 1e21 1e-5 123456.0 1234567.0 100000000.0 0.1 (int 5) true) }}'),
+    ("pretty_keys", '{{ toYamlPretty (dict "a b" 1 "1" 2 "true" 3 "a:b" 4 "" 5 "-x" 6 "é" 7 "a10" 8 "a2" 9 "B" 10) }}'),
+    ("pretty_words", '{{ toYamlPretty (dict "s1" "0o17" "s3" ".5" "s4" "+1" "s5" "1e3" "s6" "Null" "s8" "True" "s10" "off" '
+                     '"s11" "Y" "s13" "1:20" "s15" "-" "s16" "?" "s17" "a #b" "s18" "#a" "s19" "@x" "s24" "|" "s29" "x,y" '
+                     '"s30" "\'q\'") }}'),
+    ("to_nested_mix", '{{ toToml (dict "a" (list true false) "b" (list (list (dict "x" 1)) (list 2)) '
+                      '"c" (dict "d" (list (dict "e" (list (dict "f" 1)))) "g" 2) "h" (list (dict "i" (dict "j" (dict))))) }}'),
+    ("to_big_floats", '{{ toToml (dict "a" 1e300 "b" 5e-324 "c" 0.1 "d" 1e15 "e" 12345678901234567890.0) }}'),
     ("pretty_in_template", 'spec:\n  {{- toYamlPretty (dict "containers" (list (dict "name" "a" "ports" (list 80)))) | nindent 2 }}'),
 ]
 

@@ -30,6 +30,8 @@ struct p {
 	struct meta *m;
 	size_t nm, capm;
 	char table_key[256]; /* the current table's dotted name, for the "last key" */
+	size_t key_pos, key_line_start; /* where the key being defined starts: redefinition errors point there */
+	int key_line;
 	int failed;
 };
 
@@ -103,6 +105,21 @@ static void advance(struct p *p)
 		p->line_start = p->i + 1;
 	}
 	p->i++;
+}
+
+static void mark_key(struct p *p)
+{
+	p->key_pos = p->i;
+	p->key_line = p->line;
+	p->key_line_start = p->line_start;
+}
+
+/* Moves the error position back to the key being defined (the parse ends at this error). */
+static void at_key(struct p *p)
+{
+	p->i = p->key_pos;
+	p->line = p->key_line;
+	p->line_start = p->key_line_start;
 }
 
 static void skip_ws(struct p *p)
@@ -648,6 +665,7 @@ static json_t *read_inline_table(struct p *p, const char *key, int depth)
 			fail(p, key, "newlines not allowed within inline tables");
 			goto err;
 		}
+		mark_key(p);
 		if (read_key(p, &k, "key"))
 			goto err_k;
 		char full[512];
@@ -775,6 +793,7 @@ static int set_keyval(struct p *p, json_t *tbl, const char *table_name, struct k
 			   (inline_ctx && !(flags_of(p, c) & F_DOTTED))) {
 			key_str(k, i + 1, table_name, full, sizeof full);
 			json_decref(v);
+			at_key(p);
 			return fail(p, full, "Key '%s' has already been defined.", full);
 		}
 		tbl = c;
@@ -784,6 +803,7 @@ static int set_keyval(struct p *p, json_t *tbl, const char *table_name, struct k
 		key_str(k, k->n, table_name, full, sizeof full);
 		key_str_q(k, k->n, table_name, raw, sizeof raw, 0);
 		json_decref(v);
+		at_key(p);
 		return fail(p, raw, "Key '%s' has already been defined.", full);
 	}
 	json_object_set_new(tbl, k->part[k->n - 1], v);
@@ -805,6 +825,7 @@ static json_t *header(struct p *p, json_t *root, struct key *k, int aot)
 				json_object_set_new(t, k->part[i], c);
 				set_flags(p, c, F_AOT);
 			} else if (!json_is_array(c) || !(flags_of(p, c) & F_AOT)) {
+				at_key(p);
 				fail(p, NULL, "Key '%s' has already been defined.", full);
 				return NULL;
 			}
@@ -821,11 +842,14 @@ static json_t *header(struct p *p, json_t *root, struct key *k, int aot)
 			c = json_array_get(c, json_array_size(c) - 1);
 		} else if (!json_is_object(c) || (flags_of(p, c) & F_INLINE)) {
 			/* a key/value in the way: BurntSushi names the table being read as the last key */
-			fail(p, json_is_array(c) && (flags_of(p, c) & F_AOT) ? NULL : p->table_key, "Key '%s' has already been defined.", full);
+			at_key(p);
+			fail(p, json_is_array(c) && (flags_of(p, c) & F_AOT) ? NULL : p->table_key,
+			     "Key '%s' has already been defined.", full);
 			return NULL;
 		} else if (last) {
 			int f = flags_of(p, c);
 			if ((f & F_HEADER) || !(f & (F_IMPLICIT | F_DOTTED))) { /* BurntSushi lets a header reopen a dotted-key table */
+				at_key(p);
 				fail(p, NULL, "Key '%s' has already been defined.", full);
 				return NULL;
 			}
@@ -866,6 +890,7 @@ json_t *toml_parse(const char *s, size_t n, struct toml_error *e)
 		struct key k = {0};
 		if (peek(&p) == '[') {
 			int aot = peek_at(&p, 1) == '[';
+			mark_key(&p);
 			p.i += aot ? 2 : 1;
 			if (read_key(&p, &k, "table name"))
 				break;
@@ -890,6 +915,7 @@ json_t *toml_parse(const char *s, size_t n, struct toml_error *e)
 				break;
 			continue;
 		}
+		mark_key(&p);
 		if (read_key(&p, &k, "key"))
 			break;
 		char full[512];

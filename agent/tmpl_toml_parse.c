@@ -445,7 +445,7 @@ static int num(const char *t, int k, int *out)
 static json_t *datetime(struct p *p, const char *key, const char *t, size_t n)
 {
 	int y = 0, mo = 1, d = 1, h = 0, mi = 0, s = 0, oh = 0, om = 0, has_date = 0, has_time = 0;
-	char frac[10] = "", zone[8] = "Z";
+	char frac[10] = "", zone[16] = "Z";
 	size_t i = 0;
 	if (n >= 10 && t[4] == '-' && t[7] == '-') {
 		if (!num(t, 4, &y) || !num(t + 5, 2, &mo) || !num(t + 8, 2, &d))

@@ -318,19 +318,19 @@ static int read_string(struct p *p, const char *key, char **out, size_t *outlen)
 
 /* ---- keys ---- */
 
-#define MAXPARTS 64
-
 struct key {
-	char *part[MAXPARTS];
-	size_t len[MAXPARTS];
-	int n;
+	char **part;  /* the simple keys, unescaped (malloc'd) */
+	size_t *len;  /* their lengths */
+	int n, cap;
 };
 
 static void key_free(struct key *k)
 {
 	for (int i = 0; i < k->n; i++)
 		free(k->part[i]);
-	k->n = 0;
+	free(k->part);
+	free(k->len);
+	memset(k, 0, sizeof *k);
 }
 
 /* "a.b.c" of the first upto parts (prefixed with the table's name when given). */
@@ -359,8 +359,13 @@ static int read_key_parts(struct p *p, struct key *k, const char *what)
 	k->n = 0;
 	for (;;) {
 		skip_ws(p);
-		if (k->n == MAXPARTS)
-			return fail(p, NULL, "key has too many parts");
+		if (k->n == k->cap) {
+			k->cap = k->cap ? k->cap * 2 : 4;
+			k->part = realloc(k->part, (size_t)k->cap * sizeof *k->part);
+			k->len = realloc(k->len, (size_t)k->cap * sizeof *k->len);
+			if (!k->part || !k->len)
+				abort();
+		}
 		int c = peek(p);
 		if (c == '"' || c == '\'') {
 			if (peek_at(p, 1) == c && peek_at(p, 2) == c)

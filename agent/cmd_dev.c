@@ -23,8 +23,9 @@
 #include "sha256.h"
 #include "strmap.h"
 #include "syncproto.h"
+#include "synctoken.h"
 
-#define TOKEN_SECRET "appdeploy-sync-token"
+#define TOKEN_SECRET SYNCTOKEN_SECRET
 #define QUIET_MS 30 /* a save is pushed after this much quiet */
 
 /* Editors' temporary files are never pushed (vim's swap and 4913 probe, emacs' lock and backup files). */
@@ -92,72 +93,33 @@ static json_t *get_json(struct dev *d, const char *path, char *err, size_t cap)
 	return out;
 }
 
-/* Creates the namespace's token Secret with a new random token (it did not exist). */
-static int create_token(struct dev *d, char *err, size_t cap)
-{
-	unsigned char raw[24];
-	char hex[49];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	struct kube_req r = {.method = KUBE_POST};
-	int rc;
-
-	if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw) {
-		if (fd >= 0)
-			close(fd);
-		snprintf(err, cap, "cannot read /dev/urandom for a sync token");
-		return -1;
-	}
-	close(fd);
-	for (size_t i = 0; i < sizeof raw; i++)
-		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets", d->ns) < 0)
-		return -1;
-	/* labelled managed-by appdeploy but not with a set label: prune never deletes it */
-	r.body = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Secret", "metadata",
-			   "name", TOKEN_SECRET, "labels", "app.kubernetes.io/managed-by", "appdeploy", "type", "Opaque",
-			   "stringData", "token", hex);
-	rc = kube_do(d->k, &r, 1) == 0 || r.status == 409 ? 0 : -1; /* 409: another dev created it first */
-	if (rc)
-		snprintf(err, cap, "cannot create Secret %s/%s: %.800s", d->ns, TOKEN_SECRET, r.err);
-	else if (r.status != 409)
-		printf("created Secret %s/%s holding the sync token\n", d->ns, TOKEN_SECRET);
-	explicit_bzero(hex, sizeof hex);
-	json_decref(r.body);
-	r.body = NULL;
-	kube_req_clear(&r);
-	return rc;
-}
-
-/* The sync token from the namespace's Secret (created when missing), read with the user's credentials. */
-static int read_token(struct dev *d, char *err, size_t cap)
+/* The sync token from the namespace's Secret, read with the user's credentials. `appdeploy apply`
+ * creates the Secret (synctoken.h) when it deploys a service in synced mode; dev never does: a
+ * missing one means the service is not deployed that way, and saying so beats making a Secret that
+ * no pod mounts (and that apply would then find under no set). */
+static int read_token(struct dev *d, const char *dir, char *err, size_t cap)
 {
 	char tok[512];
 	const char *b64;
+	struct kube_req r = {.method = KUBE_GET};
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct kube_req r = {.method = KUBE_GET};
-
-		if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets/%s", d->ns, TOKEN_SECRET) < 0)
-			return -1;
-		kube_do(d->k, &r, 1);
-		if (r.status == 404 && attempt == 0) {
-			kube_req_clear(&r);
-			if (create_token(d, err, cap) != 0)
-				return -1;
-			continue;
-		}
-		b64 = json_string_value(json_object_get(json_object_get(r.response, "data"), "token"));
-		if (r.status != 200 || !b64 || b64_decode(b64, tok, sizeof tok) != 0 || !*tok) {
-			snprintf(err, cap, "Secret %s/%s: %.800s", d->ns, TOKEN_SECRET,
-				 r.status == 200 ? "no data.token in it" : r.err);
-			kube_req_clear(&r);
-			return -1;
-		}
+	if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets/%s", d->ns, TOKEN_SECRET) < 0)
+		return -1;
+	kube_do(d->k, &r, 1);
+	b64 = json_string_value(json_object_get(json_object_get(r.response, "data"), "token"));
+	if (r.status == 404)
+		snprintf(err, cap, "namespace %s has no Secret %s: %s is not deployed in synced source mode. Deploy it so "
+			 "(appdeploy apply %s --source %s=sync, or \"source synced\" in appdeploy serve), which creates the "
+			 "Secret, then run appdeploy dev again", d->ns, TOKEN_SECRET, d->service, dir, d->service);
+	else if (r.status != 200 || !b64 || b64_decode(b64, tok, sizeof tok) != 0 || !*tok)
+		snprintf(err, cap, "Secret %s/%s: %.800s", d->ns, TOKEN_SECRET, r.status == 200 ? "no data.token in it" : r.err);
+	else {
 		snprintf(d->token_header, sizeof d->token_header, "X-Reloader-Token: %s", tok);
 		explicit_bzero(tok, sizeof tok);
 		kube_req_clear(&r);
 		return 0;
 	}
+	kube_req_clear(&r);
 	return -1;
 }
 
@@ -592,7 +554,7 @@ int cmd_dev(int argc, char **argv)
 	struct cmd_opts c;
 	struct kube_config kc;
 	struct dev d = {.ino = -1};
-	char err[1024], **rest = calloc((size_t)argc + 4, sizeof *rest);
+	char err[1024], **rest = calloc((size_t)argc + 4, sizeof *rest), *sync_flag = NULL;
 	const char *local = NULL;
 	int n = 0, once = 0, rc;
 
@@ -611,21 +573,27 @@ int cmd_dev(int argc, char **argv)
 		else
 			rest[n++] = argv[i];
 	}
+	if (asprintf(&sync_flag, "%s=sync", d.service) < 0) {
+		free(rest);
+		return 1;
+	}
 	rest[n++] = "--source";
-	rest[n++] = d.service; /* render the service as source mode runs it */
+	rest[n++] = sync_flag; /* render the service as synced source mode runs it */
 	if ((rc = cmd_opts_parse(n, rest, 1, &c)) != 0) {
 		free(rest);
+		free(sync_flag);
 		return rc;
 	}
 	if (kubeconfig_load(c.kubeconfig, c.context, &kc, err, sizeof err)) {
 		fprintf(stderr, "appdeploy dev: %s\n", err);
 		cmd_opts_free(&c);
 		free(rest);
+		free(sync_flag);
 		return 1;
 	}
 	rc = 1;
 	if (setup(&d, &c, local, err, sizeof err) != 0 || !(d.k = kube_new(&kc, err, sizeof err)) ||
-	    read_token(&d, err, sizeof err) != 0) {
+	    read_token(&d, c.dir, err, sizeof err) != 0) {
 		fprintf(stderr, "appdeploy dev: %s\n", err);
 		goto out;
 	}
@@ -651,5 +619,6 @@ out:
 	kubeconfig_free(&kc);
 	cmd_opts_free(&c);
 	free(rest);
+	free(sync_flag);
 	return rc;
 }

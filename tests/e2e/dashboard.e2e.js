@@ -138,7 +138,7 @@ const scenarios = {
       labels[await tr.getAttribute("data-name")] = await text(tr.locator("td.mode"));
     const checked = [];
     for (const m of offered) if (await page.locator("#mode-" + m).isChecked()) checked.push(m);
-    result({ offered, checked, labels, choice_text: (await text(page.locator("#source-box"))).replace(/\s+/g, " ").trim() });
+    result({ offered, checked, labels, choice_text: (await page.locator("#source-box").innerText()).replace(/\s+/g, " ").trim() });
     await shot(page, "dashboard-modes-" + params.service);
   },
   // #8: the toggle's job says ok only once the row shows the rollout finished; Restart only then

@@ -27,6 +27,9 @@
 
 #define TOKEN_SECRET SYNCTOKEN_SECRET
 #define QUIET_MS 30 /* a save is pushed after this much quiet */
+#define SAVED_MS 5  /* ... or this much after a lone finished save (at most 3 events, the last a close after
+		     * write or a rename into place), as reloader's own watcher does */
+#define POD_FRESH_MS 1000 /* a pod looked up this recently is pushed to without asking again */
 
 /* Editors' temporary files are never pushed (vim's swap and 4913 probe, emacs' lock and backup files). */
 static char *editor_temp[] = {"*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", ".*.tmp", NULL};
@@ -44,6 +47,9 @@ struct dev {
 	int ino;
 	struct strmap wd_dir; /* "wd" -> relative dir (malloc'd) */
 	struct strmap changed; /* relative paths changed since the last push */
+	unsigned burst;       /* events read since the last push */
+	int finished;         /* the latest event finished a file (close after write, rename into place) */
+	double pod_at;        /* when the pod was last looked up (now_ms) */
 };
 
 static double now_ms(void)
@@ -164,6 +170,7 @@ static int find_pod(struct dev *d, char *err, size_t cap)
 		const char *uid = json_string_value(json_object_get(md, "uid"));
 
 		changed = strcmp(d->pod, name ? name : "") || strcmp(d->pod_uid, uid ? uid : "");
+		d->pod_at = now_ms();
 		snprintf(d->pod, sizeof d->pod, "%s", name ? name : "");
 		snprintf(d->pod_uid, sizeof d->pod_uid, "%s", uid ? uid : "");
 	}
@@ -360,6 +367,17 @@ static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long
 	return status == 200 || status == 500 || status == 502 ? 0 : -1;
 }
 
+/* APPDEPLOY_DEV_TIMING=1: where a whole-tree sync's time goes, on stderr (bench/devsync.sh). */
+static void timing(const char *what, double t0)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("APPDEPLOY_DEV_TIMING") != NULL;
+	if (on)
+		fprintf(stderr, "timing: %s at %.1f ms\n", what, now_ms() - t0);
+}
+
 /* The whole tree: manifest, then one batch with what differs. */
 static int full_sync(struct dev *d)
 {
@@ -373,11 +391,14 @@ static int full_sync(struct dev *d)
 
 	strmap_free(&d->wd_dir, free);
 	walk(d, "", files);
+	timing("walk and hash", t0);
 	man = json_pack("{s:o}", "files", files);
 	body = json_dumps(man, JSON_COMPACT);
 	json_decref(man);
+	timing("manifest built", t0);
 	status = pod_post(d, "manifest", body, strlen(body), &out, err, sizeof err);
 	free(body);
+	timing("manifest answered", t0);
 	if (status != 200) {
 		printf("sync to %s failed: %s\n", d->pod, status < 0 ? err : out ? out : "");
 		fflush(stdout);
@@ -403,6 +424,7 @@ static int full_sync(struct dev *d)
 		nd++;
 	}
 	json_decref(diff);
+	timing("batch built", t0);
 	if (!nf && !nd) {
 		printf("%s is up to date (%.0f ms)\n", d->pod, now_ms() - t0);
 		fflush(stdout);
@@ -411,6 +433,8 @@ static int full_sync(struct dev *d)
 	}
 	{
 		int rc = push(d, &b, nf, nd, t0);
+
+		timing("batch answered", t0);
 
 		free(b.p);
 		return rc;
@@ -447,6 +471,8 @@ static void read_events(struct dev *d)
 				walk(d, rel, NULL);
 			continue;
 		}
+		d->burst++;
+		d->finished = (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0;
 		if (ev->mask & IN_CREATE)
 			continue; /* its close-after-write follows */
 		strmap_put(&d->changed, rel, (void *)1, NULL);
@@ -476,11 +502,17 @@ static int run(struct dev *d, int once)
 
 		if (poll(&pfd, 1, 1000) > 0)
 			read_events(d);
-		while (d->changed.n && poll(&pfd, 1, QUIET_MS) > 0) /* until the save is over */
-			read_events(d);
-		rc = find_pod(d, err, sizeof err);
-		if (rc < 0)
-			continue;
+		while (d->changed.n && poll(&pfd, 1, d->finished && d->burst <= 3 ? SAVED_MS : QUIET_MS) > 0)
+			read_events(d); /* until the save is over */
+		d->burst = 0;
+		/* the pod is looked up on every idle second; a save right after that goes straight to it (a
+		 * push that fails looks again and syncs the whole tree, below) */
+		if (!d->changed.n || need_full || now_ms() - d->pod_at > POD_FRESH_MS) {
+			rc = find_pod(d, err, sizeof err);
+			if (rc < 0)
+				continue;
+		} else
+			rc = 0;
 		if (rc > 0 || need_full) { /* a new pod: its source folder starts empty */
 			if (rc > 0)
 				printf("pod replaced: now %s\n", d->pod);
@@ -495,8 +527,8 @@ static int run(struct dev *d, int once)
 		buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
 		strmap_each(&d->changed, collect, arg);
 		strmap_free(&d->changed, NULL);
-		if (nf || nd)
-			push(d, &b, nf, nd, t0);
+		if ((nf || nd) && push(d, &b, nf, nd, t0) != 0)
+			need_full = 1; /* not applied (the pod went away?): look it up, then compare the whole tree */
 		free(b.p);
 	}
 }

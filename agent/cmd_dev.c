@@ -20,7 +20,7 @@
 #include "glob.h"
 #include "kube.h"
 #include "kubeconfig.h"
-#include "sha256.h"
+#include "filehash.h"
 #include "strmap.h"
 #include "syncproto.h"
 #include "synctoken.h"
@@ -29,6 +29,8 @@
 #define QUIET_MS 30 /* a save is pushed after this much quiet */
 #define SAVED_MS 5  /* ... or this much after a lone finished save (at most 3 events, the last a close after
 		     * write or a rename into place), as reloader's own watcher does */
+#define FILE_MAX ((off_t)64 << 20) /* reloader's limit on one file (README: Synced source mode) */
+#define CACHE_MAX ((size_t)256 << 20) /* file contents a whole-tree sync keeps between manifest and batch */
 #define POD_FRESH_MS 1000 /* a pod looked up this recently is pushed to without asking again */
 
 /* Editors' temporary files are never pushed (vim's swap and 4913 probe, emacs' lock and backup files). */
@@ -50,6 +52,8 @@ struct dev {
 	unsigned burst;       /* events read since the last push */
 	int finished;         /* the latest event finished a file (close after write, rename into place) */
 	double pod_at;        /* when the pod was last looked up (now_ms) */
+	struct strmap cache;  /* during a whole-tree sync: relative path -> struct cached */
+	size_t cached;        /* bytes in cache */
 };
 
 static double now_ms(void)
@@ -191,12 +195,20 @@ static long pod_post(struct dev *d, const char *what, const char *body, size_t l
 
 /* ---- local side ------------------------------------------------------------------------------- */
 
+/* A file's content as the manifest described it, kept from the hashing pass for the batch that follows
+ * (so a whole-tree sync reads each file once, and sends what it hashed). */
+struct cached {
+	size_t len;
+	unsigned mode;
+	char data[];
+};
+
 static int file_entry(struct dev *d, const char *rel, json_t *files)
 {
 	char full[2 * PATH_MAX + 2], hex[65];
-	unsigned char dig[32], buf[65536];
-	struct sha256 h;
 	struct stat sb;
+	struct cached *c;
+	size_t got = 0;
 	ssize_t n;
 	int fd;
 
@@ -213,15 +225,37 @@ static int file_entry(struct dev *d, const char *rel, json_t *files)
 		close(fd);
 		return -1;
 	}
-	sha256_init(&h);
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		sha256_update(&h, buf, (size_t)n);
+	if (sb.st_size > FILE_MAX) {
+		fprintf(stderr, "appdeploy dev: not synced: %s: %lld bytes, over reloader's limit of 64 MiB for one file\n", rel,
+			(long long)sb.st_size);
+		close(fd);
+		return -1;
+	}
+	if (!(c = malloc(sizeof *c + (size_t)sb.st_size + 1))) {
+		close(fd);
+		return -1;
+	}
+	/* the whole file in one go; one that grows meanwhile is taken up to its size at the stat (its
+	 * inotify event sends the rest), one that shrinks as far as it goes */
+	while (got < (size_t)sb.st_size && (n = read(fd, c->data + got, (size_t)sb.st_size - got)) > 0)
+		got += (size_t)n;
 	close(fd);
-	sha256_final(&h, dig);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
-	json_array_append_new(files, json_pack("{s:s, s:I, s:i, s:s}", "path", rel, "size", (json_int_t)sb.st_size, "mode",
+	if (filehash_hex(c->data, got, hex) != 0) {
+		free(c);
+		return -1;
+	}
+	json_array_append_new(files, json_pack("{s:s, s:I, s:i, s:s}", "path", rel, "size", (json_int_t)got, "mode",
 					       (int)(sb.st_mode & 0777), "sha256", hex));
+	c->len = got;
+	c->mode = sb.st_mode & 0777;
+	if (d->cached + got <= CACHE_MAX) {
+		void *old = NULL;
+
+		strmap_put(&d->cache, rel, c, &old);
+		free(old);
+		d->cached += got;
+	} else
+		free(c);
 	return 0;
 }
 
@@ -305,6 +339,14 @@ static void batch_add(struct dev *d, struct buf *b, const char *rel, unsigned lo
 
 	if (syncpath_check(rel, strlen(rel), &why) != 0)
 		return;
+	struct cached *c = strmap_get(&d->cache, rel);
+	if (c) { /* hashed for the manifest a moment ago: send exactly that */
+		buf_add(b, head, syncframe_file_header(head, sizeof head, c->mode, (uint64_t)c->len, rel));
+		buf_add(b, c->data, c->len);
+		buf_add(b, "\n", 1);
+		(*files)++;
+		return;
+	}
 	snprintf(full, sizeof full, "%s/%s", d->local, rel);
 	fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
@@ -400,6 +442,8 @@ static int full_sync(struct dev *d)
 	free(body);
 	timing("manifest answered", t0);
 	if (status != 200) {
+		strmap_free(&d->cache, free);
+		d->cached = 0;
 		printf("sync to %s failed: %s\n", d->pod, status < 0 ? err : out ? out : "");
 		fflush(stdout);
 		free(out);
@@ -407,6 +451,8 @@ static int full_sync(struct dev *d)
 	}
 	diff = json_loads(out, 0, NULL);
 	if (!json_is_array(json_object_get(diff, "upload")) || !json_is_array(json_object_get(diff, "delete"))) {
+		strmap_free(&d->cache, free);
+		d->cached = 0;
 		printf("sync to %s failed: not reloader's manifest answer: %.200s\n", d->pod, out);
 		fflush(stdout);
 		json_decref(diff);
@@ -424,6 +470,8 @@ static int full_sync(struct dev *d)
 		nd++;
 	}
 	json_decref(diff);
+	strmap_free(&d->cache, free);
+	d->cached = 0;
 	timing("batch built", t0);
 	if (!nf && !nd) {
 		printf("%s is up to date (%.0f ms)\n", d->pod, now_ms() - t0);
@@ -529,6 +577,8 @@ static int run(struct dev *d, int once)
 		strmap_free(&d->changed, NULL);
 		if ((nf || nd) && push(d, &b, nf, nd, t0) != 0)
 			need_full = 1; /* not applied (the pod went away?): look it up, then compare the whole tree */
+		else if (find_pod(d, err, sizeof err) > 0)
+			need_full = 1; /* look again while the user is not waiting; a new pod gets the whole tree */
 		free(b.p);
 	}
 }
@@ -644,6 +694,8 @@ out:
 		close(d.ino);
 	strmap_free(&d.wd_dir, free);
 	strmap_free(&d.changed, NULL);
+	strmap_free(&d.cache, free);
+	filehash_done();
 	explicit_bzero(d.token_header, sizeof d.token_header);
 	kube_free(d.k);
 	free(d.ns);

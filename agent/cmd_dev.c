@@ -290,8 +290,14 @@ static void walk(struct dev *d, const char *rel, json_t *files)
 			continue;
 		snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
 		snprintf(full, sizeof full, "%s/%s", d->local, child);
-		if (lstat(full, &sb) != 0)
-			continue;
+		/* the entry's type from readdir where the filesystem gives it (no lstat per file); file_entry
+		 * checks a file again on its open descriptor */
+		if (de->d_type == DT_DIR)
+			sb.st_mode = S_IFDIR;
+		else if (de->d_type == DT_REG)
+			sb.st_mode = S_IFREG;
+		else if (de->d_type != DT_UNKNOWN || lstat(full, &sb) != 0)
+			continue; /* symlinks, devices, fifos, sockets are never synced */
 		if (S_ISDIR(sb.st_mode)) {
 			if (!ignore_path(&d->ig, child, 1))
 				walk(d, child, files);

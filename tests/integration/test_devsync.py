@@ -213,7 +213,9 @@ class SyncReloaderTest(unittest.TestCase):
         # refused only at commit, after the earlier steps were applied. All of them must be undone.
         with open(os.path.join(self.src, "a.txt"), "w") as f:
             f.write("original\n")
-        body = batch([("a.txt", 0o644, b"replaced\n"), ("newdir/n.txt", 0o644, b"n"), ("README", 0o755, b"gone"),
+        # (two files in one new and in one existing directory: the second of each starts where the first's walk ended)
+        body = batch([("a.txt", 0o644, b"replaced\n"), ("newdir/n.txt", 0o644, b"n"), ("newdir/m.txt", 0o644, b"m"),
+                      ("lib/x1", 0o644, b"1"), ("lib/x2", 0o644, b"2"), ("README", 0o755, b"gone"),
                       ("z/x", 0o644, b"x"), ("z", 0o644, b"file")], ["lib/old.txt"])
         self.assert_refused(body, 400, "z exists and is a directory")
 

@@ -68,8 +68,8 @@ static int render_one(const char *dir, const char *rel, json_t *data, const char
 		json_object_set_new(vals, "global", global);
 	}
 	json_t *sm = json_object();
-	const char *keys[] = {"Namespace", "Source", "Images"};
-	for (size_t i = 0; i < 3; i++) {
+	const char *keys[] = {"Namespace", "Source", "Images", "SourceMode"};
+	for (size_t i = 0; i < 4; i++) {
 		json_t *v = json_object_get(data, keys[i]);
 		char k[16];
 		snprintf(k, sizeof k, "%c%s", keys[i][0] + 32, keys[i] + 1);

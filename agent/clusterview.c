@@ -1,5 +1,6 @@
 /* clusterview.c — what the dashboard shows of a namespace, computed from the API server's lists: one summary per Deployment (state, reason, pods, events). Pure functions, no I/O. */
 #include "clusterview.h"
+#include "sourcemode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,7 @@ static json_t *deployment_summary(json_t *d, const struct by_name *pods, size_t 
 			json_array_append_new(mine, pod_summary(cand[k].obj));
 	free(cand);
 	const char *runner = cv_annotation(d, "sourcemode.dev/runner");
+	int smode = sourcemode_of_state(json_object_get(source, name ?: ""));
 	/* a failed or stuck pod says why (ImagePullBackOff...) when the Deployment itself does not */
 	json_array_foreach(mine, i, p) {
 		const char *pr = json_string_value(json_object_get(p, "reason"));
@@ -211,12 +213,16 @@ static json_t *deployment_summary(json_t *d, const struct by_name *pods, size_t 
 	}
 	json_t *out = json_pack("{s:s?, s:I, s:I, s:I, s:s, s:s?, s:s?, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "name", name,
 			 "desired", desired, "ready", ready, "updated", updated, "state", state, "message", message, "reason", reason, "mode",
-			 json_is_true(json_object_get(source, name)) ? "source" : "ci", "source_capable", runner != NULL,
+			 smode ? "source" : "ci", "source_capable", runner != NULL,
 			 "runner", runner, "container", json_string_value(json_object_get(main_c, "name")), "image",
 			 json_string_value(json_object_get(main_c, "image")), "created",
 			 json_string_value(json_object_get(md, "creationTimestamp")), "source_path",
 			 cv_annotation(d, "sourcemode.dev/source-path"), "pods", mine);
 	json_object_set_new(out, "events", evs);
+	/* #18: which source mode (hostpath, sync; null for the CI image) and the ones the annotations allow */
+	json_object_set_new(out, "source_mode", smode ? json_string(sourcemode_name(smode)) : json_null());
+	json_object_set_new(out, "source_modes", sourcemode_allowed_json(sourcemode_allowed(
+						       runner, cv_annotation(d, SOURCEMODE_ANNOTATION_MODES))));
 	if (cv_annotation(d, "sourcemode.dev/control-port"))
 		json_object_set_new(out, "control_port", json_string(cv_annotation(d, "sourcemode.dev/control-port")));
 	return out;

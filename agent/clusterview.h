@@ -7,11 +7,12 @@
 /*
  * One summary per Deployment of the deployments list items (borrowed), in their order:
  *   {name, desired, ready, updated, state: running|progressing|failed|stopped, message, reason, mode: ci|source,
+ *    source_mode: hostpath|sync|null, source_modes: the modes the annotations allow (["ci", "hostpath"...]),
  *    source_capable, runner, container, image, created, source_path, control_port,
  *    pods: [{name, phase, ready, restarts, created, deleting, reason, containers}],
  *    events: [{type, reason, message, time, object, count}] (at most 10, the list's last)}
  * pods and events are the items of the namespace's pod and event lists (borrowed; NULL = none);
- * source is {"NAME": true} for the services in source mode. A Deployment's pods are the pods named
+ * source is the source-mode state ({"NAME": true | "sync"}) of the services in source mode. A Deployment's pods are the pods named
  * NAME-... whose labels match its selector; its events are about NAME or NAME-... objects.
  * The reason of a failed or progressing Deployment: its Progressing condition's, else a pod's
  * waiting/terminated reason (ImagePullBackOff), else the newest Warning event's. Returns a new array.

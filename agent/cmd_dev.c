@@ -20,12 +20,18 @@
 #include "glob.h"
 #include "kube.h"
 #include "kubeconfig.h"
-#include "sha256.h"
+#include "filehash.h"
 #include "strmap.h"
 #include "syncproto.h"
+#include "synctoken.h"
 
-#define TOKEN_SECRET "appdeploy-sync-token"
+#define TOKEN_SECRET SYNCTOKEN_SECRET
 #define QUIET_MS 30 /* a save is pushed after this much quiet */
+#define SAVED_MS 5  /* ... or this much after a lone finished save (at most 3 events, the last a close after
+		     * write or a rename into place), as reloader's own watcher does */
+#define FILE_MAX ((off_t)64 << 20) /* reloader's limit on one file (README: Synced source mode) */
+#define CACHE_MAX ((size_t)256 << 20) /* file contents a whole-tree sync keeps between manifest and batch */
+#define POD_FRESH_MS 1000 /* a pod looked up this recently is pushed to without asking again */
 
 /* Editors' temporary files are never pushed (vim's swap and 4913 probe, emacs' lock and backup files). */
 static char *editor_temp[] = {"*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", ".*.tmp", NULL};
@@ -43,6 +49,11 @@ struct dev {
 	int ino;
 	struct strmap wd_dir; /* "wd" -> relative dir (malloc'd) */
 	struct strmap changed; /* relative paths changed since the last push */
+	unsigned burst;       /* events read since the last push */
+	int finished;         /* the latest event finished a file (close after write, rename into place) */
+	double pod_at;        /* when the pod was last looked up (now_ms) */
+	struct strmap cache;  /* during a whole-tree sync: relative path -> struct cached */
+	size_t cached;        /* bytes in cache */
 };
 
 static double now_ms(void)
@@ -92,72 +103,33 @@ static json_t *get_json(struct dev *d, const char *path, char *err, size_t cap)
 	return out;
 }
 
-/* Creates the namespace's token Secret with a new random token (it did not exist). */
-static int create_token(struct dev *d, char *err, size_t cap)
-{
-	unsigned char raw[24];
-	char hex[49];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	struct kube_req r = {.method = KUBE_POST};
-	int rc;
-
-	if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw) {
-		if (fd >= 0)
-			close(fd);
-		snprintf(err, cap, "cannot read /dev/urandom for a sync token");
-		return -1;
-	}
-	close(fd);
-	for (size_t i = 0; i < sizeof raw; i++)
-		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets", d->ns) < 0)
-		return -1;
-	/* labelled managed-by appdeploy but not with a set label: prune never deletes it */
-	r.body = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Secret", "metadata",
-			   "name", TOKEN_SECRET, "labels", "app.kubernetes.io/managed-by", "appdeploy", "type", "Opaque",
-			   "stringData", "token", hex);
-	rc = kube_do(d->k, &r, 1) == 0 || r.status == 409 ? 0 : -1; /* 409: another dev created it first */
-	if (rc)
-		snprintf(err, cap, "cannot create Secret %s/%s: %.800s", d->ns, TOKEN_SECRET, r.err);
-	else if (r.status != 409)
-		printf("created Secret %s/%s holding the sync token\n", d->ns, TOKEN_SECRET);
-	explicit_bzero(hex, sizeof hex);
-	json_decref(r.body);
-	r.body = NULL;
-	kube_req_clear(&r);
-	return rc;
-}
-
-/* The sync token from the namespace's Secret (created when missing), read with the user's credentials. */
-static int read_token(struct dev *d, char *err, size_t cap)
+/* The sync token from the namespace's Secret, read with the user's credentials. `appdeploy apply`
+ * creates the Secret (synctoken.h) when it deploys a service in synced mode; dev never does: a
+ * missing one means the service is not deployed that way, and saying so beats making a Secret that
+ * no pod mounts (and that apply would then find under no set). */
+static int read_token(struct dev *d, const char *dir, char *err, size_t cap)
 {
 	char tok[512];
 	const char *b64;
+	struct kube_req r = {.method = KUBE_GET};
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct kube_req r = {.method = KUBE_GET};
-
-		if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets/%s", d->ns, TOKEN_SECRET) < 0)
-			return -1;
-		kube_do(d->k, &r, 1);
-		if (r.status == 404 && attempt == 0) {
-			kube_req_clear(&r);
-			if (create_token(d, err, cap) != 0)
-				return -1;
-			continue;
-		}
-		b64 = json_string_value(json_object_get(json_object_get(r.response, "data"), "token"));
-		if (r.status != 200 || !b64 || b64_decode(b64, tok, sizeof tok) != 0 || !*tok) {
-			snprintf(err, cap, "Secret %s/%s: %.800s", d->ns, TOKEN_SECRET,
-				 r.status == 200 ? "no data.token in it" : r.err);
-			kube_req_clear(&r);
-			return -1;
-		}
+	if (asprintf(&r.path, "/api/v1/namespaces/%s/secrets/%s", d->ns, TOKEN_SECRET) < 0)
+		return -1;
+	kube_do(d->k, &r, 1);
+	b64 = json_string_value(json_object_get(json_object_get(r.response, "data"), "token"));
+	if (r.status == 404)
+		snprintf(err, cap, "namespace %s has no Secret %s: %s is not deployed in synced source mode. Deploy it so "
+			 "(appdeploy apply %s --source %s=sync, or \"source synced\" in appdeploy serve), which creates the "
+			 "Secret, then run appdeploy dev again", d->ns, TOKEN_SECRET, d->service, dir, d->service);
+	else if (r.status != 200 || !b64 || b64_decode(b64, tok, sizeof tok) != 0 || !*tok)
+		snprintf(err, cap, "Secret %s/%s: %.800s", d->ns, TOKEN_SECRET, r.status == 200 ? "no data.token in it" : r.err);
+	else {
 		snprintf(d->token_header, sizeof d->token_header, "X-Reloader-Token: %s", tok);
 		explicit_bzero(tok, sizeof tok);
 		kube_req_clear(&r);
 		return 0;
 	}
+	kube_req_clear(&r);
 	return -1;
 }
 
@@ -202,6 +174,7 @@ static int find_pod(struct dev *d, char *err, size_t cap)
 		const char *uid = json_string_value(json_object_get(md, "uid"));
 
 		changed = strcmp(d->pod, name ? name : "") || strcmp(d->pod_uid, uid ? uid : "");
+		d->pod_at = now_ms();
 		snprintf(d->pod, sizeof d->pod, "%s", name ? name : "");
 		snprintf(d->pod_uid, sizeof d->pod_uid, "%s", uid ? uid : "");
 	}
@@ -222,12 +195,20 @@ static long pod_post(struct dev *d, const char *what, const char *body, size_t l
 
 /* ---- local side ------------------------------------------------------------------------------- */
 
+/* A file's content as the manifest described it, kept from the hashing pass for the batch that follows
+ * (so a whole-tree sync reads each file once, and sends what it hashed). */
+struct cached {
+	size_t len;
+	unsigned mode;
+	char data[];
+};
+
 static int file_entry(struct dev *d, const char *rel, json_t *files)
 {
 	char full[2 * PATH_MAX + 2], hex[65];
-	unsigned char dig[32], buf[65536];
-	struct sha256 h;
 	struct stat sb;
+	struct cached *c;
+	size_t got = 0;
 	ssize_t n;
 	int fd;
 
@@ -244,15 +225,37 @@ static int file_entry(struct dev *d, const char *rel, json_t *files)
 		close(fd);
 		return -1;
 	}
-	sha256_init(&h);
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		sha256_update(&h, buf, (size_t)n);
+	if (sb.st_size > FILE_MAX) {
+		fprintf(stderr, "appdeploy dev: not synced: %s: %lld bytes, over reloader's limit of 64 MiB for one file\n", rel,
+			(long long)sb.st_size);
+		close(fd);
+		return -1;
+	}
+	if (!(c = malloc(sizeof *c + (size_t)sb.st_size + 1))) {
+		close(fd);
+		return -1;
+	}
+	/* the whole file in one go; one that grows meanwhile is taken up to its size at the stat (its
+	 * inotify event sends the rest), one that shrinks as far as it goes */
+	while (got < (size_t)sb.st_size && (n = read(fd, c->data + got, (size_t)sb.st_size - got)) > 0)
+		got += (size_t)n;
 	close(fd);
-	sha256_final(&h, dig);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
-	json_array_append_new(files, json_pack("{s:s, s:I, s:i, s:s}", "path", rel, "size", (json_int_t)sb.st_size, "mode",
+	if (filehash_hex(c->data, got, hex) != 0) {
+		free(c);
+		return -1;
+	}
+	json_array_append_new(files, json_pack("{s:s, s:I, s:i, s:s}", "path", rel, "size", (json_int_t)got, "mode",
 					       (int)(sb.st_mode & 0777), "sha256", hex));
+	c->len = got;
+	c->mode = sb.st_mode & 0777;
+	if (d->cached + got <= CACHE_MAX) {
+		void *old = NULL;
+
+		strmap_put(&d->cache, rel, c, &old);
+		free(old);
+		d->cached += got;
+	} else
+		free(c);
 	return 0;
 }
 
@@ -287,8 +290,14 @@ static void walk(struct dev *d, const char *rel, json_t *files)
 			continue;
 		snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
 		snprintf(full, sizeof full, "%s/%s", d->local, child);
-		if (lstat(full, &sb) != 0)
-			continue;
+		/* the entry's type from readdir where the filesystem gives it (no lstat per file); file_entry
+		 * checks a file again on its open descriptor */
+		if (de->d_type == DT_DIR)
+			sb.st_mode = S_IFDIR;
+		else if (de->d_type == DT_REG)
+			sb.st_mode = S_IFREG;
+		else if (de->d_type != DT_UNKNOWN || lstat(full, &sb) != 0)
+			continue; /* symlinks, devices, fifos, sockets are never synced */
 		if (S_ISDIR(sb.st_mode)) {
 			if (!ignore_path(&d->ig, child, 1))
 				walk(d, child, files);
@@ -336,6 +345,14 @@ static void batch_add(struct dev *d, struct buf *b, const char *rel, unsigned lo
 
 	if (syncpath_check(rel, strlen(rel), &why) != 0)
 		return;
+	struct cached *c = strmap_get(&d->cache, rel);
+	if (c) { /* hashed for the manifest a moment ago: send exactly that */
+		buf_add(b, head, syncframe_file_header(head, sizeof head, c->mode, (uint64_t)c->len, rel));
+		buf_add(b, c->data, c->len);
+		buf_add(b, "\n", 1);
+		(*files)++;
+		return;
+	}
 	snprintf(full, sizeof full, "%s/%s", d->local, rel);
 	fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
@@ -398,6 +415,17 @@ static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long
 	return status == 200 || status == 500 || status == 502 ? 0 : -1;
 }
 
+/* APPDEPLOY_DEV_TIMING=1: where a whole-tree sync's time goes, on stderr (bench/devsync.sh). */
+static void timing(const char *what, double t0)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("APPDEPLOY_DEV_TIMING") != NULL;
+	if (on)
+		fprintf(stderr, "timing: %s at %.1f ms\n", what, now_ms() - t0);
+}
+
 /* The whole tree: manifest, then one batch with what differs. */
 static int full_sync(struct dev *d)
 {
@@ -411,12 +439,17 @@ static int full_sync(struct dev *d)
 
 	strmap_free(&d->wd_dir, free);
 	walk(d, "", files);
+	timing("walk and hash", t0);
 	man = json_pack("{s:o}", "files", files);
 	body = json_dumps(man, JSON_COMPACT);
 	json_decref(man);
+	timing("manifest built", t0);
 	status = pod_post(d, "manifest", body, strlen(body), &out, err, sizeof err);
 	free(body);
+	timing("manifest answered", t0);
 	if (status != 200) {
+		strmap_free(&d->cache, free);
+		d->cached = 0;
 		printf("sync to %s failed: %s\n", d->pod, status < 0 ? err : out ? out : "");
 		fflush(stdout);
 		free(out);
@@ -424,6 +457,8 @@ static int full_sync(struct dev *d)
 	}
 	diff = json_loads(out, 0, NULL);
 	if (!json_is_array(json_object_get(diff, "upload")) || !json_is_array(json_object_get(diff, "delete"))) {
+		strmap_free(&d->cache, free);
+		d->cached = 0;
 		printf("sync to %s failed: not reloader's manifest answer: %.200s\n", d->pod, out);
 		fflush(stdout);
 		json_decref(diff);
@@ -441,6 +476,9 @@ static int full_sync(struct dev *d)
 		nd++;
 	}
 	json_decref(diff);
+	strmap_free(&d->cache, free);
+	d->cached = 0;
+	timing("batch built", t0);
 	if (!nf && !nd) {
 		printf("%s is up to date (%.0f ms)\n", d->pod, now_ms() - t0);
 		fflush(stdout);
@@ -449,6 +487,8 @@ static int full_sync(struct dev *d)
 	}
 	{
 		int rc = push(d, &b, nf, nd, t0);
+
+		timing("batch answered", t0);
 
 		free(b.p);
 		return rc;
@@ -485,6 +525,8 @@ static void read_events(struct dev *d)
 				walk(d, rel, NULL);
 			continue;
 		}
+		d->burst++;
+		d->finished = (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0;
 		if (ev->mask & IN_CREATE)
 			continue; /* its close-after-write follows */
 		strmap_put(&d->changed, rel, (void *)1, NULL);
@@ -514,11 +556,17 @@ static int run(struct dev *d, int once)
 
 		if (poll(&pfd, 1, 1000) > 0)
 			read_events(d);
-		while (d->changed.n && poll(&pfd, 1, QUIET_MS) > 0) /* until the save is over */
-			read_events(d);
-		rc = find_pod(d, err, sizeof err);
-		if (rc < 0)
-			continue;
+		while (d->changed.n && poll(&pfd, 1, d->finished && d->burst <= 3 ? SAVED_MS : QUIET_MS) > 0)
+			read_events(d); /* until the save is over */
+		d->burst = 0;
+		/* the pod is looked up on every idle second; a save right after that goes straight to it (a
+		 * push that fails looks again and syncs the whole tree, below) */
+		if (!d->changed.n || need_full || now_ms() - d->pod_at > POD_FRESH_MS) {
+			rc = find_pod(d, err, sizeof err);
+			if (rc < 0)
+				continue;
+		} else
+			rc = 0;
 		if (rc > 0 || need_full) { /* a new pod: its source folder starts empty */
 			if (rc > 0)
 				printf("pod replaced: now %s\n", d->pod);
@@ -533,8 +581,10 @@ static int run(struct dev *d, int once)
 		buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
 		strmap_each(&d->changed, collect, arg);
 		strmap_free(&d->changed, NULL);
-		if (nf || nd)
-			push(d, &b, nf, nd, t0);
+		if ((nf || nd) && push(d, &b, nf, nd, t0) != 0)
+			need_full = 1; /* not applied (the pod went away?): look it up, then compare the whole tree */
+		else if (find_pod(d, err, sizeof err) > 0)
+			need_full = 1; /* look again while the user is not waiting; a new pod gets the whole tree */
 		free(b.p);
 	}
 }
@@ -592,7 +642,7 @@ int cmd_dev(int argc, char **argv)
 	struct cmd_opts c;
 	struct kube_config kc;
 	struct dev d = {.ino = -1};
-	char err[1024], **rest = calloc((size_t)argc + 4, sizeof *rest);
+	char err[1024], **rest = calloc((size_t)argc + 4, sizeof *rest), *sync_flag = NULL;
 	const char *local = NULL;
 	int n = 0, once = 0, rc;
 
@@ -611,21 +661,27 @@ int cmd_dev(int argc, char **argv)
 		else
 			rest[n++] = argv[i];
 	}
+	if (asprintf(&sync_flag, "%s=sync", d.service) < 0) {
+		free(rest);
+		return 1;
+	}
 	rest[n++] = "--source";
-	rest[n++] = d.service; /* render the service as source mode runs it */
+	rest[n++] = sync_flag; /* render the service as synced source mode runs it */
 	if ((rc = cmd_opts_parse(n, rest, 1, &c)) != 0) {
 		free(rest);
+		free(sync_flag);
 		return rc;
 	}
 	if (kubeconfig_load(c.kubeconfig, c.context, &kc, err, sizeof err)) {
 		fprintf(stderr, "appdeploy dev: %s\n", err);
 		cmd_opts_free(&c);
 		free(rest);
+		free(sync_flag);
 		return 1;
 	}
 	rc = 1;
 	if (setup(&d, &c, local, err, sizeof err) != 0 || !(d.k = kube_new(&kc, err, sizeof err)) ||
-	    read_token(&d, err, sizeof err) != 0) {
+	    read_token(&d, c.dir, err, sizeof err) != 0) {
 		fprintf(stderr, "appdeploy dev: %s\n", err);
 		goto out;
 	}
@@ -644,6 +700,8 @@ out:
 		close(d.ino);
 	strmap_free(&d.wd_dir, free);
 	strmap_free(&d.changed, NULL);
+	strmap_free(&d.cache, free);
+	filehash_done();
 	explicit_bzero(d.token_header, sizeof d.token_header);
 	kube_free(d.k);
 	free(d.ns);
@@ -651,5 +709,6 @@ out:
 	kubeconfig_free(&kc);
 	cmd_opts_free(&c);
 	free(rest);
+	free(sync_flag);
 	return rc;
 }

@@ -130,19 +130,22 @@ int cmd_template(int argc, char **argv)
 		images = json_incref(json_array_get(docs, 0));
 		json_decref(docs);
 	}
+	json_t *source = json_object(); /* the state --source builds; vars_build makes .Source and .SourceMode of it */
+	for (size_t i = 0; i < nsources; i++)
+		if (vars_source_set(source, sources[i], err, sizeof err)) {
+			fprintf(stderr, "appdeploy template: --source %s\n", err);
+			json_decref(source);
+			rc = 2;
+			goto out;
+		}
 	struct vars_opts vo = {.files = vfiles, .nfiles = nvfiles, .sets = sets, .nsets = nsets, .namespace_ = ns,
-			       .pull_secrets = secrets, .npull_secrets = nsecrets, .images = images};
+			       .pull_secrets = secrets, .npull_secrets = nsecrets, .images = images, .source = source};
 	data = vars_build(&vo, err, sizeof err);
+	json_decref(source);
 	if (!data) {
 		fprintf(stderr, "appdeploy template: %s\n", err);
 		goto out;
 	}
-	for (size_t i = 0; i < nsources; i++)
-		if (vars_source_set(json_object_get(data, "Source"), sources[i], err, sizeof err)) {
-			fprintf(stderr, "appdeploy template: --source %s\n", err);
-			rc = 2;
-			goto out;
-		}
 	set = tmpl_set_new();
 	tmpl_set_missingkey_error(set, missing_error);
 	struct tmpl_error te;

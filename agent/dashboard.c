@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "sourcemode.h"
 
 /* scripts/embed.sh's table of the files in agent/web (NULL-terminated) */
 extern const struct embedded_asset {
@@ -525,17 +526,30 @@ static void handle_post(struct dashboard *d, struct http_req *r, const char *pat
 		return;
 	}
 	if (!strcmp(rest, "/source")) {
+		/* {"mode": "ci"|"hostpath"|"sync"} (#18), or {"on": true|false} (hostpath / ci) */
 		json_t *body = json_loads(http_body(r, NULL), 0, NULL);
 		json_t *on = json_object_get(body, "on");
-		if (!json_is_boolean(on)) {
-			json_decref(body);
-			http_reply_error(r, 400, "want a JSON body {\"on\": true|false}");
+		int mode = json_is_boolean(on) ? json_is_true(on) : sourcemode_parse(json_string_value(json_object_get(body, "mode")));
+		json_decref(body);
+		if (mode < 0) {
+			http_reply_error(r, 400, "want a JSON body {\"mode\": \"ci\"|\"hostpath\"|\"sync\"} or {\"on\": true|false}");
+			return;
+		}
+		json_t *allowed = json_object_get(dep, "source_modes"), *m;
+		size_t i;
+		int ok = 0;
+		json_array_foreach(allowed, i, m)
+			ok |= !strcmp(json_string_value(m) ?: "", sourcemode_name(mode));
+		if (!ok) {
+			http_reply_error(r, 409, mode == SOURCEMODE_SYNC ? "this deployment has no synced source mode (its "
+					 "sourcemode.dev/source-modes annotation does not list sync)"
+					 : "this deployment has no source mode from a hostPath (its sourcemode.dev/source-modes "
+					   "annotation does not list hostpath)");
 			return;
 		}
 		unsigned id = ++d->next_job;
-		broadcast(d, "job", new_job(d, id, json_is_true(on) ? "source-on" : "source-off", name));
-		workers_source(d->w, id, name, json_is_true(on));
-		json_decref(body);
+		broadcast(d, "job", new_job(d, id, sourcemode_job_kind(mode), name));
+		workers_source(d->w, id, name, mode);
 		http_reply_json(r, 202, json_pack("{s:I}", "job", (json_int_t)id));
 		return;
 	}

@@ -18,7 +18,8 @@
 	"  -v, --var KEY=VALUE       a variable (KEY:VALUE works too; repeatable; wins over files)\n"            \
 	"      --set NAME            the set label (default: DIR's base name)\n"                                \
 	"      --images FILE|URL     the CI image list, as .Images\n"                                           \
-	"      --source NAME[=on|off] run service NAME from source (repeatable)\n"
+	"      --source NAME[=on|off|hostpath|sync] run service NAME from source (repeatable; sync: synced\n" \
+	"                            source mode, filled by appdeploy dev)\n"
 
 static const struct {
 	const char *name;

@@ -24,15 +24,31 @@ int sourcestate_load(struct kube *k, const char *ns, json_t **out, char *err, si
 		kube_req_clear(&r);
 		return -1;
 	}
+	*out = sourcestate_from_data(json_object_get(r.response, "data"));
+	kube_req_clear(&r);
+	return 0;
+}
+
+json_t *sourcestate_from_data(json_t *data)
+{
 	json_t *state = json_object(), *v;
 	const char *key;
-	json_object_foreach(json_object_get(r.response, "data"), key, v) {
-		if (json_is_string(v) && !strcmp(json_string_value(v), "true"))
+	json_object_foreach(data, key, v) {
+		const char *s = json_string_value(v) ?: "";
+		if (!strcmp(s, "true"))
 			json_object_set_new(state, key, json_true());
+		else if (!strcmp(s, "sync"))
+			json_object_set_new(state, key, json_string("sync"));
 	}
-	kube_req_clear(&r);
-	*out = state;
-	return 0;
+	return state;
+}
+
+const char *sourcestate_mode(json_t *state, const char *service)
+{
+	json_t *v = json_object_get(state, service);
+	if (json_is_string(v) && !strcmp(json_string_value(v), "sync"))
+		return "sync";
+	return json_is_true(v) ? "hostpath" : NULL;
 }
 
 static json_t *state_object(const char *ns, json_t *state)
@@ -40,8 +56,9 @@ static json_t *state_object(const char *ns, json_t *state)
 	json_t *data = json_object(), *v;
 	const char *key;
 	json_object_foreach(state, key, v) {
-		if (json_is_true(v))
-			json_object_set_new(data, key, json_string("true"));
+		const char *mode = sourcestate_mode(state, key);
+		if (mode)
+			json_object_set_new(data, key, json_string(!strcmp(mode, "sync") ? "sync" : "true"));
 	}
 	return json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
 			 "metadata", "name", SOURCESTATE_NAME, "namespace", ns, "labels", RENDER_LABEL_MANAGED_BY,

@@ -12,6 +12,7 @@
 #include "redact.h"
 #include "render.h"
 #include "sha256.h"
+#include "synctoken.h"
 #include "wait.h"
 #include "yamlemit.h"
 
@@ -32,6 +33,7 @@ struct item {
 	int looked;      /* live was fetched */
 	int ok;          /* apply succeeded */
 	char uid[64];    /* the object's uid after apply, for the inventory */
+	json_t *entry;   /* an entry sync added itself (the sync token), owned; NULL for rendered ones */
 };
 
 static const char *str(json_t *o, const char *k)
@@ -122,6 +124,7 @@ static void items_free(struct item *it, size_t n)
 		free(it[i].label);
 		free(it[i].key);
 		json_decref(it[i].live);
+		json_decref(it[i].entry);
 	}
 	free(it);
 }
@@ -152,14 +155,19 @@ static int crd_defines(struct item *it, size_t n, const char *api_version, const
 
 /* Builds the items and resolves their kinds. Kinds that a rendered CRD will define may stay
  * unresolved (*pending counts them). Returns 0 or -1 with err filled. */
-static int items_build(struct kube *k, json_t *rendered, const char *ns, struct item **out, size_t *nout,
-		       size_t *pending, char *err, size_t errlen)
+static int items_build(struct kube *k, json_t *rendered, const char *ns, const char *set, struct item **out,
+		       size_t *nout, size_t *pending, char *err, size_t errlen)
 {
-	size_t n = json_array_size(rendered);
+	/* #18: synced source mode's token Secret joins the set when a rendered pod mounts it (synctoken.h) */
+	json_t *token;
+	if (synctoken_entry(k, rendered, ns, set, &token, err, errlen))
+		return -1;
+	size_t nr = json_array_size(rendered), n = nr + (token != NULL);
 	struct item *it = calloc(n ? n : 1, sizeof *it);
 	*pending = 0;
 	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_array_get(rendered, i);
+		json_t *e = i < nr ? json_array_get(rendered, i) : token;
+		it[i].entry = i < nr ? NULL : token;
 		it[i].obj = json_object_get(e, "object");
 		it[i].file = str(e, "file");
 		it[i].line = (int)json_integer_value(json_object_get(e, "line"));
@@ -988,7 +996,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		return -1;
 	struct item *it;
 	size_t n, pending;
-	if (items_build(k, rendered, o->ns, &it, &n, &pending, err, errlen))
+	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err, errlen))
 		return -1;
 	/* --- every check before the first write --- */
 	int ns_missing = 0;
@@ -1269,7 +1277,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 		return -1;
 	struct item *it;
 	size_t n, pending;
-	if (items_build(k, rendered, o->ns, &it, &n, &pending, err, errlen))
+	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err, errlen))
 		return -1;
 	int ns_missing = 0;
 	if (namespace_check(k, o, &ns_missing, err, errlen)) {

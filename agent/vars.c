@@ -123,21 +123,35 @@ json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen)
 		json_array_append_new(secrets, json_pack("{s:s}", "name", o->pull_secrets[i]));
 	json_object_set_new(data, "ImagePullSecrets", secrets);
 	json_object_set_new(data, "Images", o->images ? json_incref(o->images) : json_object());
-	json_object_set_new(data, "Source", o->source ? json_incref(o->source) : json_object());
+	/* #18: the state maps a service to true (source mode from a hostPath) or "sync" (synced): .Source
+	 * says "runs from source" (true either way), .SourceMode says which ("hostpath" or "sync") */
+	json_t *source = json_object(), *mode = json_object(), *v;
+	const char *key;
+	json_object_foreach(o->source, key, v) {
+		int sync = json_is_string(v) && !strcmp(json_string_value(v), "sync");
+		if (sync || json_is_true(v)) {
+			json_object_set_new(source, key, json_true());
+			json_object_set_new(mode, key, json_string(sync ? "sync" : "hostpath"));
+		}
+	}
+	json_object_set_new(data, "Source", source);
+	json_object_set_new(data, "SourceMode", mode);
 	return data;
 }
 
-/* source mode (#6): --source NAME[=on|off] */
+/* source mode (#6): --source NAME[=on|off|hostpath|sync] (#18: sync) */
 int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen)
 {
 	const char *eq = strchr(arg, '=');
 	size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-	int on = 1;
-	if (eq) {
+	int on = 1; /* 0 off, 1 from a hostPath, 2 synced */
+	if (eq && !strcmp(eq + 1, "sync"))
+		on = 2;
+	else if (eq && strcmp(eq + 1, "hostpath")) {
 		json_t *v = yv_resolve_plain(eq + 1, strlen(eq + 1));
 		if (!json_is_boolean(v)) {
 			json_decref(v);
-			snprintf(err, errlen, "\"%s\": want NAME, NAME=on or NAME=off", arg);
+			snprintf(err, errlen, "\"%s\": want NAME, NAME=on, NAME=off, NAME=hostpath or NAME=sync", arg);
 			return -1;
 		}
 		on = json_is_true(v);
@@ -151,7 +165,7 @@ int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen)
 	if (!name)
 		abort();
 	if (on)
-		json_object_set_new(source, name, json_true());
+		json_object_set_new(source, name, on == 2 ? json_string("sync") : json_true());
 	else
 		json_object_del(source, name);
 	free(name);

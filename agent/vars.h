@@ -1,4 +1,4 @@
-/* vars.h — the template data shared by `template` and `render`: .Variables, .Namespace, .ImagePullSecrets, .Images, .Source. */
+/* vars.h — the template data shared by `template` and `render`: .Variables, .Namespace, .ImagePullSecrets, .Images, .Source, .SourceMode. */
 #ifndef SM_VARS_H
 #define SM_VARS_H
 
@@ -15,12 +15,12 @@ struct vars_opts {
 	const char *const *pull_secrets; /* -i NAMEs for .ImagePullSecrets */
 	size_t npull_secrets;
 	json_t *images;                /* .Images (borrowed; NULL for an empty object) */
-	json_t *source;                /* .Source (borrowed; NULL for an empty object) */
+	json_t *source;                /* the source-mode state: NAME -> true | "sync" (borrowed; NULL: none) */
 };
 
 /*
  * Builds the data object templates execute on:
- *   {"Variables": {...}, "Namespace": "...", "ImagePullSecrets": [{"name": ...}...], "Images": {}, "Source": {}}
+ *   {"Variables": {...}, "Namespace": "...", "ImagePullSecrets": [{"name": ...}...], "Images": {}, "Source": {}, "SourceMode": {}}
  * Variables files merge deeply in order (later files win key by key); -v values are typed as
  * YAML plain scalars (so "3" is an int and "true" a bool) and dotted keys ("a.b.c=1") set nested
  * values. Returns a new reference, or NULL with err filled ("FILE:LINE:COL: message").
@@ -31,9 +31,12 @@ json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen);
 int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen);
 
 /*
- * Source mode (#6): applies one --source value to the .Source object. "NAME" and "NAME=on" set
- * NAME to true; "NAME=off" removes NAME (absent means not in source mode, so templates test it
- * with `index .Source "NAME"`). on/off also accept YAML 1.1 booleans (true, yes, false, no).
+ * Source mode (#6): applies one --source value to a source-mode state object (vars_opts.source).
+ * "NAME", "NAME=on" and "NAME=hostpath" set NAME to true (source mode from a hostPath); "NAME=sync"
+ * (#18) sets it to "sync" (synced source mode); "NAME=off" removes NAME. vars_build turns the state
+ * into .Source (NAME -> true for either source mode; absent means the CI image, so templates test it
+ * with `index .Source "NAME"`) and .SourceMode (NAME -> "hostpath" or "sync"). on/off also accept
+ * YAML 1.1 booleans (true, yes, false, no).
  * Returns 0, or -1 with err filled.
  */
 int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen);

@@ -17,6 +17,7 @@
 #include "lookup.h"
 #include "render.h"
 #include "sha256.h"
+#include "sourcemode.h"
 #include "sourcestate.h"
 #include "sync.h"
 
@@ -33,7 +34,7 @@ struct job {
 	enum job_kind kind;
 	unsigned id;
 	char *service; /* JOB_SOURCE */
-	int on;
+	int on;        /* JOB_SOURCE: the enum sourcemode to switch to */
 };
 
 /* A thread doing one thing for the page: a reloader poke or a log follow. */
@@ -172,12 +173,8 @@ static json_t *poll_once(struct workers *w, struct kube *k)
 	if (err) {
 		json_object_set_new(snap, "error", json_string(err));
 	} else {
-		json_t *source = json_object_get(snap, "source"), *v;
-		const char *key;
-		json_object_foreach(json_object_get(r[2].response, "data"), key, v) {
-			if (!strcmp(json_string_value(v) ?: "", "true"))
-				json_object_set_new(source, key, json_true());
-		}
+		json_t *source = sourcestate_from_data(json_object_get(r[2].response, "data"));
+		json_object_set_new(snap, "source", source);
 		json_object_set_new(snap, "deployments",
 				    clusterview_deployments(json_object_get(r[0].response, "items"),
 							    json_object_get(r[1].response, "items"), source,
@@ -497,21 +494,21 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	json_t *state = NULL, *objs = NULL;
 	char *ns = NULL;
 	if (job)
-		job_start(w, id, job->kind == JOB_SOURCE ? (job->on ? "source-on" : "source-off") : "redeploy", job->service);
+		job_start(w, id, job->kind == JOB_SOURCE ? sourcemode_job_kind(job->on) : "redeploy", job->service);
 	if (sourcestate_load(ss->k, w->cfg.ns, &state, err, sizeof err)) {
 		fprintf(f, "%s\n", err); /* periodic: no job; the poller shows the cluster's error */
 		goto out;
 	}
 	if (job && job->kind == JOB_SOURCE) {
 		if (job->on)
-			json_object_set_new(state, job->service, json_true());
+			json_object_set_new(state, job->service, job->on == SOURCEMODE_SYNC ? json_string("sync") : json_true());
 		else
 			json_object_del(state, job->service);
 		if (sourcestate_save(ss->k, w->cfg.ns, state, err, sizeof err)) {
 			fprintf(f, "%s\n", err);
 			goto out;
 		}
-		fprintf(f, "source mode %s for %s (saved in configmap/%s)\n", job->on ? "on" : "off", job->service,
+		fprintf(f, "source mode %s for %s (saved in configmap/%s)\n", sourcemode_said(job->on), job->service,
 			SOURCESTATE_NAME);
 		workers_poll_now(w);
 	}

@@ -52,7 +52,8 @@ void workers_stop(struct workers *w);
 void workers_poll_now(struct workers *w);
 /* Queues job id: re-render and sync everything (what `appdeploy apply` does). */
 void workers_redeploy(struct workers *w, unsigned id);
-/* Queues job id: switch service's source mode, save it in the ConfigMap, re-render and sync. */
+/* Queues job id: switch service to mode on (enum sourcemode: 0 CI image, 1 source from a hostPath, 2 synced),
+ * save it in the ConfigMap, re-render and sync. */
 void workers_source(struct workers *w, unsigned id, const char *service, int on);
 /* Cancels job id: a queued sync job is dropped (1), a running sync or restart is asked to end (2;
  * its API requests are aborted, it ends failed with result.cancelled); 0 when no such job runs. */

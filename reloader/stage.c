@@ -32,6 +32,11 @@ struct stage {
 	int root_fd;  /* the source root */
 	int stage_fd; /* ROOT/.reloader-sync */
 	int file_fd;  /* the staged file being received, -1 between files */
+	/* the directory the last path's walk ended in: the next path in the same directory (the usual
+	 * order of a batch) starts there instead of walking from the root again. Dropped when the commit
+	 * starts, so the commit walks every directory afresh once. */
+	int dir_fd;   /* -1: none */
+	char dir[1100];
 	struct step *steps;
 	size_t n, cap;
 };
@@ -75,7 +80,7 @@ struct stage *stage_open(const char *root, char *err, size_t cap)
 		say(err, cap, STAGE_IO, "out of memory");
 		return NULL;
 	}
-	st->file_fd = st->stage_fd = -1;
+	st->file_fd = st->stage_fd = st->dir_fd = -1;
 	if ((st->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		say(err, cap, STAGE_IO, "cannot open the source root %s: %s", root, strerror(errno));
 		free(st);
@@ -107,10 +112,18 @@ static int open_parent(struct stage *st, const char *path, struct step *s, const
 		       enum stage_error *e)
 {
 	char comp[1100];
-	const char *p = path, *slash;
-	int fd = dup(st->root_fd);
+	const char *p = path, *slash, *last = strrchr(path, '/');
+	size_t dlen = last ? (size_t)(last - path) : 0;
+	int fd;
 
 	*e = STAGE_OK;
+	if (st->dir_fd >= 0 && last && dlen < sizeof st->dir && !strncmp(st->dir, path, dlen) && !st->dir[dlen]) {
+		*base = last + 1;
+		if ((fd = dup(st->dir_fd)) < 0)
+			*e = say(err, cap, STAGE_IO, "dup: %s", strerror(errno));
+		return fd;
+	}
+	fd = dup(st->root_fd);
 	if (fd < 0) {
 		*e = say(err, cap, STAGE_IO, "dup: %s", strerror(errno));
 		return -1;
@@ -156,7 +169,21 @@ static int open_parent(struct stage *st, const char *path, struct step *s, const
 		p = slash + 1;
 	}
 	*base = p;
+	if (last && dlen < sizeof st->dir) { /* remember where this walk ended */
+		if (st->dir_fd >= 0)
+			close(st->dir_fd);
+		st->dir_fd = dup(fd);
+		memcpy(st->dir, path, dlen);
+		st->dir[dlen] = 0;
+	}
 	return fd;
+}
+
+static void forget_dir(struct stage *st)
+{
+	if (st->dir_fd >= 0)
+		close(st->dir_fd);
+	st->dir_fd = -1;
 }
 
 /* Checks the target: absent or a regular file. Returns 0 absent, 1 regular, -1 refused (err set). */
@@ -351,6 +378,7 @@ static void undo(struct stage *st, size_t i)
 enum stage_error stage_commit(struct stage *st, unsigned long *written, unsigned long *deleted, char *err, size_t cap)
 {
 	*written = *deleted = 0;
+	forget_dir(st); /* the tree may have changed while the batch arrived: walk again */
 	for (size_t i = 0; i < st->n; i++) {
 		enum stage_error e = apply(st, i, err, cap);
 
@@ -374,6 +402,7 @@ void stage_close(struct stage *st)
 		return;
 	if (st->file_fd >= 0)
 		close(st->file_fd);
+	forget_dir(st);
 	if (st->stage_fd >= 0) {
 		clear_dir(st->stage_fd);
 		close(st->stage_fd);

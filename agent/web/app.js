@@ -165,6 +165,18 @@ function makeRow(name) {
   return tr;
 }
 
+// What a row says of its mode: the CI image, or which source mode (named when the Deployment has more than one).
+function modeLabel(d) {
+  if (d.mode !== "source") return "CI image";
+  const named = (d.source_modes || []).some((m) => m === "sync");
+  if (d.source_mode === "sync") return "source · synced";
+  return named ? "source · hostPath" : "source";
+}
+
+function modeOf(d) {
+  return d.mode === "source" ? d.source_mode || "hostpath" : "ci";
+}
+
 function updateRow(tr, d) {
   const c = tr.children;
   setText(c[1], d.ready + "/" + d.desired);
@@ -176,7 +188,7 @@ function updateRow(tr, d) {
   let r = c[2].querySelector(".reason");
   if (why && !r) c[2].append(r = el("span", { className: "reason" }));
   if (r) { if (why) setText(r, why); else r.remove(); }
-  setText(c[3], d.mode === "source" ? "source" : "CI image");
+  setText(c[3], modeLabel(d));
   const mc = "mode mode-" + d.mode;
   if (c[3].className !== mc) c[3].className = mc;
   c[3].title = d.source_capable ? "runner: " + (d.runner || "?") : "";
@@ -257,7 +269,7 @@ function renderList() {
 // ---------------------------------------------------------------- jobs (redeploy, source toggles, restarts)
 
 const titles = { redeploy: "Redeploy", "auto-sync": "Templates changed: sync", "initial-sync": "Sync on start",
-  "source-on": "Source mode on: ", "source-off": "Source mode off: ", restart: "Restart: " };
+  "source-on": "Source mode on: ", "source-sync": "Synced source mode on: ", "source-off": "Source mode off: ", restart: "Restart: " };
 
 function showJob(job) {
   const p = $("#job");
@@ -348,8 +360,8 @@ function renderActions() {
   const d = (snapshot.deployments || []).find((x) => x.name === selected);
   if (!d) return;
   const stale = isStale() || (lastEventAt && performance.now() - lastEventAt > 3 * PING_MS);
-  const t = $("#source-toggle");
-  t.disabled = stale || !!t.dataset.pending;
+  const box = $("#source-box");
+  for (const t of box.querySelectorAll("input")) t.disabled = stale || !!box.dataset.pending;
   // Restart pokes the reloader in the running pod: only once that pod is up, and while the data is fresh
   const r = $("#restart");
   r.hidden = d.mode !== "source" || d.state !== "running" || stale;
@@ -408,9 +420,14 @@ function renderDetails() {
   const ekey = evs.map((r) => r.textContent).join("|");
   if (et.dataset.key !== ekey) { et.dataset.key = ekey; et.replaceChildren(...evs); }
   $("#no-events").hidden = evs.length > 0;
-  $("#source-box").hidden = !d.source_capable;
-  const t = $("#source-toggle");
-  if (!t.dataset.pending) t.checked = d.mode === "source";
+  // the modes the annotations allow (sourcemode.dev/source-modes): the CI image and one or both source modes
+  const box = $("#source-box");
+  box.hidden = !d.source_capable;
+  const allowed = d.source_modes || [];
+  $("#mode-hostpath-box").hidden = !allowed.includes("hostpath");
+  $("#mode-sync-box").hidden = !allowed.includes("sync");
+  setText($("#mode-hostpath-label"), allowed.includes("sync") ? "source from hostPath" : "source");
+  if (!box.dataset.pending) { const r = $("#mode-" + modeOf(d)); if (r) r.checked = true; }
   setText($("#source-runner"), d.runner ? "(runner " + d.runner + ")" : "");
   // the log picker: the current pod, every pod interleaved, or one
   const pick = $("#log-pick");
@@ -426,24 +443,26 @@ function renderDetails() {
   renderActions();
 }
 
-async function toggleSource() {
-  const t = $("#source-toggle");
-  const name = selected, on = t.checked;
-  t.disabled = true;
-  t.dataset.pending = "1";
-  setText($("#source-progress"), on ? "switching to source mode…" : "switching to the CI image…");
+async function toggleSource(ev) {
+  const box = $("#source-box");
+  const name = selected, mode = ev.target.value;
+  const kind = { ci: "source-off", hostpath: "source-on", sync: "source-sync" }[mode];
+  box.dataset.pending = "1";
+  for (const t of box.querySelectorAll("input")) t.disabled = true;
+  setText($("#source-progress"), mode === "ci" ? "switching to the CI image…" : mode === "sync" ?
+    "switching to synced source mode…" : "switching to source mode…");
   const done = (j) => {
-    delete t.dataset.pending;
+    delete box.dataset.pending;
     setText($("#source-progress"), j ? (j.state === "ok" ? "done: rolled out" : j.state + ": see the job panel") : "");
     renderDetails();
   };
   try {
-    const { job } = await post("/api/services/" + encodeURIComponent(name) + "/source", { on });
+    const { job } = await post("/api/services/" + encodeURIComponent(name) + "/source", { mode });
     watched.set(job, (j) => { if (j.state === "ok" || j.state === "failed" || j.state === "cancelled") done(j); });
-    showJob(jobs.get(job) || { id: job, kind: on ? "source-on" : "source-off", target: name, state: "queued", output: "" });
+    showJob(jobs.get(job) || { id: job, kind, target: name, state: "queued", output: "" });
   } catch (e) {
     done(null);
-    showJob({ id: 0, kind: on ? "source-on" : "source-off", target: name, state: "failed", output: e.message });
+    showJob({ id: 0, kind, target: name, state: "failed", output: e.message });
   }
 }
 
@@ -650,7 +669,7 @@ async function start() {
   $("#job-cancel").addEventListener("click", cancelJob);
   $("#job-close").addEventListener("click", () => { $("#job").hidden = true; });
   $("#details-close").addEventListener("click", closeDetails);
-  $("#source-toggle").addEventListener("change", toggleSource);
+  for (const t of $("#source-box").querySelectorAll("input")) t.addEventListener("change", toggleSource);
   $("#restart").addEventListener("click", restart);
   $("#copy-exec").addEventListener("click", copyExec);
   $("#log-pick").addEventListener("change", openLog);

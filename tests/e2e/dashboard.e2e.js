@@ -111,21 +111,40 @@ const scenarios = {
     await waitText(page.locator("#log"), /log line/, "log lines");
     await axe(page, "details");
   },
-  // flips the source-mode toggle of params.service to params.on and waits for the row to show it
+  // switches params.service to source mode (params.on: from a hostPath) or back (or, #18, to params.mode:
+  // ci, hostpath, sync) with the mode choice, and waits for the row to show it
   async source(page) {
     await openService(page, params.service);
-    const t = page.locator("#source-toggle");
-    await t.waitFor({ state: "visible", timeout: T });
-    if ((await t.isChecked()) !== params.expect_before) throw new Error("toggle was " + (await t.isChecked()) + " before");
-    await t.setChecked(params.on);
-    await waitText(row(page, params.service).locator("td.mode"), params.on ? /^source/ : /CI image/, "mode");
+    const mode = params.mode || (params.on ? "hostpath" : "ci");
+    const before = params.mode_before || (params.expect_before ? "hostpath" : "ci");
+    await page.locator("#source-box").waitFor({ state: "visible", timeout: T });
+    await until(async () => page.locator("#mode-" + before).isChecked(), "the mode before to be " + before);
+    await page.locator("#mode-" + mode).check();
+    const label = params.label ? new RegExp(params.label) : mode === "ci" ? /CI image/ : /^source/;
+    await waitText(row(page, params.service).locator("td.mode"), label, "mode");
     await waitText(row(page, params.service).locator("td.image"), new RegExp(params.image.replace(/[.]/g, "\\.")), "image");
-    await shot(page, "dashboard-source-" + (params.on ? "on" : "off"));
+    await waitText(page.locator("#source-progress"), /done: rolled out/, "the switch to end");
+    await shot(page, "dashboard-source-" + mode);
+  },
+  // #18: what the mode choice offers for params.service (visible choices, the checked one) and each row's mode label
+  async modes(page) {
+    await openService(page, params.service);
+    await page.locator("#source-box").waitFor({ state: "visible", timeout: T });
+    const offered = [];
+    for (const m of ["ci", "hostpath", "sync"])
+      if (await visible(page.locator("#mode-" + m))) offered.push(m);
+    const labels = {};
+    for (const tr of await page.locator("#deployments tbody tr").all())
+      labels[await tr.getAttribute("data-name")] = await text(tr.locator("td.mode"));
+    const checked = [];
+    for (const m of offered) if (await page.locator("#mode-" + m).isChecked()) checked.push(m);
+    result({ offered, checked, labels, choice_text: (await page.locator("#source-box").innerText()).replace(/\s+/g, " ").trim() });
+    await shot(page, "dashboard-modes-" + params.service);
   },
   // #8: the toggle's job says ok only once the row shows the rollout finished; Restart only then
   async "toggle-rollout"(page) {
     await openService(page, params.service);
-    await page.locator("#source-toggle").setChecked(true);
+    await page.locator("#mode-hostpath").check();
     const seen = [];
     // sample what the user sees until the job ends
     await until(async () => {
@@ -394,7 +413,7 @@ const scenarios = {
     await page.locator("#restart").waitFor({ state: "hidden", timeout: T });
     const rows = await page.locator("#deployments tbody tr").count();
     const pods = await text(page.locator("#pods tbody"));
-    const toggle = await page.locator("#source-toggle").isDisabled();
+    const toggle = await page.locator("#mode-hostpath").isDisabled();
     await shot(page, "dashboard-api-gone");
     await step("start-empty-api");
     await page.locator("#banner").waitFor({ state: "hidden", timeout: T });
@@ -402,7 +421,7 @@ const scenarios = {
     await page.locator("#details-stale").waitFor({ state: "hidden", timeout: T });
     // the source-mode state lived in the cluster that was lost: the truth now is the CI image
     await waitText(row(page, params.service).locator("td.mode"), /^CI image$/, "mode after the empty API server");
-    const toggleAfter = await page.locator("#source-toggle").isChecked();
+    const toggleAfter = await page.locator("#mode-hostpath").isChecked();
     result({ rows_while_gone: rows, pods_while_gone: pods, toggle_disabled_while_gone: toggle, toggle_after: toggleAfter,
       restart_after: await visible(page.locator("#restart")) });
   },

@@ -213,7 +213,9 @@ class SyncReloaderTest(unittest.TestCase):
         # refused only at commit, after the earlier steps were applied. All of them must be undone.
         with open(os.path.join(self.src, "a.txt"), "w") as f:
             f.write("original\n")
-        body = batch([("a.txt", 0o644, b"replaced\n"), ("newdir/n.txt", 0o644, b"n"), ("README", 0o755, b"gone"),
+        # (two files in one new and in one existing directory: the second of each starts where the first's walk ended)
+        body = batch([("a.txt", 0o644, b"replaced\n"), ("newdir/n.txt", 0o644, b"n"), ("newdir/m.txt", 0o644, b"m"),
+                      ("lib/x1", 0o644, b"1"), ("lib/x2", 0o644, b"2"), ("README", 0o755, b"gone"),
                       ("z/x", 0o644, b"x"), ("z", 0o644, b"file")], ["lib/old.txt"])
         self.assert_refused(body, 400, "z exists and is a directory")
 
@@ -288,9 +290,10 @@ class DevEndToEndTest(KubeTest):
         self.src = os.path.join(self.local, "examples", "hello")
         with open(os.path.join(self.src, "notes.txt"), "w") as f:
             f.write("synced too\n")
-        self.flags = ["--kubeconfig", self.kubeconfig, "--images", IMAGES, "-v", f"sourceRoot={self.local}",
-                      "-v", "sourceSync=true"]
-        self.appdeploy("apply", DEPLOY, "--source", "hello", *self.flags)
+        self.flags = ["--kubeconfig", self.kubeconfig, "--images", IMAGES, "-v", f"sourceRoot={self.local}"]
+        # synced source mode; apply creates the token Secret the pod mounts (#18)
+        self.assertIn("secret/appdeploy-sync-token created",
+                      self.appdeploy("apply", DEPLOY, "--source", "hello=sync", *self.flags).stdout)
         self.reloaders = []
         self.out, self.dev = [], None
 
@@ -360,9 +363,7 @@ class DevEndToEndTest(KubeTest):
 
     def test_dev_syncs_edits_deletes_errors_and_follows_the_pod(self):
         self.start_dev()
-        token = self.token()  # appdeploy dev created it with the user's credentials
-        self.assertIn("created Secret hello-dev/appdeploy-sync-token", wait_until(
-            lambda: "created Secret" in self.output() and self.output(), 60, "dev's first line"))
+        token = self.token()  # apply created it; dev reads it with the user's credentials
         r, app, folder = self.pod(token)
         wait_until(lambda: self.version(app) == "hello v1", 120, "the initial sync served")
         self.assertTrue(os.path.exists(os.path.join(folder, "notes.txt")))

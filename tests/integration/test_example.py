@@ -23,7 +23,7 @@ CASES = {
     "image": [],
     "production": ["-v", "environment=production"],
     # synced source mode (#18): an emptyDir at /src that `appdeploy dev` fills, the token Secret mounted
-    "synced": ["--source", "hello", "-v", "sourceSync=true"],
+    "synced": ["--source", "hello=sync"],
 }
 
 
@@ -75,6 +75,13 @@ class ExampleRender(unittest.TestCase):
         self.assertEqual(self.render("--source", "hello", "--source", "hello=off"), image)
         self.assertEqual(self.render("--source", "redis"), image)
         self.assertEqual(self.render("--source", "hello=yes"), source)
+        # #18: hostpath is on; sync is the third mode; the last flag wins
+        self.assertEqual(self.render("--source", "hello=hostpath"), source)
+        self.assertEqual(self.render("--source", "hello=sync", "--source", "hello"), source)
+        synced = self.render("--source", "hello=sync")
+        self.assertIn("emptyDir: {}", synced)
+        self.assertNotIn("hostPath:\n            path: /home/dev", synced)
+        self.assertEqual(self.render("--source", "hello=sync", "--source", "hello=off"), image)
 
     def test_dev_only_service(self):
         self.assertIn("name: redis", self.render())
@@ -86,7 +93,10 @@ class ExampleRender(unittest.TestCase):
         p = appdeploy("render", DEPLOY, "--images", IMAGES, "--source", "hello=maybe")
         self.assertEqual(p.returncode, 2)
         self.assertIn("--source", p.stderr)
+        self.assertIn("NAME=sync", p.stderr)
         p = appdeploy("render", DEPLOY, "--images", IMAGES, "--source", "=on")
+        self.assertEqual(p.returncode, 2)
+        p = appdeploy("render", DEPLOY, "--images", IMAGES, "--source", "=sync")
         self.assertEqual(p.returncode, 2)
 
 
@@ -110,6 +120,7 @@ class ExampleOracle(unittest.TestCase):
                 self.assertEqual(data.returncode, 0, data.stderr)
                 dot = json.loads(data.stdout)
                 self.assertEqual(dot["Source"], {"hello": True} if name in ("source", "synced") else {})
+                self.assertEqual(dot["SourceMode"], {"source": {"hello": "hostpath"}, "synced": {"hello": "sync"}}.get(name, {}))
                 data_path = os.path.join(tmp, f"{name}.json")
                 with open(data_path, "w") as f:
                     json.dump(dot, f)

@@ -315,7 +315,7 @@ static void test_vars(void **state)
 	json_t *d = vars_build(&o, err, sizeof err);
 	assert_non_null(d);
 	char *s = json_dumps(d, JSON_SORT_KEYS | JSON_COMPACT);
-	assert_string_equal(s, "{\"ImagePullSecrets\":[{\"name\":\"regcred\"}],\"Images\":{},\"Namespace\":\"team\",\"Source\":{},"
+	assert_string_equal(s, "{\"ImagePullSecrets\":[{\"name\":\"regcred\"}],\"Images\":{},\"Namespace\":\"team\",\"Source\":{},\"SourceMode\":{},"
 			       "\"Variables\":{\"big\":1234567,\"debug\":true,\"extra\":true,\"image\":{\"pull\":\"Always\","
 			       "\"repo\":\"r\",\"tag\":\"v2\"},\"name\":\"a=b\",\"namespace\":\"team\",\"replicas\":5}}");
 	free(s);

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "fingerprint.h"
+#include "ignoredefs.h"
 #include "log.h"
 #include "watch.h"
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "glob.h"
+#include "ignoredefs.h"
 
 /* gitignore syntax; a `!name` in watch.exclude re-includes one, watch.default_excludes: false drops them all. */
 const char *const ignore_default_patterns[] = {

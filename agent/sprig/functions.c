@@ -11,7 +11,7 @@
 
 #include "sha256.h"
 #include "base64.h"
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "tmpl_node.h"
 #include "yamlemit.h"
 #include "yamlval.h"

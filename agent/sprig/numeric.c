@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "tmpl_node.h"
 
 /* cast.ToFloat64 */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "tmpl_node.h"
 
 int tfx_deep_copy(struct fcall *c, json_t **a, size_t n)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "glob.h"
+#include "ignoredefs.h"
 
 static const struct {
 	const char *pat, *str;

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "base64.h"
 #include "tmpl_node.h"
 

@@ -224,7 +224,7 @@ const char *path_rel(const char *root, const char *path)
 	return path + n + 1;
 }
 
-int ignore_init(struct ignore *ig, const char *root, strlist exclude, strlist include, int gitignore)
+int ignore_init(struct ignore *ig, const char *root, char **exclude, char **include, int gitignore)
 {
 	memset(ig, 0, sizeof *ig);
 	ig->gitignore = gitignore;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "chart.h"
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "tmpl_node.h"
 
 struct vstate {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "tmpl_node.h"
 
 /* Go's path.Clean into b. */

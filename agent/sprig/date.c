@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "tmpl_node.h"
 
 /* A time.Time: {"sec": unix seconds, "nsec": nanoseconds}, shown in the process's local zone as Go's Local. */

@@ -6,7 +6,7 @@
 
 #include "chart.h"
 #include "tmpl.h"
-#include "tmpl_ext.h"
+#include "sprig.h"
 #include "tmpl_node.h"
 #include "yamlval.h"
 

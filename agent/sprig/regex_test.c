@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "tmpl_ext.h"
+#include "sprig.h"
 
 struct re_case {
 	const char *re, *subject;

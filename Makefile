@@ -34,7 +34,7 @@ INC_sprig     := $(INC_template) -Iagent/sprig
 INC_chart     := $(INC_sprig) -Iagent/chart
 INC_kube      := -Icommon -Iagent/kube
 INC_deploy    := $(INC_chart) -Iagent/kube -Iagent/deploy
-INC_dashboard := $(INC_deploy) -Iagent/dashboard -Iagent/cli # FIXME upward: workers.h uses cmd_common.h
+INC_dashboard := $(INC_deploy) -Iagent/dashboard
 INC_cli       := $(INC_dashboard) -Iagent/cli
 $(BUILD)/obj/common/%: INC = $(INC_common)
 $(BUILD)/obj/reloader/%: INC = $(INC_reloader)
@@ -52,7 +52,7 @@ ASSETS       := $(wildcard agent/dashboard/web/*)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps test test-unit test-integration test-sanitize test-tsan demo bench install format clean fuzz fuzz-smoke images
+.PHONY: all deps check-layers test test-unit test-integration test-sanitize test-tsan demo bench install format clean fuzz fuzz-smoke images
 
 all: $(BUILD)/reloader $(BUILD)/appdeploy
 
@@ -114,7 +114,12 @@ test: $(BUILD)/.deps-test
 	$(MAKE) test-tsan
 	$(MAKE) fuzz-smoke
 
-test-unit: $(UNIT_BINS)
+# Includes point only downward (see LAYERS above); part of test-unit, so of `make test`.
+check-layers:
+	@scripts/check-layers.sh "common:$(INC_common)" "reloader:$(INC_reloader)" \
+		$(foreach l,$(LAYERS),"agent/$(l):$(INC_$(l))")
+
+test-unit: check-layers $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 test-integration: all

@@ -1,4 +1,4 @@
-/* test_yamlval.c — YAML loading: kubectl's scalar rules, positions, errors (a table of cases). */
+/* yamlval_test.c — YAML loading: kubectl's scalar rules, positions, errors (a table of cases). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

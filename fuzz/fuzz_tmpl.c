@@ -1,11 +1,5 @@
 /* fuzz_tmpl.c — libFuzzer target: lexes, parses and executes arbitrary template text (with sprig/Helm functions) on small data. */
-/*
- * Build (from the repository root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Iagent \
- *     $(pkg-config --cflags jansson yaml-0.1) fuzz/fuzz_tmpl.c agent/tmpl_*.c common/yamlemit.c \
- *     common/sha256.c common/yamlval.c common/log.c -o build/fuzz/fuzz_tmpl $(pkg-config --libs jansson yaml-0.1) -lm
- * Run: build/fuzz/fuzz_tmpl -max_total_time=60 -max_len=4096 CORPUS_DIR
- */
+/* Build and run: scripts/fuzz.sh fuzz_tmpl (it compiles every module with the sanitizers; seeds in fuzz/corpus/fuzz_tmpl). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* test_contents.c — the per-file content table: what counts as changed against the commit, as tables of steps. */
+/* contents_test.c — the per-file content table: what counts as changed against the commit, as tables of steps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

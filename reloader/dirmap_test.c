@@ -1,4 +1,4 @@
-/* test_dirmap.c — wd <-> path of the watched directories: lookups, reused wds and paths, deletions in clusters. */
+/* dirmap_test.c — wd <-> path of the watched directories: lookups, reused wds and paths, deletions in clusters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_fingerprint.c — scans with the stat fast path, content comparison, and the stored file's integrity. */
+/* fingerprint_test.c — scans with the stat fast path, content comparison, and the stored file's integrity. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_glob.c — glob matching with `**` and gitignore semantics, as tables of cases. */
+/* glob_test.c — glob matching with `**` and gitignore semantics, as tables of cases. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

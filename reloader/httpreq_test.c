@@ -1,4 +1,4 @@
-/* test_httpreq.c — control-API request reading (httpreq.c) and JSON text from raw bytes (jsontext.c), as tables. */
+/* httpreq_test.c — control-API request reading (httpreq.c) and JSON text from raw bytes (jsontext.c), as tables. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

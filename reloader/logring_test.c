@@ -1,4 +1,4 @@
-/* test_logring.c — the output ring: wrap-around, tails, readers that fall behind, clearing. */
+/* logring_test.c — the output ring: wrap-around, tails, readers that fall behind, clearing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

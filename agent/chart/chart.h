@@ -1,4 +1,7 @@
-/* chart.h — Helm charts: loading (chart_load.c), values (chart_values.c) and `helm template`-exact rendering (chart_render.c). */
+/* chart.h — Helm charts: loading (chart_load.c), values (chart_values.c) and `helm template`-exact rendering (chart_render.c).
+ *
+ * Layer agent/chart: Helm's chart model and engine (values, schema, Helm's own template functions
+ * over sprig's). May call: agent/sprig, agent/template, common/. */
 #ifndef SM_CHART_H
 #define SM_CHART_H
 

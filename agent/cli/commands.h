@@ -1,4 +1,7 @@
-/* commands.h — the appdeploy subcommands; each lives in its own cmd_*.c file. */
+/* commands.h — the appdeploy subcommands; each lives in its own cmd_*.c file.
+ *
+ * Layer agent/cli: main.c and one file per subcommand — parse flags, call the layers below, print,
+ * choose the exit status. May call every other layer; nothing calls it. */
 #ifndef SM_COMMANDS_H
 #define SM_COMMANDS_H
 

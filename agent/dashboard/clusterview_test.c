@@ -1,4 +1,4 @@
-/* test_clusterview.c — the dashboard's Deployment summaries, as a table of API server lists and what the page must show. */
+/* clusterview_test.c — the dashboard's Deployment summaries, as a table of API server lists and what the page must show. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,8 @@
-/* dashboard.h — `appdeploy serve`'s web side on the libev loop: the JSON API under /api/, server-sent events, the embedded page. */
+/* dashboard.h — `appdeploy serve`'s web side on the libev loop: the JSON API under /api/, server-sent events, the embedded page.
+ *
+ * Layer agent/dashboard: the HTTP server (http.c, the only file that includes libmicrohttpd), the
+ * page's API and events, the per-set workers and the cluster view. May call: agent/deploy and
+ * everything below it. */
 #ifndef SM_DASHBOARD_H
 #define SM_DASHBOARD_H
 

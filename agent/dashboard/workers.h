@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "cmd_common.h"
+#include "loadset.h"
 #include "kubeconfig.h"
 
 /*

@@ -1,4 +1,4 @@
-/* test_ownership.c — the ownership module's pure parts (tables): inventory names, keys, remote URLs, recreate kinds, the inventory text, Secret masking. */
+/* ownership_test.c — the ownership module's pure parts (tables): inventory names, keys, remote URLs, recreate kinds, the inventory text, Secret masking. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

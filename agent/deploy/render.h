@@ -1,4 +1,9 @@
-/* render.h — turns a folder of manifest templates into checked, labelled Kubernetes objects. */
+/* render.h — turns a folder of manifest templates into checked, labelled Kubernetes objects.
+ *
+ * Layer agent/deploy: a set from folder to cluster — template data (vars.c, loadset.c), render
+ * (render.c, chart_set.c), ownership and source state, sync/apply/prune and readiness (sync.c,
+ * wait.c). Prints nothing itself except through the log. May call: agent/chart, agent/sprig,
+ * agent/template, agent/kube, common/. */
 #ifndef SM_RENDER_H
 #define SM_RENDER_H
 

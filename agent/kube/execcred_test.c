@@ -1,4 +1,4 @@
-/* test_execcred.c — exec credential plugins: the kubeconfig exec entry, ExecCredential answers and RFC 3339 times, as tables. */
+/* execcred_test.c — exec credential plugins: the kubeconfig exec entry, ExecCredential answers and RFC 3339 times, as tables. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

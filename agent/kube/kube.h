@@ -1,4 +1,8 @@
-/* kube.h — the Kubernetes API client: discovery, server-side apply, list, delete; concurrent, retrying, secret-safe. */
+/* kube.h — the Kubernetes API client: discovery, server-side apply, list, delete; concurrent, retrying, secret-safe.
+ *
+ * Layer agent/kube: talking to one API server — kubeconfig, credentials (exec plugins), discovery,
+ * the HTTP client (the only files that include curl). Knows nothing of templates or sets.
+ * May call: common/. */
 #ifndef SM_KUBE_H
 #define SM_KUBE_H
 

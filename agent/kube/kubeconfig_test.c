@@ -1,4 +1,4 @@
-/* test_kubeconfig.c — kubeconfig parsing: a table of documents and what they resolve to, or the error they give. */
+/* kubeconfig_test.c — kubeconfig parsing: a table of documents and what they resolve to, or the error they give. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

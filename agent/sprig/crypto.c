@@ -1,4 +1,4 @@
-/* tmpl_sprig_crypto.c — sprig's crypto functions on OpenSSL's libcrypto: keys, certificates, AES, derivePassword, bcrypt/htpasswd, sha1/adler32. */
+/* crypto.c — sprig's crypto functions on OpenSSL's libcrypto: keys, certificates, AES, derivePassword, bcrypt/htpasswd, sha1/adler32. */
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <openssl/bio.h>

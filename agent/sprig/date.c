@@ -1,4 +1,4 @@
-/* tmpl_sprig_date.c — sprig's date functions (now, date, dateInZone, htmlDate, toDate, unixEpoch, dateModify, duration, ago) with Go's layouts. */
+/* date.c — sprig's date functions (now, date, dateInZone, htmlDate, toDate, unixEpoch, dateModify, duration, ago) with Go's layouts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tmpl_sprig.c — the sprig and Helm template functions charts use (default, toYaml, include, tpl, semverCompare, ...). */
+/* functions.c — the sprig and Helm template functions charts use (default, toYaml, include, tpl, semverCompare, ...). */
 #include <ctype.h>
 #include <locale.h>
 #include <pthread.h>

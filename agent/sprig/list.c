@@ -1,4 +1,4 @@
-/* tmpl_sprig_lists.c — sprig's list/dict functions missing from tmpl_sprig.c: deepCopy, chunk, pluck, typeIsLike, seq. */
+/* list.c — sprig's list/dict functions missing from tmpl_sprig.c: deepCopy, chunk, pluck, typeIsLike, seq. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tmpl_sprig_math.c — sprig's float math (addf, subf, mulf, divf, add1f, maxf, minf, round) and toDecimal. */
+/* numeric.c — sprig's float math (addf, subf, mulf, divf, add1f, maxf, minf, round) and toDecimal. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* tmpl_sprig_path.c — sprig's path functions (Go's path package: base, dir, clean, ext, isAbs; os* are filepath, the same on Linux). */
+/* path.c — sprig's path functions (Go's path package: base, dir, clean, ext, isAbs; os* are filepath, the same on Linux). */
 #include <stdlib.h>
 #include <string.h>
 

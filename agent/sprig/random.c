@@ -1,4 +1,4 @@
-/* tmpl_sprig_random.c — sprig's random functions (randAlphaNum, randAlpha, randNumeric, randAscii, randInt, shuffle, uuidv4) from OpenSSL's CSPRNG. */
+/* random.c — sprig's random functions (randAlphaNum, randAlpha, randNumeric, randAscii, randInt, shuffle, uuidv4) from OpenSSL's CSPRNG. */
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tmpl_regex.c — Go's regexp (RE2 syntax, leftmost-first) on PCRE2: the syntax translator and sprig's regex functions. */
+/* regex.c — Go's regexp (RE2 syntax, leftmost-first) on PCRE2: the syntax translator and sprig's regex functions. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* test_tmpl_regex.c — Go's regexp on PCRE2 (agent/tmpl_regex.c): syntax accepted and rejected as Go does, leftmost-first matches, Go's Expand. */
+/* regex_test.c — Go's regexp on PCRE2 (agent/sprig/regex.c): syntax accepted and rejected as Go does, leftmost-first matches, Go's Expand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

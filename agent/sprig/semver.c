@@ -1,4 +1,4 @@
-/* tmpl_sprig_semver.c — sprig's semver: a version object with Masterminds/semver v3's methods (Major, Prerelease, IncPatch, Compare ...). */
+/* semver.c — sprig's semver: a version object with Masterminds/semver v3's methods (Major, Prerelease, IncPatch, Compare ...). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

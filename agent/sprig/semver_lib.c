@@ -1,4 +1,4 @@
-/* tmpl_semver.c — semantic versions and constraints with Masterminds/semver v3's rules, for sprig's semverCompare. */
+/* semver_lib.c — semantic versions and constraints with Masterminds/semver v3's rules, for sprig's semverCompare. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

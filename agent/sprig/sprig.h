@@ -1,4 +1,8 @@
-/* tmpl_ext.h — the sprig/Helm functions that live outside tmpl_sprig.c (regex, path, crypto, random, ...), registered in its table. */
+/* sprig.h — sprig's template functions, one file per sprig source file (strings.c, list.c, crypto.c, ...),
+ * and Go's regexp on PCRE2 (regex.c) that its regex functions need.
+ *
+ * Layer agent/sprig: the function library installed into template sets (the engine itself knows only
+ * Go's builtins). May call: agent/template, common/. */
 #ifndef SM_TMPL_EXT_H
 #define SM_TMPL_EXT_H
 
@@ -7,7 +11,7 @@
 
 struct fcall;
 
-/* ---- tmpl_regex.c: Go's regexp on PCRE2 ---- */
+/* ---- regex.c: Go's regexp on PCRE2 ---- */
 struct tre;
 /* Compiles a Go (RE2 syntax) expression. NULL with err set to Go's text ("error parsing regexp: ..."). */
 struct tre *tre_compile(const char *re, size_t len, char *err, size_t errlen);
@@ -39,7 +43,7 @@ TFX(tfx_must_regex_replace_all_literal);
 TFX(tfx_regex_split);
 TFX(tfx_must_regex_split);
 TFX(tfx_regex_quote_meta);
-/* tmpl_sprig_crypto.c, _random.c, _path.c, _lists.c, _strings.c, _math.c, _semver.c */
+/* crypto.c, random.c, path.c, list.c, strings.c, numeric.c, semver.c, date.c, url.c */
 double tfx_to_float64(json_t *j);
 TFX(tfx_duration_round);
 TFX(tfx_url_parse);

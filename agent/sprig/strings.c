@@ -1,4 +1,4 @@
-/* tmpl_sprig_strings.c — sprig's string functions missing from tmpl_sprig.c: hello, plural, untitle, initials, swapcase, wrap, b32enc/b32dec, case styles. */
+/* strings.c — sprig's string functions missing from tmpl_sprig.c: hello, plural, untitle, initials, swapcase, wrap, b32enc/b32dec, case styles. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>

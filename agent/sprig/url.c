@@ -1,4 +1,4 @@
-/* tmpl_sprig_url.c — sprig's URL and network functions: urlParse, urlJoin (Go's net/url for the common forms), getHostByName. */
+/* url.c — sprig's URL and network functions: urlParse, urlJoin (Go's net/url for the common forms), getHostByName. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

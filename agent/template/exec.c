@@ -1,4 +1,4 @@
-/* tmpl_exec.c — the template executor (Go's text/template/exec.go semantics) on jansson values. */
+/* exec.c — the template executor (Go's text/template/exec.go semantics) on jansson values. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* tmpl_fmt.c — Go's fmt printing of template values: Sprint/Sprintln/Sprintf verbs, strconv float and quote forms. */
+/* fmt.c — Go's fmt printing of template values: Sprint/Sprintln/Sprintf verbs, strconv float and quote forms. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* tmpl_funcs.c — Go's builtin template functions (and, or, not, len, index, slice, print*, eq..ge, html, js, urlquery) and the function registry. */
+/* funcs.c — Go's builtin template functions (and, or, not, len, index, slice, print*, eq..ge, html, js, urlquery) and the function registry. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* tmpl_lex.c — the template lexer (Go's text/template/parse/lex.go semantics) and the parse arena. */
+/* lex.c — the template lexer (Go's text/template/parse/lex.go semantics) and the parse arena. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

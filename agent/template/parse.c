@@ -1,4 +1,4 @@
-/* tmpl_parse.c — the template parser (Go's text/template/parse/parse.go grammar), node printing and the template set. */
+/* parse.c — the template parser (Go's text/template/parse/parse.go grammar), node printing and the template set. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,8 @@
-/* tmpl.h — the public face of the Go text/template-compatible engine (tmpl_lex/parse/exec/funcs.c). */
+/* tmpl.h — the public face of the Go text/template-compatible engine (lex.c, parse.c, exec.c, funcs.c, fmt.c).
+ *
+ * Layer agent/template: Go's text/template and nothing else — lexer, parser, node types, executor,
+ * Go's builtin functions and fmt verbs. Owns the template sets. May call: common/ only (it knows no
+ * sprig, no Helm, no kube); other functions arrive through the set's function table. */
 #ifndef SM_TMPL_H
 #define SM_TMPL_H
 

@@ -1,4 +1,4 @@
-/* test_tmpl.c — the template engine's language: lexer, parser and executor tables (Go's lexTests/parseTests/execTests style). */
+/* tmpl_test.c — the template engine's language: lexer, parser and executor tables (Go's lexTests/parseTests/execTests style). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

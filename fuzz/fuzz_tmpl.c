@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart.h"
 #include "tmpl.h"
 
 static json_t *fuzz_data(void)
@@ -27,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size ? size - 1 : 0;
 	const char *nul = memchr(text, 0, len);
 	struct tmpl_set *set = tmpl_set_new();
+	helm_install_funcs(set);
 	tmpl_set_missingkey_error(set, missing);
 	tmpl_set_limits(set, 1u << 20, 200000); /* loops like {{range 100000000}} must not stall the fuzzer */
 	struct tmpl_error err;

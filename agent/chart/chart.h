@@ -76,17 +76,10 @@ struct chart_opts {
  * rendering itself (Helm then adds "Use --debug flag to render out invalid YAML"). */
 int chart_template(struct chart *c, const struct chart_opts *o, char **out, size_t *outlen, char *err, size_t errlen);
 
-/* ---- charts in a set (chart_set.c) ---- */
-/* True when path is a chart: a folder holding Chart.yaml, or a .tgz file. */
-int chart_set_is_chart(const char *path);
-/* Renders every chart below DIR (not inside another chart) with release name = chart name, namespace =
- * data's Namespace, values = data's Variables.<chart name>, and global.sourcemode.{namespace,source,images};
- * appends {"file","line","object"} entries, labelled for set_name, to objs. 0, or -1 with err. */
-int chart_set_render(const char *dir, json_t *data, const char *set_name, json_t *objs, char *err, size_t errlen);
-/* How many charts DIR holds. */
-int chart_set_count(const char *dir);
-
-/* `appdeploy template --chart ...` (chart_cmd.c): exit status 0, 1 failure, 2 usage. */
-int cmd_template_chart(int argc, char **argv);
+/* Helm's function map into a template set (helm_funcs.c): sprig's functions, then Helm's (include,
+ * tpl, required, toYaml, fromYaml, fromYamlArray, lookup). Sets, charts and `appdeploy template`
+ * all render with it. Returns 0, or -1. */
+struct tmpl_set;
+int helm_install_funcs(struct tmpl_set *set);
 
 #endif

@@ -49,18 +49,18 @@ static const char *const HOOK_EVENTS[] = {
 
 /* ---- .Files ---- */
 
-static json_t *recv_files(struct fcall *c) { return c->recv; }
+static json_t *recv_files(struct tmpl_call *c) { return c->recv; }
 
 static const struct tobj_type FILES_TYPE;
 
-static int files_get(struct fcall *c, json_t **a, size_t n)
+static int files_get(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	json_t *v = json_object_get(recv_files(c), json_string_value(a[0]));
 	return tf_ret_str(c, json_string_value(v), json_string_length(v));
 }
 
-static int files_get_bytes(struct fcall *c, json_t **a, size_t n)
+static int files_get_bytes(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	json_t *v = json_object_get(recv_files(c), json_string_value(a[0]));
@@ -144,7 +144,7 @@ static int glob_match(const char *p, const char *s)
 	}
 }
 
-static int files_glob(struct fcall *c, json_t **a, size_t n)
+static int files_glob(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	json_t *out = json_object();
@@ -155,7 +155,7 @@ static int files_glob(struct fcall *c, json_t **a, size_t n)
 	return tf_ret(c, out);
 }
 
-static int files_lines(struct fcall *c, json_t **a, size_t n)
+static int files_lines(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	json_t *v = json_object_get(recv_files(c), json_string_value(a[0]));
@@ -178,18 +178,18 @@ static int files_lines(struct fcall *c, json_t **a, size_t n)
 }
 
 /* AsConfig / AsSecrets: toYaml of {base name: content (or its base64)}. */
-static int files_as(struct fcall *c, int secrets)
+static int files_as(struct tmpl_call *c, int secrets)
 {
 	json_t *m = json_object();
 	const char *k;
 	json_t *v;
-	const struct tfunc *b64 = tmpl_find_func("b64enc"), *to_yaml = tmpl_find_func("toYaml");
+	const struct tmpl_func *b64 = tmpl_find_func(tmpl_exec_set(c->st), "b64enc"), *to_yaml = tmpl_find_func(tmpl_exec_set(c->st), "toYaml");
 	json_object_foreach(recv_files(c), k, v)
 	{
 		const char *base = strrchr(k, '/');
 		base = base ? base + 1 : k;
 		if (secrets) {
-			struct fcall sub = {.st = c->st, .name = "b64enc"};
+			struct tmpl_call sub = {.st = c->st, .name = "b64enc"};
 			json_t *arg = v;
 			if (b64->fn(&sub, &arg, 1) == 0)
 				json_object_set_new(m, base, sub.result);
@@ -201,17 +201,17 @@ static int files_as(struct fcall *c, int secrets)
 		json_decref(m);
 		return tf_ret_str(c, "", 0);
 	}
-	struct fcall sub = {.st = c->st, .name = "toYaml"};
+	struct tmpl_call sub = {.st = c->st, .name = "toYaml"};
 	int rc = to_yaml->fn(&sub, &m, 1);
 	json_decref(m);
 	if (rc)
 		return tf_fail(c, "%s", sub.err);
 	return tf_ret(c, sub.result);
 }
-static int files_as_config(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return files_as(c, 0); }
-static int files_as_secrets(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return files_as(c, 1); }
+static int files_as_config(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return files_as(c, 0); }
+static int files_as_secrets(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return files_as(c, 1); }
 
-static const struct tfunc FILES_METHODS[] = {
+static const struct tmpl_func FILES_METHODS[] = {
 	{"Get", "s", files_get},		{"GetBytes", "s", files_get_bytes}, {"Glob", "s", files_glob},
 	{"Lines", "s", files_lines},		{"AsConfig", "", files_as_config},  {"AsSecrets", "", files_as_secrets},
 };
@@ -219,7 +219,7 @@ static const struct tobj_type FILES_TYPE = {"engine.files", FILES_METHODS, 6, NU
 
 /* ---- .Capabilities ---- */
 
-static int apis_has(struct fcall *c, json_t **a, size_t n)
+static int apis_has(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	size_t i;
@@ -227,10 +227,10 @@ static int apis_has(struct fcall *c, json_t **a, size_t n)
 	json_array_foreach(c->recv, i, v) if (json_equal(v, a[0])) return tf_ret_bool(c, 1);
 	return tf_ret_bool(c, 0);
 }
-static const struct tfunc APIS_METHODS[] = {{"Has", "s", apis_has}};
+static const struct tmpl_func APIS_METHODS[] = {{"Has", "s", apis_has}};
 static const struct tobj_type APIS_TYPE = {"chartutil.VersionSet", APIS_METHODS, 1, NULL, "slice"};
 
-static int kv_string(struct fcall *c, json_t **a, size_t n)
+static int kv_string(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a, (void)n;
 	json_t *v = json_object_get(c->recv, "Version");
@@ -241,7 +241,7 @@ static void kv_print(json_t *obj, void *ctx, struct sbuf *b)
 	(void)ctx;
 	sb_puts(b, json_string_value(json_object_get(obj, "Version")));
 }
-static const struct tfunc KV_METHODS[] = {{"String", "", kv_string}, {"GitVersion", "", kv_string}};
+static const struct tmpl_func KV_METHODS[] = {{"String", "", kv_string}, {"GitVersion", "", kv_string}};
 static const struct tobj_type KV_TYPE = {"chartutil.KubeVersion", KV_METHODS, 2, kv_print, "struct"};
 
 static void hv_print(json_t *obj, void *ctx, struct sbuf *b)
@@ -702,6 +702,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 		}
 	}
 	x.set = tmpl_set_new();
+	helm_install_funcs(x.set);
 	tmpl_set_helm(x.set, 1);
 	json_t *apis = json_array();
 	for (size_t i = 0; i < sizeof DEFAULT_API_VERSIONS / sizeof DEFAULT_API_VERSIONS[0]; i++)

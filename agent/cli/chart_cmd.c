@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chart.h"
+#include "commands.h"
 #include "yamlval.h"
 
 static int usage(void)

@@ -144,6 +144,7 @@ int cmd_template(int argc, char **argv)
 			goto out;
 		}
 	set = tmpl_set_new();
+	helm_install_funcs(set);
 	tmpl_set_missingkey_error(set, missing_error);
 	struct tmpl_error te;
 	for (size_t i = 0; i < nfiles; i++) {

@@ -14,4 +14,7 @@ int cmd_apply(int argc, char **argv);    /* cmd_sync.c: sync a namespace */
 int cmd_serve(int argc, char **argv);    /* cmd_serve.c: the dashboard */
 int cmd_dev(int argc, char **argv);      /* cmd_dev.c: push local source into the pod (synced source mode) */
 
+/* `appdeploy template --chart ...` (chart_cmd.c): exit status 0, 1 failure, 2 usage. */
+int cmd_template_chart(int argc, char **argv);
+
 #endif

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "chart.h"
+#include "chart_set.h"
 #include "render.h"
 #include "yamlval.h"
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "chart.h"
+#include "chart_set.h"
 #include "tmpl.h"
 #include "yamlval.h"
 
@@ -251,6 +252,7 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 	struct flist fl = {0};
 	int rc = walk(dir, "", &fl, err);
 	struct tmpl_set *set = tmpl_set_new();
+	helm_install_funcs(set);
 	json_t *objs = json_array();
 	if (!rc) {
 		if (fl.n)

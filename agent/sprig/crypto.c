@@ -20,10 +20,9 @@
 
 #include "sprig.h"
 #include "base64.h"
+#include "sha256.h"
 #include "tmpl_node.h"
 
-static const char *S(json_t *j) { return json_string_value(j); }
-static size_t SL(json_t *j) { return json_string_length(j); }
 
 static void b64_encode(struct sbuf *b, const unsigned char *s, size_t n)
 {
@@ -123,7 +122,7 @@ static EVP_PKEY *gen_key(const char *type, int rsa_bits)
 	return k;
 }
 
-int tfx_gen_private_key(struct fcall *c, json_t **a, size_t n)
+int tfx_gen_private_key(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *t = S(a[0]);
@@ -177,7 +176,7 @@ static json_t *cert_object(const char *cert, const char *key)
 }
 
 /* Go's getNetIPs / getAlternateDNSStrs into the SAN extension value ("IP:..,DNS:.."). */
-static int san_string(struct fcall *c, json_t *ips, json_t *dns, struct sbuf *san)
+static int san_string(struct tmpl_call *c, json_t *ips, json_t *dns, struct sbuf *san)
 {
 	size_t i;
 	json_t *v;
@@ -224,7 +223,7 @@ static void add_ext(X509 *crt, X509 *issuer, int nid, const char *value)
 }
 
 /* sprig's getBaseCertTemplate + getCertAndKey: signed by issuer (NULL: self-signed). */
-static int make_cert(struct fcall *c, const char *cn, json_t *ips, json_t *dns, long long days, int is_ca, EVP_PKEY *key,
+static int make_cert(struct tmpl_call *c, const char *cn, json_t *ips, json_t *dns, long long days, int is_ca, EVP_PKEY *key,
 		     X509 *issuer, EVP_PKEY *issuer_key)
 {
 	struct sbuf san = {0};
@@ -276,7 +275,7 @@ static int make_cert(struct fcall *c, const char *cn, json_t *ips, json_t *dns, 
 	return rc;
 }
 
-int tfx_gen_ca(struct fcall *c, json_t **a, size_t n)
+int tfx_gen_ca(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	EVP_PKEY *k = gen_key("rsa", 2048);
@@ -285,7 +284,7 @@ int tfx_gen_ca(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_gen_ca_with_key(struct fcall *c, json_t **a, size_t n)
+int tfx_gen_ca_with_key(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	char msg[300];
@@ -297,7 +296,7 @@ int tfx_gen_ca_with_key(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_gen_self_signed_cert(struct fcall *c, json_t **a, size_t n)
+int tfx_gen_self_signed_cert(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	EVP_PKEY *k = gen_key("rsa", 2048);
@@ -306,7 +305,7 @@ int tfx_gen_self_signed_cert(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_gen_self_signed_cert_with_key(struct fcall *c, json_t **a, size_t n)
+int tfx_gen_self_signed_cert_with_key(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	char msg[300];
@@ -319,7 +318,7 @@ int tfx_gen_self_signed_cert_with_key(struct fcall *c, json_t **a, size_t n)
 }
 
 /* The CA argument (sprig's certificate struct): its Cert and Key PEMs. */
-static int signer(struct fcall *c, json_t *ca, X509 **crt, EVP_PKEY **key)
+static int signer(struct tmpl_call *c, json_t *ca, X509 **crt, EVP_PKEY **key)
 {
 	const char *cp = S(json_object_get(ca, "Cert")), *kp = S(json_object_get(ca, "Key"));
 	if (!cp || !strstr(cp, "-----BEGIN"))
@@ -338,7 +337,7 @@ static int signer(struct fcall *c, json_t *ca, X509 **crt, EVP_PKEY **key)
 	return 0;
 }
 
-int tfx_gen_signed_cert(struct fcall *c, json_t **a, size_t n)
+int tfx_gen_signed_cert(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	X509 *ca;
@@ -353,7 +352,7 @@ int tfx_gen_signed_cert(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_gen_signed_cert_with_key(struct fcall *c, json_t **a, size_t n)
+int tfx_gen_signed_cert_with_key(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	char msg[300];
@@ -373,7 +372,7 @@ int tfx_gen_signed_cert_with_key(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_build_custom_cert(struct fcall *c, json_t **a, size_t n)
+int tfx_build_custom_cert(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	unsigned char *cert = malloc(SL(a[0]) + 1), *key = malloc(SL(a[1]) + 1);
@@ -420,7 +419,7 @@ out:
 
 /* ---- AES (sprig: key = password zero-padded to 32 bytes, CBC, PKCS#7, IV first, base64) ---- */
 
-int tfx_encrypt_aes(struct fcall *c, json_t **a, size_t n)
+int tfx_encrypt_aes(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	if (!SL(a[1]))
@@ -447,7 +446,7 @@ int tfx_encrypt_aes(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_decrypt_aes(struct fcall *c, json_t **a, size_t n)
+int tfx_decrypt_aes(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	unsigned char *ct = malloc(SL(a[1]) + 1);
@@ -527,7 +526,7 @@ static void put_be32(struct sbuf *b, unsigned v)
 	sb_add(b, x, 4);
 }
 
-int tfx_derive_password(struct fcall *c, json_t **a, size_t n)
+int tfx_derive_password(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *type = S(a[1]);
@@ -588,7 +587,7 @@ static int bcrypt_hash(const char *pw, char *out, size_t outlen)
 	return rc;
 }
 
-int tfx_bcrypt(struct fcall *c, json_t **a, size_t n)
+int tfx_bcrypt(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	char h[128];
@@ -597,7 +596,7 @@ int tfx_bcrypt(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_str(c, h, strlen(h));
 }
 
-int tfx_htpasswd(struct fcall *c, json_t **a, size_t n)
+int tfx_htpasswd(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	char out[512];
@@ -617,7 +616,7 @@ int tfx_htpasswd(struct fcall *c, json_t **a, size_t n)
 
 /* ---- digests ---- */
 
-int tfx_sha1sum(struct fcall *c, json_t **a, size_t n)
+int tfx_sha1sum(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	unsigned char d[20];
@@ -628,7 +627,7 @@ int tfx_sha1sum(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_str(c, hex, 40);
 }
 
-int tfx_adler32sum(struct fcall *c, json_t **a, size_t n)
+int tfx_adler32sum(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	uLong v = adler32(adler32(0L, Z_NULL, 0), (const Bytef *)S(a[0]), (uInt)SL(a[0]));
@@ -637,7 +636,7 @@ int tfx_adler32sum(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_str(c, s, strlen(s));
 }
 
-int tfx_rand_bytes(struct fcall *c, json_t **a, size_t n)
+int tfx_rand_bytes(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	long long k = (long long)json_integer_value(a[0]);
@@ -654,4 +653,12 @@ int tfx_rand_bytes(struct fcall *c, json_t **a, size_t n)
 	int rc = tf_ret_str(c, b.s, b.len);
 	free(b.s);
 	return rc;
+}
+
+int tfx_sha256sum(struct tmpl_call *c, json_t **a, size_t n)
+{
+	(void)n;
+	char hex[65];
+	sha256_hex(S(a[0]), SL(a[0]), hex);
+	return tf_ret_str(c, hex, 64);
 }

@@ -134,14 +134,14 @@ static void go_format(struct sbuf *b, const char *layout, const struct zoned *z)
 	}
 }
 
-static json_t *make_time(struct fcall *c, long long sec, long nsec)
+static json_t *make_time(struct tmpl_call *c, long long sec, long nsec)
 {
 	json_t *t = json_pack("{sIsI}", "sec", (json_int_t)sec, "nsec", (json_int_t)nsec);
 	tmpl_set_bind(tmpl_exec_set(c->st), t, &TIME_TYPE, NULL);
 	return t;
 }
 
-static int is_time(struct fcall *c, json_t *j)
+static int is_time(struct tmpl_call *c, json_t *j)
 {
 	const struct tbind *b = j ? tmpl_find_bind(tmpl_exec_set(c->st), j) : NULL;
 	return b && b->type == &TIME_TYPE;
@@ -157,7 +157,7 @@ static void print_time(json_t *obj, void *ctx, struct sbuf *b)
 	go_format(b, "2006-01-02 15:04:05.999999999 -0700 MST", &z);
 }
 
-int tfx_now(struct fcall *c, json_t **a, size_t n)
+int tfx_now(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a, (void)n;
 	struct timespec ts;
@@ -166,7 +166,7 @@ int tfx_now(struct fcall *c, json_t **a, size_t n)
 }
 
 /* sprig's dateInZone: a time, or integer unix seconds; anything else is now. */
-static int date_in_zone(struct fcall *c, const char *layout, json_t *date, const char *zone)
+static int date_in_zone(struct tmpl_call *c, const char *layout, json_t *date, const char *zone)
 {
 	long long sec;
 	long nsec = 0;
@@ -191,20 +191,20 @@ static int date_in_zone(struct fcall *c, const char *layout, json_t *date, const
 	return rc;
 }
 
-int tfx_date(struct fcall *c, json_t **a, size_t n) { (void)n; return date_in_zone(c, json_string_value(a[0]), a[1], "Local"); }
-int tfx_date_in_zone(struct fcall *c, json_t **a, size_t n)
+int tfx_date(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return date_in_zone(c, json_string_value(a[0]), a[1], "Local"); }
+int tfx_date_in_zone(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	return date_in_zone(c, json_string_value(a[0]), a[1], json_string_value(a[2]));
 }
-int tfx_html_date(struct fcall *c, json_t **a, size_t n) { (void)n; return date_in_zone(c, "2006-01-02", a[0], "Local"); }
-int tfx_html_date_in_zone(struct fcall *c, json_t **a, size_t n)
+int tfx_html_date(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return date_in_zone(c, "2006-01-02", a[0], "Local"); }
+int tfx_html_date_in_zone(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	return date_in_zone(c, "2006-01-02", a[0], json_string_value(a[1]));
 }
 
-int tfx_unix_epoch(struct fcall *c, json_t **a, size_t n)
+int tfx_unix_epoch(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	if (!is_time(c, a[0]))
@@ -300,7 +300,7 @@ static int go_parse(const char *layout, const char *value, long long *sec, long 
 	return 0;
 }
 
-static int to_date(struct fcall *c, json_t **a, int must)
+static int to_date(struct tmpl_call *c, json_t **a, int must)
 {
 	long long sec;
 	long nsec;
@@ -313,8 +313,8 @@ static int to_date(struct fcall *c, json_t **a, int must)
 	}
 	return tf_ret(c, make_time(c, sec, nsec));
 }
-int tfx_to_date(struct fcall *c, json_t **a, size_t n) { (void)n; return to_date(c, a, 0); }
-int tfx_must_to_date(struct fcall *c, json_t **a, size_t n) { (void)n; return to_date(c, a, 1); }
+int tfx_to_date(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return to_date(c, a, 0); }
+int tfx_must_to_date(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return to_date(c, a, 1); }
 
 /* Go's time.ParseDuration, in nanoseconds: -1 with *ok 0 on a bad spelling. */
 static long long parse_duration(const char *s, int *ok)
@@ -353,7 +353,7 @@ static long long parse_duration(const char *s, int *ok)
 	return (long long)(neg ? -total : total);
 }
 
-int tfx_date_modify(struct fcall *c, json_t **a, size_t n)
+int tfx_date_modify(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int ok;
@@ -414,7 +414,7 @@ static void duration_string(struct sbuf *b, long long d)
 }
 
 /* duration SECONDS: the seconds (an integer, or its text) as a Go Duration. */
-int tfx_duration(struct fcall *c, json_t **a, size_t n)
+int tfx_duration(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	long long sec = 0;
@@ -428,7 +428,7 @@ int tfx_duration(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_ago(struct fcall *c, json_t **a, size_t n)
+int tfx_ago(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	long long sec;
@@ -445,28 +445,28 @@ int tfx_ago(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-static int m_unix(struct fcall *c, json_t **a, size_t n)
+static int m_unix(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a, (void)n;
 	return tf_ret_int(c, (long long)json_integer_value(json_object_get(c->recv, "sec")));
 }
-static int m_year(struct fcall *c, json_t **a, size_t n)
+static int m_year(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a, (void)n;
 	struct zoned z;
 	in_zone((long long)json_integer_value(json_object_get(c->recv, "sec")), 0, "Local", &z);
 	return tf_ret_int(c, z.tm.tm_year + 1900);
 }
-static int m_format(struct fcall *c, json_t **a, size_t n)
+static int m_format(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	return date_in_zone(c, json_string_value(a[0]), c->recv, "Local");
 }
-static const struct tfunc TIME_METHODS[] = {{"Unix", "", m_unix}, {"Year", "", m_year}, {"Format", "s", m_format}};
+static const struct tmpl_func TIME_METHODS[] = {{"Unix", "", m_unix}, {"Year", "", m_year}, {"Format", "s", m_format}};
 static const struct tobj_type TIME_TYPE = {"time.Time", TIME_METHODS, 3, print_time, "struct"};
 
 /* durationRound: the largest whole unit of a duration (a Go duration string, or the time since a time). */
-int tfx_duration_round(struct fcall *c, json_t **a, size_t n)
+int tfx_duration_round(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	long long d = 0;

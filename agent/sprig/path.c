@@ -47,14 +47,14 @@ static void path_clean(struct sbuf *b, const char *p, size_t n)
 	sb_add(b, "", 0);
 }
 
-static int ret_sb(struct fcall *c, struct sbuf *b)
+static int ret_sb(struct tmpl_call *c, struct sbuf *b)
 {
 	int rc = tf_ret_str(c, b->s, b->len);
 	free(b->s);
 	return rc;
 }
 
-int tfx_path_clean(struct fcall *c, json_t **a, size_t n)
+int tfx_path_clean(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	struct sbuf b = {0};
@@ -63,7 +63,7 @@ int tfx_path_clean(struct fcall *c, json_t **a, size_t n)
 	return ret_sb(c, &b);
 }
 
-int tfx_path_base(struct fcall *c, json_t **a, size_t n)
+int tfx_path_base(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *p = json_string_value(a[0]);
@@ -80,7 +80,7 @@ int tfx_path_base(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_str(c, p + i, len - i);
 }
 
-int tfx_path_dir(struct fcall *c, json_t **a, size_t n)
+int tfx_path_dir(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *p = json_string_value(a[0]);
@@ -93,7 +93,7 @@ int tfx_path_dir(struct fcall *c, json_t **a, size_t n)
 	return ret_sb(c, &b);
 }
 
-int tfx_path_ext(struct fcall *c, json_t **a, size_t n)
+int tfx_path_ext(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *p = json_string_value(a[0]);
@@ -104,7 +104,7 @@ int tfx_path_ext(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_str(c, "", 0);
 }
 
-int tfx_path_is_abs(struct fcall *c, json_t **a, size_t n)
+int tfx_path_is_abs(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	return tf_ret_bool(c, json_string_length(a[0]) > 0 && json_string_value(a[0])[0] == '/');

@@ -16,7 +16,7 @@ static unsigned uniform(unsigned n)
 	return v % n;
 }
 
-static int rand_from(struct fcall *c, json_t **a, const char *set)
+static int rand_from(struct tmpl_call *c, json_t **a, const char *set)
 {
 	long long k = (long long)json_integer_value(a[0]);
 	if (k < 0)
@@ -34,10 +34,10 @@ static int rand_from(struct fcall *c, json_t **a, const char *set)
 
 #define LETTERS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define DIGITS "0123456789"
-int tfx_rand_alpha_num(struct fcall *c, json_t **a, size_t n) { (void)n; return rand_from(c, a, LETTERS DIGITS); }
-int tfx_rand_alpha(struct fcall *c, json_t **a, size_t n) { (void)n; return rand_from(c, a, LETTERS); }
-int tfx_rand_numeric(struct fcall *c, json_t **a, size_t n) { (void)n; return rand_from(c, a, DIGITS); }
-int tfx_rand_ascii(struct fcall *c, json_t **a, size_t n)
+int tfx_rand_alpha_num(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return rand_from(c, a, LETTERS DIGITS); }
+int tfx_rand_alpha(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return rand_from(c, a, LETTERS); }
+int tfx_rand_numeric(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return rand_from(c, a, DIGITS); }
+int tfx_rand_ascii(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	char set[96];
@@ -48,7 +48,7 @@ int tfx_rand_ascii(struct fcall *c, json_t **a, size_t n)
 }
 
 /* randInt MIN MAX: Go's rand.Intn(max-min)+min (Intn panics unless max > min). */
-int tfx_rand_int(struct fcall *c, json_t **a, size_t n)
+int tfx_rand_int(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	long long lo = (long long)json_integer_value(a[0]), hi = (long long)json_integer_value(a[1]);
@@ -63,7 +63,7 @@ int tfx_rand_int(struct fcall *c, json_t **a, size_t n)
 }
 
 /* shuffle: the string's runes in a random order. */
-int tfx_shuffle(struct fcall *c, json_t **a, size_t n)
+int tfx_shuffle(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *s = json_string_value(a[0]);
@@ -96,7 +96,7 @@ int tfx_shuffle(struct fcall *c, json_t **a, size_t n)
 	return rc;
 }
 
-int tfx_uuidv4(struct fcall *c, json_t **a, size_t n)
+int tfx_uuidv4(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a, (void)n;
 	unsigned char u[16];

@@ -906,11 +906,9 @@ char *tre_replace_all(struct tre *t, const char *src, size_t len, const char *re
 
 /* ---- the sprig functions ---- */
 
-static const char *S(json_t *j) { return json_string_value(j); }
-static size_t SL(json_t *j) { return json_string_length(j); }
 
 /* must: sprig's mustX returns the error; X panics with regexp.MustCompile's message. */
-static struct tre *compile_for(struct fcall *c, json_t *re, int must)
+static struct tre *compile_for(struct tmpl_call *c, json_t *re, int must)
 {
 	char err[600];
 	struct tre *t = tre_compile(S(re), SL(re), err, sizeof err);
@@ -931,7 +929,7 @@ static json_t *strings_of(const char *s, const long *m, size_t n, size_t stride)
 	return out;
 }
 
-static int match_impl(struct fcall *c, json_t **a, int must)
+static int match_impl(struct tmpl_call *c, json_t **a, int must)
 {
 	char err[600];
 	struct tre *t = tre_compile(S(a[0]), SL(a[0]), err, sizeof err);
@@ -948,10 +946,10 @@ static int match_impl(struct fcall *c, json_t **a, int must)
 	tre_free(t);
 	return tf_ret_bool(c, ok);
 }
-int tfx_regex_match(struct fcall *c, json_t **a, size_t n) { (void)n; return match_impl(c, a, 0); }
-int tfx_must_regex_match(struct fcall *c, json_t **a, size_t n) { (void)n; return match_impl(c, a, 1); }
+int tfx_regex_match(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return match_impl(c, a, 0); }
+int tfx_must_regex_match(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return match_impl(c, a, 1); }
 
-static int find_impl(struct fcall *c, json_t **a, int must)
+static int find_impl(struct tmpl_call *c, json_t **a, int must)
 {
 	struct tre *t = compile_for(c, a[0], must);
 	if (!t)
@@ -965,10 +963,10 @@ static int find_impl(struct fcall *c, json_t **a, int must)
 	tre_free(t);
 	return rc;
 }
-int tfx_regex_find(struct fcall *c, json_t **a, size_t n) { (void)n; return find_impl(c, a, 0); }
-int tfx_must_regex_find(struct fcall *c, json_t **a, size_t n) { (void)n; return find_impl(c, a, 1); }
+int tfx_regex_find(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return find_impl(c, a, 0); }
+int tfx_must_regex_find(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return find_impl(c, a, 1); }
 
-static int find_all_impl(struct fcall *c, json_t **a, int must)
+static int find_all_impl(struct tmpl_call *c, json_t **a, int must)
 {
 	struct tre *t = compile_for(c, a[0], must);
 	if (!t)
@@ -981,10 +979,10 @@ static int find_all_impl(struct fcall *c, json_t **a, int must)
 	tre_free(t);
 	return tf_ret(c, out);
 }
-int tfx_regex_find_all(struct fcall *c, json_t **a, size_t n) { (void)n; return find_all_impl(c, a, 0); }
-int tfx_must_regex_find_all(struct fcall *c, json_t **a, size_t n) { (void)n; return find_all_impl(c, a, 1); }
+int tfx_regex_find_all(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return find_all_impl(c, a, 0); }
+int tfx_must_regex_find_all(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return find_all_impl(c, a, 1); }
 
-static int replace_impl(struct fcall *c, json_t **a, int must, int literal)
+static int replace_impl(struct tmpl_call *c, json_t **a, int must, int literal)
 {
 	struct tre *t = compile_for(c, a[0], must);
 	if (!t)
@@ -996,13 +994,13 @@ static int replace_impl(struct fcall *c, json_t **a, int must, int literal)
 	free(s);
 	return rc;
 }
-int tfx_regex_replace_all(struct fcall *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 0, 0); }
-int tfx_must_regex_replace_all(struct fcall *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 1, 0); }
-int tfx_regex_replace_all_literal(struct fcall *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 0, 1); }
-int tfx_must_regex_replace_all_literal(struct fcall *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 1, 1); }
+int tfx_regex_replace_all(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 0, 0); }
+int tfx_must_regex_replace_all(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 1, 0); }
+int tfx_regex_replace_all_literal(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 0, 1); }
+int tfx_must_regex_replace_all_literal(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return replace_impl(c, a, 1, 1); }
 
 /* Go's Regexp.Split. */
-static int split_impl(struct fcall *c, json_t **a, int must)
+static int split_impl(struct tmpl_call *c, json_t **a, int must)
 {
 	struct tre *t = compile_for(c, a[0], must);
 	if (!t)
@@ -1038,11 +1036,11 @@ static int split_impl(struct fcall *c, json_t **a, int must)
 	tre_free(t);
 	return tf_ret(c, out);
 }
-int tfx_regex_split(struct fcall *c, json_t **a, size_t n) { (void)n; return split_impl(c, a, 0); }
-int tfx_must_regex_split(struct fcall *c, json_t **a, size_t n) { (void)n; return split_impl(c, a, 1); }
+int tfx_regex_split(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return split_impl(c, a, 0); }
+int tfx_must_regex_split(struct tmpl_call *c, json_t **a, size_t n) { (void)n; return split_impl(c, a, 1); }
 
 /* regexp.QuoteMeta: a backslash before each of \.+*?()|[]{}^$ */
-int tfx_regex_quote_meta(struct fcall *c, json_t **a, size_t n)
+int tfx_regex_quote_meta(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	struct sbuf b = {0};

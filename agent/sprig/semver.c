@@ -26,7 +26,7 @@ static void print_semver(json_t *obj, void *ctx, struct sbuf *b)
 	to_string(obj, b);
 }
 
-static json_t *make(struct fcall *c, long long maj, long long min, long long pat, const char *pre, const char *meta,
+static json_t *make(struct tmpl_call *c, long long maj, long long min, long long pat, const char *pre, const char *meta,
 		    const char *orig)
 {
 	json_t *v = json_pack("{sIsIsIssssss}", "major", (json_int_t)maj, "minor", (json_int_t)min, "patch", (json_int_t)pat,
@@ -35,7 +35,7 @@ static json_t *make(struct fcall *c, long long maj, long long min, long long pat
 	return v;
 }
 
-int tfx_semver(struct fcall *c, json_t **a, size_t n)
+int tfx_semver(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	long long nums[3];
@@ -45,13 +45,13 @@ int tfx_semver(struct fcall *c, json_t **a, size_t n)
 	return tf_ret(c, make(c, nums[0], nums[1], nums[2], pre, meta, json_string_value(a[0])));
 }
 
-static int m_major(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret_int(c, num(c->recv, "major")); }
-static int m_minor(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret_int(c, num(c->recv, "minor")); }
-static int m_patch(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret_int(c, num(c->recv, "patch")); }
-static int m_pre(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret(c, json_string(str(c->recv, "pre"))); }
-static int m_meta(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret(c, json_string(str(c->recv, "metadata"))); }
-static int m_orig(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret(c, json_string(str(c->recv, "original"))); }
-static int m_string(struct fcall *c, json_t **a, size_t n)
+static int m_major(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret_int(c, num(c->recv, "major")); }
+static int m_minor(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret_int(c, num(c->recv, "minor")); }
+static int m_patch(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret_int(c, num(c->recv, "patch")); }
+static int m_pre(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret(c, json_string(str(c->recv, "pre"))); }
+static int m_meta(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret(c, json_string(str(c->recv, "metadata"))); }
+static int m_orig(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return tf_ret(c, json_string(str(c->recv, "original"))); }
+static int m_string(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a, (void)n;
 	struct sbuf b = {0};
@@ -63,7 +63,7 @@ static int m_string(struct fcall *c, json_t **a, size_t n)
 }
 
 /* IncMajor/IncMinor/IncPatch: v3's rules (a prerelease patch only drops the prerelease). */
-static int inc(struct fcall *c, int which)
+static int inc(struct tmpl_call *c, int which)
 {
 	json_t *v = c->recv;
 	long long maj = num(v, "major"), min = num(v, "minor"), pat = num(v, "patch");
@@ -84,11 +84,11 @@ static int inc(struct fcall *c, int which)
 	free(os);
 	return tf_ret(c, r);
 }
-static int m_inc_major(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return inc(c, 0); }
-static int m_inc_minor(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return inc(c, 1); }
-static int m_inc_patch(struct fcall *c, json_t **a, size_t n) { (void)a, (void)n; return inc(c, 2); }
+static int m_inc_major(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return inc(c, 0); }
+static int m_inc_minor(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return inc(c, 1); }
+static int m_inc_patch(struct tmpl_call *c, json_t **a, size_t n) { (void)a, (void)n; return inc(c, 2); }
 
-static int compare(struct fcall *c, json_t *o, int *out)
+static int compare(struct tmpl_call *c, json_t *o, int *out)
 {
 	if (!tmpl_find_bind(tmpl_exec_set(c->st), o) || !json_object_get(o, "major"))
 		return tf_fail(c, "wrong type for value; expected *semver.Version");
@@ -100,32 +100,32 @@ static int compare(struct fcall *c, json_t *o, int *out)
 	free(b.s);
 	return 0;
 }
-static int m_compare(struct fcall *c, json_t **a, size_t n)
+static int m_compare(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int r;
 	return compare(c, a[0], &r) ? -1 : tf_ret_int(c, r);
 }
-static int m_less(struct fcall *c, json_t **a, size_t n)
+static int m_less(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int r;
 	return compare(c, a[0], &r) ? -1 : tf_ret_bool(c, r < 0);
 }
-static int m_greater(struct fcall *c, json_t **a, size_t n)
+static int m_greater(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int r;
 	return compare(c, a[0], &r) ? -1 : tf_ret_bool(c, r > 0);
 }
-static int m_equal(struct fcall *c, json_t **a, size_t n)
+static int m_equal(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int r;
 	return compare(c, a[0], &r) ? -1 : tf_ret_bool(c, r == 0);
 }
 
-static const struct tfunc SEMVER_METHODS[] = {
+static const struct tmpl_func SEMVER_METHODS[] = {
 	{"Major", "", m_major},		 {"Minor", "", m_minor},	     {"Patch", "", m_patch},
 	{"Prerelease", "", m_pre},	 {"Metadata", "", m_meta},	     {"Original", "", m_orig},
 	{"String", "", m_string},	 {"IncMajor", "", m_inc_major},	     {"IncMinor", "", m_inc_minor},
@@ -134,3 +134,13 @@ static const struct tfunc SEMVER_METHODS[] = {
 };
 static const struct tobj_type SEMVER_TYPE = {"*semver.Version", SEMVER_METHODS,
 					     sizeof SEMVER_METHODS / sizeof SEMVER_METHODS[0], print_semver, "ptr"};
+
+int tfx_semver_compare(struct tmpl_call *c, json_t **a, size_t n)
+{
+	(void)n;
+	char err[256];
+	int r = tmpl_semver_compare(S(a[0]), S(a[1]), SL(a[1]), err, sizeof err);
+	if (r < 0)
+		return tf_fail(c, "%s", err);
+	return tf_ret_bool(c, r);
+}

@@ -9,7 +9,33 @@
 #include <jansson.h>
 #include <stddef.h>
 
-struct fcall;
+#include "tmpl.h"
+
+struct sbuf;
+
+/* ---- the table (functions.c) ---- */
+/* sprig's functions (its TxtFuncMap, less env/expandenv), for tmpl_set_funcs. */
+const struct tmpl_func *sprig_funcs(size_t *n);
+/* tmpl_set_funcs(set, sprig_funcs): 0, or -1. */
+int sprig_install(struct tmpl_set *set);
+
+/* ---- helpers the section files share (functions.c) ---- */
+static inline const char *S(json_t *j) { return json_string_value(j); }
+static inline size_t SL(json_t *j) { return json_string_length(j); }
+/* tf_ret_str of the buffer, which is freed. */
+int sprig_ret_sbuf(struct tmpl_call *c, struct sbuf *b);
+/* sprig's strval: strings as they are, everything else through fmt's %v. */
+void sprig_strval(struct sbuf *b, json_t *j);
+/* sprig's empty(): nil, zero numbers, false, and empty strings, lists and maps. */
+int sprig_is_empty(json_t *j);
+/* strings.Replace(s, old, nw, -1) appended to b. */
+void sprig_replace_all(struct sbuf *b, const char *s, size_t n, const char *old, size_t ol, const char *nw, size_t nl);
+/* qsort comparison of two const char * (map keys in Go's sorted order). */
+int sprig_cmp_keys(const void *x, const void *y);
+/* encoding/json's name for the JSON kind that cannot go into a map. */
+const char *sprig_json_kind(json_t *j);
+/* Helm's fromYaml/fromJson: a map, or a map holding the error under "Error". */
+json_t *sprig_error_map(const char *fmt, const char *a);
 
 /* ---- regex.c: Go's regexp on PCRE2 ---- */
 struct tre;
@@ -29,7 +55,96 @@ int tre_translate(const char *re, size_t len, char **pattern, char *err, size_t 
 /* Width of the UTF-8 rune at s (1 for an invalid byte, as Go reads it). */
 size_t tmpl_rune_width(const char *s, size_t n);
 
-#define TFX(name) int name(struct fcall *c, json_t **a, size_t n)
+#define TFX(name) int name(struct tmpl_call *c, json_t **a, size_t n)
+/* strings.c, list.c, dict.c, defaults.c, numeric.c, encoding.c, crypto.c, semver.c, reflect.c */
+TFX(tfx_abbrev);
+TFX(tfx_add);
+TFX(tfx_add1);
+TFX(tfx_all);
+TFX(tfx_any);
+TFX(tfx_append);
+TFX(tfx_atoi);
+TFX(tfx_b64dec);
+TFX(tfx_b64enc);
+TFX(tfx_cat);
+TFX(tfx_ceil);
+TFX(tfx_coalesce);
+TFX(tfx_compact);
+TFX(tfx_concat);
+TFX(tfx_contains);
+TFX(tfx_deep_equal);
+TFX(tfx_default);
+TFX(tfx_dict);
+TFX(tfx_dig);
+TFX(tfx_div);
+TFX(tfx_empty);
+TFX(tfx_fail);
+TFX(tfx_first);
+TFX(tfx_float64);
+TFX(tfx_floor);
+TFX(tfx_from_json);
+TFX(tfx_get);
+TFX(tfx_has);
+TFX(tfx_has_key);
+TFX(tfx_has_prefix);
+TFX(tfx_has_suffix);
+TFX(tfx_indent);
+TFX(tfx_initial);
+TFX(tfx_int);
+TFX(tfx_join);
+TFX(tfx_keys);
+TFX(tfx_kind_is);
+TFX(tfx_kind_of);
+TFX(tfx_last);
+TFX(tfx_list);
+TFX(tfx_lower);
+TFX(tfx_max);
+TFX(tfx_merge);
+TFX(tfx_merge_overwrite);
+TFX(tfx_min);
+TFX(tfx_mod);
+TFX(tfx_mul);
+TFX(tfx_nindent);
+TFX(tfx_nospace);
+TFX(tfx_omit);
+TFX(tfx_pick);
+TFX(tfx_prepend);
+TFX(tfx_quote);
+TFX(tfx_repeat);
+TFX(tfx_replace);
+TFX(tfx_rest);
+TFX(tfx_reverse);
+TFX(tfx_semver_compare);
+TFX(tfx_set);
+TFX(tfx_sha256sum);
+TFX(tfx_sort_alpha);
+TFX(tfx_split);
+TFX(tfx_split_list);
+TFX(tfx_splitn);
+TFX(tfx_squote);
+TFX(tfx_sub);
+TFX(tfx_substr);
+TFX(tfx_ternary);
+TFX(tfx_title);
+TFX(tfx_to_json);
+TFX(tfx_to_pretty_json);
+TFX(tfx_to_raw_json);
+TFX(tfx_to_string);
+TFX(tfx_to_strings);
+TFX(tfx_trim);
+TFX(tfx_trim_all);
+TFX(tfx_trim_prefix);
+TFX(tfx_trim_suffix);
+TFX(tfx_trunc);
+TFX(tfx_type_is);
+TFX(tfx_type_of);
+TFX(tfx_uniq);
+TFX(tfx_unset);
+TFX(tfx_until);
+TFX(tfx_until_step);
+TFX(tfx_upper);
+TFX(tfx_values);
+TFX(tfx_without);
 TFX(tfx_regex_match);
 TFX(tfx_must_regex_match);
 TFX(tfx_regex_find);

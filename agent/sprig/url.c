@@ -26,7 +26,7 @@ static json_t *unescaped(const char *s, size_t n)
 }
 
 /* urlParse: scheme, host, hostname, path (decoded), query, opaque, fragment, userinfo. */
-int tfx_url_parse(struct fcall *c, json_t **a, size_t n)
+int tfx_url_parse(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	const char *s = json_string_value(a[0]), *end = s + json_string_length(a[0]);
@@ -109,7 +109,7 @@ static char *field(json_t *d, const char *k)
 }
 
 /* urlJoin: Go's URL.String() of the parts. */
-int tfx_url_join(struct fcall *c, json_t **a, size_t n)
+int tfx_url_join(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	char *scheme = field(a[0], "scheme"), *opaque = field(a[0], "opaque"), *host = field(a[0], "host");
@@ -144,7 +144,7 @@ int tfx_url_join(struct fcall *c, json_t **a, size_t n)
 
 /* getHostByName: "" — `helm template` disables DNS lookups (Helm's --enable-dns is off by default), and a
  * render must not depend on the network. */
-int tfx_get_host_by_name(struct fcall *c, json_t **a, size_t n)
+int tfx_get_host_by_name(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a, (void)n;
 	return tf_ret_str(c, "", 0);

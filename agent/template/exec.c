@@ -253,7 +253,7 @@ static int ideal_constant(struct exec_state *st, const struct node *n, struct tv
 	return 0;
 }
 
-static int eval_call(struct exec_state *st, const struct tval *dot, const struct tfunc *fn, const struct node *node,
+static int eval_call(struct exec_state *st, const struct tval *dot, const struct tmpl_func *fn, const struct node *node,
 		     const struct node *const *args, size_t nargs, const struct tval *final, struct tval *out);
 
 static int eval_field(struct exec_state *st, const char *name, const struct node *cmd, const struct tval *final,
@@ -262,7 +262,7 @@ static int eval_field(struct exec_state *st, const char *name, const struct node
 	const struct tbind *bind = tmpl_find_bind(st->set, receiver->j);
 	if (bind) {
 		for (size_t i = 0; i < bind->type->nmethods; i++) {
-			const struct tfunc *m = &bind->type->methods[i];
+			const struct tmpl_func *m = &bind->type->methods[i];
 			if (strcmp(m->name, name))
 				continue;
 			const struct node *node = st->node;
@@ -610,7 +610,7 @@ static size_t sig_kinds(const char *sig, char *kinds, int *variadic)
 	return n;
 }
 
-static int eval_call(struct exec_state *st, const struct tval *dot, const struct tfunc *fn, const struct node *node,
+static int eval_call(struct exec_state *st, const struct tval *dot, const struct tmpl_func *fn, const struct node *node,
 		     const struct node *const *args, size_t nargs, const struct tval *final, struct tval *out)
 {
 	char kinds[16];
@@ -679,7 +679,7 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 		jargs[k] = argv[k].j;
 		boxed[k] = argv[k].boxed;
 	}
-	struct fcall c = {.st = st, .name = fn->name, .boxed = boxed, .recv = recv, .recv_ctx = recv_ctx};
+	struct tmpl_call c = {.st = st, .name = fn->name, .boxed = boxed, .recv = recv, .recv_ctx = recv_ctx};
 	if (fn->fn(&c, jargs, num_in)) {
 		json_decref(c.result);
 		st->node = node;
@@ -701,7 +701,7 @@ static int eval_function(struct exec_state *st, const struct tval *dot, const st
 			 const struct node *cmd, const struct tval *final, struct tval *out)
 {
 	st->node = ident;
-	const struct tfunc *fn = ident->fn ? ident->fn : tmpl_find_func(ident->text);
+	const struct tmpl_func *fn = ident->fn ? ident->fn : tmpl_find_func(st->set, ident->text);
 	if (!fn)
 		return errorf(st, "\"%s\" is not a defined function", ident->text);
 	if (cmd)

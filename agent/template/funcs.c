@@ -1,4 +1,6 @@
 /* funcs.c — Go's builtin template functions (and, or, not, len, index, slice, print*, eq..ge, html, js, urlquery) and the function registry. */
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +8,7 @@
 
 #include "tmpl_node.h"
 
-int tf_fail(struct fcall *c, const char *fmt, ...)
+int tf_fail(struct tmpl_call *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -26,17 +28,17 @@ int tf_fail(struct fcall *c, const char *fmt, ...)
 	return -1;
 }
 
-int tf_ret(struct fcall *c, json_t *v)
+int tf_ret(struct tmpl_call *c, json_t *v)
 {
 	c->result = v;
 	return 0;
 }
 
-int tf_ret_str(struct fcall *c, const char *s, size_t n) { return tf_ret(c, json_stringn_nocheck(s ? s : "", s ? n : 0)); }
+int tf_ret_str(struct tmpl_call *c, const char *s, size_t n) { return tf_ret(c, json_stringn_nocheck(s ? s : "", s ? n : 0)); }
 
-int tf_ret_int(struct fcall *c, long long i) { return tf_ret(c, json_integer(i)); }
+int tf_ret_int(struct tmpl_call *c, long long i) { return tf_ret(c, json_integer(i)); }
 
-int tf_ret_bool(struct fcall *c, int b) { return tf_ret(c, json_boolean(b)); }
+int tf_ret_bool(struct tmpl_call *c, int b) { return tf_ret(c, json_boolean(b)); }
 
 /* A reflect.Value argument as Go's indirectInterface leaves it: NULL for zero, nil interfaces included. */
 static json_t *concrete(json_t *j) { return j && !json_is_null(j) ? j : NULL; }
@@ -47,21 +49,21 @@ static const char *go_type(json_t *j)
 	return tv_type_name(&v);
 }
 
-static int fn_not(struct fcall *c, json_t **a, size_t n)
+static int fn_not(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	return tf_ret_bool(c, !tv_truth(concrete(a[0])));
 }
 
 /* and/or are evaluated by the executor (they short-circuit); these bodies are never called. */
-static int fn_andor(struct fcall *c, json_t **a, size_t n)
+static int fn_andor(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)a;
 	(void)n;
 	return tf_fail(c, "internal error");
 }
 
-static int fn_len(struct fcall *c, json_t **a, size_t n)
+static int fn_len(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	json_t *j = a[0];
@@ -78,7 +80,7 @@ static int fn_len(struct fcall *c, json_t **a, size_t n)
 }
 
 /* Go's indexArg: an integer index within [0, cap]. */
-static int index_arg(struct fcall *c, json_t *idx, size_t cap, long long *out)
+static int index_arg(struct tmpl_call *c, json_t *idx, size_t cap, long long *out)
 {
 	idx = concrete(idx);
 	if (!idx)
@@ -92,7 +94,7 @@ static int index_arg(struct fcall *c, json_t *idx, size_t cap, long long *out)
 	return 0;
 }
 
-static int fn_index(struct fcall *c, json_t **a, size_t n)
+static int fn_index(struct tmpl_call *c, json_t **a, size_t n)
 {
 	json_t *item = concrete(a[0]);
 	if (!item)
@@ -156,7 +158,7 @@ static long long sprig_to_int(json_t *j)
 }
 
 /* Helm's slice is sprig's (it replaces Go's builtin): lists only, indices converted. */
-static int sprig_slice(struct fcall *c, json_t **a, size_t n)
+static int sprig_slice(struct tmpl_call *c, json_t **a, size_t n)
 {
 	json_t *item = concrete(a[0]);
 	if (!json_is_array(item))
@@ -175,7 +177,7 @@ static int sprig_slice(struct fcall *c, json_t **a, size_t n)
 	return tf_ret(c, out);
 }
 
-static int fn_slice(struct fcall *c, json_t **a, size_t n)
+static int fn_slice(struct tmpl_call *c, json_t **a, size_t n)
 {
 	if (tmpl_exec_set(c->st)->helm)
 		return sprig_slice(c, a, n);
@@ -214,28 +216,28 @@ static int fn_slice(struct fcall *c, json_t **a, size_t n)
 	return tf_ret(c, out);
 }
 
-static int ret_sbuf(struct fcall *c, struct sbuf *b)
+static int ret_sbuf(struct tmpl_call *c, struct sbuf *b)
 {
 	int rc = tf_ret_str(c, b->s, b->len);
 	free(b->s);
 	return rc;
 }
 
-static int fn_print(struct fcall *c, json_t **a, size_t n)
+static int fn_print(struct tmpl_call *c, json_t **a, size_t n)
 {
 	struct sbuf b = {0};
 	go_sprint(&b, a, n);
 	return ret_sbuf(c, &b);
 }
 
-static int fn_println(struct fcall *c, json_t **a, size_t n)
+static int fn_println(struct tmpl_call *c, json_t **a, size_t n)
 {
 	struct sbuf b = {0};
 	go_sprintln(&b, a, n);
 	return ret_sbuf(c, &b);
 }
 
-static int fn_printf(struct fcall *c, json_t **a, size_t n)
+static int fn_printf(struct tmpl_call *c, json_t **a, size_t n)
 {
 	struct sbuf b = {0};
 	go_sprintf(&b, json_string_value(a[0]), json_string_length(a[0]), a + 1, n - 1);
@@ -260,7 +262,7 @@ static enum basic_kind basic_kind(json_t *j)
 	}
 }
 
-static int eq_values(struct fcall *c, json_t *x, json_t *y, int *truth)
+static int eq_values(struct tmpl_call *c, json_t *x, json_t *y, int *truth)
 {
 	enum basic_kind k1 = basic_kind(x), k2 = basic_kind(y);
 	*truth = 0;
@@ -304,7 +306,7 @@ static int eq_values(struct fcall *c, json_t *x, json_t *y, int *truth)
 	return rc;
 }
 
-static int fn_eq(struct fcall *c, json_t **a, size_t n)
+static int fn_eq(struct tmpl_call *c, json_t **a, size_t n)
 {
 	json_t *x = concrete(a[0]);
 	if (n < 2)
@@ -319,7 +321,7 @@ static int fn_eq(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_bool(c, 0);
 }
 
-static int fn_ne(struct fcall *c, json_t **a, size_t n)
+static int fn_ne(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int t;
@@ -328,7 +330,7 @@ static int fn_ne(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_bool(c, !t);
 }
 
-static int less_than(struct fcall *c, json_t *x, json_t *y, int *truth)
+static int less_than(struct tmpl_call *c, json_t *x, json_t *y, int *truth)
 {
 	enum basic_kind k1 = basic_kind(x), k2 = basic_kind(y);
 	if (k1 == BK_INVALID || k2 == BK_INVALID)
@@ -349,7 +351,7 @@ static int less_than(struct fcall *c, json_t *x, json_t *y, int *truth)
 	}
 }
 
-static int fn_lt(struct fcall *c, json_t **a, size_t n)
+static int fn_lt(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int t;
@@ -358,7 +360,7 @@ static int fn_lt(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_bool(c, t);
 }
 
-static int less_equal(struct fcall *c, json_t **a, int *t)
+static int less_equal(struct tmpl_call *c, json_t **a, int *t)
 {
 	if (less_than(c, concrete(a[0]), concrete(a[1]), t))
 		return -1;
@@ -367,7 +369,7 @@ static int less_equal(struct fcall *c, json_t **a, int *t)
 	return eq_values(c, concrete(a[0]), concrete(a[1]), t);
 }
 
-static int fn_le(struct fcall *c, json_t **a, size_t n)
+static int fn_le(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int t;
@@ -376,7 +378,7 @@ static int fn_le(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_bool(c, t);
 }
 
-static int fn_gt(struct fcall *c, json_t **a, size_t n)
+static int fn_gt(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int t;
@@ -385,7 +387,7 @@ static int fn_gt(struct fcall *c, json_t **a, size_t n)
 	return tf_ret_bool(c, !t);
 }
 
-static int fn_ge(struct fcall *c, json_t **a, size_t n)
+static int fn_ge(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	int t;
@@ -414,7 +416,7 @@ static void eval_args(struct sbuf *b, json_t **a, size_t n)
 	free(p);
 }
 
-static int fn_html(struct fcall *c, json_t **a, size_t n)
+static int fn_html(struct tmpl_call *c, json_t **a, size_t n)
 {
 	struct sbuf in = {0}, out = {0};
 	eval_args(&in, a, n);
@@ -433,7 +435,7 @@ static int fn_html(struct fcall *c, json_t **a, size_t n)
 	return ret_sbuf(c, &out);
 }
 
-static int fn_js(struct fcall *c, json_t **a, size_t n)
+static int fn_js(struct tmpl_call *c, json_t **a, size_t n)
 {
 	struct sbuf in = {0}, out = {0};
 	eval_args(&in, a, n);
@@ -477,7 +479,7 @@ static int fn_js(struct fcall *c, json_t **a, size_t n)
 	return ret_sbuf(c, &out);
 }
 
-static int fn_urlquery(struct fcall *c, json_t **a, size_t n)
+static int fn_urlquery(struct tmpl_call *c, json_t **a, size_t n)
 {
 	struct sbuf in = {0}, out = {0};
 	eval_args(&in, a, n);
@@ -495,7 +497,7 @@ static int fn_urlquery(struct fcall *c, json_t **a, size_t n)
 	return ret_sbuf(c, &out);
 }
 
-static const struct tfunc builtins[] = {
+static const struct tmpl_func builtins[] = {
 	{"and", "vv*", fn_andor},
 	{"eq", "vv*", fn_eq},
 	{"ge", "vv", fn_ge},
@@ -516,22 +518,67 @@ static const struct tfunc builtins[] = {
 	{"urlquery", "a*", fn_urlquery},
 };
 
-const struct tfunc *tmpl_builtin_funcs(size_t *n)
+const struct tmpl_func *tmpl_builtin_funcs(size_t *n)
 {
 	*n = sizeof builtins / sizeof builtins[0];
 	return builtins;
 }
 
-const struct tfunc *tmpl_find_func(const char *name)
+const struct tmpl_func *tmpl_find_func(const struct tmpl_set *set, const char *name)
 {
+	for (const struct tmpl_set *s = set; s; s = s->parent)
+		for (size_t i = s->nfuncs; i-- > 0;)
+			if (!strcmp(s->funcs[i].name, name))
+				return &s->funcs[i];
 	size_t n;
-	const struct tfunc *t = tmpl_builtin_funcs(&n);
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(t[i].name, name))
-			return &t[i];
-	t = tmpl_sprig_funcs(&n);
+	const struct tmpl_func *t = tmpl_builtin_funcs(&n);
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(t[i].name, name))
 			return &t[i];
 	return NULL;
+}
+
+/* Go's Funcs panics on a name that is not an identifier (goodName): a letter or '_' first, then
+ * letters, digits and '_'. */
+static int good_name(const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!(*p == '_' || isalpha((unsigned char)*p) || (p > s && isdigit((unsigned char)*p)) ||
+		      (unsigned char)*p >= 0x80))
+			return 0;
+	return 1;
+}
+
+static int good_sig(const char *s)
+{
+	if (!s)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!strchr("sifbamvS", *p) && !(*p == '*' && p > s && !p[1]))
+			return 0;
+	return 1;
+}
+
+int tmpl_set_funcs(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!good_name(funcs[i].name) || !good_sig(funcs[i].sig) || !funcs[i].fn) {
+			errno = EINVAL;
+			return -1;
+		}
+	if (set->nfuncs + n > set->capfuncs) {
+		size_t cap = set->capfuncs ? set->capfuncs : 64;
+		while (cap < set->nfuncs + n)
+			cap *= 2;
+		struct tmpl_func *v = realloc(set->funcs, cap * sizeof *v);
+		if (!v)
+			abort();
+		set->funcs = v;
+		set->capfuncs = cap;
+	}
+	memcpy(set->funcs + set->nfuncs, funcs, n * sizeof *funcs);
+	set->nfuncs += n;
+	return 0;
 }

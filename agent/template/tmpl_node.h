@@ -7,7 +7,7 @@
 
 #include "tmpl.h"
 
-/* ---- lexer (tmpl_lex.c) ---- */
+/* ---- lexer (lex.c) ---- */
 
 enum tok_type {
 	TK_ERROR, /* val is the message (arena-allocated) */
@@ -65,7 +65,7 @@ size_t tmpl_lex(struct arena *a, const char *text, size_t len, struct token **to
 /* Go's item.String() for a token, used in "unexpected X in Y". */
 void tmpl_token_str(const struct token *t, char *buf, size_t n);
 
-/* ---- nodes (tmpl_parse.c) ---- */
+/* ---- nodes (parse.c) ---- */
 
 enum node_type {
 	N_TEXT, N_ACTION, N_BOOL, N_CHAIN, N_COMMAND, N_DOT, N_FIELD, N_IDENT, N_IF, N_LIST, N_NIL,
@@ -74,7 +74,7 @@ enum node_type {
 };
 
 struct tree;
-struct tfunc;
+struct tmpl_func;
 
 struct node {
 	enum node_type type;
@@ -99,7 +99,7 @@ struct node {
 	long long ival;
 	double fval;
 	int bval; /* Bool */
-	const struct tfunc *fn; /* Ident: the function, resolved at parse time */
+	const struct tmpl_func *fn; /* Ident: the function, resolved at parse time */
 };
 
 /* A parsed template: the root list of one file or one {{define}}. */
@@ -125,6 +125,8 @@ struct tmpl_set {
 	size_t max_output;       /* 0 = unlimited; see tmpl_set_limits */
 	unsigned long max_steps; /* 0 = unlimited */
 	int tpl_counter;
+	struct tmpl_func *funcs; /* installed by tmpl_set_funcs, in order (later ones win) */
+	size_t nfuncs, capfuncs;
 };
 
 struct tree *tmpl_lookup(struct tmpl_set *set, const char *name);
@@ -132,7 +134,7 @@ struct tree *tmpl_lookup(struct tmpl_set *set, const char *name);
 struct sbuf;
 void tmpl_node_string(const struct node *n, struct sbuf *b);
 
-/* ---- small growing string buffer (tmpl_fmt.c) ---- */
+/* ---- small growing string buffer (fmt.c) ---- */
 struct sbuf {
 	char *s;
 	size_t len, cap;
@@ -143,7 +145,7 @@ void sb_putc(struct sbuf *b, char c);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *sb_take(struct sbuf *b); /* NUL-terminated malloc'd string; the buffer is reset */
 
-/* ---- values (tmpl_exec.c) ---- */
+/* ---- values (exec.c) ---- */
 
 /* A value as Go's executor sees it. j == NULL is the invalid reflect.Value ("<no value>").
  * boxed: the value was read out of a map or slice, so Go sees its static type as interface {}. */
@@ -157,7 +159,7 @@ const char *tv_type_name(const struct tval *v);
 /* Truth as Go's if/with see it. */
 int tv_truth(json_t *j);
 
-/* ---- Go's fmt (tmpl_fmt.c) ---- */
+/* ---- Go's fmt (fmt.c) ---- */
 /* fmt.Sprint semantics: spaces between operands when neither is a string. */
 void go_sprint(struct sbuf *b, json_t **args, size_t n);
 void go_sprintln(struct sbuf *b, json_t **args, size_t n);
@@ -169,12 +171,12 @@ void go_format_float(struct sbuf *b, double f, char fmt, int prec);
 /* strconv.Quote. */
 void go_quote(struct sbuf *b, const char *s, size_t n, int ascii_only);
 
-/* ---- functions (tmpl_funcs.c, tmpl_sprig.c) ---- */
+/* ---- functions (funcs.c: Go's builtins; others are installed with tmpl_set_funcs) ---- */
 
 struct exec_state;
 
 /* One call of a template function. Arguments are already converted to the declared types. */
-struct fcall {
+struct tmpl_call {
 	struct exec_state *st;
 	const char *name;
 	json_t *result;  /* new reference, NULL for "no value" */
@@ -184,22 +186,15 @@ struct fcall {
 	char err[1024];  /* set (non-empty) and return -1 on error: "error calling NAME: err" */
 };
 
-/* Parameter kinds in a signature string: s string, i int, f float64, b bool, a interface{},
- * m map[string]interface{}, v reflect.Value (raw, may be NULL), S []interface{}; a trailing '*'
- * makes the previous kind variadic. */
-struct tfunc {
-	const char *name;
-	const char *sig;
-	int (*fn)(struct fcall *c, json_t **args, size_t n);
-};
-
-const struct tfunc *tmpl_find_func(const char *name);
+/* Go's findFunction: the set's installed functions (the latest first, then its parent's, for tpl),
+ * then the builtins. NULL when none has that name. */
+const struct tmpl_func *tmpl_find_func(const struct tmpl_set *set, const char *name);
 
 /* Objects with methods (Helm's .Files, .Capabilities ...): a value bound to a type answers
  * .Name ARGS... with the type's method of that name (methods come before map keys, as in Go). */
 struct tobj_type {
 	const char *name;            /* Go's type name, for messages */
-	const struct tfunc *methods; /* called with c->recv set */
+	const struct tmpl_func *methods; /* called with c->recv set */
 	size_t nmethods;
 	/* When set, how the value prints ({{ . }}: Go calls String()) */
 	void (*string)(json_t *obj, void *ctx, struct sbuf *b);
@@ -213,8 +208,7 @@ struct tbind {
 /* Binds obj (a reference is taken) to type in set. */
 void tmpl_set_bind(struct tmpl_set *set, json_t *obj, const struct tobj_type *type, void *ctx);
 const struct tbind *tmpl_find_bind(struct tmpl_set *set, json_t *obj);
-const struct tfunc *tmpl_builtin_funcs(size_t *n);
-const struct tfunc *tmpl_sprig_funcs(size_t *n);
+const struct tmpl_func *tmpl_builtin_funcs(size_t *n);
 
 /* Executes a template of the state's set into a string (include / tpl). An error too long for
  * err keeps its head and tail. */
@@ -234,11 +228,6 @@ int tmpl_semver_cmp(const char *a, size_t an, const char *b, size_t bn);
 /* Copies src into dst, keeping head and tail around " [...] " when it does not fit. */
 void tmpl_copy_ellipsized(char *dst, size_t dstlen, const char *src);
 
-/* Helpers shared by the function files. */
-int tf_fail(struct fcall *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int tf_ret(struct fcall *c, json_t *v); /* steals v, returns 0 */
-int tf_ret_str(struct fcall *c, const char *s, size_t n);
-int tf_ret_int(struct fcall *c, long long i);
-int tf_ret_bool(struct fcall *c, int b);
+/* The results of a function call (tf_ret and friends) are declared in tmpl.h. */
 
 #endif

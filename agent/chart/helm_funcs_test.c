@@ -1,4 +1,4 @@
-/* functions_test.c — the sprig/Helm functions against their documented results, the YAML emitter and SHA-256. */
+/* helm_funcs_test.c — Helm's function map (sprig's and Helm's functions) against their documented results, the YAML emitter and SHA-256. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "sha256.h"
+#include "chart.h"
 #include "tmpl.h"
 #include "yamlemit.h"
 
@@ -191,6 +192,7 @@ static void test_functions(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct fn_case *c = &cases[i];
 		struct tmpl_set *set = tmpl_set_new();
+		helm_install_funcs(set);
 		struct tmpl_error err;
 		char *out = NULL;
 		size_t len = 0;

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "chart.h"
+#include "slurp.h"
 #include "tmpl_node.h"
 #include "yamlval.h"
 
@@ -149,30 +150,6 @@ static void ignore_free(struct ignore *ig)
 
 /* ---- reading ---- */
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = xrealloc(NULL, cap);
-	size_t r;
-	while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (n + 1 >= cap)
-			buf = xrealloc(buf, cap *= 2);
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 static int cmp_names(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
 
 /* Go's filepath.Walk in lexical order, following symbolic links as Helm's sympath does. */
@@ -215,7 +192,7 @@ static int walk_dir(const char *root, const char *rel, const struct ignore *ig, 
 		if (ignored(ig, relp, 0))
 			continue;
 		size_t len;
-		char *data = read_all(full, &len);
+		char *data = slurp(full, 0, &len);
 		if (!data) {
 			snprintf(err, errlen, "error reading %s: %s", relp, strerror(errno));
 			rc = -1;
@@ -639,7 +616,7 @@ struct chart *chart_load(const char *path, char *err, size_t errlen)
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		size_t len;
-		char *data = read_all(path, &len);
+		char *data = slurp(path, 0, &len);
 		if (!data) {
 			snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 			return NULL;
@@ -655,7 +632,7 @@ struct chart *chart_load(const char *path, char *err, size_t errlen)
 	char ipath[4096];
 	snprintf(ipath, sizeof ipath, "%s/.helmignore", path);
 	size_t ilen;
-	char *itext = read_all(ipath, &ilen);
+	char *itext = slurp(ipath, 0, &ilen);
 	if (itext) {
 		int rc = ignore_parse(&ig, itext, ilen, err, errlen);
 		free(itext);

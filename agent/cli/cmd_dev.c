@@ -17,6 +17,7 @@
 
 #include "cmd_common.h"
 #include "commands.h"
+#include "duration.h"
 #include "glob.h"
 #include "kube.h"
 #include "kubeconfig.h"
@@ -44,14 +45,6 @@ struct dev {
 	struct strmap wd_dir; /* "wd" -> relative dir (malloc'd) */
 	struct strmap changed; /* relative paths changed since the last push */
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int b64_decode(const char *in, char *out, size_t cap)
 {
@@ -384,7 +377,7 @@ static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long
 	j = out ? json_loads(out, 0, NULL) : NULL;
 	outcome = j ? json_string_value(json_object_get(j, "outcome")) : NULL;
 	printf("pushed %lu file%s, %lu deleted, %zu bytes to %s in %.0f ms: %s\n", files, files == 1 ? "" : "s", dels,
-	       b->len, d->pod, now_ms() - t0,
+	       b->len, d->pod, mono_seconds() * 1e3 - t0,
 	       outcome ? outcome : status == 200 ? "ok" : "refused");
 	if (j && json_string_value(json_object_get(j, "build_output")))
 		fputs(json_string_value(json_object_get(j, "build_output")), stdout);
@@ -401,7 +394,7 @@ static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long
 /* The whole tree: manifest, then one batch with what differs. */
 static int full_sync(struct dev *d)
 {
-	double t0 = now_ms();
+	double t0 = mono_seconds() * 1e3;
 	json_t *files = json_array(), *man, *diff, *v;
 	char err[1024], *body, *out = NULL;
 	struct buf b = {0};
@@ -442,7 +435,7 @@ static int full_sync(struct dev *d)
 	}
 	json_decref(diff);
 	if (!nf && !nd) {
-		printf("%s is up to date (%.0f ms)\n", d->pod, now_ms() - t0);
+		printf("%s is up to date (%.0f ms)\n", d->pod, mono_seconds() * 1e3 - t0);
 		fflush(stdout);
 		free(b.p);
 		return 0;
@@ -529,7 +522,7 @@ static int run(struct dev *d, int once)
 		}
 		if (!d->changed.n)
 			continue;
-		t0 = now_ms();
+		t0 = mono_seconds() * 1e3;
 		buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
 		strmap_each(&d->changed, collect, arg);
 		strmap_free(&d->changed, NULL);

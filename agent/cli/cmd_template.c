@@ -5,6 +5,7 @@
 
 #include "chart.h"
 #include "commands.h"
+#include "slurp.h"
 #include "tmpl.h"
 #include "vars.h"
 #include "yamlval.h"
@@ -14,36 +15,6 @@ static int usage(void)
 	fprintf(stderr, "usage: appdeploy template FILE... [-f VARS.yaml]... [-v key=value]... [-n NS] "
 			"[-i SECRET]... [--images FILE] [--source NAME[=on|off]]... [--missingkey=error]\n");
 	return 2;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		abort();
-	size_t r;
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			cap *= 2;
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				abort();
-			buf = nb;
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
 }
 
 static const char *base_name(const char *path)
@@ -149,7 +120,7 @@ int cmd_template(int argc, char **argv)
 	struct tmpl_error te;
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len;
-		char *text = read_file(files[i], &len);
+		char *text = slurp(files[i], 0, &len);
 		if (!text) {
 			fprintf(stderr, "appdeploy template: cannot read %s: %m\n", files[i]);
 			goto out;

@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "secret.h"
 
 /* scripts/embed.sh's table of the files in agent/web (NULL-terminated) */
 extern const struct embedded_asset {
@@ -73,18 +74,6 @@ static void random_hex(char *out, size_t nbytes)
 		close(fd);
 	for (size_t i = 0; i < nbytes; i++)
 		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
-/* Compares in time independent of where they differ. */
-static int same_secret(const char *a, const char *b)
-{
-	if (!a || !b)
-		return 0;
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-	for (size_t i = 0; i < la; i++)
-		diff |= (unsigned char)(a[i] ^ b[lb ? i % lb : 0]);
-	return !diff;
 }
 
 static void sse(struct http_stream *st, const char *event, json_t *data)
@@ -453,9 +442,9 @@ static int authorized(struct dashboard *d, struct http_req *r)
 	if (!d->cfg.token)
 		return 1;
 	const char *auth = http_header(r, "Authorization");
-	if (auth && !strncasecmp(auth, "Bearer ", 7) && same_secret(auth + 7, d->cfg.token))
+	if (auth && !strncasecmp(auth, "Bearer ", 7) && secret_equal(auth + 7, d->cfg.token))
 		return 1;
-	return same_secret(http_cookie(r, d->cookie), d->cfg.token);
+	return secret_equal(http_cookie(r, d->cookie), d->cfg.token);
 }
 
 /* "/api/services/NAME[/REST]" -> NAME into name, returns REST ("" when none) or NULL. */
@@ -476,7 +465,7 @@ static const char *service_route(const char *path, char *name, size_t namelen)
 
 static void handle_post(struct dashboard *d, struct http_req *r, const char *path)
 {
-	if (!same_secret(http_header(r, "X-CSRF-Token"), d->csrf)) {
+	if (!secret_equal(http_header(r, "X-CSRF-Token"), d->csrf)) {
 		http_reply_error(r, 403, "missing or wrong X-CSRF-Token (reload the page)");
 		return;
 	}
@@ -568,7 +557,7 @@ static void handle(void *arg, struct http_req *r)
 	/* /?token=T (the URL serve prints) trades the token for a cookie, then cleans the address bar */
 	const char *qt = http_query(r, "token");
 	if (d->cfg.token && get && !strcmp(path, "/") && qt) {
-		if (!same_secret(qt, d->cfg.token)) {
+		if (!secret_equal(qt, d->cfg.token)) {
 			http_reply_error(r, 401, "wrong token");
 			return;
 		}

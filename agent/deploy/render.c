@@ -11,6 +11,7 @@
 
 #include "chart.h"
 #include "chart_set.h"
+#include "slurp.h"
 #include "tmpl.h"
 #include "yamlval.h"
 
@@ -97,37 +98,6 @@ static int walk(const char *dir, const char *rel, struct flist *fl, struct rende
 static int cmp_rfile(const void *a, const void *b)
 {
 	return strcmp(((const struct rfile *)a)->rel, ((const struct rfile *)b)->rel);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = (n + 4096 + 1) * 2;
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (!r)
-			break;
-	}
-	int bad = ferror(f) || !buf;
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
 }
 
 int render_valid_label_value(const char *s)
@@ -262,7 +232,7 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 	size_t nexec = 0;
 	for (size_t i = 0; !rc && i < fl.n; i++) {
 		size_t len;
-		char *text = slurp(fl.v[i].path, &len);
+		char *text = slurp(fl.v[i].path, 0, &len);
 		if (!text) {
 			set_err(err, "%s: %s", fl.v[i].path, strerror(errno));
 			rc = -1;

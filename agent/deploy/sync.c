@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "duration.h"
 #include "errbuf.h"
 #include "log.h"
 #include "ownership.h"
@@ -343,8 +344,7 @@ static void apply_req(struct kube_req *r, struct item *it, const char *ns, int f
 /* Waits until GET answers 404 (the deletion finished), up to timeout seconds. */
 static int wait_gone(struct kube *k, const struct kube_resource *res, const char *ns, const char *name, double timeout)
 {
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	double start = mono_seconds();
 	for (;;) {
 		struct kube_req r = {.method = KUBE_GET, .path = kube_path(res, ns, name, NULL)};
 		kube_do(k, &r, 1);
@@ -352,8 +352,7 @@ static int wait_gone(struct kube *k, const struct kube_resource *res, const char
 		kube_req_clear(&r);
 		if (st == 404)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9 > timeout)
+		if (mono_seconds() - start > timeout)
 			return -1;
 		struct timespec ts = {0, 200000000L};
 		nanosleep(&ts, NULL);

@@ -20,6 +20,7 @@
 #include "base64.h"
 #include "errbuf.h"
 #include "log.h"
+#include "slurp.h"
 
 extern char **environ;
 
@@ -177,31 +178,6 @@ int execcred_parse(const char *text, size_t len, const char *api_version, struct
 
 /* ------------------------------------------------------------ running the plugin */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-	do {
-		if (n + 4096 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 4096);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 /* KUBERNETES_EXEC_INFO: an ExecCredential whose spec tells the plugin whether it may prompt and, with
  * provideClusterInfo, which cluster it is for (client.authentication.k8s.io ExecCredentialSpec). */
 static char *exec_info(const struct kube_config *cfg, int interactive)
@@ -219,7 +195,7 @@ static char *exec_info(const struct kube_config *cfg, int interactive)
 		if (cfg->ca_data) {
 			ca = base64_encode(cfg->ca_data, cfg->ca_data_len);
 		} else if (cfg->ca_file) {
-			char *pem = slurp(cfg->ca_file, &calen);
+			char *pem = slurp(cfg->ca_file, 0, &calen);
 			if (pem)
 				ca = base64_encode(pem, calen);
 			free(pem);

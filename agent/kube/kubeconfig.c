@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "errbuf.h"
+#include "slurp.h"
 #include "yamlval.h"
 
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -89,40 +90,6 @@ static char *b64_decode(const char *in, size_t *outlen)
 static char *xstrdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-		if (n + 1 >= cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-			} else {
-				buf = nb;
-			}
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!buf || bad) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	if (len)
-		*len = n;
-	return buf;
 }
 
 static void kc_file_free(struct kc_file *f)
@@ -585,7 +552,7 @@ static int open_file(struct kc_file *f, const char *path, int may_miss, char *er
 {
 	memset(f, 0, sizeof *f);
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = slurp(path, 0, &len);
 	if (!text) {
 		if (may_miss && errno == ENOENT)
 			return 1;
@@ -626,7 +593,7 @@ static int in_cluster(struct kube_config *cfg, char *err, size_t errlen)
 	if (!stat(p, &st))
 		cfg->ca_file = strdup(p);
 	snprintf(p, sizeof p, "%s/namespace", dir);
-	char *ns = read_file(p, NULL);
+	char *ns = slurp(p, 0, NULL);
 	if (ns) {
 		ns[strcspn(ns, " \r\n\t")] = 0;
 		if (*ns)
@@ -690,7 +657,7 @@ int kubeconfig_token(const struct kube_config *cfg, char **out, char *err, size_
 	}
 	if (!cfg->token_file)
 		return 0;
-	char *t = read_file(cfg->token_file, NULL);
+	char *t = slurp(cfg->token_file, 0, NULL);
 	if (!t) {
 		errbuf_set(err, errlen, "token file %s: %s", cfg->token_file, strerror(errno));
 		return -1;

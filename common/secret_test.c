@@ -13,9 +13,17 @@ struct eq_case {
 };
 
 static const struct eq_case eq_cases[] = {
-	{"s3cret", "s3cret", 1}, {"", "", 1},         {"s3cret", "s3creT", 0}, {"s3cret", "s3cre", 0},
-	{"s3cre", "s3cret", 0},  {"", "x", 0},        {"x", "", 0},            {NULL, "x", 0},
-	{"x", NULL, 0},          {NULL, NULL, 0},     {"abab", "ab", 0},
+	{"s3cret", "s3cret", 1},
+	{"", "", 1},
+	{"s3cret", "s3creT", 0},
+	{"s3cret", "s3cre", 0},
+	{"s3cre", "s3cret", 0},
+	{"", "x", 0},
+	{"x", "", 0},
+	{NULL, "x", 0},
+	{"x", NULL, 0},
+	{NULL, NULL, 0},
+	{"abab", "ab", 0},
 };
 
 static void test_secret_equal(void **state)

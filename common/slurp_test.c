@@ -65,7 +65,8 @@ static void test_failures(void **state)
 		errno = 0;
 		assert_null(slurp(cases[i].path, 0, &len));
 		if (errno != cases[i].want_errno)
-			fail_msg("%s: errno %d (%s), want %d", cases[i].path, errno, strerror(errno), cases[i].want_errno);
+			fail_msg("%s: errno %d (%s), want %d", cases[i].path, errno, strerror(errno),
+				 cases[i].want_errno);
 		assert_int_equal(len, 7); /* untouched on failure */
 	}
 }

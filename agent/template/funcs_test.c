@@ -48,9 +48,9 @@ static const struct tmpl_func override_len[] = {{"len", "a", fn_mylen}};
 
 struct func_case {
 	const char *name;
-	int install;       /* 0: no functions, 1: user_funcs, 2: user_funcs then override_len */
+	int install; /* 0: no functions, 1: user_funcs, 2: user_funcs then override_len */
 	const char *input;
-	const char *want;  /* output, or the whole error when it starts with "template:" */
+	const char *want; /* output, or the whole error when it starts with "template:" */
 };
 
 static const struct func_case func_cases[] = {
@@ -60,9 +60,9 @@ static const struct func_case func_cases[] = {
 	{"installed", 1, "{{twice \"ab\"}}", "abab"},
 	{"variadic", 1, "{{sum 1 2 3}} {{sum}}", "6 0"},
 	{"in a pipeline", 1, "{{\"x\" | twice | twice}}", "xxxx"},
-	{"arity", 1, "{{twice}}", "template: t:1:2: executing \"t\" at <twice>: wrong number of args for twice: want 1 got 0"},
-	{"kinds", 1, "{{twice 3}}",
-	 "template: t:1:8: executing \"t\" at <3>: expected string; found 3"},
+	{"arity", 1, "{{twice}}",
+	 "template: t:1:2: executing \"t\" at <twice>: wrong number of args for twice: want 1 got 0"},
+	{"kinds", 1, "{{twice 3}}", "template: t:1:8: executing \"t\" at <3>: expected string; found 3"},
 	{"error", 1, "{{refuse}}", "template: t:1:2: executing \"t\" at <refuse>: error calling refuse: refused: 7"},
 	{"builtins still there", 1, "{{len \"abcd\"}}", "4"},
 	{"overrides a builtin", 2, "{{len \"abcd\"}}", "mine"},
@@ -105,12 +105,9 @@ static void test_refused(void **state)
 {
 	(void)state;
 	static const struct tmpl_func bad[][2] = {
-		{{"ok", "s", fn_twice}, {"9lives", "s", fn_twice}},
-		{{"ok", "s", fn_twice}, {"a-b", "s", fn_twice}},
-		{{"ok", "s", fn_twice}, {"", "s", fn_twice}},
-		{{"ok", "s", fn_twice}, {"kind", "x", fn_twice}},
-		{{"ok", "s", fn_twice}, {"star", "*s", fn_twice}},
-		{{"ok", "s", fn_twice}, {"nofn", "s", NULL}},
+		{{"ok", "s", fn_twice}, {"9lives", "s", fn_twice}}, {{"ok", "s", fn_twice}, {"a-b", "s", fn_twice}},
+		{{"ok", "s", fn_twice}, {"", "s", fn_twice}},       {{"ok", "s", fn_twice}, {"kind", "x", fn_twice}},
+		{{"ok", "s", fn_twice}, {"star", "*s", fn_twice}},  {{"ok", "s", fn_twice}, {"nofn", "s", NULL}},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct tmpl_set *set = tmpl_set_new();

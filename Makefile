@@ -169,7 +169,7 @@ install: all
 FORMAT_BASE ?= HEAD
 FORMAT_DIRS := common reloader $(foreach l,$(LAYERS),agent/$(l)) fuzz examples
 format:
-	@git clang-format --style file --extensions c,h $(FORMAT_BASE) -- $(FORMAT_DIRS)
+	@git clang-format --force --style file --extensions c,h $(FORMAT_BASE) -- $(FORMAT_DIRS)
 
 format-check:
 	@out=$$(git clang-format --style file --extensions c,h --diff $(FORMAT_BASE) -- $(FORMAT_DIRS)); \

@@ -47,7 +47,7 @@ static void test_scalars(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof scalar_cases / sizeof scalar_cases[0]; i++) {
-		struct yv_error err;
+		struct sm_error err;
 		json_t *docs = yv_load(scalar_cases[i].yaml, strlen(scalar_cases[i].yaml), "t.yaml", 1, NULL, &err);
 		json_t *want = json_loads(scalar_cases[i].json, 0, NULL);
 
@@ -66,7 +66,7 @@ static void test_scalars(void **state)
 
 static void test_integers_stay_integers(void **state)
 {
-	struct yv_error err;
+	struct sm_error err;
 	json_t *docs = yv_load("replicas: 1234567\n", 18, "t", 1, NULL, &err);
 
 	(void)state;
@@ -77,7 +77,7 @@ static void test_integers_stay_integers(void **state)
 static void test_multi_document_and_positions(void **state)
 {
 	const char *text = "a: 1\n---\n---\nkind: Service\nspec:\n  port: 80\n";
-	struct yv_error err;
+	struct sm_error err;
 	json_t *pos = NULL;
 	json_t *docs = yv_load(text, strlen(text), "m.yaml", 1, &pos, &err);
 	int line, col;
@@ -114,7 +114,7 @@ static void test_errors(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
-		struct yv_error err;
+		struct sm_error err;
 		json_t *docs = yv_load(error_cases[i].yaml, strlen(error_cases[i].yaml), "e.yaml", 1, NULL, &err);
 
 		assert_null(docs);
@@ -130,7 +130,7 @@ static void test_alias_bomb_is_refused(void **state)
 			   "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
 			   "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
 			   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n";
-	struct yv_error err;
+	struct sm_error err;
 
 	(void)state;
 	assert_null(yv_load(bomb, strlen(bomb), "bomb", 1, NULL, &err));

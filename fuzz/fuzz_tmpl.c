@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	helm_install_funcs(set);
 	tmpl_set_missingkey_error(set, missing);
 	tmpl_set_limits(set, 1u << 20, 200000); /* loops like {{range 100000000}} must not stall the fuzzer */
-	struct tmpl_error err;
+	struct sm_error err;
 	json_t *dot = fuzz_data();
 	if (nul) {
 		size_t hl = (size_t)(nul - text);

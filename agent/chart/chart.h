@@ -36,8 +36,8 @@ struct chart *chart_load(const char *path, char *err, size_t errlen);
 struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, size_t errlen);
 void chart_free(struct chart *c);
 /* "PREFIX: error converting YAML to JSON: yaml: [line N: ]MSG" as sigs.k8s.io/yaml + yaml.v2 word a syntax error. */
-struct yv_error;
-void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct yv_error *ye);
+struct sm_error;
+void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct sm_error *ye);
 /* "parent/charts/child" (Helm's ChartFullPath) into buf. */
 void chart_full_path(const struct chart *c, char *buf, size_t n);
 int chart_is_library(const struct chart *c);

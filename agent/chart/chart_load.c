@@ -311,15 +311,16 @@ static int untar(const char *tar, size_t len, struct flist *out, char *err, size
 	return 0;
 }
 
-void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct yv_error *ye)
+void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct sm_error *ye)
 {
 	char line[32] = "";
 	if (ye->go_line)
 		snprintf(line, sizeof line, "line %d: ", ye->go_line);
 	/* yaml.v2 words an error with libyaml's problem alone, without its context ("while parsing ...") */
-	const char *ctx = strstr(ye->msg, " while ");
-	int ml = ctx ? (int)(ctx - ye->msg) : (int)strlen(ye->msg);
-	snprintf(err, errlen, "%s: error converting YAML to JSON: yaml: %s%.*s", prefix, line, ml, ye->msg);
+	const char *what = sm_error_what(ye);
+	const char *ctx = strstr(what, " while ");
+	int ml = ctx ? (int)(ctx - what) : (int)strlen(what);
+	snprintf(err, errlen, "%s: error converting YAML to JSON: yaml: %s%.*s", prefix, line, ml, what);
 }
 
 /* ---- Chart.yaml ---- */
@@ -455,7 +456,7 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 		memcpy(copy, f->data, f->len);
 		copy[f->len] = 0;
 		if (!strcmp(f->name, "Chart.yaml")) {
-			struct yv_error ye = {0};
+			struct sm_error ye = {0};
 			json_t *docs = yv_load(copy, f->len, "Chart.yaml", 1, NULL, &ye);
 			free(copy);
 			if (!docs) {
@@ -466,7 +467,7 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 			meta_y = json_is_object(d) ? json_incref(d) : json_object();
 			json_decref(docs);
 		} else if (!strcmp(f->name, "values.yaml")) {
-			struct yv_error ye = {0};
+			struct sm_error ye = {0};
 			json_t *docs = yv_load(copy, f->len, "values.yaml", 1, NULL, &ye);
 			free(copy);
 			if (!docs) {

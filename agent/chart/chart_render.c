@@ -455,7 +455,7 @@ static __thread struct patterns *PAT;
 static int add_doc(const struct chart_opts *o, const char *path, char *doc, size_t dl, struct mlist *gen,
 		   struct mlist *hooks, char *err, size_t errlen)
 {
-	struct yv_error ye = {0};
+	struct sm_error ye = {0};
 	json_t *docs = yv_load(doc, dl, path, 0, NULL, &ye);
 	if (!docs) {
 		char prefix[4200];
@@ -721,7 +721,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	top = rec_all(&x, c, NULL, vals);
 	if (x.n)
 		qsort(x.r, x.n, sizeof *x.r, cmp_render);
-	struct tmpl_error te;
+	struct sm_error te;
 	for (size_t i = 0; i < x.n; i++)
 		if (tmpl_parse(x.set, x.r[i].name, x.r[i].tpl, x.r[i].len, &te)) {
 			parse_error(te.msg, err, errlen);

@@ -36,21 +36,21 @@ static int fn_to_yaml(struct tmpl_call *c, json_t **a, size_t n)
 }
 
 /* A load error as yaml.v2 words it: libyaml's problem without its context ("while parsing ..."). */
-static void yaml_v2_error(char *buf, size_t n, struct yv_error *e)
+static void yaml_v2_error(char *buf, size_t n, struct sm_error *e)
 {
-	char *w = strstr(e->msg, " while ");
-	if (w)
-		*w = 0;
+	const char *what = sm_error_what(e);
+	const char *w = strstr(what, " while ");
+	int len = w ? (int)(w - what) : (int)strlen(what);
 	if (e->go_line)
-		snprintf(buf, n, "yaml: line %d: %s", e->go_line, e->msg);
+		snprintf(buf, n, "yaml: line %d: %.*s", e->go_line, len, what);
 	else
-		snprintf(buf, n, "yaml: %s", e->msg);
+		snprintf(buf, n, "yaml: %.*s", len, what);
 }
 
 static int fn_from_yaml(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
-	struct yv_error e;
+	struct sm_error e;
 	memset(&e, 0, sizeof e);
 	json_t *docs = yv_load(S(a[0]), SL(a[0]), "fromYaml", 1, NULL, &e);
 	if (!docs) {
@@ -75,7 +75,7 @@ static int fn_from_yaml(struct tmpl_call *c, json_t **a, size_t n)
 static int fn_from_yaml_array(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
-	struct yv_error e;
+	struct sm_error e;
 	memset(&e, 0, sizeof e);
 	json_t *docs = yv_load(S(a[0]), SL(a[0]), "fromYamlArray", 1, NULL, &e);
 	json_t *out;
@@ -127,7 +127,7 @@ static int fn_tpl(struct tmpl_call *c, json_t **a, size_t n)
 	const char *name = "gotpl";
 	/* error buffers on the heap: tpl and include nest deeply, keep their frames small */
 	struct {
-		struct tmpl_error parse;
+		struct sm_error parse;
 		char exec[1024];
 	} *e = calloc(1, sizeof *e);
 	if (!e)

@@ -193,7 +193,7 @@ static void test_functions(void **state)
 		const struct fn_case *c = &cases[i];
 		struct tmpl_set *set = tmpl_set_new();
 		helm_install_funcs(set);
-		struct tmpl_error err;
+		struct sm_error err;
 		char *out = NULL;
 		size_t len = 0;
 		int rc = tmpl_parse(set, "t", c->input, strlen(c->input), &err);

@@ -17,7 +17,7 @@ static int usage(void)
 /* A values file as Helm reads it (-f): a map, numbers as float64. */
 static json_t *values_file(const char *path, char *err, size_t errlen)
 {
-	struct yv_error ye = {0};
+	struct sm_error ye = {0};
 	json_t *docs = yv_load_file(path, 1, NULL, &ye);
 	if (!docs) {
 		char prefix[4200];

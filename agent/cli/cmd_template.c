@@ -92,10 +92,11 @@ int cmd_template(int argc, char **argv)
 	}
 	char err[1024];
 	if (images_file) {
-		struct yv_error ye = {0};
+		struct sm_error ye = {0};
 		json_t *docs = yv_load_file(images_file, 1, NULL, &ye);
 		if (!docs) {
-			fprintf(stderr, "appdeploy template: %s:%d:%d: %s\n", images_file, ye.line, ye.col, ye.msg);
+			fprintf(stderr, "appdeploy template: %s:%d:%d: %s\n", images_file, ye.line, ye.col,
+				sm_error_what(&ye));
 			goto out;
 		}
 		images = json_incref(json_array_get(docs, 0));
@@ -117,7 +118,7 @@ int cmd_template(int argc, char **argv)
 	set = tmpl_set_new();
 	helm_install_funcs(set);
 	tmpl_set_missingkey_error(set, missing_error);
-	struct tmpl_error te;
+	struct sm_error te;
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len;
 		char *text = slurp(files[i], 0, &len);

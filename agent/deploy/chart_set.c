@@ -105,10 +105,10 @@ static int render_one(const char *dir, const char *rel, json_t *data, const char
 		int sl = slash ? (int)(nl - slash - 1) : (int)(nl - src);
 		if (sl > 4096 || snprintf(srel, sizeof srel, "%s/%.*s", rel, sl, slash ? slash + 1 : src) >= (int)sizeof srel)
 			break;
-		struct yv_error ye = {0};
+		struct sm_error ye = {0};
 		json_t *docs = yv_load(nl + 1, (size_t)(next - nl - 1), srel, 1, NULL, &ye);
 		if (!docs) {
-			snprintf(err, errlen, "%s: rendered output is not valid YAML: %s", srel, ye.msg);
+			snprintf(err, errlen, "%s: rendered output is not valid YAML: %s", srel, sm_error_what(&ye));
 			rc = -1;
 			break;
 		}

@@ -33,14 +33,11 @@ static int load_images(const char *src, json_t **out)
 			return -1;
 		}
 	}
-	struct yv_error ye = {0};
+	struct sm_error ye = {0};
 	json_t *docs = text ? yv_load(text, len, src, 1, NULL, &ye) : yv_load_file(src, 1, NULL, &ye);
 	free(text);
 	if (!docs) {
-		if (ye.line)
-			fprintf(ERR_OUT, "appdeploy: %s:%d:%d: %s\n", src, ye.line, ye.col, ye.msg);
-		else
-			fprintf(ERR_OUT, "appdeploy: %s: %s\n", src, ye.msg);
+		fprintf(ERR_OUT, "appdeploy: %s\n", ye.msg); /* "SRC:LINE:COL: what" */
 		return -1;
 	}
 	*out = json_array_size(docs) == 1 ? json_incref(json_array_get(docs, 0)) : json_incref(docs);
@@ -118,7 +115,7 @@ int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **ob
 		cmd_default_set_name(c->dir, set_buf, sizeof set_buf);
 		set = set_buf;
 	}
-	struct render_error re = {0};
+	struct sm_error re = {0};
 	int rc = render_dir(c->dir, data, set, objs, &re);
 	json_decref(data);
 	if (rc) {

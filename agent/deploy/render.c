@@ -26,29 +26,20 @@ struct flist {
 	size_t n, cap;
 };
 
-static void set_err(struct render_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(struct render_error *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	va_end(ap);
-}
-
 static int has_suffix(const char *s, const char *suf)
 {
 	size_t a = strlen(s), b = strlen(suf);
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
-static int walk(const char *dir, const char *rel, struct flist *fl, struct render_error *err)
+static int walk(const char *dir, const char *rel, struct flist *fl, struct sm_error *err)
 {
 	char *path;
 	if (asprintf(&path, "%s%s%s", dir, *rel ? "/" : "", rel) < 0)
 		return -1;
 	DIR *d = opendir(path);
 	if (!d) {
-		set_err(err, "%s: %s", path, strerror(errno));
+		sm_error_set(err, path, 0, 0, "%s", strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -66,7 +57,7 @@ static int walk(const char *dir, const char *rel, struct flist *fl, struct rende
 		}
 		struct stat st;
 		if (stat(p, &st)) {
-			set_err(err, "%s: %s", p, strerror(errno));
+			sm_error_set(err, p, 0, 0, "%s", strerror(errno));
 			rc = -1;
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = chart_set_is_chart(p) ? 0 : walk(dir, r, fl, err); /* charts render in chart mode (chart_set.c) */
@@ -131,14 +122,14 @@ static void doc_pos(json_t *pos, size_t doc, const char *sub, int *line, int *co
 }
 
 /* Checks one rendered document and labels it. Returns 0 or -1 with err filled. */
-static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, const char *set_name,
-			const char *rel, struct render_error *err)
+static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, const char *set_name, const char *rel,
+			struct sm_error *err)
 {
 	int line, col;
 	doc_pos(pos, doc, NULL, &line, &col);
 	if (!json_is_object(obj)) {
-		set_err(err, "%s:%d:%d: rendered document %zu is not a mapping (a Kubernetes object)", path, line, col,
-			doc + 1);
+		sm_error_set(err, path, line, col, "rendered document %zu is not a mapping (a Kubernetes object)",
+			     doc + 1);
 		return -1;
 	}
 	static const char *required[] = {"apiVersion", "kind"};
@@ -147,8 +138,8 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 		if (!json_is_string(v) || !*json_string_value(v)) {
 			if (v)
 				doc_pos_at(pos, doc, required[i], 0, &line, &col);
-			set_err(err, "%s:%d:%d: rendered document %zu: %s %s", path, line, col, doc + 1, required[i],
-				v ? "must be a non-empty string" : "is missing");
+			sm_error_set(err, path, line, col, "rendered document %zu: %s %s", doc + 1, required[i],
+				     v ? "must be a non-empty string" : "is missing");
 			return -1;
 		}
 	}
@@ -157,16 +148,16 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 	if (!json_is_object(md) || !json_is_string(name) || !*json_string_value(name)) {
 		if (md)
 			doc_pos(pos, doc, name ? "metadata/name" : "metadata", &line, &col);
-		set_err(err, "%s:%d:%d: rendered %s (document %zu): metadata.name %s", path, line, col,
-			json_string_value(json_object_get(obj, "kind")), doc + 1,
-			name ? "must be a non-empty string" : "is missing");
+		sm_error_set(err, path, line, col, "rendered %s (document %zu): metadata.name %s",
+			     json_string_value(json_object_get(obj, "kind")), doc + 1,
+			     name ? "must be a non-empty string" : "is missing");
 		return -1;
 	}
 	json_t *labels = json_object_get(md, "labels");
 	if (labels && !json_is_object(labels) && !json_is_null(labels)) {
 		doc_pos(pos, doc, "metadata/labels", &line, &col);
-		set_err(err, "%s:%d:%d: %s %s: metadata.labels must be a mapping", path, line, col,
-			json_string_value(json_object_get(obj, "kind")), json_string_value(name));
+		sm_error_set(err, path, line, col, "%s %s: metadata.labels must be a mapping",
+			     json_string_value(json_object_get(obj, "kind")), json_string_value(name));
 		return -1;
 	}
 	if (!json_is_object(labels)) {
@@ -190,8 +181,8 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 			}
 			ptr[n] = 0;
 			doc_pos_at(pos, doc, ptr, 0, &line, &col);
-			set_err(err, "%s:%d:%d: %s %s: label %s must be a string (quote it)", path, line, col,
-				json_string_value(json_object_get(obj, "kind")), json_string_value(name), key);
+			sm_error_set(err, path, line, col, "%s %s: label %s must be a string (quote it)",
+				     json_string_value(json_object_get(obj, "kind")), json_string_value(name), key);
 			return -1;
 		}
 	}
@@ -200,7 +191,7 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 	json_t *ann = json_object_get(md, "annotations");
 	if (ann && !json_is_object(ann) && !json_is_null(ann)) {
 		doc_pos(pos, doc, "metadata/annotations", &line, &col);
-		set_err(err, "%s:%d:%d: metadata.annotations must be a mapping", path, line, col);
+		sm_error_set(err, path, line, col, "metadata.annotations must be a mapping");
 		return -1;
 	}
 	if (!json_is_object(ann)) {
@@ -211,11 +202,13 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 	return 0;
 }
 
-int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out, struct render_error *err)
+int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out, struct sm_error *err)
 {
 	*out = NULL;
 	if (!render_valid_label_value(set_name) || !*set_name) {
-		set_err(err, "set name \"%s\" is not a valid label value (63 characters at most: letters, digits, '-', '_', '.')",
+		sm_error_set(
+			err, NULL, 0, 0,
+			"set name \"%s\" is not a valid label value (63 characters at most: letters, digits, '-', '_', '.')",
 			set_name);
 		return -1;
 	}
@@ -234,40 +227,40 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 		size_t len;
 		char *text = slurp(fl.v[i].path, 0, &len);
 		if (!text) {
-			set_err(err, "%s: %s", fl.v[i].path, strerror(errno));
+			sm_error_set(err, fl.v[i].path, 0, 0, "%s", strerror(errno));
 			rc = -1;
 			break;
 		}
-		struct tmpl_error te = {0};
+		struct sm_error te = {0};
 		if (tmpl_parse(set, fl.v[i].rel, text, len, &te)) {
-			set_err(err, "%s", te.msg);
+			*err = te;
 			rc = -1;
 		}
 		nexec += fl.v[i].exec;
 		free(text);
 	}
 	if (!rc && !nexec && !chart_set_count(dir)) {
-		set_err(err, "%s: no manifest templates (*.yaml, *.yml) found", dir);
+		sm_error_set(err, dir, 0, 0, "no manifest templates (*.yaml, *.yml) found");
 		rc = -1;
 	}
 	for (size_t i = 0; !rc && i < fl.n; i++) {
 		if (!fl.v[i].exec)
 			continue;
-		struct tmpl_error te = {0};
+		struct sm_error te = {0};
 		char *text = NULL;
 		size_t len = 0;
 		if (tmpl_execute(set, fl.v[i].rel, data, &text, &len, &te)) {
-			set_err(err, "%s", te.msg);
+			*err = te;
 			rc = -1;
 			break;
 		}
-		struct yv_error ye = {0};
+		struct sm_error ye = {0};
 		json_t *pos = NULL;
 		json_t *docs = yv_load(text, len, fl.v[i].path, 0, &pos, &ye);
 		free(text);
 		if (!docs) {
-			set_err(err, "%s:%d:%d: rendered output is not valid YAML: %s", fl.v[i].path, ye.line, ye.col,
-				ye.msg);
+			sm_error_set(err, fl.v[i].path, ye.line, ye.col, "rendered output is not valid YAML: %s",
+				     sm_error_what(&ye));
 			rc = -1;
 			break;
 		}

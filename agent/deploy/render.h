@@ -17,10 +17,10 @@
 /* Annotation naming the template an object came from (relative to DIR). */
 #define RENDER_ANNOTATION_SOURCE "appdeploy.sourcemode.dev/source"
 
-/* A render failure, already worded: "DIR/file.yaml:LINE:COL: ..." or Go's "template: ..." text. */
-struct render_error {
-	char msg[2304];
-};
+#include "errbuf.h"
+
+/* A render failure is a struct sm_error (errbuf.h) whose msg is already worded:
+ * "DIR/file.yaml:LINE:COL: ..." or Go's "template: ..." text. */
 
 /*
  * Renders DIR: every *.yaml / *.yml below it (recursively, sorted by relative path; hidden entries
@@ -33,7 +33,7 @@ struct render_error {
  * Returns 0 and *out = a new array of {"file": REL, "line": N, "object": {...}} in render order, or
  * -1 with *err filled (nothing is returned on any error).
  */
-int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out, struct render_error *err);
+int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out, struct sm_error *err);
 
 /* Checks that s is a valid label value (<= 63 chars, alphanumerics, '-', '_', '.'). */
 int render_valid_label_value(const char *s);

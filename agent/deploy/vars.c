@@ -24,14 +24,11 @@ static void merge(json_t *dst, json_t *src)
 
 static int load_file(json_t *vars, const char *path, char *err, size_t errlen)
 {
-	struct yv_error e;
+	struct sm_error e;
 	memset(&e, 0, sizeof e);
 	json_t *docs = yv_load_file(path, 1, NULL, &e);
 	if (!docs) {
-		if (e.line)
-			snprintf(err, errlen, "%s:%d:%d: %s", path, e.line, e.col, e.msg);
-		else
-			snprintf(err, errlen, "%s: %s", path, e.msg);
+		snprintf(err, errlen, "%s", e.msg); /* "PATH:LINE:COL: what" */
 		return -1;
 	}
 	size_t i;

@@ -103,13 +103,10 @@ static void kc_file_free(struct kc_file *f)
 /* Parses text into f; an empty file is an empty config, like kubectl. */
 static int kc_file_parse(struct kc_file *f, const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
-	struct yv_error ye = {0};
+	struct sm_error ye = {0};
 	json_t *docs = yv_load(text, len, name, 1, &f->pos, &ye);
 	if (!docs) {
-		if (ye.line)
-			errbuf_set(err, errlen, "%s:%d:%d: %s", name, ye.line, ye.col, ye.msg);
-		else
-			errbuf_set(err, errlen, "%s: %s", name, ye.msg);
+		errbuf_set(err, errlen, "%s", ye.msg); /* "NAME:LINE:COL: what" */
 		return -1;
 	}
 	if (json_array_size(docs) > 1) {

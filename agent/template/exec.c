@@ -24,7 +24,7 @@ struct exec_state {
 	int depth;
 	int *nest; /* shared count of nested executions (template, include, tpl) */
 	unsigned long *steps; /* shared count of evaluation steps (limits) */
-	struct tmpl_error *err;
+	struct sm_error *err;
 	const struct tval *cmd_dot; /* dot of the command being evaluated (method arguments) */
 	json_t *recv;               /* a method call being set up: its receiver */
 	void *recv_ctx;
@@ -135,8 +135,8 @@ static int errorf(struct exec_state *st, const char *fmt, ...)
 		sb_add(&msg, tmp, (size_t)len);
 		free(tmp);
 	}
-	struct tmpl_error *e = st->err;
-	snprintf(e->name, sizeof e->name, "%s", st->tmpl->name);
+	struct sm_error *e = st->err;
+	snprintf(e->file, sizeof e->file, "%s", st->tmpl->name);
 	struct sbuf full = {0};
 	if (!st->node) {
 		sb_printf(&full, "template: %s: %s", st->tmpl->name, msg.s ? msg.s : "");
@@ -153,7 +153,7 @@ static int errorf(struct exec_state *st, const char *fmt, ...)
 		e->line = line;
 		e->col = col + 1;
 	}
-	tmpl_copy_ellipsized(e->msg, sizeof e->msg, full.s);
+	tmpl_copy_ellipsized(e->msg, TMPL_ERROR_MSG_MAX, full.s);
 	free(full.s);
 	free(msg.s);
 	return -1;
@@ -829,7 +829,7 @@ static enum walk_result walk_range(struct exec_state *st, const struct tval *dot
 }
 
 static int exec_tree(struct exec_state *parent, struct tmpl_set *set, struct tree *t, const struct tval *dot,
-		     struct sbuf *out, struct tmpl_error *err);
+		     struct sbuf *out, struct sm_error *err);
 
 static enum walk_result walk_template(struct exec_state *st, const struct tval *dot, const struct node *n)
 {
@@ -917,7 +917,7 @@ static enum walk_result walk(struct exec_state *st, const struct tval *dot, cons
 }
 
 static int exec_tree(struct exec_state *parent, struct tmpl_set *set, struct tree *t, const struct tval *dot,
-		     struct sbuf *out, struct tmpl_error *err)
+		     struct sbuf *out, struct sm_error *err)
 {
 	int nest0 = 0;
 	unsigned long steps0 = 0;
@@ -933,8 +933,7 @@ static int exec_tree(struct exec_state *parent, struct tmpl_set *set, struct tre
 	return r == W_ERR ? -1 : 0;
 }
 
-int tmpl_execute(struct tmpl_set *set, const char *name, json_t *data, char **out, size_t *outlen,
-		 struct tmpl_error *err)
+int tmpl_execute(struct tmpl_set *set, const char *name, json_t *data, char **out, size_t *outlen, struct sm_error *err)
 {
 	memset(err, 0, sizeof *err);
 	*out = NULL;
@@ -943,7 +942,7 @@ int tmpl_execute(struct tmpl_set *set, const char *name, json_t *data, char **ou
 	if (!t) {
 		snprintf(err->msg, sizeof err->msg, "template: no template \"%s\" associated with template \"%s\"", name,
 			 name);
-		snprintf(err->name, sizeof err->name, "%s", name);
+		snprintf(err->file, sizeof err->file, "%s", name);
 		return -1;
 	}
 	struct sbuf b = {0};
@@ -979,7 +978,7 @@ int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *na
 	}
 	struct sbuf b = {0};
 	/* on the heap: include nests up to MAX_EXEC_DEPTH deep, and sanitizer builds pad every stack array */
-	struct tmpl_error *e = calloc(1, sizeof *e);
+	struct sm_error *e = calloc(1, sizeof *e);
 	if (!e)
 		abort();
 	struct tval d = tv_new(dot, 0);

@@ -78,7 +78,7 @@ static void test_funcs(void **state)
 			assert_int_equal(tmpl_set_funcs(set, user_funcs, sizeof user_funcs / sizeof user_funcs[0]), 0);
 		if (c->install >= 2)
 			assert_int_equal(tmpl_set_funcs(set, override_len, 1), 0);
-		struct tmpl_error err;
+		struct sm_error err;
 		char *out = NULL;
 		size_t len = 0;
 		int rc = tmpl_parse(set, "t", c->input, strlen(c->input), &err);
@@ -114,7 +114,7 @@ static void test_refused(void **state)
 		errno = 0;
 		assert_int_equal(tmpl_set_funcs(set, bad[i], 2), -1);
 		assert_int_equal(errno, EINVAL);
-		struct tmpl_error err;
+		struct sm_error err;
 		assert_int_equal(tmpl_parse(set, "t", "{{ok \"a\"}}", 10, &err), -1);
 		assert_string_equal(err.msg, "template: t:1: function \"ok\" not defined");
 		tmpl_set_free(set);

@@ -24,7 +24,7 @@ struct parser {
 	struct tree **made; /* trees defined by this parse, added to the set on success */
 	size_t nmade, capmade;
 	jmp_buf fail;
-	struct tmpl_error *err;
+	struct sm_error *err;
 };
 
 static void p_errorf(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -37,7 +37,7 @@ static void p_errorf(struct parser *p, const char *fmt, ...)
 	va_end(ap);
 	int line = p->toks[p->high].line;
 	snprintf(p->err->msg, sizeof p->err->msg, "template: %s:%d: %s", p->parse_name, line, msg);
-	snprintf(p->err->name, sizeof p->err->name, "%s", p->parse_name);
+	snprintf(p->err->file, sizeof p->err->file, "%s", p->parse_name);
 	p->err->line = line;
 	p->err->col = 0;
 	longjmp(p->fail, 1);
@@ -1086,7 +1086,7 @@ static void set_associate(struct tmpl_set *set, struct tree *t)
 	set->trees[set->ntrees++] = t;
 }
 
-int tmpl_parse(struct tmpl_set *set, const char *name, const char *text, size_t len, struct tmpl_error *err)
+int tmpl_parse(struct tmpl_set *set, const char *name, const char *text, size_t len, struct sm_error *err)
 {
 	struct arena *a = arena_new();
 	struct parser *p = calloc(1, sizeof *p);

@@ -12,15 +12,14 @@
 /* A set of named templates parsed together (files plus their {{define}}s), like Go's *Template. */
 struct tmpl_set;
 
-/* An error already worded the way Go words it, e.g.
+#include "errbuf.h"
+
+/* Errors are struct sm_error (errbuf.h): msg worded the way Go words it, e.g.
  * "template: deploy.yaml:3: unexpected \"}\" in operand" or
- * "template: deploy.yaml:3:12: executing \"deploy.yaml\" at <.Values.x>: ...". */
-struct tmpl_error {
-	char msg[2048];
-	char name[256]; /* template (file) name the error is in */
-	int line;       /* 1-based, 0 if unknown */
-	int col;        /* 1-based byte column, 0 if unknown */
-};
+ * "template: deploy.yaml:3:12: executing \"deploy.yaml\" at <.Values.x>: ..."; file is the
+ * template's name, line and col where it is known (a parse error names the line only).
+ * An execution error longer than TMPL_ERROR_MSG_MAX keeps its head and tail around " [...] ". */
+#define TMPL_ERROR_MSG_MAX 2048
 
 /* Returns a new empty set; free with tmpl_set_free. */
 struct tmpl_set *tmpl_set_new(void);
@@ -42,12 +41,12 @@ void tmpl_set_limits(struct tmpl_set *set, size_t max_output, unsigned long max_
 
 /* Parses text as template `name` into the set (its {{define}}s join the set too).
  * Returns 0, or -1 with *err filled. */
-int tmpl_parse(struct tmpl_set *set, const char *name, const char *text, size_t len, struct tmpl_error *err);
+int tmpl_parse(struct tmpl_set *set, const char *name, const char *text, size_t len, struct sm_error *err);
 
 /* Executes template `name` with data as dot. On success returns 0 and *out is a malloc'd,
  * NUL-terminated buffer of *outlen bytes that the caller frees. Returns -1 with *err filled. */
 int tmpl_execute(struct tmpl_set *set, const char *name, json_t *data, char **out, size_t *outlen,
-		 struct tmpl_error *err);
+		 struct sm_error *err);
 
 /* True when the set holds a template of that name. */
 int tmpl_has(struct tmpl_set *set, const char *name);

@@ -202,7 +202,7 @@ static void test_parser(void **state)
 	for (size_t i = 0; i < sizeof parse_cases / sizeof parse_cases[0]; i++) {
 		const struct parse_case *c = &parse_cases[i];
 		struct tmpl_set *set = tmpl_set_new();
-		struct tmpl_error err;
+		struct sm_error err;
 		int rc = tmpl_parse(set, "p", c->input, strlen(c->input), &err);
 		if (!strncmp(c->want, "template:", 9)) {
 			if (rc == 0)
@@ -363,7 +363,7 @@ static void test_exec(void **state)
 		if (!data)
 			fail_msg("exec %s: bad data: %s", c->name, je.text);
 		struct tmpl_set *set = tmpl_set_new();
-		struct tmpl_error err;
+		struct sm_error err;
 		char *out = NULL;
 		size_t len = 0;
 		int rc = tmpl_parse(set, "t", c->input, strlen(c->input), &err);
@@ -391,14 +391,14 @@ static void test_missingkey_error(void **state)
 	(void)state;
 	struct tmpl_set *set = tmpl_set_new();
 	tmpl_set_missingkey_error(set, 1);
-	struct tmpl_error err;
+	struct sm_error err;
 	assert_int_equal(tmpl_parse(set, "m", "{{.a.b}}", 8, &err), 0);
 	json_t *data = json_pack("{s:{}}", "a");
 	char *out;
 	size_t len;
 	assert_int_equal(tmpl_execute(set, "m", data, &out, &len, &err), -1);
 	assert_string_equal(err.msg, "template: m:1:4: executing \"m\" at <.a.b>: map has no entry for key \"b\"");
-	assert_string_equal(err.name, "m");
+	assert_string_equal(err.file, "m");
 	assert_int_equal(err.line, 1);
 	assert_int_equal(err.col, 5);
 	assert_true(tmpl_has(set, "m"));
@@ -411,7 +411,7 @@ static void test_redefinition_across_files(void **state)
 {
 	(void)state;
 	struct tmpl_set *set = tmpl_set_new();
-	struct tmpl_error err;
+	struct sm_error err;
 	const char *a = "{{define \"x\"}}one{{end}}", *b = "{{define \"x\"}}two{{end}}", *m = "{{template \"x\"}}";
 	assert_int_equal(tmpl_parse(set, "a", a, strlen(a), &err), 0);
 	assert_int_equal(tmpl_parse(set, "b", b, strlen(b), &err), 0);
@@ -433,7 +433,7 @@ static void test_limits(void **state)
 	(void)state;
 	struct tmpl_set *set = tmpl_set_new();
 	tmpl_set_limits(set, 0, 1000);
-	struct tmpl_error err;
+	struct sm_error err;
 	const char *loop = "{{range 100000000}}{{end}}", *big = "{{range 1000}}0123456789{{end}}";
 	assert_int_equal(tmpl_parse(set, "loop", loop, strlen(loop), &err), 0);
 	assert_int_equal(tmpl_parse(set, "big", big, strlen(big), &err), 0);

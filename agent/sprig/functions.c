@@ -1,4 +1,4 @@
-/* functions.c — sprig's function table (its functions.go), the helpers its sections share, and fail-free odds and ends. */
+/* functions.c — sprig's function table (its functions.go: every name and the file its function lives in) and the helpers its section files share. */
 #include <ctype.h>
 #include <errno.h>
 #include <locale.h>

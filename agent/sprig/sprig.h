@@ -3,8 +3,8 @@
  *
  * Layer agent/sprig: the function library installed into template sets (the engine itself knows only
  * Go's builtins). May call: agent/template, common/. */
-#ifndef SM_TMPL_EXT_H
-#define SM_TMPL_EXT_H
+#ifndef SM_SPRIG_H
+#define SM_SPRIG_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 struct sbuf;
 
 /* ---- the table (functions.c) ---- */
-/* sprig's functions (its TxtFuncMap, less env/expandenv), for tmpl_set_funcs. */
+/* sprig's functions (its TxtFuncMap, as far as appdeploy has them; no env/expandenv), for tmpl_set_funcs. */
 const struct tmpl_func *sprig_funcs(size_t *n);
 /* tmpl_set_funcs(set, sprig_funcs): 0, or -1. */
 int sprig_install(struct tmpl_set *set);

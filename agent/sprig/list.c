@@ -17,27 +17,13 @@ int tfx_deep_copy(struct tmpl_call *c, json_t **a, size_t n)
 	return tf_ret(c, json_deep_copy(a[0]));
 }
 
-static const char *kind_name(json_t *j)
-{
-	if (!j || json_is_null(j))
-		return "invalid";
-	switch (json_typeof(j)) {
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "int";
-	case JSON_REAL: return "float64";
-	case JSON_OBJECT: return "map";
-	case JSON_ARRAY: return "slice";
-	default: return "bool";
-	}
-}
-
 int tfx_chunk(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
 	long long size = (long long)json_integer_value(a[0]);
 	json_t *l = a[1];
 	if (!json_is_array(l))
-		return tf_fail(c, "Cannot chunk type %s", kind_name(l));
+		return tf_fail(c, "Cannot chunk type %s", sprig_kind_of(l));
 	long long len = (long long)json_array_size(l);
 	if (size <= 0)
 		return tf_fail(c, "runtime error: integer divide by zero");
@@ -137,7 +123,7 @@ int tfx_must_slice(struct tmpl_call *c, json_t **a, size_t n)
 {
 	json_t *l = a[0] && !json_is_null(a[0]) ? a[0] : NULL;
 	if (!json_is_array(l))
-		return tf_fail(c, "list should be type of slice or array but %s", kind_name(l));
+		return tf_fail(c, "list should be type of slice or array but %s", sprig_kind_of(l));
 	long long len = (long long)json_array_size(l);
 	if (!len)
 		return tf_ret(c, NULL);

@@ -12,8 +12,7 @@
 #include "sprig.h"
 #include "tmpl_node.h"
 
-/* reflect.Kind names as sprig's kindOf prints them. */
-static const char *kind_of(json_t *j)
+const char *sprig_kind_of(json_t *j)
 {
 	if (!j || json_is_null(j))
 		return "invalid";
@@ -39,7 +38,7 @@ static const char *type_of(json_t *j)
 static const char *bound_kind(struct tmpl_call *c, json_t *j)
 {
 	const struct tbind *b = tmpl_find_bind(tmpl_exec_set(c->st), j);
-	return b && b->type->kind ? b->type->kind : kind_of(j);
+	return b && b->type->kind ? b->type->kind : sprig_kind_of(j);
 }
 
 static const char *bound_type(struct tmpl_call *c, json_t *j)

@@ -36,6 +36,8 @@ int sprig_cmp_keys(const void *x, const void *y);
 const char *sprig_json_kind(json_t *j);
 /* Helm's fromYaml/fromJson: a map, or a map holding the error under "Error". */
 json_t *sprig_error_map(const char *fmt, const char *a);
+/* reflect.Kind's name of a value as sprig's kindOf prints it ("map", "slice", "invalid" for nil; reflect.c). */
+const char *sprig_kind_of(json_t *j);
 
 /* ---- regex.c: Go's regexp on PCRE2 ---- */
 struct tre;

@@ -17,24 +17,10 @@ struct yv_loader {
 	yaml_parser_t *parser;
 	json_t *positions; /* may be NULL */
 	json_t *anchors;   /* anchor name -> [value, node count] */
-	struct yv_error *err;
+	struct sm_error *err;
 	long nodes; /* values produced so far, aliases counted by their size */
 	int depth;
 };
-
-static void set_err(struct yv_error *err, int line, int col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void set_err(struct yv_error *err, int line, int col, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->line = line;
-	err->col = col;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	va_end(ap);
-}
 
 static int ieq(const char *a, size_t len, const char *const *words)
 {
@@ -214,9 +200,10 @@ static int next_event(struct yv_loader *ld, yaml_event_t *ev)
 {
 	if (yaml_parser_parse(ld->parser, ev))
 		return 0;
-	set_err(ld->err, (int)ld->parser->problem_mark.line + 1, (int)ld->parser->problem_mark.column + 1, "%s%s%s",
-		ld->parser->problem ? ld->parser->problem : "invalid YAML", ld->parser->context ? " " : "",
-		ld->parser->context ? ld->parser->context : "");
+	sm_error_set(ld->err, ld->err->file, (int)ld->parser->problem_mark.line + 1,
+		     (int)ld->parser->problem_mark.column + 1, "%s%s%s",
+		     ld->parser->problem ? ld->parser->problem : "invalid YAML", ld->parser->context ? " " : "",
+		     ld->parser->context ? ld->parser->context : "");
 	/* yaml.v2 names the 0-based problem line (1-based for scanner errors), else the context line */
 	int line = (int)ld->parser->problem_mark.line;
 	if (line && ld->parser->error == YAML_SCANNER_ERROR)
@@ -251,8 +238,9 @@ static json_t *convert_scalar(struct yv_loader *ld, yaml_event_t *ev)
 		    (tag_is(tag, YAML_BOOL_TAG) && !json_is_boolean(v)) ||
 		    (tag_is(tag, YAML_NULL_TAG) && !json_is_null(v))) {
 			json_decref(v);
-			set_err(ld->err, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-				"cannot decode \"%.*s\" as %s", (int)(len > 60 ? 60 : len), s, (const char *)tag);
+			sm_error_set(ld->err, ld->err->file, (int)ev->start_mark.line + 1,
+				     (int)ev->start_mark.column + 1, "cannot decode \"%.*s\" as %s",
+				     (int)(len > 60 ? 60 : len), s, (const char *)tag);
 			return NULL;
 		}
 		return v;
@@ -306,7 +294,8 @@ static int merge_into(struct yv_loader *ld, json_t *obj, json_t *m, yaml_mark_t 
 		if (i == json_array_size(m))
 			return 0;
 	}
-	set_err(ld->err, (int)mark.line + 1, (int)mark.column + 1, "map merge requires a mapping or a list of mappings");
+	sm_error_set(ld->err, ld->err->file, (int)mark.line + 1, (int)mark.column + 1,
+		     "map merge requires a mapping or a list of mappings");
 	return -1;
 }
 
@@ -337,7 +326,8 @@ static json_t *convert_mapping(struct yv_loader *ld, const char *path)
 		}
 		kmark = kev.start_mark;
 		if (kev.type != YAML_SCALAR_EVENT) {
-			set_err(ld->err, (int)kmark.line + 1, (int)kmark.column + 1, "mapping keys must be scalars");
+			sm_error_set(ld->err, ld->err->file, (int)kmark.line + 1, (int)kmark.column + 1,
+				     "mapping keys must be scalars");
 			yaml_event_delete(&kev);
 			goto fail;
 		}
@@ -345,9 +335,9 @@ static json_t *convert_mapping(struct yv_loader *ld, const char *path)
 		keylen = kev.data.scalar.length;
 		merge = keylen == 2 && memcmp(key, "<<", 2) == 0 && kev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		if (memchr(key, 0, keylen) || (!merge && json_object_getn(obj, key, keylen))) {
-			set_err(ld->err, (int)kmark.line + 1, (int)kmark.column + 1, "key \"%.*s\" %s",
-				(int)(keylen > 60 ? 60 : keylen), key,
-				memchr(key, 0, keylen) ? "contains a NUL byte" : "already set in this mapping");
+			sm_error_set(ld->err, ld->err->file, (int)kmark.line + 1, (int)kmark.column + 1,
+				     "key \"%.*s\" %s", (int)(keylen > 60 ? 60 : keylen), key,
+				     memchr(key, 0, keylen) ? "contains a NUL byte" : "already set in this mapping");
 			yaml_event_delete(&kev);
 			goto fail;
 		}
@@ -406,8 +396,8 @@ static json_t *convert(struct yv_loader *ld, yaml_event_t *ev, const char *path)
 	long before = ld->nodes;
 
 	if (++ld->nodes > YV_MAX_NODES || ld->depth > 256) {
-		set_err(ld->err, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-			"document too large or too deeply nested (over %d values or 256 levels)", YV_MAX_NODES);
+		sm_error_set(ld->err, ld->err->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+			     "document too large or too deeply nested (over %d values or 256 levels)", YV_MAX_NODES);
 		return NULL;
 	}
 	ld->depth++;
@@ -428,14 +418,15 @@ static json_t *convert(struct yv_loader *ld, yaml_event_t *ev, const char *path)
 		json_t *entry = json_object_get(ld->anchors, (const char *)ev->data.alias.anchor);
 
 		if (!entry) {
-			set_err(ld->err, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-				"unknown anchor \"%s\" referenced", (const char *)ev->data.alias.anchor);
+			sm_error_set(ld->err, ld->err->file, (int)ev->start_mark.line + 1,
+				     (int)ev->start_mark.column + 1, "unknown anchor \"%s\" referenced",
+				     (const char *)ev->data.alias.anchor);
 			break;
 		}
 		ld->nodes += (long)json_integer_value(json_array_get(entry, 1));
 		if (ld->nodes > YV_MAX_NODES) {
-			set_err(ld->err, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-				"aliases expand to over %d values", YV_MAX_NODES);
+			sm_error_set(ld->err, ld->err->file, (int)ev->start_mark.line + 1,
+				     (int)ev->start_mark.column + 1, "aliases expand to over %d values", YV_MAX_NODES);
 			break;
 		}
 		/* A copy, so that changing one place never changes another. */
@@ -443,7 +434,8 @@ static json_t *convert(struct yv_loader *ld, yaml_event_t *ev, const char *path)
 		break;
 	}
 	default:
-		set_err(ld->err, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "unexpected YAML event");
+		sm_error_set(ld->err, ld->err->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+			     "unexpected YAML event");
 		break;
 	}
 	ld->depth--;
@@ -454,7 +446,7 @@ static json_t *convert(struct yv_loader *ld, yaml_event_t *ev, const char *path)
 }
 
 json_t *yv_load(const char *text, size_t len, const char *name, int skip_empty, json_t **positions,
-		struct yv_error *err)
+		struct sm_error *err)
 {
 	yaml_parser_t parser;
 	json_t *docs = json_array();
@@ -465,7 +457,7 @@ json_t *yv_load(const char *text, size_t len, const char *name, int skip_empty, 
 	memset(err, 0, sizeof *err);
 	snprintf(err->file, sizeof err->file, "%s", name ? name : "<input>");
 	if (!yaml_parser_initialize(&parser)) {
-		set_err(err, 0, 0, "out of memory");
+		sm_error_set(err, err->file, 0, 0, "out of memory");
 		goto fail_early;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -524,7 +516,7 @@ fail_early:
 	return NULL;
 }
 
-json_t *yv_load_file(const char *path, int skip_empty, json_t **positions, struct yv_error *err)
+json_t *yv_load_file(const char *path, int skip_empty, json_t **positions, struct sm_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -533,8 +525,7 @@ json_t *yv_load_file(const char *path, int skip_empty, json_t **positions, struc
 
 	if (!f) {
 		memset(err, 0, sizeof *err);
-		snprintf(err->file, sizeof err->file, "%s", path);
-		snprintf(err->msg, sizeof err->msg, "cannot read: %s", strerror(errno));
+		sm_error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
 		return NULL;
 	}
 	{

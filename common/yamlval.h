@@ -5,14 +5,11 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* A parse or shape error: where (1-based; 0 when unknown) and what. */
-struct yv_error {
-	char file[256]; /* name of the input, as given by the caller */
-	int line;       /* 1-based line, 0 if unknown */
-	int col;        /* 1-based column, 0 if unknown */
-	char msg[512];  /* what is wrong, without the position */
-	int go_line;    /* the line gopkg.in/yaml.v2 names for a syntax error (0: it names none), for Helm's fromYaml */
-};
+#include "errbuf.h"
+
+/* Errors are struct sm_error (errbuf.h): file is the name the caller gave, line and col 1-based
+ * (0 when unknown), msg "NAME:LINE:COL: what" ("NAME: what" without a position; sm_error_what gives
+ * the what), go_line the line gopkg.in/yaml.v2 would name for a syntax error. */
 
 /*
  * Parses YAML text into jansson values. Plain scalars follow YAML 1.1 as kubectl resolves
@@ -27,10 +24,10 @@ struct yv_error {
  * value and, for mapping values, [line, col] of the key: [vline, vcol, kline, kcol].
  */
 json_t *yv_load(const char *text, size_t len, const char *name, int skip_empty, json_t **positions,
-		struct yv_error *err);
+		struct sm_error *err);
 
 /* Reads a whole file and calls yv_load; name in errors is the path. */
-json_t *yv_load_file(const char *path, int skip_empty, json_t **positions, struct yv_error *err);
+json_t *yv_load_file(const char *path, int skip_empty, json_t **positions, struct sm_error *err);
 
 /*
  * Looks up the position of a node by JSON pointer ("0/watch/debounce"): the key's position

@@ -1,4 +1,4 @@
-/* fuzz_discovery.c — libFuzzer target for discovery documents (agent/discovery.c): aggregated lists, resource lists, cache files. */
+/* fuzz_discovery.c — libFuzzer target for discovery documents (agent/kube/discovery.c): aggregated lists, resource lists, cache files. */
 #include <stddef.h>
 #include <stdint.h>
 

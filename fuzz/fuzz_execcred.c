@@ -1,4 +1,4 @@
-/* fuzz_execcred.c — libFuzzer target for exec plugin answers (agent/execcred.c): any bytes, never a crash, a leak or a quoted secret. */
+/* fuzz_execcred.c — libFuzzer target for exec plugin answers (agent/kube/execcred.c): any bytes, never a crash, a leak or a quoted secret. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

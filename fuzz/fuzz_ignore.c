@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "glob.h"
+#include "ignoredefs.h"
 
 /* Input: one mode byte, then text. Mode even: the text is a .gitignore/exclude file, matched
  * against paths cut from its own lines. Mode odd: the text is a git config file. */

@@ -1,4 +1,4 @@
-/* fuzz_inventory.c — libFuzzer target for the set inventory's text and the git config reader (agent/ownership.c): no crash, no leak, a stable round trip. */
+/* fuzz_inventory.c — libFuzzer target for the set inventory's text and the git config reader (agent/deploy/ownership.c): no crash, no leak, a stable round trip. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

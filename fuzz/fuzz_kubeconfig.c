@@ -1,4 +1,4 @@
-/* fuzz_kubeconfig.c — libFuzzer target for kubeconfig parsing (agent/kubeconfig.c): any bytes, never a crash or leak. */
+/* fuzz_kubeconfig.c — libFuzzer target for kubeconfig parsing (agent/kube/kubeconfig.c): any bytes, never a crash or leak. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
-/* fuzz_regex.c — libFuzzer target for the Go-regexp-on-PCRE2 translator (agent/tmpl_regex.c): pattern NUL subject, never a crash or leak. */
+/* fuzz_regex.c — libFuzzer target for the Go-regexp-on-PCRE2 translator (agent/sprig/regex.c): pattern NUL subject, never a crash or leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tmpl_ext.h"
+#include "sprig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,15 +1,10 @@
 /* fuzz_tmpl.c — libFuzzer target: lexes, parses and executes arbitrary template text (with sprig/Helm functions) on small data. */
-/*
- * Build (from the repository root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Iagent \
- *     $(pkg-config --cflags jansson yaml-0.1) fuzz/fuzz_tmpl.c agent/tmpl_*.c common/yamlemit.c \
- *     common/sha256.c common/yamlval.c common/log.c -o build/fuzz/fuzz_tmpl $(pkg-config --libs jansson yaml-0.1) -lm
- * Run: build/fuzz/fuzz_tmpl -max_total_time=60 -max_len=4096 CORPUS_DIR
- */
+/* Build and run: scripts/fuzz.sh fuzz_tmpl (it compiles every module with the sanitizers; seeds in fuzz/corpus/fuzz_tmpl). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart.h"
 #include "tmpl.h"
 
 static json_t *fuzz_data(void)
@@ -33,9 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size ? size - 1 : 0;
 	const char *nul = memchr(text, 0, len);
 	struct tmpl_set *set = tmpl_set_new();
+	helm_install_funcs(set);
 	tmpl_set_missingkey_error(set, missing);
 	tmpl_set_limits(set, 1u << 20, 200000); /* loops like {{range 100000000}} must not stall the fuzzer */
-	struct tmpl_error err;
+	struct sm_error err;
 	json_t *dot = fuzz_data();
 	if (nul) {
 		size_t hl = (size_t)(nul - text);

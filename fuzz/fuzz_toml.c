@@ -1,10 +1,10 @@
-/* fuzz_toml.c — libFuzzer target for the TOML parser and encoder (agent/tmpl_toml*.c): never a crash or leak, and what parses encodes to TOML that parses back to the same value. */
+/* fuzz_toml.c — libFuzzer target for the TOML parser and encoder (agent/chart/toml*.c): never a crash or leak, and what parses encodes to TOML that parses back to the same value. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tmpl_toml.h"
+#include "toml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct yv_error err;
+	struct sm_error err;
 	json_t *positions = NULL;
 	json_t *docs = yv_load((const char *)data, size, "fuzz", 1, &positions, &err);
 	int line, col;

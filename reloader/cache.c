@@ -10,7 +10,9 @@
 #include <time.h>
 #include <xxhash.h>
 
+#include "duration.h"
 #include "fingerprint.h"
+#include "ignoredefs.h"
 #include "log.h"
 #include "watch.h"
 
@@ -32,14 +34,6 @@ struct cache {
 	unsigned long building_gen; /* the watcher's count before the scan at build start */
 	double check_ms;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void hash_list(XXH3_state_t *st, char *const *l)
 {
@@ -84,7 +78,7 @@ static int outputs_present(struct cache *c)
 static int up_to_date(void *ctx)
 {
 	struct cache *c = ctx;
-	double t0 = now_ms();
+	double t0 = mono_seconds() * 1e3;
 	unsigned long gen = 0;
 	int same;
 
@@ -92,7 +86,7 @@ static int up_to_date(void *ctx)
 		return 0;
 	if (c->watcher && c->verified && watch_quiet(c->watcher, &gen) && gen == c->verified_gen) {
 		/* Nothing the watcher covers changed since a scan found the inputs unchanged. */
-		c->check_ms = now_ms() - t0;
+		c->check_ms = mono_seconds() * 1e3 - t0;
 		log_debug("cache: watcher saw no change since the last check (%.2f ms): unchanged", c->check_ms);
 		return 1;
 	}
@@ -108,7 +102,7 @@ static int up_to_date(void *ctx)
 		if (fp_copy(&c->good, &c->last) == 0)
 			fp_save(c->file, &c->good, c->key);
 	}
-	c->check_ms = now_ms() - t0;
+	c->check_ms = mono_seconds() * 1e3 - t0;
 	log_debug("cache: %zu inputs, %zu hashed, %.1f ms: %s", c->last.n, c->last.hashed, c->check_ms,
 		  same ? "unchanged" : "changed");
 	return same;

@@ -533,15 +533,15 @@ static json_t *split_list(const char *s)
  * "--runner"), for the error when the file itself cannot be read. */
 static int load_file_layer(struct layer *ly, const char *path, const char *origin)
 {
-	struct yv_error err;
+	struct sm_error err;
 	json_t *docs = yv_load_file(path, 0, &ly->positions, &err);
 
 	ly->file = path;
 	if (!docs) {
 		if (err.line <= 0) /* no position inside the file: the file itself is the problem */
-			fprintf(stderr, "reloader: %s %s: %s\n", origin, path, err.msg);
+			fprintf(stderr, "reloader: %s %s: %s\n", origin, path, sm_error_what(&err));
 		else
-			fprintf(stderr, "reloader: %s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
+			fprintf(stderr, "reloader: %s\n", err.msg);
 		return -1;
 	}
 	if (json_array_size(docs) > 1) {

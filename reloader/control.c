@@ -27,6 +27,7 @@
 #include "httpreq.h"
 #include "jsontext.h"
 #include "log.h"
+#include "secret.h"
 #include "status.h"
 #include "syncapi.h"
 
@@ -212,17 +213,6 @@ static void respond_error(struct conn *c, unsigned status, const char *msg)
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-/* A token compare that takes the same time whatever matches. */
-static int token_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = (unsigned char)(la != lb);
-
-	for (size_t i = 0; i < la; i++)
-		diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-	return diff == 0;
-}
-
 static int authorized(struct conn *c)
 {
 	const char *want = c->ctl->sv->cfg->control.token;
@@ -237,7 +227,7 @@ static int authorized(struct conn *c)
 		given = c->req->token;
 	else
 		given = httpreq_query(c->req, "token", from_query, sizeof from_query);
-	return given && token_equal(given, want);
+	return given && secret_equal(given, want);
 }
 
 /* A text answer: a first line, then output bytes exactly as they are. */

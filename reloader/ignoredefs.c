@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "glob.h"
+#include "ignoredefs.h"
+#include "slurp.h"
 
 /* gitignore syntax; a `!name` in watch.exclude re-includes one, watch.default_excludes: false drops them all. */
 const char *const ignore_default_patterns[] = {
@@ -38,38 +40,6 @@ static int pfmt(char *out, size_t cap, const char *fmt, ...)
 	n = vsnprintf(out, cap, fmt, ap);
 	va_end(ap);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-/* Reads a whole small file; NULL when missing. The caller frees. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 > cap) {
-			char *p = realloc(buf, cap += 8192);
-
-			if (!p || cap > (16u << 20)) {
-				free(p ? p : buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = p;
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 static void trim(char *s)
@@ -129,7 +99,7 @@ void ignore_git_config_excludes(const char *text, size_t len, char *out, size_t 
 static void config_excludes_file(const char *file, char *out, size_t cap)
 {
 	size_t len;
-	char *text = slurp(file, &len);
+	char *text = slurp(file, 16u << 20, &len);
 
 	if (!text)
 		return;
@@ -154,7 +124,7 @@ static int find_repo(const char *root, char *top, size_t topcap, char *gitdir, s
 			} else {
 				/* a worktree or submodule: "gitdir: PATH", and the shared parts in its commondir */
 				size_t len;
-				char *text = slurp(probe, &len), cd[PATH_MAX + 32], *common;
+				char *text = slurp(probe, 16u << 20, &len), cd[PATH_MAX + 32], *common;
 
 				if (!text || strncmp(text, "gitdir:", 7) != 0) {
 					free(text);
@@ -167,7 +137,7 @@ static int find_repo(const char *root, char *top, size_t topcap, char *gitdir, s
 					pfmt(gitdir, gdcap, "%s/%s", dir, text + 7);
 				free(text);
 				pfmt(cd, sizeof cd, "%s/commondir", gitdir);
-				if ((common = slurp(cd, &len))) {
+				if ((common = slurp(cd, 16u << 20, &len))) {
 					char joined[PATH_MAX * 2 + 2];
 
 					trim(common);
@@ -195,7 +165,7 @@ static int find_repo(const char *root, char *top, size_t topcap, char *gitdir, s
 static int add_file_rules(struct patlist *pl, const char *path)
 {
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = slurp(path, 16u << 20, &len);
 	int rc;
 
 	if (!text)

@@ -24,6 +24,7 @@
 #include "contents.h"
 #include "dirmap.h"
 #include "glob.h"
+#include "ignoredefs.h"
 #include "log.h"
 #include "loopguard.h"
 #include "poll.h"

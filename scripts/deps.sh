@@ -20,7 +20,7 @@ groups() {
 		libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libxxhash-dev libhttp-parser-dev \
 		libpcre2-dev libssl-dev zlib1g-dev libcrypt-dev
 	apt demo "Go (the example service)" golang-go
-	apt test "test tools" libcmocka-dev python3 clang libclang-rt-14-dev util-linux procps curl entr \
+	apt test "test tools" libcmocka-dev python3 clang clang-format libclang-rt-14-dev util-linux procps curl entr \
 		inotify-tools valgrind git vim
 	apt test "Go template oracles (Go's text/template, sprig)" golang-go golang-github-masterminds-sprig-dev \
 		golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev

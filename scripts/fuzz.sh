@@ -1,15 +1,17 @@
 #!/bin/sh
 # fuzz.sh — builds fuzz/fuzz_*.c targets with libFuzzer (clang) and runs each for FUZZ_SECONDS.
 # Usage: scripts/fuzz.sh [TARGET...]   (default: every fuzz/fuzz_*.c, as `make fuzz-smoke` runs them)
-# The common, agent and reloader modules (not main.c) are compiled once with the same sanitizers into
-# one archive per folder; each target links what it uses from them. Seeds come from fuzz/corpus/TARGET/ (committed, read-only); what the
+# The common, agent (every layer folder) and reloader modules (not main.c, not *_test.c) are compiled
+# once with the same sanitizers into one archive per folder; each target links what it uses from them. Seeds come from fuzz/corpus/TARGET/ (committed, read-only); what the
 # fuzzer finds goes to build/fuzz/TARGET.corpus.
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out/obj"
-flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE -Icommon -Iagent -Ireloader"
+layers="template sprig chart kube deploy dashboard cli"
+incs="-Icommon -Ireloader $(for l in $layers; do printf -- '-Iagent/%s ' "$l"; done)"
+flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE $incs"
 cflags="$(pkg-config --cflags yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt)"
 libs="$(pkg-config --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt) -lev -lhttp_parser -lpthread -lm"
 [ -f build/gen/assets.c ] || make build/gen/assets.c >/dev/null
@@ -22,7 +24,11 @@ echo "== fuzz: compiling the modules"
 archives=""
 for dir in agent reloader common; do
 	objs=""
-	srcs=$(ls $dir/*.c | grep -v '/main\.c$')
+	if [ "$dir" = agent ]; then
+		srcs=$(for l in $layers; do ls agent/$l/*.c; done | grep -v -e '/main\.c$' -e '_test\.c$')
+	else
+		srcs=$(ls $dir/*.c | grep -v -e '/main\.c$' -e '_test\.c$')
+	fi
 	[ "$dir" = agent ] && srcs="$srcs build/gen/assets.c"
 	for src in $srcs; do
 		obj="$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"

@@ -1,0 +1,80 @@
+/* workers.h — the dashboard's cluster work off the event loop: state polling, syncs, reloader pokes, log tails, each on its own thread. */
+#ifndef SM_WORKERS_H
+#define SM_WORKERS_H
+
+#include <jansson.h>
+
+#include "loadset.h"
+#include "kubeconfig.h"
+
+/*
+ * Why threads: the kube client (kube.c) is blocking curl, per batch. Rather than rewrite it around
+ * the libev loop, every piece of cluster work runs on a worker thread with its own client, and
+ * hands results to the loop as JSON messages through post() (which the dashboard implements with
+ * a locked queue and an ev_async). The loop thread never waits on the network.
+ *
+ * Ownership between threads: a value is owned by one thread at a time. post() hands msg over
+ * whole: the worker keeps no reference into it (no json_incref'd child of something it still
+ * uses, no shared string), because jansson's reference counts and objects are not safe to touch
+ * from two threads. What a worker must keep (the poller's last snapshot) it deep-copies before
+ * posting. The cfg's kc and ns are read-only while workers run; opts is used by the sync thread
+ * alone. Flags between threads are C11 atomics (cancel, done) or guarded by the workers' mutex.
+ * libcurl's global init runs once in main before any thread (curl_global_init is not
+ * thread-safe); every thread has its own kube client.
+ *
+ * Messages (each a new reference, handed over to post):
+ *   {"type":"snapshot", "snapshot":{namespace, deployments:[...], source:{...}, error}}
+ *   {"type":"poll", "error":S|null}                         every cluster poll that ended
+ *   {"type":"templates-read"}                               every periodic template/image re-read
+ *   {"type":"job", "id":N, "append":"text"}                progress/error lines of a job
+ *   {"type":"job", "id":N, "done":true, "ok":B, "result":{...}}   result.cancelled when cancelled
+ *   {"type":"log", "id":F, "text":"..."} / {"type":"log", "id":F, "pod":"NAME"} / {"type":"log", "id":F, "note":"..."}
+ *   {"type":"follow-exit", "id":F}                          the follower thread ended: join it
+ */
+struct workers_cfg {
+	const struct kube_config *kc; /* connection (borrowed for the workers' lifetime) */
+	struct cmd_opts *opts;        /* the render/apply flags (borrowed; source_base is set by the sync thread) */
+	const char *ns;               /* the namespace served */
+	double interval;              /* seconds between template/image re-reads */
+	double poll;                  /* seconds between cluster state polls */
+	void (*post)(void *arg, json_t *msg); /* thread-safe hand-over to the loop */
+	void *post_arg;
+};
+
+struct workers;
+
+/* Starts the poller and sync threads. Returns NULL with err filled. */
+struct workers *workers_start(const struct workers_cfg *cfg, char *err, size_t errlen);
+/* Stops and joins every thread (running syncs finish first; follows and pokes are aborted). */
+void workers_stop(struct workers *w);
+
+/* Re-polls the cluster now (after a change the page should see soon). */
+void workers_poll_now(struct workers *w);
+/* Queues job id: re-render and sync everything (what `appdeploy apply` does). */
+void workers_redeploy(struct workers *w, unsigned id);
+/* Queues job id: switch service to mode on (enum sourcemode: 0 CI image, 1 source from a hostPath, 2 synced),
+ * save it in the ConfigMap, re-render and sync. */
+void workers_source(struct workers *w, unsigned id, const char *service, int on);
+/* Cancels job id: a queued sync job is dropped (1), a running sync or restart is asked to end (2;
+ * its API requests are aborted, it ends failed with result.cancelled); 0 when no such job runs. */
+int workers_cancel(struct workers *w, unsigned id);
+/* Starts job id: POST /restart?wait=1 to the reloader of deployment's current pod via the pod proxy.
+ * Returns 0, or -1 when too many pokes are running. */
+int workers_restart(struct workers *w, unsigned id, const char *deployment);
+/* What a log follower reads (NULL: the current pod, default container, followed). */
+struct workers_log_opts {
+	char *pod;       /* one pod of the deployment, read to its end; NULL = the current pod, following replacements */
+	char *container; /* NULL = the pod's default */
+	int previous;    /* the previous (crashed) container's log instead, not followed */
+	int timestamps;  /* RFC 3339 timestamps in front of each line */
+};
+
+/* Starts following deployment's log as o says (o may be NULL; its strings are copied); returns the
+ * follower id for "log" messages, 0 when too many follow or a name is not a Kubernetes name. */
+unsigned workers_follow(struct workers *w, const char *deployment, const struct workers_log_opts *o);
+/* Asks follower id to end; a "follow-exit" message follows, then call workers_reap. */
+void workers_unfollow(struct workers *w, unsigned id);
+/* Joins an exited follower. */
+void workers_reap(struct workers *w, unsigned id);
+
+#endif

@@ -1,0 +1,552 @@
+/* watch.c — list + watch of one API collection on its own thread, into a cache read by deep copy (watch.h). */
+#include "watch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "duration.h"
+#include "errbuf.h"
+#include "kube.h"
+
+#define LIST_PAGE 500
+#define MAX_LINE (64u << 20)   /* one event; the API server's objects are far smaller (etcd's limit is 1.5 MiB) */
+#define BACKOFF_MIN 0.25
+#define BACKOFF_MAX 5.0
+#define STREAM_GRACE 15        /* seconds past timeoutSeconds before a silent stream counts as hung */
+#define MAX_ERR_BODY 16384
+
+struct watch {
+	struct watch_cfg cfg;
+	char *path;
+	struct kube *k;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;        /* stop, resync asked, a list attempt ended (CLOCK_MONOTONIC) */
+	struct watch_stream st;     /* st.items: changed by the thread under mu; the rest is the thread's */
+	unsigned long gen;          /* changes applied to st.items (guarded by mu) */
+	unsigned long attempts;     /* list attempts ended (guarded by mu): watch_resync waits on it */
+	int listed;                 /* a list succeeded once (guarded by mu) */
+	int listing;                /* a list attempt is under way (guarded by mu) */
+	int synced;                 /* the last request succeeded (guarded by mu) */
+	char err[1400];             /* why not synced (guarded by mu) */
+	struct watch_counts counts; /* guarded by mu */
+	atomic_int stop, resync;
+};
+
+/* ------------------------------------------------------------------ the stream parser */
+
+char *watch_key(json_t *obj)
+{
+	json_t *md = json_object_get(obj, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	const char *ns = json_string_value(json_object_get(md, "namespace")) ?: "";
+	char *key;
+	if (!name || asprintf(&key, "%s/%s", ns, name) < 0)
+		return NULL;
+	return key;
+}
+
+static void set_rv(struct watch_stream *s, json_t *obj)
+{
+	const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+	if (rv && *rv) {
+		free(s->rv);
+		s->rv = strdup(rv);
+	}
+}
+
+/* One event line. Returns 1 when the cache changed, 0 when not, -1 when the stream must end. */
+static int apply_line(struct watch_stream *s, const char *line, size_t n)
+{
+	while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return 0;
+	json_error_t je;
+	json_t *ev = json_loadb(line, n, 0, &je);
+	if (!ev) {
+		snprintf(s->err, sizeof s->err, "watch stream line %lu, column %d: %s", s->line, je.column, je.text);
+		return -1;
+	}
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	json_t *obj = json_object_get(ev, "object");
+	int rc = 0;
+	if (!type || !json_is_object(obj)) {
+		snprintf(s->err, sizeof s->err, "watch stream line %lu, column 1: an event needs a \"type\" and an \"object\"",
+			 s->line);
+		rc = -1;
+	} else if (!strcmp(type, "ERROR")) {
+		/* the object is a Status: 410 Gone (reason Expired) means our resourceVersion is older than the
+		 * history the server keeps; anything else is an error all the same */
+		json_int_t code = json_integer_value(json_object_get(obj, "code"));
+		s->gone = code == 410;
+		snprintf(s->err, sizeof s->err, "the watch ended: %s (HTTP %lld %s)",
+			 json_string_value(json_object_get(obj, "message")) ?: "no message", (long long)code,
+			 json_string_value(json_object_get(obj, "reason")) ?: "");
+		rc = -1;
+	} else if (!strcmp(type, "BOOKMARK")) {
+		set_rv(s, obj); /* nothing changed up to here: a later watch may start from it */
+	} else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED") || !strcmp(type, "DELETED")) {
+		char *key = watch_key(obj);
+		if (!key) {
+			snprintf(s->err, sizeof s->err, "watch stream line %lu, column 1: a %s object without metadata.name",
+				 s->line, type);
+			rc = -1;
+		} else {
+			if (type[0] == 'D')
+				json_object_del(s->items, key);
+			else
+				json_object_set(s->items, key, obj);
+			free(key);
+			set_rv(s, obj);
+			s->events++;
+			rc = 1;
+		}
+	} /* an unknown type is a newer server's: skipped, as client-go's decoder does not */
+	json_decref(ev);
+	return rc;
+}
+
+long watch_stream_feed(struct watch_stream *s, const char *data, size_t n)
+{
+	long applied = 0;
+	while (n) {
+		const char *nl = memchr(data, '\n', n);
+		size_t take = nl ? (size_t)(nl - data) : n;
+		if (s->len + take > MAX_LINE) {
+			snprintf(s->err, sizeof s->err, "watch stream line %lu, column 1: an event over %u MiB", s->line + 1,
+				 MAX_LINE >> 20);
+			return -1;
+		}
+		if (s->len + take + 1 > s->cap) {
+			size_t cap = s->cap ? s->cap : 4096;
+			while (cap < s->len + take + 1)
+				cap *= 2;
+			char *b = realloc(s->buf, cap);
+			if (!b) {
+				snprintf(s->err, sizeof s->err, "out of memory reading the watch stream");
+				return -1;
+			}
+			s->buf = b;
+			s->cap = cap;
+		}
+		memcpy(s->buf + s->len, data, take);
+		s->len += take;
+		data += take;
+		n -= take;
+		if (!nl)
+			break;
+		data++, n--;
+		s->line++;
+		int rc = apply_line(s, s->buf, s->len);
+		s->len = 0;
+		if (rc < 0)
+			return -1;
+		applied += rc;
+	}
+	return applied;
+}
+
+void watch_stream_clear(struct watch_stream *s)
+{
+	free(s->buf);
+	free(s->rv);
+	s->buf = s->rv = NULL;
+	s->len = s->cap = 0;
+}
+
+/* ------------------------------------------------------------------ the thread */
+
+static struct timespec at_ts(double at)
+{
+	struct timespec ts = {(time_t)at, (long)((at - (double)(time_t)at) * 1e9)};
+	return ts;
+}
+
+static void notify(struct watch *w)
+{
+	if (w->cfg.changed)
+		w->cfg.changed(w->cfg.changed_arg);
+}
+
+static void failed(struct watch *w, const char *what)
+{
+	pthread_mutex_lock(&w->mu);
+	w->synced = 0;
+	snprintf(w->err, sizeof w->err, "%s", what);
+	w->counts.failures++;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Waits s seconds, or less when stopping or asked to resync. */
+static void backoff(struct watch *w, double s)
+{
+	struct timespec until = at_ts(mono_seconds() + s);
+	pthread_mutex_lock(&w->mu);
+	while (!atomic_load(&w->stop) && !atomic_load(&w->resync))
+		if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
+			break;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static char *with_query(const char *path, const char *query)
+{
+	char *p;
+	if (asprintf(&p, "%s%c%s", path, strchr(path, '?') ? '&' : '?', query) < 0)
+		abort();
+	return p;
+}
+
+/* Step 1: the whole collection, page by page. Returns 0 (the cache replaced, rv set) or -1 (err filled;
+ * 410 on a stale continue token starts again once). */
+static int list_all(struct watch *w, char *err, size_t errlen)
+{
+	json_t *items = json_object();
+	char *cont = NULL, *rv = NULL;
+	int restarted = 0;
+	for (;;) {
+		char q[64];
+		snprintf(q, sizeof q, "limit=%d%s", LIST_PAGE, cont ? "&continue=" : "");
+		char *base = with_query(w->path, q);
+		struct kube_req r = {.method = KUBE_GET};
+		if (cont) {
+			/* continue tokens are base64url: safe in a query as they are, but escape '=' padding */
+			size_t bl = strlen(base), cl = strlen(cont);
+			r.path = malloc(bl + 3 * cl + 1);
+			memcpy(r.path, base, bl);
+			char *o = r.path + bl;
+			for (const char *c = cont; *c; c++)
+				o += *c == '=' ? sprintf(o, "%%3D") : (*o = *c, 1);
+			*o = 0;
+			free(base);
+		} else
+			r.path = base;
+		kube_do(w->k, &r, 1);
+		if (r.status == 410 && cont && !restarted) {
+			/* the continue token expired mid-list: the list starts again, whole */
+			restarted = 1;
+			kube_req_clear(&r);
+			json_object_clear(items);
+			free(cont), cont = NULL;
+			free(rv), rv = NULL;
+			continue;
+		}
+		if (r.status / 100 != 2 || !json_is_object(r.response)) {
+			errbuf_set(err, errlen, "list %s: %s", w->path, r.status / 100 == 2 ? "the answer is not a list" : r.err);
+			kube_req_clear(&r);
+			json_decref(items);
+			free(cont);
+			free(rv);
+			return -1;
+		}
+		json_t *md = json_object_get(r.response, "metadata"), *it;
+		size_t i;
+		json_array_foreach(json_object_get(r.response, "items"), i, it) {
+			char *key = watch_key(it);
+			if (key)
+				json_object_set(items, key, it);
+			free(key);
+		}
+		/* the first page's resourceVersion is the list's: later pages are served at the same one */
+		if (!rv)
+			rv = strdup(json_string_value(json_object_get(md, "resourceVersion")) ?: "");
+		const char *c = json_string_value(json_object_get(md, "continue"));
+		free(cont);
+		cont = c && *c ? strdup(c) : NULL;
+		kube_req_clear(&r);
+		if (!cont)
+			break;
+	}
+	pthread_mutex_lock(&w->mu);
+	json_decref(w->st.items);
+	w->st.items = items;
+	free(w->st.rv);
+	w->st.rv = *rv ? rv : NULL;
+	if (!*rv)
+		free(rv);
+	w->gen++;
+	w->listed = w->synced = 1;
+	w->err[0] = 0;
+	w->counts.lists++;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+struct stream_ctx {
+	struct watch *w;
+	long status;     /* the answer's status once known */
+	int ended;       /* the parser ended the stream (w->st.err, w->st.gone) */
+	char *body;      /* a refusal's body (a Status) */
+	size_t body_len;
+};
+
+static int stream_cb(void *arg, long status, const char *data, size_t len)
+{
+	struct stream_ctx *c = arg;
+	struct watch *w = c->w;
+	if (atomic_load(&w->stop) || atomic_load(&w->resync))
+		return 1;
+	if (status && !c->status) {
+		c->status = status;
+		if (status / 100 == 2) {
+			pthread_mutex_lock(&w->mu);
+			w->synced = 1;
+			w->err[0] = 0;
+			w->counts.watches++;
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
+	if (!data || !len)
+		return 0;
+	if (status / 100 != 2) {
+		if (c->body_len + len <= MAX_ERR_BODY) {
+			c->body = realloc(c->body, c->body_len + len + 1);
+			memcpy(c->body + c->body_len, data, len);
+			c->body_len += len;
+			c->body[c->body_len] = 0;
+		}
+		return 0;
+	}
+	pthread_mutex_lock(&w->mu);
+	long n = watch_stream_feed(&w->st, data, len);
+	if (n > 0) {
+		w->gen++;
+		w->counts.events += (unsigned long)n;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (n > 0)
+		notify(w);
+	if (n < 0) {
+		c->ended = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A refusal's Status message, or the body as it is. */
+static void refusal(char *out, size_t outlen, const char *path, long status, const char *body)
+{
+	json_t *st = body ? json_loads(body, 0, NULL) : NULL;
+	const char *msg = json_string_value(json_object_get(st, "message"));
+	snprintf(out, outlen, "watch %s: HTTP %ld: %s", path, status, msg ? msg : body && *body ? body : "no message");
+	json_decref(st);
+}
+
+enum next { NEXT_WATCH, NEXT_LIST, NEXT_STOP };
+
+/* Step 2: one watch request from w->st.rv. Returns what to do next; *bad is set when it failed. */
+static enum next watch_once(struct watch *w, int *bad)
+{
+	char q[160], err[1024];
+	snprintf(q, sizeof q, "watch=true&allowWatchBookmarks=true&timeoutSeconds=%ld&resourceVersion=", w->cfg.watch_timeout_s);
+	char *base = with_query(w->path, q), *path;
+	if (asprintf(&path, "%s%s", base, w->st.rv ? w->st.rv : "") < 0)
+		abort();
+	free(base);
+	w->st.len = 0; /* a line cut off by the last stream's end is gone with it */
+	w->st.gone = 0;
+	struct stream_ctx c = {.w = w};
+	unsigned long events0 = w->st.events;
+	double t0 = mono_seconds();
+	long rc = kube_stream(w->k, "GET", path, w->cfg.watch_timeout_s + STREAM_GRACE, stream_cb, &c, err, sizeof err);
+	free(path);
+	enum next next = NEXT_WATCH;
+	*bad = 0;
+	if (atomic_load(&w->stop)) {
+		next = NEXT_STOP;
+	} else if (atomic_load(&w->resync)) {
+		next = NEXT_LIST;
+	} else if (c.ended) {
+		if (w->st.gone) {
+			pthread_mutex_lock(&w->mu);
+			w->counts.gone++;
+			pthread_mutex_unlock(&w->mu);
+		} else {
+			char m[1200];
+			snprintf(m, sizeof m, "watch %s: %s", w->path, w->st.err);
+			failed(w, m);
+			*bad = 1;
+		}
+		next = NEXT_LIST;
+	} else if (rc < 0) {
+		failed(w, err); /* unreachable: the same watch again, once it answers (410 then lists) */
+		*bad = 1;
+	} else if (rc == 410) {
+		pthread_mutex_lock(&w->mu);
+		w->counts.gone++;
+		pthread_mutex_unlock(&w->mu);
+		next = NEXT_LIST;
+	} else if (rc / 100 != 2) {
+		char m[1200];
+		refusal(m, sizeof m, w->path, rc, c.body);
+		failed(w, m);
+		*bad = 1;
+		next = NEXT_LIST;
+	} else if (w->st.events == events0 && mono_seconds() - t0 < 1.0) {
+		*bad = 1; /* a server that ends every watch at once must not make this a busy loop */
+	}
+	free(c.body);
+	return next;
+}
+
+static void *watch_main(void *arg)
+{
+	struct watch *w = arg;
+	double delay = 0;
+	enum next next = NEXT_LIST;
+	char err[1024];
+	while (!atomic_load(&w->stop)) {
+		int bad = 0;
+		if (next == NEXT_LIST || atomic_load(&w->resync)) {
+			pthread_mutex_lock(&w->mu);
+			atomic_store(&w->resync, 0);
+			w->listing = 1;
+			pthread_mutex_unlock(&w->mu);
+			bad = list_all(w, err, sizeof err) != 0;
+			if (bad)
+				failed(w, err);
+			else
+				notify(w);
+			pthread_mutex_lock(&w->mu);
+			w->attempts++;
+			w->listing = 0;
+			pthread_cond_broadcast(&w->cond);
+			pthread_mutex_unlock(&w->mu);
+			next = bad ? NEXT_LIST : NEXT_WATCH;
+		} else {
+			next = watch_once(w, &bad);
+		}
+		if (next == NEXT_STOP)
+			break;
+		if (bad) {
+			delay = delay ? delay * 2 : BACKOFF_MIN;
+			if (delay > BACKOFF_MAX)
+				delay = BACKOFF_MAX;
+			backoff(w, delay);
+		} else {
+			delay = 0;
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ the API */
+
+struct watch *watch_start(const struct watch_cfg *cfg, char *err, size_t errlen)
+{
+	struct watch *w = calloc(1, sizeof *w);
+	if (!w) {
+		errbuf_set(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->cfg = *cfg;
+	w->path = strdup(cfg->path);
+	w->st.items = json_object();
+	w->k = kube_new(cfg->kc, err, errlen);
+	if (!w->k) {
+		json_decref(w->st.items);
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	kube_set_retries(w->k, 2, 500);
+	kube_set_limits(w->k, cfg->list_timeout_s, &w->stop);
+	snprintf(w->err, sizeof w->err, "list %s: no answer yet", w->path);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&w->mu, NULL);
+	if (pthread_create(&w->th, NULL, watch_main, w)) {
+		errbuf_set(err, errlen, "cannot start a thread");
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->mu);
+		kube_free(w->k);
+		json_decref(w->st.items);
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void watch_stop(struct watch *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	atomic_store(&w->stop, 1);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	kube_free(w->k);
+	json_decref(w->st.items);
+	watch_stream_clear(&w->st);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mu);
+	free(w->path);
+	free(w);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *watch_items(struct watch *w, unsigned long *seen, double wait_s, char *err, size_t errlen)
+{
+	struct timespec until = at_ts(mono_seconds() + wait_s);
+	err[0] = 0;
+	pthread_mutex_lock(&w->mu);
+	while (!w->listed && !atomic_load(&w->stop))
+		if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
+			break;
+	json_t *out = NULL;
+	if (!w->synced) {
+		errbuf_set(err, errlen, "%s", w->err);
+		*seen = 0;
+	} else if (w->gen != *seen) {
+		size_t n = json_object_size(w->st.items), i = 0;
+		const char **keys = malloc((n ? n : 1) * sizeof *keys);
+		const char *key;
+		json_t *v;
+		json_object_foreach(w->st.items, key, v)
+			keys[i++] = key;
+		qsort(keys, n, sizeof *keys, by_key);
+		out = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(out, json_deep_copy(json_object_get(w->st.items, keys[i])));
+		free(keys);
+		*seen = w->gen;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return out;
+}
+
+int watch_resync(struct watch *w, double wait_s)
+{
+	struct timespec until = at_ts(mono_seconds() + wait_s);
+	pthread_mutex_lock(&w->mu);
+	/* a list already under way may have read the server before this call: the one after it counts */
+	unsigned long want = w->attempts + 1 + (w->listing ? 1 : 0);
+	atomic_store(&w->resync, 1);
+	pthread_cond_broadcast(&w->cond);
+	while (w->attempts < want && !atomic_load(&w->stop))
+		if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
+			break;
+	int rc = w->attempts >= want && w->synced ? 0 : -1;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+void watch_counts(struct watch *w, struct watch_counts *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->counts;
+	pthread_mutex_unlock(&w->mu);
+}

@@ -42,6 +42,7 @@ class Journal:
         self.seen = {}                      # key -> (resourceVersion, deep copy of the object)
         self.seen_rv = None
         self.oldest = store.rv              # events after this are all in self.events
+        self.trimmed = 0                    # the newest event forgotten: an open watch behind it missed events
         self.history = HISTORY
         self.bookmark_interval = 1.0
         self.drops = 0                      # bumped by {"drop": true}: open streams break
@@ -73,7 +74,7 @@ class Journal:
             new.append((int(rv), key, "DELETED", last, last))
         self.events.extend(new)
         while len(self.events) > self.history:
-            self.oldest = self.events.popleft()[0]
+            self.oldest = self.trimmed = self.events.popleft()[0]
         self.seen_rv = st.rv
         if new:
             self.cond.notify_all()
@@ -81,6 +82,8 @@ class Journal:
     def compact(self):
         with self.cond:
             self.sync()
+            if self.events:
+                self.trimmed = self.events[-1][0]
             self.events.clear()
             self.oldest = self.store.rv
 
@@ -106,11 +109,13 @@ def after_request(store):
 
 def control(store, body):
     j = journal(store)
-    if body.get("compact"):
-        j.compact()
-    if body.get("drop"):
-        j.drop()
-    with store.lock:
+    with j.cond:   # one step: a client that was dropped cannot come back in between
+        if body.get("compact"):
+            # writes elsewhere moved the revision on (as any write in the cluster does), then etcd compacted
+            store.next_rv()
+            j.compact()
+        if body.get("drop"):
+            j.drop()
         if "bookmark_interval" in body:
             j.bookmark_interval = float(body["bookmark_interval"])
         if "history" in body:
@@ -246,7 +251,9 @@ def _stream(handler, api, store, j, res, ns, labels_req, fields, bookmarks, time
                     j.cond.wait(min(TURN, max(0.0, end - now)))
                     store.tick()   # the fake's controllers run without requests, as a cluster's do
                     j.sync()
-                if pos < j.oldest:
+                    if j.drops != drops or handler.server.fk.stopping:
+                        break
+                if pos < j.trimmed:
                     # this watcher fell behind the kept history
                     out.append({"type": "ERROR", "object": _status_gone("too old resource version: %d (%d)"
                                                                         % (pos, j.oldest))})
@@ -283,7 +290,7 @@ def _stream(handler, api, store, j, res, ns, labels_req, fields, bookmarks, time
             if out and out[-1]["type"] == "ERROR":
                 handler.wfile.write(b"0\r\n\r\n")
                 return
-    except (BrokenPipeError, ConnectionResetError):
+    except OSError:  # the client went away (BrokenPipe, ConnectionReset, SSL EOF)
         handler.close_connection = True
         return
     # dropped on purpose: the connection ends mid-stream, without the last chunk

@@ -8,7 +8,7 @@
 #include "clusterview.h"
 #include "errbuf.h"
 #include "sourcestate.h"
-#include "watch.h"
+#include "kwatch.h"
 
 #define WATCH_TIMEOUT 300 /* timeoutSeconds of each watch request: the server ends it then, and it is renewed */
 
@@ -17,7 +17,7 @@ enum { CW_DEPLOYMENTS, CW_PODS, CW_EVENTS, CW_N };
 struct clusterwatch {
 	char *ns;
 	long timeout_s;
-	struct watch *w[CW_N];
+	struct kwatch *w[CW_N];
 	json_t *items[CW_N];      /* the poller's copies of the caches */
 	unsigned long seen[CW_N]; /* the caches' change counts those copies are of */
 	json_t *source;           /* {NAME: true} from the last ConfigMap read */
@@ -41,9 +41,9 @@ struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char
 	for (int i = 0; i < CW_N; i++) {
 		char path[512];
 		snprintf(path, sizeof path, fmt[i], ns);
-		struct watch_cfg c = {.kc = kc, .path = path, .list_timeout_s = timeout_s, .watch_timeout_s = WATCH_TIMEOUT,
+		struct kwatch_cfg c = {.kc = kc, .path = path, .list_timeout_s = timeout_s, .watch_timeout_s = WATCH_TIMEOUT,
 				      .changed = changed, .changed_arg = arg};
-		cw->w[i] = watch_start(&c, err, errlen);
+		cw->w[i] = kwatch_start(&c, err, errlen);
 		if (!cw->w[i]) {
 			clusterwatch_stop(cw);
 			return NULL;
@@ -57,7 +57,7 @@ void clusterwatch_stop(struct clusterwatch *cw)
 	if (!cw)
 		return;
 	for (int i = 0; i < CW_N; i++) {
-		watch_stop(cw->w[i]);
+		kwatch_stop(cw->w[i]);
 		json_decref(cw->items[i]);
 	}
 	json_decref(cw->source);
@@ -100,9 +100,9 @@ json_t *clusterwatch_snapshot(struct clusterwatch *cw, struct kube *k, int probe
 	char err[1024] = "", e[1024];
 	if (fresh)
 		for (int i = 0; i < CW_N; i++)
-			watch_resync(cw->w[i], (double)cw->timeout_s);
+			kwatch_resync(cw->w[i], (double)cw->timeout_s);
 	for (int i = 0; i < CW_N; i++) {
-		json_t *items = watch_items(cw->w[i], &cw->seen[i], (double)cw->timeout_s, e, sizeof e);
+		json_t *items = kwatch_items(cw->w[i], &cw->seen[i], (double)cw->timeout_s, e, sizeof e);
 		if (items) {
 			json_decref(cw->items[i]);
 			cw->items[i] = items;

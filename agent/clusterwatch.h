@@ -8,7 +8,7 @@
 #include "kubeconfig.h"
 
 /*
- * Replaces the poller's lists: the three collections are listed once and then followed by watch.c
+ * Replaces the poller's lists: the three collections are listed once and then followed by kwatch.c
  * (one thread each), so an idle namespace costs one small GET per poll, the ConfigMap's, which is
  * also the liveness check behind the page's stale badge (a hung API server answers no GET, so the
  * page turns stale after 2 polls as before, whatever the quiet watch streams are doing).

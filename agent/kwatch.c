@@ -1,5 +1,5 @@
-/* watch.c — list + watch of one API collection on its own thread, into a cache read by deep copy (watch.h). */
-#include "watch.h"
+/* kwatch.c — list + watch of one API collection on its own thread, into a cache read by deep copy (kwatch.h). */
+#include "kwatch.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,27 +19,27 @@
 #define STREAM_GRACE 15        /* seconds past timeoutSeconds before a silent stream counts as hung */
 #define MAX_ERR_BODY 16384
 
-struct watch {
-	struct watch_cfg cfg;
+struct kwatch {
+	struct kwatch_cfg cfg;
 	char *path;
 	struct kube *k;
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;        /* stop, resync asked, a list attempt ended (CLOCK_MONOTONIC) */
-	struct watch_stream st;     /* st.items: changed by the thread under mu; the rest is the thread's */
+	struct kwatch_stream st;     /* st.items: changed by the thread under mu; the rest is the thread's */
 	unsigned long gen;          /* changes applied to st.items (guarded by mu) */
-	unsigned long attempts;     /* list attempts ended (guarded by mu): watch_resync waits on it */
+	unsigned long attempts;     /* list attempts ended (guarded by mu): kwatch_resync waits on it */
 	int listed;                 /* a list succeeded once (guarded by mu) */
 	int listing;                /* a list attempt is under way (guarded by mu) */
 	int synced;                 /* the last request succeeded (guarded by mu) */
 	char err[1400];             /* why not synced (guarded by mu) */
-	struct watch_counts counts; /* guarded by mu */
+	struct kwatch_counts counts; /* guarded by mu */
 	atomic_int stop, resync;
 };
 
 /* ------------------------------------------------------------------ the stream parser */
 
-char *watch_key(json_t *obj)
+char *kwatch_key(json_t *obj)
 {
 	json_t *md = json_object_get(obj, "metadata");
 	const char *name = json_string_value(json_object_get(md, "name"));
@@ -50,7 +50,7 @@ char *watch_key(json_t *obj)
 	return key;
 }
 
-static void set_rv(struct watch_stream *s, json_t *obj)
+static void set_rv(struct kwatch_stream *s, json_t *obj)
 {
 	const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
 	if (rv && *rv) {
@@ -60,7 +60,7 @@ static void set_rv(struct watch_stream *s, json_t *obj)
 }
 
 /* One event line. Returns 1 when the cache changed, 0 when not, -1 when the stream must end. */
-static int apply_line(struct watch_stream *s, const char *line, size_t n)
+static int apply_line(struct kwatch_stream *s, const char *line, size_t n)
 {
 	while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
 		n--;
@@ -91,7 +91,7 @@ static int apply_line(struct watch_stream *s, const char *line, size_t n)
 	} else if (!strcmp(type, "BOOKMARK")) {
 		set_rv(s, obj); /* nothing changed up to here: a later watch may start from it */
 	} else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED") || !strcmp(type, "DELETED")) {
-		char *key = watch_key(obj);
+		char *key = kwatch_key(obj);
 		if (!key) {
 			snprintf(s->err, sizeof s->err, "watch stream line %lu, column 1: a %s object without metadata.name",
 				 s->line, type);
@@ -111,7 +111,7 @@ static int apply_line(struct watch_stream *s, const char *line, size_t n)
 	return rc;
 }
 
-long watch_stream_feed(struct watch_stream *s, const char *data, size_t n)
+long kwatch_stream_feed(struct kwatch_stream *s, const char *data, size_t n)
 {
 	long applied = 0;
 	while (n) {
@@ -151,7 +151,7 @@ long watch_stream_feed(struct watch_stream *s, const char *data, size_t n)
 	return applied;
 }
 
-void watch_stream_clear(struct watch_stream *s)
+void kwatch_stream_clear(struct kwatch_stream *s)
 {
 	free(s->buf);
 	free(s->rv);
@@ -167,13 +167,13 @@ static struct timespec at_ts(double at)
 	return ts;
 }
 
-static void notify(struct watch *w)
+static void notify(struct kwatch *w)
 {
 	if (w->cfg.changed)
 		w->cfg.changed(w->cfg.changed_arg);
 }
 
-static void failed(struct watch *w, const char *what)
+static void failed(struct kwatch *w, const char *what)
 {
 	pthread_mutex_lock(&w->mu);
 	w->synced = 0;
@@ -183,7 +183,7 @@ static void failed(struct watch *w, const char *what)
 }
 
 /* Waits s seconds, or less when stopping or asked to resync. */
-static void backoff(struct watch *w, double s)
+static void backoff(struct kwatch *w, double s)
 {
 	struct timespec until = at_ts(mono_seconds() + s);
 	pthread_mutex_lock(&w->mu);
@@ -203,7 +203,7 @@ static char *with_query(const char *path, const char *query)
 
 /* Step 1: the whole collection, page by page. Returns 0 (the cache replaced, rv set) or -1 (err filled;
  * 410 on a stale continue token starts again once). */
-static int list_all(struct watch *w, char *err, size_t errlen)
+static int list_all(struct kwatch *w, char *err, size_t errlen)
 {
 	json_t *items = json_object();
 	char *cont = NULL, *rv = NULL;
@@ -246,7 +246,7 @@ static int list_all(struct watch *w, char *err, size_t errlen)
 		json_t *md = json_object_get(r.response, "metadata"), *it;
 		size_t i;
 		json_array_foreach(json_object_get(r.response, "items"), i, it) {
-			char *key = watch_key(it);
+			char *key = kwatch_key(it);
 			if (key)
 				json_object_set(items, key, it);
 			free(key);
@@ -277,7 +277,7 @@ static int list_all(struct watch *w, char *err, size_t errlen)
 }
 
 struct stream_ctx {
-	struct watch *w;
+	struct kwatch *w;
 	long status;     /* the answer's status once known */
 	int ended;       /* the parser ended the stream (w->st.err, w->st.gone) */
 	char *body;      /* a refusal's body (a Status) */
@@ -287,7 +287,7 @@ struct stream_ctx {
 static int stream_cb(void *arg, long status, const char *data, size_t len)
 {
 	struct stream_ctx *c = arg;
-	struct watch *w = c->w;
+	struct kwatch *w = c->w;
 	if (atomic_load(&w->stop) || atomic_load(&w->resync))
 		return 1;
 	if (status && !c->status) {
@@ -312,7 +312,7 @@ static int stream_cb(void *arg, long status, const char *data, size_t len)
 		return 0;
 	}
 	pthread_mutex_lock(&w->mu);
-	long n = watch_stream_feed(&w->st, data, len);
+	long n = kwatch_stream_feed(&w->st, data, len);
 	if (n > 0) {
 		w->gen++;
 		w->counts.events += (unsigned long)n;
@@ -339,7 +339,7 @@ static void refusal(char *out, size_t outlen, const char *path, long status, con
 enum next { NEXT_WATCH, NEXT_LIST, NEXT_STOP };
 
 /* Step 2: one watch request from w->st.rv. Returns what to do next; *bad is set when it failed. */
-static enum next watch_once(struct watch *w, int *bad)
+static enum next kwatch_once(struct kwatch *w, int *bad)
 {
 	char q[160], err[1024];
 	snprintf(q, sizeof q, "watch=true&allowWatchBookmarks=true&timeoutSeconds=%ld&resourceVersion=", w->cfg.watch_timeout_s);
@@ -393,9 +393,9 @@ static enum next watch_once(struct watch *w, int *bad)
 	return next;
 }
 
-static void *watch_main(void *arg)
+static void *kwatch_main(void *arg)
 {
-	struct watch *w = arg;
+	struct kwatch *w = arg;
 	double delay = 0;
 	enum next next = NEXT_LIST;
 	char err[1024];
@@ -418,7 +418,7 @@ static void *watch_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			next = bad ? NEXT_LIST : NEXT_WATCH;
 		} else {
-			next = watch_once(w, &bad);
+			next = kwatch_once(w, &bad);
 		}
 		if (next == NEXT_STOP)
 			break;
@@ -436,9 +436,9 @@ static void *watch_main(void *arg)
 
 /* ------------------------------------------------------------------ the API */
 
-struct watch *watch_start(const struct watch_cfg *cfg, char *err, size_t errlen)
+struct kwatch *kwatch_start(const struct kwatch_cfg *cfg, char *err, size_t errlen)
 {
-	struct watch *w = calloc(1, sizeof *w);
+	struct kwatch *w = calloc(1, sizeof *w);
 	if (!w) {
 		errbuf_set(err, errlen, "out of memory");
 		return NULL;
@@ -462,7 +462,7 @@ struct watch *watch_start(const struct watch_cfg *cfg, char *err, size_t errlen)
 	pthread_cond_init(&w->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&w->mu, NULL);
-	if (pthread_create(&w->th, NULL, watch_main, w)) {
+	if (pthread_create(&w->th, NULL, kwatch_main, w)) {
 		errbuf_set(err, errlen, "cannot start a thread");
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->mu);
@@ -475,7 +475,7 @@ struct watch *watch_start(const struct watch_cfg *cfg, char *err, size_t errlen)
 	return w;
 }
 
-void watch_stop(struct watch *w)
+void kwatch_stop(struct kwatch *w)
 {
 	if (!w)
 		return;
@@ -486,7 +486,7 @@ void watch_stop(struct watch *w)
 	pthread_join(w->th, NULL);
 	kube_free(w->k);
 	json_decref(w->st.items);
-	watch_stream_clear(&w->st);
+	kwatch_stream_clear(&w->st);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->mu);
 	free(w->path);
@@ -498,7 +498,7 @@ static int by_key(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-json_t *watch_items(struct watch *w, unsigned long *seen, double wait_s, char *err, size_t errlen)
+json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, char *err, size_t errlen)
 {
 	struct timespec until = at_ts(mono_seconds() + wait_s);
 	err[0] = 0;
@@ -528,7 +528,7 @@ json_t *watch_items(struct watch *w, unsigned long *seen, double wait_s, char *e
 	return out;
 }
 
-int watch_resync(struct watch *w, double wait_s)
+int kwatch_resync(struct kwatch *w, double wait_s)
 {
 	struct timespec until = at_ts(mono_seconds() + wait_s);
 	pthread_mutex_lock(&w->mu);
@@ -544,7 +544,7 @@ int watch_resync(struct watch *w, double wait_s)
 	return rc;
 }
 
-void watch_counts(struct watch *w, struct watch_counts *out)
+void kwatch_counts(struct kwatch *w, struct kwatch_counts *out)
 {
 	pthread_mutex_lock(&w->mu);
 	*out = w->counts;

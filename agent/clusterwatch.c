@@ -26,7 +26,8 @@ struct clusterwatch {
 };
 
 struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char *ns, long timeout_s,
-					void (*changed)(void *arg), void *arg, char *err, size_t errlen)
+					const atomic_int *quit, void (*changed)(void *arg), void *arg, char *err,
+					size_t errlen)
 {
 	struct clusterwatch *cw = calloc(1, sizeof *cw);
 	if (!cw) {
@@ -42,7 +43,7 @@ struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char
 		char path[512];
 		snprintf(path, sizeof path, fmt[i], ns);
 		struct kwatch_cfg c = {.kc = kc, .path = path, .list_timeout_s = timeout_s, .watch_timeout_s = WATCH_TIMEOUT,
-				      .changed = changed, .changed_arg = arg};
+				      .changed = changed, .changed_arg = arg, .cancel = quit};
 		cw->w[i] = kwatch_start(&c, err, errlen);
 		if (!cw->w[i]) {
 			clusterwatch_stop(cw);

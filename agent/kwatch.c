@@ -493,6 +493,18 @@ void kwatch_stop(struct kwatch *w)
 	free(w);
 }
 
+/* One slice of a caller's wait (under w->mu): 0 while it should go on waiting until `until`. */
+static int wait_slice(struct kwatch *w, double until)
+{
+	double now = mono_seconds();
+	if (now >= until || atomic_load(&w->stop) || (w->cfg.cancel && atomic_load(w->cfg.cancel)))
+		return 1;
+	/* short slices: cfg.cancel is another thread's flag, with no signal on this cond */
+	struct timespec ts = at_ts(now + 0.1 < until ? now + 0.1 : until);
+	pthread_cond_timedwait(&w->cond, &w->mu, &ts);
+	return 0;
+}
+
 static int by_key(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -500,12 +512,11 @@ static int by_key(const void *a, const void *b)
 
 json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, char *err, size_t errlen)
 {
-	struct timespec until = at_ts(mono_seconds() + wait_s);
+	double until = mono_seconds() + wait_s;
 	err[0] = 0;
 	pthread_mutex_lock(&w->mu);
-	while (!w->listed && !atomic_load(&w->stop))
-		if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
-			break;
+	while (!w->listed && !w->attempts && !wait_slice(w, until))
+		;
 	json_t *out = NULL;
 	if (!w->synced) {
 		errbuf_set(err, errlen, "%s", w->err);
@@ -530,15 +541,14 @@ json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, char 
 
 int kwatch_resync(struct kwatch *w, double wait_s)
 {
-	struct timespec until = at_ts(mono_seconds() + wait_s);
+	double until = mono_seconds() + wait_s;
 	pthread_mutex_lock(&w->mu);
 	/* a list already under way may have read the server before this call: the one after it counts */
 	unsigned long want = w->attempts + 1 + (w->listing ? 1 : 0);
 	atomic_store(&w->resync, 1);
 	pthread_cond_broadcast(&w->cond);
-	while (w->attempts < want && !atomic_load(&w->stop))
-		if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
-			break;
+	while (w->attempts < want && !wait_slice(w, until))
+		;
 	int rc = w->attempts >= want && w->synced ? 0 : -1;
 	pthread_mutex_unlock(&w->mu);
 	return rc;

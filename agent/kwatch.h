@@ -3,6 +3,7 @@
 #define SM_KWATCH_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "kubeconfig.h"
@@ -32,6 +33,7 @@ struct kwatch_cfg {
 	long watch_timeout_s;         /* timeoutSeconds asked of each watch request */
 	void (*changed)(void *arg);   /* after the cache changed (a list, or a batch of events); may be NULL */
 	void *changed_arg;
+	const atomic_int *cancel;     /* nonzero: kwatch_items and kwatch_resync stop waiting (borrowed; may be NULL) */
 };
 
 /* Counts, for tests and the bench (/api/status shows them). */
@@ -54,7 +56,8 @@ void kwatch_stop(struct kwatch *w);
  * The items, sorted by namespace/name, as a new array (a deep copy) when the cache changed since
  * *seen (a change count, updated; start with 0), else NULL with err "". NULL with err filled when
  * the collection is not known right now (never listed yet, or the last request failed); then *seen
- * is reset, so the next success hands the items again. Waits up to wait_s seconds for the first list.
+ * is reset, so the next success hands the items again. Waits up to wait_s seconds for the first list
+ * attempt to end.
  */
 json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, char *err, size_t errlen);
 /* Lists again now (abandoning the stream) and waits up to wait_s seconds for that list: afterwards

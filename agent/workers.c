@@ -195,7 +195,7 @@ static void *poll_main(void *arg)
 	double t = 5 * w->cfg.poll;
 	long timeout = t < 5 ? 5 : t > 30 ? 30 : (long)t;
 	struct kube *k = client(w, timeout, &w->quit, err, sizeof err);
-	struct clusterwatch *cw = k ? clusterwatch_start(w->cfg.kc, w->cfg.ns, timeout, watch_changed, w, err, sizeof err) : NULL;
+	struct clusterwatch *cw = k ? clusterwatch_start(w->cfg.kc, w->cfg.ns, timeout, &w->quit, watch_changed, w, err, sizeof err) : NULL;
 	json_t *last = NULL;
 	int probe = 1, fresh = 0;
 	double next_probe = 0, built = 0;

@@ -34,9 +34,41 @@ DEFAULT_TIMEOUT = 1800   # a watch without timeoutSeconds: the API server's --mi
 TURN = 0.1               # seconds between journal checks while a watch waits
 
 
+class Tracked(dict):
+    """store.objs, noting which keys were stored or deleted since the journal last looked."""
+
+    def __init__(self, objs):
+        super().__init__(objs)
+        self.dirty = set()
+
+    def __setitem__(self, key, value):
+        self.dirty.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self.dirty.add(key)
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        self.dirty.add(key)
+        return super().pop(key, *default)
+
+
 class Journal:
     def __init__(self, store):
         self.store = store
+        # what changed is found without scanning everything (an apply of N objects must not cost N^2): keys stored
+        # or deleted are tracked; a resourceVersion handed out that no tracked object carries means an object
+        # was changed in place, and only then is every object compared
+        store.objs = Tracked(store.objs)
+        self.issued = set()
+        self._next_rv = store.next_rv
+
+        def next_rv():
+            rv = self._next_rv()
+            self.issued.add(rv)
+            return rv
+        store.next_rv = next_rv
         self.cond = threading.Condition(store.lock)
         self.events = collections.deque()   # (rv, key, type, obj, prev)
         self.seen = {}                      # key -> (resourceVersion, deep copy of the object)
@@ -56,20 +88,26 @@ class Journal:
         if st.rv == self.seen_rv:
             return
         new = []
-        for key, o in st.objs.items():
+        dirty, st.objs.dirty = st.objs.dirty, set()
+        issued, self.issued = self.issued, set()
+        if self.seen_rv is not None:
+            issued -= {(st.objs[k].get("metadata") or {}).get("resourceVersion") for k in dirty if k in st.objs}
+        keys = st.objs.keys() if issued or self.seen_rv is None else [k for k in dirty if k in st.objs]
+        for key in keys:
+            o = st.objs[key]
             rv = (o.get("metadata") or {}).get("resourceVersion")
             old = self.seen.get(key)
             if old is None or old[0] != rv:
                 cur = copy.deepcopy(o)
                 new.append((int(rv), key, "ADDED" if old is None else "MODIFIED", cur, old and old[1]))
                 self.seen[key] = (rv, cur)
-        gone = [k for k in self.seen if k not in st.objs]
+        gone = [k for k in (self.seen if issued or self.seen_rv is None else dirty) if k in self.seen and k not in st.objs]
         new.sort(key=lambda e: e[0])
         for key in gone:
             # a DELETED event carries the object's last state with the deletion's resourceVersion
             # (https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes)
             last = copy.deepcopy(self.seen.pop(key)[1])
-            rv = st.next_rv()
+            rv = self._next_rv()
             last["metadata"]["resourceVersion"] = rv
             new.append((int(rv), key, "DELETED", last, last))
         self.events.extend(new)
@@ -112,7 +150,7 @@ def control(store, body):
     with j.cond:   # one step: a client that was dropped cannot come back in between
         if body.get("compact"):
             # writes elsewhere moved the revision on (as any write in the cluster does), then etcd compacted
-            store.next_rv()
+            j._next_rv()
             j.compact()
         if body.get("drop"):
             j.drop()

@@ -36,7 +36,7 @@ struct kwatch_cfg {
 	const atomic_int *cancel;     /* nonzero: kwatch_items and kwatch_resync stop waiting (borrowed; may be NULL) */
 };
 
-/* Counts, for tests and the bench (/api/status shows them). */
+/* What a watch has done so far (kwatch_counts). */
 struct kwatch_counts {
 	unsigned long lists;    /* lists done (the first one and every relist) */
 	unsigned long watches;  /* watch requests answered 200 */

@@ -17,9 +17,11 @@ cluster's run without anyone asking) the store is compared with what was last se
 resourceVersion; what differs becomes events. Every change in the fake stamps a new resourceVersion, so nothing is
 missed; several writes to one object within one request come out as one MODIFIED.
 
-Test controls (POST /fakekube/watch, JSON): {"compact": true} forgets the history up to now (a watch from an older
-resourceVersion then gets 410, as after etcd's compaction), {"drop": true} breaks every open watch connection
-mid-stream (no final chunk), {"bookmark_interval": S}, {"history": N}.
+Test controls (POST /fakekube/watch, JSON; the answer says how many streams are open and were served):
+{"compact": true} moves the revision on (as a write elsewhere in the cluster does) and forgets the history up to it,
+so a watch from any resourceVersion handed out so far gets 410, as after etcd's compaction; {"drop": true} breaks
+every open watch connection mid-stream (no final chunk); both in one request happen at once; {"bookmark_interval":
+S}; {"history": N} events kept.
 """
 import collections
 import copy

@@ -66,7 +66,7 @@ json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, char 
 int kwatch_resync(struct kwatch *w, double wait_s);
 void kwatch_counts(struct kwatch *w, struct kwatch_counts *out);
 
-/* ---- the stream parser (pure: no I/O, no threads; fuzz/fuzz_kwatch.c drives it) */
+/* ---- the stream parser (kwatchstream.c; pure: no I/O, no threads; fuzz/fuzz_kwatch.c drives it) */
 struct kwatch_stream {
 	json_t *items;        /* "NAMESPACE/NAME" -> object (owned) */
 	char *rv;             /* the newest resourceVersion seen (owned; NULL = none) */

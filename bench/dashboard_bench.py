@@ -92,7 +92,7 @@ def run(n, tmp):
         wait_for(synced, 300, "%d deployments running" % n)
         weight = sum(len(get(url + a)[1]) for a in ("", "app.js", "style.css", "favicon.svg"))
         idle_rss = rss_kb(p.pid, "VmRSS")
-        loads, firsts, updates = [], [], []
+        loads, completes, paints, firsts, updates, timelines = [], [], [], [], [], []
         replicas = [1]
 
         def change():
@@ -107,6 +107,9 @@ def run(n, tmp):
             r = browser(url, {"count": n, "change": {"name": "svc-3", "ready": "%d/%d" % (replicas[0] + 1, replicas[0] + 1)}},
                         {"change": change})
             loads.append(r["load_ms"])
+            completes.append(r["complete_render_ms"])
+            paints.append(r["timeline"].get("paint") or r["complete_render_ms"])
+            timelines.append(r["timeline"])
             firsts.append(r["first_render_ms"])
             updates.append(r["update_render_ms"])
         # idle: one page open, nothing changing
@@ -119,11 +122,21 @@ def run(n, tmp):
         browser(url, {"count": n, "idle": True}, {"idle": idle})
         serving_rss, peak = rss_kb(p.pid, "VmRSS"), rss_kb(p.pid, "VmHWM")
         print("dashboard with %d deployments: page weight %.1f KiB (html+js+css+icon, uncompressed)" % (n, weight / 1024))
-        print("  load to first complete render: median %d ms (min %d, max %d, %d runs; navigation, scripts, session, SSE "
-              "snapshot)   goal < %d ms" % (statistics.median(loads), min(loads), max(loads), RUNS, GOAL_RENDER_MS))
+        med = statistics.median(completes)
+        print("  first complete render (navigation start to every row in the DOM, the page's clock): median %d ms "
+              "(min %d, max %d, %d runs)   goal < %d ms: %s"
+              % (med, min(completes), max(completes), RUNS, GOAL_RENDER_MS, "met" if med < GOAL_RENDER_MS else "NOT met"))
+        tl = timelines[completes.index(sorted(completes)[len(completes) // 2])]
+        print("    where it goes (the median run, ms since navigation start): html %.0f, app.js %.0f, DOMContentLoaded %.0f, "
+              "first snapshot rendered %.0f-%.0f, largest paint %s"
+              % (tl["html"], tl["js"] or 0, tl["dom"], tl["render_start"], tl["render_end"],
+                 "%.0f" % tl["paint"] if tl.get("paint") else "n/a"))
+        print("    largest contentful paint: median %d ms; as Playwright's polling locator saw it: median %d ms (its retry "
+              "steps are 100-1000 ms)" % (statistics.median(paints), statistics.median(loads)))
         print("  first renderList (DOM for %d rows): median %.1f ms; a snapshot with one change applied: median %.1f ms"
               % (n, statistics.median(firsts), statistics.median(updates)))
-        print("  agent idle with one page open: %.2f%% CPU over %d s   goal < %.0f%%" % (cpu["pct"], IDLE_SECONDS, GOAL_IDLE_CPU))
+        print("  agent idle with one page open: %.2f%% CPU over %d s   goal < %.0f%%: %s"
+              % (cpu["pct"], IDLE_SECONDS, GOAL_IDLE_CPU, "met" if cpu["pct"] < GOAL_IDLE_CPU else "NOT met"))
         print("  appdeploy serve RSS: %.1f MiB after sync, %.1f MiB after %d page loads, peak %.1f MiB"
               % (idle_rss / 1024, serving_rss / 1024, RUNS + 1, peak / 1024))
         if n == 100:

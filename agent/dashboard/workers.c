@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "clusterview.h"
+#include "clusterwatch.h"
 #include "duration.h"
 #include "kube.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct workers {
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* jobs queued, poll asked, or stopping */
 	int stopping, poll_now;
+	int watch_changed, poll_fresh; /* the watches' caches changed / a job waits for a relisted snapshot */
 	unsigned long polls_started, polls_done; /* the poller's counts (guarded by mu): workers_poll_wait */
 	struct job *jobs, **jobs_tail;
 	pthread_t poll_th, sync_th;
@@ -158,32 +160,32 @@ static void reloader_status(struct workers *w, struct kube *k, json_t *deps)
 	free(of);
 }
 
-static json_t *poll_once(struct workers *w, struct kube *k)
+/* The snapshot from the watches (clusterwatch.c); probe: read the ConfigMap (the liveness check). */
+static json_t *poll_once(struct workers *w, struct clusterwatch *cw, struct kube *k, int probe, int fresh)
 {
-	const char *ns = w->cfg.ns;
-	struct kube_req r[4] = {{.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}, {.method = KUBE_GET}};
-	if (asprintf(&r[0].path, "/apis/apps/v1/namespaces/%s/deployments", ns) < 0 ||
-	    asprintf(&r[1].path, "/api/v1/namespaces/%s/pods", ns) < 0 ||
-	    asprintf(&r[2].path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0 ||
-	    asprintf(&r[3].path, "/api/v1/namespaces/%s/events?limit=500", ns) < 0)
-		abort();
-	kube_do(k, r, 4);
-	json_t *snap = json_pack("{s:s, s:[], s:{}, s:n}", "namespace", ns, "deployments", "source", "error");
-	const char *err = r[0].status / 100 != 2 ? r[0].err : r[1].status / 100 != 2 ? r[1].err : NULL;
-	if (err) {
-		json_object_set_new(snap, "error", json_string(err));
-	} else {
-		json_t *source = sourcestate_from_data(json_object_get(r[2].response, "data"));
-		json_object_set_new(snap, "source", source);
-		json_object_set_new(snap, "deployments",
-				    clusterview_deployments(json_object_get(r[0].response, "items"),
-							    json_object_get(r[1].response, "items"), source,
-							    json_object_get(r[3].response, "items")));
+	json_t *snap = clusterwatch_snapshot(cw, k, probe, fresh), *d;
+	size_t i;
+	json_array_foreach(json_object_get(snap, "deployments"), i, d) {
+		if (!strcmp(json_string_value(json_object_get(d, "mode")) ?: "", "source")) {
+			/* the reloaders' status goes into a copy: the cached snapshot stays as the watches made it */
+			json_t *copy = json_deep_copy(snap);
+			json_decref(snap);
+			snap = copy;
+			reloader_status(w, k, json_object_get(snap, "deployments"));
+			break;
+		}
 	}
-	for (int i = 0; i < 4; i++)
-		kube_req_clear(&r[i]);
-	reloader_status(w, k, json_object_get(snap, "deployments"));
 	return snap;
+}
+
+/* A watch thread's cache changed: the poller builds a snapshot (no request needed). */
+static void watch_changed(void *arg)
+{
+	struct workers *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->watch_changed = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
 }
 
 static void *poll_main(void *arg)
@@ -193,14 +195,21 @@ static void *poll_main(void *arg)
 	/* a hung API server must not hold the poller for curl's default two minutes: the page says
 	 * "stale" after 2 polls anyway, and the error comes after this */
 	double t = 5 * w->cfg.poll;
-	struct kube *k = client(w, t < 5 ? 5 : t > 30 ? 30 : (long)t, &w->quit, err, sizeof err);
+	long timeout = t < 5 ? 5 : t > 30 ? 30 : (long)t;
+	struct kube *k = client(w, timeout, &w->quit, err, sizeof err);
+	struct clusterwatch *cw = k ? clusterwatch_start(w->cfg.kc, w->cfg.ns, timeout, &w->quit, watch_changed, w, err, sizeof err) : NULL;
 	json_t *last = NULL;
+	int probe = 1, fresh = 0;
+	double next_probe = 0, built = 0;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping) {
 		w->polls_started++;
 		pthread_mutex_unlock(&w->mu);
-		json_t *snap = k ? poll_once(w, k) : json_pack("{s:s, s:[], s:{}, s:s}", "namespace", w->cfg.ns, "deployments",
-								"source", "error", err);
+		if (probe)
+			next_probe = mono_seconds() + w->cfg.poll;
+		json_t *snap = cw ? poll_once(w, cw, k, probe, fresh)
+				  : json_pack("{s:s, s:[], s:{}, s:s}", "namespace", w->cfg.ns, "deployments", "source", "error", err);
+		built = mono_seconds();
 		/* the loop gets its own copy: no jansson value is shared between threads (workers.h) */
 		if (!last || !json_equal(last, snap))
 			post(w, json_pack("{s:s, s:o}", "type", "snapshot", "snapshot", json_deep_copy(snap)));
@@ -210,14 +219,27 @@ static void *poll_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		w->polls_done++;
 		pthread_cond_broadcast(&w->cond); /* workers_poll_wait */
-		struct timespec until = deadline_ts(mono_seconds() + w->cfg.poll);
-		while (!w->stopping && !w->poll_now)
-			if (pthread_cond_timedwait(&w->cond, &w->mu, &until))
+		/* until the next probe, a job's ask, or a watch's change (at most 20 snapshots a second) */
+		for (;;) {
+			double now = mono_seconds(), wake = next_probe;
+			if (w->stopping || w->poll_now || now >= next_probe)
 				break;
-		w->poll_now = 0;
+			if (w->watch_changed) {
+				if (now >= built + 0.05)
+					break;
+				if (built + 0.05 < wake)
+					wake = built + 0.05;
+			}
+			struct timespec until = deadline_ts(wake);
+			pthread_cond_timedwait(&w->cond, &w->mu, &until);
+		}
+		probe = w->poll_now || mono_seconds() >= next_probe;
+		fresh = w->poll_fresh;
+		w->poll_now = w->watch_changed = w->poll_fresh = 0;
 	}
 	pthread_mutex_unlock(&w->mu);
 	json_decref(last);
+	clusterwatch_stop(cw);
 	kube_free(k);
 	return NULL;
 }
@@ -238,6 +260,7 @@ static void workers_poll_wait(struct workers *w, double timeout)
 	pthread_mutex_lock(&w->mu);
 	unsigned long want = w->polls_started + 1;
 	w->poll_now = 1;
+	w->poll_fresh = 1; /* relisted: the watches may not have delivered what the job saw yet */
 	pthread_cond_broadcast(&w->cond);
 	while (!w->stopping && w->polls_done < want)
 		if (pthread_cond_timedwait(&w->cond, &w->mu, &until))

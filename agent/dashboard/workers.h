@@ -20,7 +20,8 @@
  * posting. The cfg's kc and ns are read-only while workers run; opts is used by the sync thread
  * alone. Flags between threads are C11 atomics (cancel, done) or guarded by the workers' mutex.
  * libcurl's global init runs once in main before any thread (curl_global_init is not
- * thread-safe); every thread has its own kube client.
+ * thread-safe); every thread has its own kube client. The poller owns a clusterwatch
+ * (clusterwatch.h): three watch threads (kwatch.h) whose caches it reads by deep copy only.
  *
  * Messages (each a new reference, handed over to post):
  *   {"type":"snapshot", "snapshot":{namespace, deployments:[...], source:{...}, error}}

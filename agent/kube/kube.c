@@ -982,7 +982,9 @@ static int on_stream_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, cu
 {
 	struct stream_ctx *s = ud;
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	if (s->cb(s->arg, 0, NULL, 0)) {
+	long status = 0; /* known once the headers came: a quiet watch stream is still an answered one */
+	curl_easy_getinfo(s->x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (s->cb(s->arg, status, NULL, 0)) {
 		s->aborted = 1;
 		return 1;
 	}

@@ -131,7 +131,8 @@ int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t e
 /* --- dashboard (#7): raw and streamed requests (pod logs, pod proxy) --- */
 
 /* Called with each piece of the answer body (status is the HTTP status), and with data NULL, len 0
- * about every 100 ms while the transfer is idle. Return nonzero to abort the transfer. */
+ * about every 100 ms while the transfer is idle (status 0 until the answer's headers came). Return
+ * nonzero to abort the transfer. */
 typedef int (*kube_stream_cb)(void *arg, long status, const char *data, size_t len);
 
 /* One request, not retried, whose answer body is handed to cb as it arrives (a `follow=true` log

@@ -59,6 +59,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fk_discovery  # noqa: E402  aggregated discovery, stale groups (#11)
 import fk_workloads  # noqa: E402  StatefulSet/DaemonSet/Job/Ready status over time (#11)
+import fk_watch  # noqa: E402  watch: resourceVersions, bookmarks, 410 Gone, timeoutSeconds (#15)
 import lifecycle  # noqa: E402  finalizers, Terminating namespaces, more immutable fields, broken groups (#10)
 import ssa  # noqa: E402  keyed lists (containers, env, ports ...) element by element (#10)
 
@@ -1007,7 +1008,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.read_body()
                 raise ApiError(403, "Forbidden", 'User "%s" cannot %s at the cluster scope' % (user, method.lower()))
             fk.store.tick()
-            return self.route(method, path, q, user)
+            try:
+                return self.route(method, path, q, user)
+            finally:
+                fk_watch.after_request(fk.store)  # what the request changed reaches open watches
         except ApiError as e:
             if e.code == 401:
                 with fk.lock:
@@ -1062,6 +1066,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             b = self.read_body() or {}
             fk.proxies[(b.get("namespace", "default"), b["deployment"], str(b.get("port", 80)))] = int(b["target"])
             return self.send_json(200, {})
+        if path == "/fakekube/watch" and method == "POST":
+            return self.send_json(200, fk_watch.control(fk.store, self.read_body() or {}))
         if path == "/fakekube/requests":
             return self.send_json(200, fk.requests)
         raise ApiError(404, "NotFound", "no such control endpoint")
@@ -1343,21 +1349,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return ua.split("/")[0] or "unknown"
 
     def watch(self, res, ns, q):
-        # Enough for clients that wait on deletion: send the current matching objects as ADDED, then
-        # keep the stream open until timeoutSeconds (capped) and end it.
-        lst = self.server.fk.store.list(res, ns, q.get("labelSelector"), q.get("fieldSelector"), 0, None, 0)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-
-        def chunk(b):
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
-            self.wfile.flush()
-        for o in lst["items"]:
-            chunk(json.dumps({"type": "ADDED", "object": o}).encode() + b"\n")
-        time.sleep(min(float(q.get("timeoutSeconds") or 1), 1.0))
-        chunk(b"")
+        return fk_watch.serve(self, res, ns, q)  # fk_watch.py: resourceVersions, bookmarks, 410 Gone, timeouts
 
 
 class Server(http.server.ThreadingHTTPServer):

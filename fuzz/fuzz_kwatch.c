@@ -1,4 +1,4 @@
-/* fuzz_kwatch.c — libFuzzer target for watch streams (agent/kwatchstream.c): newline-delimited events fed in pieces of any size. */
+/* fuzz_kwatch.c — libFuzzer target for watch streams (agent/kube/kwatchstream.c): newline-delimited events fed in pieces of any size. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* test_kwatch.c — the watch stream parser (agent/kwatchstream.c), as a table of streams cut into pieces and the cache they leave. */
+/* kwatch_test.c — the watch stream parser (agent/kube/kwatchstream.c), as a table of streams cut into pieces and the cache they leave. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* cmd_render.c — `appdeploy render`, and the flag parsing and rendering that diff and apply share with it. */
+/* cmd_render.c — `appdeploy render`, the flag parsing render, diff, apply, serve and dev share, and the CLI sink. */
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -19,9 +19,21 @@
 #include "yamlemit.h"
 #include "yamlval.h"
 
-/* dashboard (#7): render errors go to cmd_errout when a thread set one (the dashboard shows them) */
-__thread FILE *cmd_errout;
-#define ERR_OUT (cmd_errout ? cmd_errout : stderr)
+/* The CLI's sink (cmd_common.h): what the pipeline reports, printed as appdeploy always has. */
+static void cli_diag(void *arg, enum diag_kind kind, const char *text)
+{
+	(void)arg;
+	if (kind == DIAG_PROGRESS)
+		printf("%s\n", text);
+	else if (kind == DIAG_RENDER)
+		fprintf(stderr, "appdeploy: %s\n", text);
+	else if (kind == DIAG_WARN)
+		log_warn("%s", text);
+	else
+		log_error("%s", text);
+}
+
+const struct diag cmd_diag = {cli_diag, NULL};
 
 static void push(const char ***v, size_t *n, const char *s)
 {
@@ -44,7 +56,8 @@ void cmd_opts_free(struct cmd_opts *c)
 int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 {
 	memset(c, 0, sizeof *c);
-	c->wait_timeout = 300;
+	struct pipeline_opts *p = &c->pl;
+	p->wait_timeout = 300;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = NULL;
@@ -79,9 +92,9 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 		else if (!strcmp(flag, "-v") || !strcmp(flag, "--var"))
 			push(&c->vars, &c->n_vars, val);
 		else if (!strcmp(flag, "-n") || !strcmp(flag, "--namespace"))
-			c->ns = val;
+			p->ns = val;
 		else if (!strcmp(flag, "--images"))
-			c->images = val;
+			p->images = val;
 		else if (!strcmp(flag, "--source")) { /* source mode (#6): a bad value is a usage error */
 			char err[256];
 			json_t *scratch = json_object();
@@ -95,11 +108,11 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 			push(&c->sources, &c->n_sources, val);
 		}
 		else if (!strcmp(flag, "--set"))
-			c->set_name = val;
+			p->set_name = val;
 		else if (!strcmp(flag, "-c") || !strcmp(flag, "--context"))
-			c->context = val;
+			p->context = val;
 		else if (!strcmp(flag, "--kubeconfig"))
-			c->kubeconfig = val;
+			p->kubeconfig = val;
 		else if (!strcmp(flag, "-i") || !strcmp(flag, "--imagepullsecret"))
 			push(&c->pull_secrets, &c->n_pull_secrets, val);
 		else if (!strcmp(flag, "-o") || !strcmp(flag, "--output")) {
@@ -107,41 +120,41 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 				sync_only = -1;
 			c->out = val;
 		} else if (!strcmp(flag, "--dry-run"))
-			c->dry_run = 1, sync_only = 1;
+			p->dry_run = 1, sync_only = 1;
 		else if (!strcmp(flag, "--no-prune"))
-			c->no_prune = 1, sync_only = 1;
+			p->no_prune = 1, sync_only = 1;
 		else if (!strcmp(flag, "--force-apply"))
-			c->force_apply = 1, sync_only = 1;
+			p->force_apply = 1, sync_only = 1;
 		else if (!strcmp(flag, "--adopt"))
-			c->adopt = 1, sync_only = 1;
+			p->adopt = 1, sync_only = 1;
 		else if (!strcmp(flag, "--take-over"))
-			c->take_over = 1, sync_only = 1;
+			p->take_over = 1, sync_only = 1;
 		else if (!strcmp(flag, "--no-force-conflicts"))
-			c->no_force_conflicts = 1, sync_only = 1;
+			p->no_force_conflicts = 1, sync_only = 1;
 		else if (!strcmp(flag, "--allow-empty"))
-			c->allow_empty = 1, sync_only = 1;
+			p->allow_empty = 1, sync_only = 1;
 		else if (!strcmp(flag, "--wait"))
-			c->wait = 1, sync_only = 1;
+			p->wait = 1, sync_only = 1;
 		else if (!strcmp(flag, "--timeout")) {
 			char *end;
-			c->wait_timeout = strtod(val, &end);
-			if (end == val || c->wait_timeout <= 0 || (*end && strcmp(end, "s"))) {
+			p->wait_timeout = strtod(val, &end);
+			if (end == val || p->wait_timeout <= 0 || (*end && strcmp(end, "s"))) {
 				fprintf(stderr, "appdeploy %s: --timeout wants seconds, e.g. 300 or 300s\n", argv[0]);
 				cmd_opts_free(c);
 				return 2;
 			}
 			sync_only = 1;
 		} else if (!strcmp(flag, "--concurrency")) {
-			c->concurrency = atoi(val);
+			p->concurrency = atoi(val);
 			sync_only = 1;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "appdeploy %s: unknown flag %s\n", argv[0], a);
 			cmd_opts_free(c);
 			return 2;
-		} else if (!c->dir)
-			c->dir = a;
+		} else if (!p->dir)
+			p->dir = a;
 		else {
-			fprintf(stderr, "appdeploy %s: one DIR only (got \"%s\" and \"%s\")\n", argv[0], c->dir, a);
+			fprintf(stderr, "appdeploy %s: one DIR only (got \"%s\" and \"%s\")\n", argv[0], p->dir, a);
 			cmd_opts_free(c);
 			return 2;
 		}
@@ -151,144 +164,20 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 			return 2;
 		}
 	}
-	if (!c->dir) {
+	if (!p->dir) {
 		fprintf(stderr, "appdeploy %s: which DIR? (usage: appdeploy %s DIR [flags])\n", argv[0], argv[0]);
 		cmd_opts_free(c);
 		return 2;
 	}
+	/* the arrays are complete: the pipeline's view of them */
+	p->var_files = c->var_files, p->n_var_files = c->n_var_files;
+	p->vars = c->vars, p->n_vars = c->n_vars;
+	p->pull_secrets = c->pull_secrets, p->n_pull_secrets = c->n_pull_secrets;
+	p->sources = c->sources, p->n_sources = c->n_sources;
+	const char *ps = getenv("APPDEPLOY_PAGE_SIZE"); /* lets tests exercise pagination */
+	if (ps && atoi(ps) > 0)
+		p->page_size = atoi(ps);
 	return 0;
-}
-
-/* .Images: a YAML/JSON file, or an http(s) URL answering one. NULL when not given; -1 on error. */
-static int load_images(const char *src, json_t **out)
-{
-	*out = NULL;
-	if (!src)
-		return 0;
-	char err[1024];
-	char *text = NULL;
-	size_t len = 0;
-	if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
-		if (kube_fetch_url(src, &text, &len, err, sizeof err)) {
-			fprintf(ERR_OUT, "appdeploy: --images %s: %s\n", src, err);
-			return -1;
-		}
-	}
-	struct yv_error ye = {0};
-	json_t *docs = text ? yv_load(text, len, src, 1, NULL, &ye) : yv_load_file(src, 1, NULL, &ye);
-	free(text);
-	if (!docs) {
-		if (ye.line)
-			fprintf(ERR_OUT, "appdeploy: %s:%d:%d: %s\n", src, ye.line, ye.col, ye.msg);
-		else
-			fprintf(ERR_OUT, "appdeploy: %s: %s\n", src, ye.msg);
-		return -1;
-	}
-	*out = json_array_size(docs) == 1 ? json_incref(json_array_get(docs, 0)) : json_incref(docs);
-	json_decref(docs);
-	return 0;
-}
-
-/* The template data, built by vars.c: .Variables (DIR/variables.yaml < -f files < -v), .Namespace,
- * .ImagePullSecrets, .Images and .Source. */
-static json_t *build_data(const struct cmd_opts *c)
-{
-	json_t *images;
-	char err[1024];
-	if (load_images(c->images, &images))
-		return NULL;
-	/* source mode (#6): .Source from --source flags */
-	/* #7: the cluster's saved state (ConfigMap appdeploy-source-mode) first, the flags override it */
-	json_t *source = c->source_base ? json_deep_copy(c->source_base) : json_object();
-	for (size_t i = 0; i < c->n_sources; i++)
-		if (vars_source_set(source, c->sources[i], err, sizeof err)) {
-			fprintf(ERR_OUT, "appdeploy: --source: %s\n", err);
-			json_decref(images);
-			json_decref(source);
-			return NULL;
-		}
-	struct vars_opts vo = {
-		.dir = c->dir,
-		.files = c->var_files,
-		.nfiles = c->n_var_files,
-		.sets = c->vars,
-		.nsets = c->n_vars,
-		.namespace_ = c->ns,
-		.pull_secrets = c->pull_secrets,
-		.npull_secrets = c->n_pull_secrets,
-		.images = images,
-		.source = source,
-	};
-	json_t *data = vars_build(&vo, err, sizeof err);
-	json_decref(images);
-	json_decref(source);
-	if (!data)
-		fprintf(ERR_OUT, "appdeploy: %s\n", err);
-	return data;
-}
-
-/* The namespace: -n, else the `namespace` variable (both settled by vars.c), else the kubeconfig
- * context's, else "default". */
-static char *pick_namespace(json_t *data, const char *ctx_ns)
-{
-	const char *v = json_string_value(json_object_get(data, "Namespace"));
-	if (v && *v)
-		return strdup(v);
-	if (ctx_ns && *ctx_ns)
-		return strdup(ctx_ns);
-	return strdup("default");
-}
-
-int cmd_render_objects(const struct cmd_opts *c, const char *ctx_ns, json_t **objs, char **ns_out)
-{
-	*objs = NULL;
-	*ns_out = NULL;
-	struct stat st;
-	if (stat(c->dir, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(ERR_OUT, "appdeploy: %s: %s\n", c->dir, errno ? strerror(errno) : "not a directory");
-		return -1;
-	}
-	json_t *data = build_data(c);
-	if (!data)
-		return -1;
-	char *ns = pick_namespace(data, ctx_ns);
-	json_object_set_new(data, "Namespace", json_string(ns));
-	char set_buf[PATH_MAX];
-	const char *set = c->set_name;
-	if (!set) {
-		cmd_default_set_name(c->dir, set_buf, sizeof set_buf);
-		set = set_buf;
-	}
-	struct render_error re = {0};
-	int rc = render_dir(c->dir, data, set, objs, &re);
-	json_decref(data);
-	if (rc) {
-		fprintf(ERR_OUT, "appdeploy: %s\n", re.msg);
-		free(ns);
-		return -1;
-	}
-	*ns_out = ns;
-	return 0;
-}
-
-void cmd_default_set_name(const char *dir, char *out, size_t cap)
-{
-	/* DIR's base name made a valid label value: other characters become '-', the ends must be
-	 * alphanumeric, 63 characters at most ("my_app_" -> "my_app"). --set is taken as given. */
-	char *rp = realpath(dir, NULL);
-	const char *base = rp ? basename(rp) : "default";
-	size_t n = 0;
-
-	while (*base && !isalnum((unsigned char)*base))
-		base++;
-	for (; *base && n < 63 && n + 1 < cap; base++)
-		out[n++] = isalnum((unsigned char)*base) || strchr("-_.", *base) ? *base : '-';
-	while (n && !isalnum((unsigned char)out[n - 1]))
-		n--;
-	out[n] = 0;
-	if (!n)
-		snprintf(out, cap, "default");
-	free(rp);
 }
 
 static char *object_text(json_t *obj)
@@ -384,12 +273,12 @@ int cmd_render(int argc, char **argv)
 	struct kube_config kc;
 	char kerr[512];
 	const char *ctx_ns = NULL;
-	int have_kc = !kubeconfig_load(c.kubeconfig, c.context, &kc, kerr, sizeof kerr);
+	int have_kc = !kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, kerr, sizeof kerr);
 	if (have_kc)
 		ctx_ns = kc.namespace;
 	json_t *objs;
 	char *ns;
-	rc = cmd_render_objects(&c, ctx_ns, &objs, &ns) ? 1 : 0;
+	rc = pipeline_render_local(&c.pl, ctx_ns, &cmd_diag, &objs, &ns) ? 1 : 0;
 	if (have_kc)
 		kubeconfig_free(&kc);
 	if (rc) {

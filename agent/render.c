@@ -242,6 +242,12 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 
 int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out, struct render_error *err)
 {
+	return render_dir_funcs(dir, data, set_name, NULL, 0, out, err);
+}
+
+int render_dir_funcs(const char *dir, json_t *data, const char *set_name, const struct tmpl_func *funcs, size_t nfuncs,
+		     json_t **out, struct render_error *err)
+{
 	*out = NULL;
 	if (!render_valid_label_value(set_name) || !*set_name) {
 		set_err(err, "set name \"%s\" is not a valid label value (63 characters at most: letters, digits, '-', '_', '.')",
@@ -256,6 +262,10 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 		if (fl.n)
 			qsort(fl.v, fl.n, sizeof *fl.v, cmp_rfile);
 		tmpl_set_missingkey_error(set, 1);
+		if (nfuncs && tmpl_set_funcs(set, funcs, nfuncs)) {
+			set_err(err, "a template function added has an empty name or no body");
+			rc = -1;
+		}
 	}
 	size_t nexec = 0;
 	for (size_t i = 0; !rc && i < fl.n; i++) {

@@ -45,6 +45,23 @@ int tmpl_parse(struct tmpl_set *set, const char *name, const char *text, size_t 
 int tmpl_execute(struct tmpl_set *set, const char *name, json_t *data, char **out, size_t *outlen,
 		 struct tmpl_error *err);
 
+/* A template function of the caller's (Go's FuncMap entry). fn is called as the engine's own
+ * functions are (tmpl_node.h: struct fcall, arguments converted as sig says: s string, i int,
+ * f float64, b bool, a interface{}, m map, v raw value, S slice, '*' variadic); c->fn_ctx is ctx. */
+struct fcall;
+struct tmpl_func {
+	const char *name; /* the identifier templates call */
+	const char *sig;  /* parameter kinds */
+	int (*fn)(struct fcall *c, json_t **args, size_t n);
+	void *ctx;        /* handed to fn as c->fn_ctx */
+};
+
+/* Adds n functions to the set (Go's Template.Funcs): they are found before the builtins, by this
+ * set's parses and executions only (and by tpl's sets made from it). Must be called before the
+ * templates using them are parsed. The table is copied (names and sigs are not: keep them alive).
+ * Returns 0, or -1 when an entry has no name or no fn. */
+int tmpl_set_funcs(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n);
+
 /* True when the set holds a template of that name. */
 int tmpl_has(struct tmpl_set *set, const char *name);
 

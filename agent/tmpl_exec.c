@@ -679,7 +679,8 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 		jargs[k] = argv[k].j;
 		boxed[k] = argv[k].boxed;
 	}
-	struct fcall c = {.st = st, .name = fn->name, .boxed = boxed, .recv = recv, .recv_ctx = recv_ctx};
+	struct fcall c = {.st = st, .name = fn->name, .boxed = boxed, .recv = recv, .recv_ctx = recv_ctx,
+			  .fn_ctx = tmpl_set_func_ctx(tmpl_exec_set(st), fn)};
 	if (fn->fn(&c, jargs, num_in)) {
 		json_decref(c.result);
 		st->node = node;
@@ -701,7 +702,7 @@ static int eval_function(struct exec_state *st, const struct tval *dot, const st
 			 const struct node *cmd, const struct tval *final, struct tval *out)
 {
 	st->node = ident;
-	const struct tfunc *fn = ident->fn ? ident->fn : tmpl_find_func(ident->text);
+	const struct tfunc *fn = ident->fn ? ident->fn : tmpl_set_find_func(tmpl_exec_set(st), ident->text);
 	if (!fn)
 		return errorf(st, "\"%s\" is not a defined function", ident->text);
 	if (cmd)

@@ -535,3 +535,39 @@ const struct tfunc *tmpl_find_func(const char *name)
 			return &t[i];
 	return NULL;
 }
+
+/* ---- functions added by the caller (Go's Template.Funcs) ---- */
+
+int tmpl_set_funcs(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!funcs[i].name || !*funcs[i].name || !funcs[i].fn)
+			return -1;
+	struct tmpl_ufunc *v = realloc(set->funcs, (set->nfuncs + n) * sizeof *v);
+	if (!v)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		v[set->nfuncs + i] = (struct tmpl_ufunc){{funcs[i].name, funcs[i].sig ? funcs[i].sig : "", funcs[i].fn},
+							 funcs[i].ctx};
+	set->funcs = v;
+	set->nfuncs += n;
+	return 0;
+}
+
+const struct tfunc *tmpl_set_find_func(struct tmpl_set *set, const char *name)
+{
+	/* a later Funcs call wins over an earlier one of the same name, as Go's map assignment does */
+	for (struct tmpl_set *s = set; s; s = s->parent)
+		for (size_t i = s->nfuncs; i-- > 0;)
+			if (!strcmp(s->funcs[i].f.name, name))
+				return &s->funcs[i].f;
+	return tmpl_find_func(name);
+}
+
+void *tmpl_set_func_ctx(struct tmpl_set *set, const struct tfunc *fn)
+{
+	for (struct tmpl_set *s = set; s; s = s->parent)
+		if (s->nfuncs && fn >= &s->funcs[0].f && fn <= &s->funcs[s->nfuncs - 1].f)
+			return ((const struct tmpl_ufunc *)fn)->ctx;
+	return NULL;
+}

@@ -125,6 +125,8 @@ struct tmpl_set {
 	size_t max_output;       /* 0 = unlimited; see tmpl_set_limits */
 	unsigned long max_steps; /* 0 = unlimited */
 	int tpl_counter;
+	struct tmpl_ufunc *funcs; /* tmpl_set_funcs, searched before the builtins */
+	size_t nfuncs;
 };
 
 struct tree *tmpl_lookup(struct tmpl_set *set, const char *name);
@@ -181,6 +183,7 @@ struct fcall {
 	const int *boxed; /* per argument: read out of a map or slice, so Go sees interface {} */
 	json_t *recv;     /* a method call: the receiver (borrowed), else NULL */
 	void *recv_ctx;   /* the context given to tmpl_set_bind */
+	void *fn_ctx;     /* a tmpl_set_funcs function: its entry's ctx, else NULL */
 	char err[1024];  /* set (non-empty) and return -1 on error: "error calling NAME: err" */
 };
 
@@ -194,6 +197,15 @@ struct tfunc {
 };
 
 const struct tfunc *tmpl_find_func(const char *name);
+/* A function added by tmpl_set_funcs: the engine's view of it plus the caller's context. */
+struct tmpl_ufunc {
+	struct tfunc f;
+	void *ctx;
+};
+/* Looks name up in set's added functions (then its parents'), then tmpl_find_func's tables. */
+const struct tfunc *tmpl_set_find_func(struct tmpl_set *set, const char *name);
+/* The ctx of fn when it is one of set's (or a parent's) added functions, else NULL. */
+void *tmpl_set_func_ctx(struct tmpl_set *set, const struct tfunc *fn);
 
 /* Objects with methods (Helm's .Files, .Capabilities ...): a value bound to a type answers
  * .Name ARGS... with the type's method of that name (methods come before map keys, as in Go). */

@@ -472,7 +472,7 @@ static struct node *term(struct parser *p)
 	case TK_IDENT: {
 		char name[256];
 		snprintf(name, sizeof name, "%.*s", (int)t->len, t->val);
-		const struct tfunc *fn = tmpl_find_func(name);
+		const struct tfunc *fn = tmpl_set_find_func(p->set, name);
 		if (!fn)
 			p_errorf(p, "function \"%s\" not defined", name);
 		n = new_node(p, N_IDENT, t->pos);
@@ -1013,6 +1013,7 @@ void tmpl_set_free(struct tmpl_set *set)
 	for (size_t i = 0; i < set->nbinds; i++)
 		json_decref(set->binds[i].obj);
 	free(set->binds);
+	free(set->funcs);
 	free(set);
 }
 

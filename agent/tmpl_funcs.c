@@ -543,6 +543,8 @@ int tmpl_set_funcs(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n
 	for (size_t i = 0; i < n; i++)
 		if (!funcs[i].name || !*funcs[i].name || !funcs[i].fn)
 			return -1;
+	if (!n)
+		return 0;
 	struct tmpl_ufunc *v = realloc(set->funcs, (set->nfuncs + n) * sizeof *v);
 	if (!v)
 		abort();

@@ -331,21 +331,34 @@ static void *render_loop(void *arg)
 
 static void test_threads(void)
 {
-	static const struct file files[] = {{"a.yaml", CM("{{ who }}") "data:\n  n: {{ .Namespace | quote }}\n"
-							     "  s: {{ sha256sum (who) }}\n"},
-					    {0}};
-	struct worker w[2] = {{"alpha", make_dir("thread-alpha", files), NULL, 0},
-			      {"beta", make_dir("thread-beta", files), NULL, 0}};
+	/* each thread's set names a different time zone: dateInZone switches the process's TZ, which
+	 * the library must serialise */
+	static const struct {
+		const char *who, *zone, *want;
+	} t[2] = {{"alpha", "Asia/Tokyo", "1970-01-01 09:00"}, {"beta", "America/New_York", "1969-12-31 19:00"}};
+	struct worker w[2];
 	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		char text[512], name[64];
+		snprintf(text, sizeof text,
+			 CM("{{ who }}") "data:\n  n: {{ .Namespace | quote }}\n  s: {{ sha256sum (who) }}\n"
+					 "  t: {{ dateInZone \"2006-01-02 15:04\" 0 \"%s\" | quote }}\n"
+			 "  u: {{ range until 40 }}{{ dateInZone \"15:04 \" 0 \"%s\" }}{{ end }}\n",
+			 t[i].zone, t[i].zone);
+		const struct file files[] = {{"a.yaml", text}, {0}};
+		snprintf(name, sizeof name, "thread-%s", t[i].who);
+		w[i] = (struct worker){t[i].who, make_dir(name, files), NULL, 0};
+	}
 	for (int i = 0; i < 2; i++)
 		CHECK(!pthread_create(&th[i], NULL, render_loop, &w[i]), "pthread_create");
 	for (int i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
-		char want[32];
-		snprintf(want, sizeof want, "name: %s\n", w[i].who);
+		char want_name[32], want_t[64];
+		snprintf(want_name, sizeof want_name, "name: %s\n", t[i].who);
+		snprintf(want_t, sizeof want_t, "t: \"%s\"\n", t[i].want);
 		CHECK(!w[i].bad, "thread %s: %d renders failed or differed", w[i].who, w[i].bad);
-		CHECK(w[i].first && strstr(w[i].first, want), "thread %s rendered %s", w[i].who,
-		      w[i].first ? w[i].first : "(nothing)");
+		CHECK(w[i].first && strstr(w[i].first, want_name) && strstr(w[i].first, want_t), "thread %s rendered %s",
+		      w[i].who, w[i].first ? w[i].first : "(nothing)");
 		free(w[i].first);
 		free(w[i].dir);
 	}

@@ -1,4 +1,4 @@
-/* cmd_common.h — the flags render, diff, apply, serve and dev share (cmd_render.c), and the CLI's diagnostics sink. */
+/* cmd_common.h — the flags render, diff, apply, serve and dev share, and the CLI's diagnostics sink (cmd_opts.c). */
 #ifndef SM_CMD_COMMON_H
 #define SM_CMD_COMMON_H
 

@@ -1,12 +1,12 @@
 /* lib.c — the public API (appdeploy.h) over the pipeline: handles, their ownership, the one error type. */
 #include "appdeploy.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kubeconfig.h"
+#include "liberror.h"
 #include "pipeline.h"
 #include "tmpl_node.h"
 #include "vars.h"
@@ -48,49 +48,10 @@ void appdeploy_global_cleanup(void) { curl_global_cleanup(); }
 
 void appdeploy_free(void *p) { free(p); }
 
-void appdeploy_error_free(appdeploy_error *e)
-{
-	if (!e)
-		return;
-	free(e->message);
-	free(e->file);
-	free(e);
-}
-
-/*
- * A new error from a message as the pipeline words it: "FILE:LINE:COL: ...", "FILE:LINE: ..." or
- * Go's "template: NAME:LINE:COL: ..." give the position; anything else has none.
- */
-static appdeploy_error *error_new(const char *msg)
-{
-	appdeploy_error *e = calloc(1, sizeof *e);
-	if (!e)
-		return NULL;
-	e->message = strdup(msg);
-	const char *s = msg;
-	if (!strncmp(s, "template: ", 10))
-		s += 10;
-	for (const char *p = s; *p && strncmp(p, ": ", 2); p++) {
-		if (*p != ':' || p == s || !isdigit((unsigned char)p[1]))
-			continue;
-		char *end;
-		long line = strtol(p + 1, &end, 10), col = 0;
-		if (*end == ':' && isdigit((unsigned char)end[1]))
-			col = strtol(end + 1, &end, 10);
-		if (*end != ':')
-			continue;
-		e->file = strndup(s, (size_t)(p - s));
-		e->line = (int)line;
-		e->col = (int)col;
-		break;
-	}
-	return e;
-}
-
 static void fail(appdeploy_error **err, const char *msg)
 {
 	if (err)
-		*err = error_new(msg);
+		*err = liberror_from_message(msg);
 }
 
 static int strv_push(struct strv *sv, const char *s)

@@ -98,5 +98,7 @@ FILE *diag_progress_open(const struct diag *d)
 	FILE *f = fopencookie(p, "w", (cookie_io_functions_t){.write = progress_write, .close = progress_close});
 	if (!f)
 		free(p);
+	else
+		setvbuf(f, NULL, _IOLBF, 0); /* each line as it is written: progress, not a report at the end */
 	return f;
 }

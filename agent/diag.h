@@ -27,8 +27,9 @@ void diag_say(const struct diag *d, enum diag_kind kind, const char *fmt, ...) _
 #define diag_warn(d, ...) diag_say((d), DIAG_WARN, __VA_ARGS__)
 
 /*
- * A FILE whose complete lines become DIAG_PROGRESS messages of d (the sync and diff code write
- * their output to a FILE). The last unterminated line is delivered at fclose. Returns NULL when
+ * A FILE whose complete lines become DIAG_PROGRESS messages of d as each is written (line
+ * buffered; the sync and diff code write their output to a FILE). The last unterminated line is
+ * delivered at fclose. Returns NULL when
  * out of memory.
  */
 FILE *diag_progress_open(const struct diag *d);

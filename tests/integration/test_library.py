@@ -139,10 +139,15 @@ class LibraryTest(KubeTest):
         self.assertEqual(bad.stderr[len("apply: "):], cli_bad.stderr[len("appdeploy apply: "):])
 
     def test_api(self):
+        # api_test's cluster case applies into "api", where a source mode is saved (as the dashboard saves it)
+        self.kubectl("create", "namespace", "api")
+        self.kubectl("create", "configmap", "appdeploy-source-mode", "-n", "api", "--from-literal=web=true")
         scratch = os.path.join(self.tmp, "scratch")
         os.mkdir(scratch)
         p = self.user("api_test", scratch, self.kubeconfig)
         self.assertEqual(p.stdout, "api_test: all checks passed\n")
+        got = self.kubectl("get", "configmap", "api-web", "-n", "api", "-o", "jsonpath={.data.mode} {.data.k}")
+        self.assertEqual(got.stdout, "source x")
 
 
 if __name__ == "__main__":

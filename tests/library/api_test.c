@@ -383,12 +383,26 @@ static void count_lines(void *arg, enum appdeploy_event kind, const char *line)
 	snprintf(l->last, sizeof l->last, "%s", line);
 }
 
+/* tick: counts its calls (one per render of the template that calls it) and returns "x". */
+static char *fn_tick(void *arg, size_t argc, const char *const *argv, char **error)
+{
+	(void)argc, (void)argv, (void)error;
+	++*(int *)arg;
+	return strdup("\"x\"");
+}
+
+/* The namespace "api" holds a saved source mode (web: true, made by test_library.py): apply and
+ * diff render once, with it. */
 static void test_cluster(const char *kubeconfig)
 {
-	static const struct file good[] = {{"a.yaml", CM("api-web") "data:\n  k: v\n"}, {0}};
+	static const struct file good[] = {
+		{"a.yaml", CM("api-web") "data:\n  k: {{ tick }}\n  mode: {{ if index .Source \"web\" }}source{{ else }}ci{{ end }}\n"},
+		{0}};
 	static const struct file broken[] = {{"a.yaml", CM("{{ .Variables.nope }}")}, {0}};
 	char *dir = make_dir("api-apply", good), *bad = make_dir("api-broken", broken);
 	appdeploy_set *s = appdeploy_set_new(dir);
+	int ticks = 0;
+	appdeploy_set_func(s, "tick", fn_tick, &ticks);
 	appdeploy_set_namespace(s, "api");
 	appdeploy_set_cluster(s, kubeconfig, NULL);
 	appdeploy_error *err = NULL;
@@ -396,11 +410,14 @@ static void test_cluster(const char *kubeconfig)
 	int changes = -1;
 	CHECK(!appdeploy_diff(s, NULL, count_lines, &l, &changes, &err), "diff: %s", err ? err->message : "");
 	CHECK(changes == 1, "diff before apply: %d changes, want 1", changes);
+	CHECK(ticks == 1, "diff rendered %d times, want 1", ticks);
 	appdeploy_error_free(err);
 	err = NULL;
 	memset(&l, 0, sizeof l);
+	ticks = 0;
 	CHECK(!appdeploy_apply(s, NULL, count_lines, &l, &err), "apply: %s", err ? err->message : "");
 	CHECK(l.errors == 0 && l.progress >= 2, "apply: %d progress lines, %d errors", l.progress, l.errors);
+	CHECK(ticks == 1, "apply rendered %d times, want 1 (the saved source state is read before rendering)", ticks);
 	appdeploy_error_free(err);
 	err = NULL;
 	CHECK(!appdeploy_diff(s, NULL, NULL, NULL, &changes, &err) && changes == 0, "diff after apply: %d changes",

@@ -55,6 +55,23 @@ static void test_progress_lines(void **state)
 	}
 }
 
+/* Progress is live: a line reaches the sink when its newline is written, not at fclose. */
+static void test_progress_is_live(void **state)
+{
+	(void)state;
+	struct seen s = {""};
+	const struct diag d = {record, &s};
+	FILE *f = diag_progress_open(&d);
+	assert_non_null(f);
+	fputs("deployment.apps/web: 1 of 2 updated\n", f);
+	assert_string_equal(s.buf, "P:deployment.apps/web: 1 of 2 updated|");
+	fputs("half", f);
+	assert_string_equal(s.buf, "P:deployment.apps/web: 1 of 2 updated|");
+	fputs(" done\n", f);
+	assert_string_equal(s.buf, "P:deployment.apps/web: 1 of 2 updated|P:half done|");
+	fclose(f);
+}
+
 static void test_say_kinds(void **state)
 {
 	(void)state;
@@ -77,6 +94,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_progress_lines),
+		cmocka_unit_test(test_progress_is_live),
 		cmocka_unit_test(test_say_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,9 +41,12 @@ extern "C" {
 /* Version of the library ("0.1.0"); the soname is libappdeploy.so.0. Thread-safe. */
 APPDEPLOY_API const char *appdeploy_version(void);
 
-/* Process-wide set-up (libcurl's global init) and tear-down: call appdeploy_global_init once from
- * main before threads start and before any other function; appdeploy_global_cleanup once at the
- * end, after every handle is freed. Not thread-safe. Returns 0, or -1 when libcurl cannot start. */
+/* Process-wide set-up and tear-down: call appdeploy_global_init once from main before threads
+ * start and before any other function; appdeploy_global_cleanup once at the end, after every
+ * handle is freed. Not thread-safe. The set-up is libcurl's global init, and TZ=:/etc/localtime
+ * when TZ is unset (the same local time: the templates' dateInZone switches TZ while it runs, which
+ * is safe for other threads' getenv only when the variable exists throughout). Returns 0, or -1
+ * when libcurl cannot start. */
 APPDEPLOY_API int appdeploy_global_init(void);
 APPDEPLOY_API void appdeploy_global_cleanup(void);
 

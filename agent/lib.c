@@ -42,7 +42,11 @@ struct appdeploy_objects {
 
 const char *appdeploy_version(void) { return LIB_VERSION; }
 
-int appdeploy_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
+int appdeploy_global_init(void)
+{
+	tmpl_process_init();
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
 
 void appdeploy_global_cleanup(void) { curl_global_cleanup(); }
 

@@ -18,6 +18,10 @@ struct tmpl_error {
 	int col;        /* 1-based byte column, 0 if unknown */
 };
 
+/* Process-wide set-up, once, before any thread starts (main, appdeploy_global_init): lets
+ * dateInZone switch TZ while other threads read the environment (tmpl_sprig_date.c). */
+void tmpl_process_init(void);
+
 /* Returns a new empty set; free with tmpl_set_free. */
 struct tmpl_set *tmpl_set_new(void);
 void tmpl_set_free(struct tmpl_set *set);

@@ -23,8 +23,18 @@ struct zoned {
 };
 
 /* Named zones switch the process's TZ for the call: renders on two threads (the library's
- * handles) take turns here. */
+ * handles) take turns here. Other threads read the environment meanwhile (getenv in the kube
+ * client), which is safe only while TZ's entry exists throughout: glibc's setenv then replaces
+ * one pointer (never freeing the old string) instead of growing environ, and nothing unsets it.
+ * tmpl_process_init puts it there before any thread starts. */
 static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void tmpl_process_init(void)
+{
+	/* ":/etc/localtime" is what an unset TZ means to glibc: local time is unchanged */
+	if (!getenv("TZ"))
+		setenv("TZ", ":/etc/localtime", 0);
+}
 
 static void in_zone_locked(long long sec, long nsec, const char *zone, struct zoned *z);
 

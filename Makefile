@@ -4,7 +4,7 @@
 #   make test       unit + integration tests, the same suite under ASan+UBSan, then a short fuzz pass
 #   make demo       the example service under reloader, pokeable on :7070
 #   make bench      benchmarks against peers, printing figures and ratios
-#   make install    PREFIX=/usr/local (binaries, runner files)
+#   make install    PREFIX=/usr/local (binaries, runner files, libappdeploy + appdeploy.h + appdeploy.pc)
 
 PREFIX   ?= /usr/local
 CC       ?= cc
@@ -23,10 +23,11 @@ AGENT_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -l
 TEST_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lhttp_parser -lpthread -lm -lcmocka
 
 # agent/ in layers; a layer includes only its own folder and the ones below it:
-#   cli -> dashboard -> deploy -> chart -> sprig -> template -> common;  deploy -> kube -> common.
+#   cli -> dashboard -> deploy -> chart -> sprig -> template -> common;  deploy -> kube -> common;
+#   lib (libappdeploy's public API, agent/lib/appdeploy.h) -> deploy; nothing includes lib.
 # Each object compiles with its layer's include path alone (INC below), so an upward include does
 # not build; scripts/check-layers.sh also rejects include paths that climb out ("../").
-LAYERS       := template sprig chart kube deploy dashboard cli
+LAYERS       := template sprig chart kube deploy lib dashboard cli
 INC_common    := -Icommon
 INC_reloader  := -Icommon -Ireloader
 INC_template  := -Icommon -Iagent/template
@@ -34,11 +35,14 @@ INC_sprig     := $(INC_template) -Iagent/sprig
 INC_chart     := $(INC_sprig) -Iagent/chart
 INC_kube      := -Icommon -Iagent/kube
 INC_deploy    := $(INC_chart) -Iagent/kube -Iagent/deploy
+INC_lib       := $(INC_deploy) -Iagent/lib
 INC_dashboard := $(INC_deploy) -Iagent/dashboard
 INC_cli       := $(INC_dashboard) -Iagent/cli
 $(BUILD)/obj/common/%: INC = $(INC_common)
 $(BUILD)/obj/reloader/%: INC = $(INC_reloader)
 $(foreach l,$(LAYERS),$(eval $(BUILD)/obj/agent/$(l)/%: INC = $(INC_$(l))))
+$(BUILD)/pic/common/%: INC = $(INC_common)
+$(foreach l,$(LAYERS),$(eval $(BUILD)/pic/agent/$(l)/%: INC = $(INC_$(l))))
 $(BUILD)/tests/common/%: INC = $(INC_common)
 $(BUILD)/tests/reloader/%: INC = $(INC_reloader)
 $(foreach l,$(LAYERS),$(eval $(BUILD)/tests/agent/$(l)/%: INC = $(INC_$(l))))
@@ -182,4 +186,57 @@ format-check:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+# ---- libappdeploy (#14): the public C API (agent/lib/appdeploy.h) as libappdeploy.a and libappdeploy.so.0,
+# with appdeploy.pc. Its objects are built a second time, position-independent and with every symbol
+# hidden but those appdeploy.h marks APPDEPLOY_API. The library holds the pipeline and what it calls;
+# the CLI (agent/cli) and the dashboard (agent/dashboard) stay in the binary.
+LIB_VERSION  := 0.1.0
+LIB_SONAME   := libappdeploy.so.0
+LIB_PKGS     := yaml-0.1 libcurl jansson libpcre2-8 libcrypto zlib libxcrypt
+LIB_EXCLUDE  := $(wildcard agent/cli/*.c agent/dashboard/*.c)
+LIB_SRC      := $(filter-out $(LIB_EXCLUDE),$(AGENT_SRC)) $(COMMON_SRC)
+LIB_LIBS      = $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lpthread -lm
+LIB_OBJ      := $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRC))
+LIB_FILES    := $(BUILD)/libappdeploy.a $(BUILD)/libappdeploy.so.$(LIB_VERSION)
+
+.PHONY: lib install-lib $(BUILD)/appdeploy.pc
+all: lib
+lib: $(LIB_FILES)
+
+$(BUILD)/pic/%.o: %.c | $(BUILD)/.deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(STRICT) $(INC) $(CFLAGS) $(PKG_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+# One relocatable object with the hidden symbols made local: the static library, too, exposes only
+# appdeploy.h's names (nothing of ours can clash with a program's own render_dir or log_msg).
+$(BUILD)/libappdeploy.a: $(LIB_OBJ)
+	rm -f $@
+	$(LD) -r -o $(BUILD)/pic/libappdeploy.o $^
+	objcopy --localize-hidden $(BUILD)/pic/libappdeploy.o
+	$(AR) rcs $@ $(BUILD)/pic/libappdeploy.o
+
+$(BUILD)/libappdeploy.so.$(LIB_VERSION): $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--no-undefined -o $@ $^ $(LIB_LIBS)
+	ln -sf $(notdir $@) $(BUILD)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(BUILD)/libappdeploy.so
+
+# Written for the PREFIX being installed to (hence always remade).
+$(BUILD)/appdeploy.pc:
+	@mkdir -p $(BUILD)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: appdeploy' 'Description: render Go-template manifest folders and sync a Kubernetes namespace (sourcemode)' \
+		'Version: $(LIB_VERSION)' 'Requires.private: $(LIB_PKGS)' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lappdeploy' 'Libs.private: -lpthread -lm' > $@
+
+install: install-lib
+install-lib: lib $(BUILD)/appdeploy.pc
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 agent/lib/appdeploy.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libappdeploy.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libappdeploy.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libappdeploy.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libappdeploy.so
+	install -m 644 $(BUILD)/appdeploy.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+# ---- end of libappdeploy
+
+-include $(shell find $(BUILD)/obj $(BUILD)/pic $(BUILD)/tests -name '*.d' 2>/dev/null)

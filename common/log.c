@@ -8,11 +8,6 @@
 static const char *log_prog = "sourcemode";
 static enum log_level log_level = LOG_INFO;
 static int log_use_color;
-/* dashboard (#7): where this thread's error/warning lines also go (see log_capture) */
-static __thread FILE *log_capture_f;
-
-void log_capture(FILE *f) { log_capture_f = f; }
-
 void log_init(const char *prog)
 {
 	const char *no_color = getenv("NO_COLOR");
@@ -38,8 +33,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	if (log_capture_f && level <= LOG_WARN)
-		fprintf(log_capture_f, "%s%s%s\n", level == LOG_WARN ? "warning: " : "", line, "");
 	/* One write per line, so lines from several processes do not interleave mid-line. */
 	if (log_use_color && *names[level])
 		n = fprintf(stderr, "\033[1m%s:\033[0m %s%s:\033[0m %s\n", log_prog, colors[level], names[level], line);

@@ -14,10 +14,6 @@ void log_set_level(enum log_level level);
 /* True when colour escapes may be written to stderr. */
 int log_color(void);
 
-/* dashboard (#7): also copies this thread's error and warning lines to f (NULL stops), so a worker
- * can show a job's errors to the user. Thread-local; f stays the caller's. */
-void log_capture(FILE *f);
-
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out/obj"
-layers="template sprig chart kube deploy dashboard cli"
+layers="template sprig chart kube deploy lib dashboard cli"
 incs="-Icommon -Ireloader $(for l in $layers; do printf -- '-Iagent/%s ' "$l"; done)"
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE $incs"
 cflags="$(pkg-config --cflags yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt)"

@@ -590,7 +590,7 @@ static int setup(struct dev *d, const struct cmd_opts *c, const char *local_flag
 	const char *key, *local, *port;
 	size_t i, n = 0;
 
-	if (cmd_render_objects(c, NULL, &objs, &d->ns)) {
+	if (pipeline_render_local(&c->pl, NULL, &cmd_diag, &objs, &d->ns)) {
 		snprintf(err, cap, "render failed");
 		return -1;
 	}
@@ -665,7 +665,7 @@ int cmd_dev(int argc, char **argv)
 		free(sync_flag);
 		return rc;
 	}
-	if (kubeconfig_load(c.kubeconfig, c.context, &kc, err, sizeof err)) {
+	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, err, sizeof err)) {
 		fprintf(stderr, "appdeploy dev: %s\n", err);
 		cmd_opts_free(&c);
 		free(rest);
@@ -674,7 +674,7 @@ int cmd_dev(int argc, char **argv)
 	}
 	rc = 1;
 	if (setup(&d, &c, local, err, sizeof err) != 0 || !(d.k = kube_new(&kc, err, sizeof err)) ||
-	    read_token(&d, c.dir, err, sizeof err) != 0) {
+	    read_token(&d, c.pl.dir, err, sizeof err) != 0) {
 		fprintf(stderr, "appdeploy dev: %s\n", err);
 		goto out;
 	}

@@ -1,7 +1,6 @@
-/* cmd_render.c — `appdeploy render`, and the flag parsing that diff and apply share with it. */
+/* cmd_render.c — `appdeploy render`: the pipeline's render, printed as one YAML stream or written to -o DIR. */
 #include <ctype.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,149 +12,7 @@
 #include "commands.h"
 #include "kube.h"
 #include "kubeconfig.h"
-#include "log.h"
-#include "render.h"
-#include "vars.h"
 #include "yamlemit.h"
-#include "yamlval.h"
-
-#define ERR_OUT (cmd_errout ? cmd_errout : stderr)
-
-static void push(const char ***v, size_t *n, const char *s)
-{
-	const char **nv = realloc(*v, (*n + 1) * sizeof **v);
-	if (!nv)
-		abort();
-	*v = nv;
-	(*v)[(*n)++] = s;
-}
-
-void cmd_opts_free(struct cmd_opts *c)
-{
-	free(c->var_files);
-	free(c->vars);
-	free(c->pull_secrets);
-	free(c->sources);
-	memset(c, 0, sizeof *c);
-}
-
-int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
-{
-	memset(c, 0, sizeof *c);
-	c->wait_timeout = 300;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *val = NULL;
-		/* flags that take a value accept both "--flag value" and "--flag=value" */
-		static const char *with_value[] = {"-f", "--values", "-v", "--var", "-n", "--namespace", "-o", "--output",
-						   "--set", "-c", "--context", "--kubeconfig", "-i",
-						   "--imagepullsecret", "--timeout", "--concurrency", "--images",
-						   "--source", NULL};
-		const char *flag = a;
-		char flagbuf[64];
-		const char *eq = strchr(a, '=');
-		if (a[0] == '-' && a[1] == '-' && eq && (size_t)(eq - a) < sizeof flagbuf) {
-			memcpy(flagbuf, a, (size_t)(eq - a));
-			flagbuf[eq - a] = 0;
-			flag = flagbuf;
-			val = eq + 1;
-		}
-		int takes = 0;
-		for (size_t j = 0; with_value[j]; j++)
-			takes |= !strcmp(flag, with_value[j]);
-		if (takes && !val) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "appdeploy %s: %s needs a value\n", argv[0], flag);
-				cmd_opts_free(c);
-				return 2;
-			}
-			val = argv[++i];
-		}
-		int sync_only = 0;
-		if (!strcmp(flag, "-f") || !strcmp(flag, "--values"))
-			push(&c->var_files, &c->n_var_files, val);
-		else if (!strcmp(flag, "-v") || !strcmp(flag, "--var"))
-			push(&c->vars, &c->n_vars, val);
-		else if (!strcmp(flag, "-n") || !strcmp(flag, "--namespace"))
-			c->ns = val;
-		else if (!strcmp(flag, "--images"))
-			c->images = val;
-		else if (!strcmp(flag, "--source")) { /* source mode (#6): a bad value is a usage error */
-			char err[256];
-			json_t *scratch = json_object();
-			int bad = vars_source_set(scratch, val, err, sizeof err);
-			json_decref(scratch);
-			if (bad) {
-				fprintf(stderr, "appdeploy %s: --source %s\n", argv[0], err);
-				cmd_opts_free(c);
-				return 2;
-			}
-			push(&c->sources, &c->n_sources, val);
-		}
-		else if (!strcmp(flag, "--set"))
-			c->set_name = val;
-		else if (!strcmp(flag, "-c") || !strcmp(flag, "--context"))
-			c->context = val;
-		else if (!strcmp(flag, "--kubeconfig"))
-			c->kubeconfig = val;
-		else if (!strcmp(flag, "-i") || !strcmp(flag, "--imagepullsecret"))
-			push(&c->pull_secrets, &c->n_pull_secrets, val);
-		else if (!strcmp(flag, "-o") || !strcmp(flag, "--output")) {
-			if (sync_flags)
-				sync_only = -1;
-			c->out = val;
-		} else if (!strcmp(flag, "--dry-run"))
-			c->dry_run = 1, sync_only = 1;
-		else if (!strcmp(flag, "--no-prune"))
-			c->no_prune = 1, sync_only = 1;
-		else if (!strcmp(flag, "--force-apply"))
-			c->force_apply = 1, sync_only = 1;
-		else if (!strcmp(flag, "--adopt"))
-			c->adopt = 1, sync_only = 1;
-		else if (!strcmp(flag, "--take-over"))
-			c->take_over = 1, sync_only = 1;
-		else if (!strcmp(flag, "--no-force-conflicts"))
-			c->no_force_conflicts = 1, sync_only = 1;
-		else if (!strcmp(flag, "--allow-empty"))
-			c->allow_empty = 1, sync_only = 1;
-		else if (!strcmp(flag, "--wait"))
-			c->wait = 1, sync_only = 1;
-		else if (!strcmp(flag, "--timeout")) {
-			char *end;
-			c->wait_timeout = strtod(val, &end);
-			if (end == val || c->wait_timeout <= 0 || (*end && strcmp(end, "s"))) {
-				fprintf(stderr, "appdeploy %s: --timeout wants seconds, e.g. 300 or 300s\n", argv[0]);
-				cmd_opts_free(c);
-				return 2;
-			}
-			sync_only = 1;
-		} else if (!strcmp(flag, "--concurrency")) {
-			c->concurrency = atoi(val);
-			sync_only = 1;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "appdeploy %s: unknown flag %s\n", argv[0], a);
-			cmd_opts_free(c);
-			return 2;
-		} else if (!c->dir)
-			c->dir = a;
-		else {
-			fprintf(stderr, "appdeploy %s: one DIR only (got \"%s\" and \"%s\")\n", argv[0], c->dir, a);
-			cmd_opts_free(c);
-			return 2;
-		}
-		if ((sync_only == 1 && !sync_flags) || sync_only == -1) {
-			fprintf(stderr, "appdeploy %s: %s is not a flag of this command\n", argv[0], flag);
-			cmd_opts_free(c);
-			return 2;
-		}
-	}
-	if (!c->dir) {
-		fprintf(stderr, "appdeploy %s: which DIR? (usage: appdeploy %s DIR [flags])\n", argv[0], argv[0]);
-		cmd_opts_free(c);
-		return 2;
-	}
-	return 0;
-}
 
 static char *object_text(json_t *obj)
 {
@@ -250,12 +107,12 @@ int cmd_render(int argc, char **argv)
 	struct kube_config kc;
 	char kerr[512];
 	const char *ctx_ns = NULL;
-	int have_kc = !kubeconfig_load(c.kubeconfig, c.context, &kc, kerr, sizeof kerr);
+	int have_kc = !kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, kerr, sizeof kerr);
 	if (have_kc)
 		ctx_ns = kc.namespace;
 	json_t *objs;
 	char *ns;
-	rc = cmd_render_objects(&c, ctx_ns, &objs, &ns) ? 1 : 0;
+	rc = pipeline_render_local(&c.pl, ctx_ns, &cmd_diag, &objs, &ns) ? 1 : 0;
 	if (have_kc)
 		kubeconfig_free(&kc);
 	if (rc) {

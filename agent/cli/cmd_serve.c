@@ -11,6 +11,7 @@
 #include "duration.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "pipeline.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8090"
 
@@ -119,7 +120,7 @@ int cmd_serve(int argc, char **argv)
 	struct cmd_opts c;
 	if ((rc = cmd_opts_parse(argc, argv, 1, &c)))
 		return rc;
-	if (c.dry_run || c.wait) {
+	if (c.pl.dry_run || c.pl.wait) {
 		fprintf(stderr, "appdeploy serve: --dry-run and --wait are apply's flags, not serve's\n");
 		cmd_opts_free(&c);
 		return 2;
@@ -131,31 +132,36 @@ int cmd_serve(int argc, char **argv)
 	}
 	struct kube_config kc;
 	char err[1024];
-	if (kubeconfig_load(c.kubeconfig, c.context, &kc, err, sizeof err)) {
+	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, err, sizeof err)) {
 		fprintf(stderr, "appdeploy serve: %s\n", err);
 		free(token);
 		cmd_opts_free(&c);
 		return 1;
 	}
-	/* The namespace is settled once, by a first render (a broken template falls back to -n, the
-	 * context's namespace or "default"; the page shows the error). */
-	json_t *objs = NULL;
-	char *ns = NULL;
-	if (cmd_render_objects(&c, kc.namespace, &objs, &ns))
-		ns = strdup(c.ns ? c.ns : kc.namespace ? kc.namespace : "default");
-	json_decref(objs);
+	/* The namespace is settled once, from the set as loaded (-n, the `namespace` variable, the
+	 * context's, "default"); a set that does not load falls back to -n, the context's or "default"
+	 * (the page shows the error). */
+	struct pipeline_set ps;
+	char *ns;
+	if (pipeline_load(&c.pl, kc.namespace, &cmd_diag, &ps))
+		ns = strdup(c.pl.ns ? c.pl.ns : kc.namespace ? kc.namespace : "default");
+	else {
+		ns = ps.ns;
+		ps.ns = NULL;
+		pipeline_set_clear(&ps);
+	}
 
 	/* the exec hint names the same file, wherever the developer pastes it */
-	char *kc_abs = c.kubeconfig ? realpath(c.kubeconfig, NULL) : NULL;
+	char *kc_abs = c.pl.kubeconfig ? realpath(c.pl.kubeconfig, NULL) : NULL;
 	struct ev_loop *loop = EV_DEFAULT;
 	signal(SIGPIPE, SIG_IGN);
 	struct dashboard_cfg dc = {
 		.loop = loop,
 		.listen = f.listen,
 		.token = token,
-		.context = c.context,
-		.kubeconfig = kc_abs ? kc_abs : c.kubeconfig,
-		.workers = {.kc = &kc, .opts = &c, .ns = ns, .interval = f.interval, .poll = f.poll},
+		.context = c.pl.context,
+		.kubeconfig = kc_abs ? kc_abs : c.pl.kubeconfig,
+		.workers = {.kc = &kc, .opts = &c.pl, .ns = ns, .interval = f.interval, .poll = f.poll},
 	};
 	struct dashboard *d = dashboard_start(&dc, err, sizeof err);
 	if (!d) {
@@ -172,7 +178,7 @@ int cmd_serve(int argc, char **argv)
 		char every[64];
 		fmt_duration(f.interval, every, sizeof every);
 		log_info("dashboard for namespace %s on http://%s:%d/%s%s (re-reading %s every %s)", ns, host,
-			 dashboard_port(d), token ? "?token=" : "", token ? token : "", c.dir, every);
+			 dashboard_port(d), token ? "?token=" : "", token ? token : "", c.pl.dir, every);
 		ev_signal sig_int, sig_term;
 		ev_signal_init(&sig_int, stop_cb, SIGINT);
 		ev_signal_init(&sig_term, stop_cb, SIGTERM);

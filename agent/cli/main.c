@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "sprig.h"
 #include "version.h"
 
 #define SYNC_FLAGS                                                                                               \
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
 	log_init("appdeploy");
 	/* Process-wide set-up before any thread starts: libcurl's global init (which initialises
 	 * OpenSSL) is not thread-safe, so the kube client never does it lazily. */
+	sprig_process_init(); /* dateInZone may switch TZ while the dashboard's threads read the environment */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "appdeploy: cannot initialise libcurl\n");
 		return 1;

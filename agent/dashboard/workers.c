@@ -16,7 +16,6 @@
 #include "kube.h"
 #include "log.h"
 #include "lookup.h"
-#include "render.h"
 #include "sha256.h"
 #include "sourcemode.h"
 #include "sourcestate.h"
@@ -314,19 +313,27 @@ static void job_done(struct workers *w, unsigned id, int ok, json_t *result)
 			  result ? result : json_object()));
 }
 
-static char *set_name_of(json_t *objs, const struct cmd_opts *c)
-{
-	json_t *first = json_object_get(json_array_get(objs, 0), "object");
-	const char *s = json_string_value(
-		json_object_get(json_object_get(json_object_get(first, "metadata"), "labels"), RENDER_LABEL_SET));
-	if (s)
-		return strdup(s);
-	if (c->set_name)
-		return strdup(c->set_name);
-	char name[PATH_MAX];
+/* The sync run's sink (diag.h): everything the pipeline reports goes to the job's output f (which
+ * the run switches from memory to the page once it knows there is something to show); errors and
+ * warnings also go to stderr, as appdeploy logs them. */
+struct run_sink {
+	FILE *f;
+};
 
-	cmd_default_set_name(c->dir, name, sizeof name);
-	return strdup(name);
+static void run_diag(void *arg, enum diag_kind kind, const char *text)
+{
+	struct run_sink *rs = arg;
+	if (kind == DIAG_PROGRESS)
+		fprintf(rs->f, "%s\n", text);
+	else if (kind == DIAG_RENDER)
+		fprintf(rs->f, "appdeploy: %s\n", text);
+	else if (kind == DIAG_WARN) {
+		fprintf(rs->f, "warning: %s\n", text);
+		log_warn("%s", text);
+	} else {
+		fprintf(rs->f, "%s\n", text);
+		log_error("%s", text);
+	}
 }
 
 /* State of the sync thread between runs. */
@@ -511,11 +518,12 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	unsigned id = job ? job->id : 0;
 	/* the periodic check writes to memory until it knows there is something to show */
 	FILE *f = job ? job_out_open(w, id) : open_memstream(&early, &early_len);
-	cmd_errout = f;
-	log_capture(f);
+	struct run_sink rs = {f};
+	const struct diag sink = {run_diag, &rs};
+	kube_set_diag(ss->k, &sink);
 	int ok = 0;
 	json_t *state = NULL, *objs = NULL;
-	char *ns = NULL;
+	struct pipeline_set ps = {0};
 	if (job)
 		job_start(w, id, job->kind == JOB_SOURCE ? sourcemode_job_kind(job->on) : "redeploy", job->service);
 	if (sourcestate_load(ss->k, w->cfg.ns, &state, err, sizeof err)) {
@@ -535,19 +543,20 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 			SOURCESTATE_NAME);
 		workers_poll_now(w);
 	}
-	w->cfg.opts->source_base = state;
-	lookup_use(ss->k, NULL); /* lookup reads the cluster in the dashboard's syncs too, as in apply (lookup.c) */
-	int rc = cmd_render_objects(w->cfg.opts, w->cfg.kc->namespace, &objs, &ns);
+	/* the pipeline's load and one render, with the state just read (and saved) as .Source;
+	 * lookup reads the cluster in the dashboard's syncs too, as in apply (lookup.c) */
+	lookup_use(ss->k, NULL);
+	int rc = pipeline_load(w->cfg.opts, w->cfg.kc->namespace, &sink, &ps) ||
+		 pipeline_render(w->cfg.opts, &ps, state, &sink, &objs);
 	lookup_use(NULL, NULL);
-	w->cfg.opts->source_base = NULL;
 	char digest[65] = "";
 	if (!rc) {
 		char *text = json_dumps(objs, JSON_COMPACT | JSON_SORT_KEYS);
 		sha256_hex(text, strlen(text), digest);
 		free(text);
-		if (strcmp(ns, w->cfg.ns))
+		if (strcmp(ps.ns, w->cfg.ns))
 			fprintf(f, "warning: the templates now name namespace %s; this dashboard serves %s (restart it to switch)\n",
-				ns, w->cfg.ns);
+				ps.ns, w->cfg.ns);
 	}
 	if (!job) {
 		/* periodic: nothing to do when the render is what we applied last and still live */
@@ -564,8 +573,6 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		id = atomic_fetch_add(&w->next_auto, 1);
 		job_start(w, id, ss->applied[0] ? "auto-sync" : "initial-sync", NULL);
 		fclose(f);
-		cmd_errout = NULL;
-		log_capture(NULL);
 		if (early_len)
 			post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", early));
 		free(ss->last_failure);
@@ -573,8 +580,7 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		if (rc)
 			early = NULL;
 		f = job_out_open(w, id);
-		cmd_errout = f;
-		log_capture(f);
+		rs.f = f;
 		if (rc)
 			goto out;
 		if (why[0])
@@ -588,13 +594,7 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		fprintf(f, "render failed; nothing was changed\n");
 		goto out;
 	}
-	struct sync_opts o = {.ns = w->cfg.ns, .prune = !w->cfg.opts->no_prune, .force = w->cfg.opts->force_apply,
-			      .pull_secrets = w->cfg.opts->pull_secrets, .n_pull_secrets = w->cfg.opts->n_pull_secrets,
-			      .out = f, .dir = w->cfg.opts->dir, .adopt = w->cfg.opts->adopt, .take_over = w->cfg.opts->take_over,
-			      .no_force_conflicts = w->cfg.opts->no_force_conflicts, .allow_empty = w->cfg.opts->allow_empty};
-	char *set = set_name_of(objs, w->cfg.opts);
-	o.set_name = set;
-	if (sync_apply(ss->k, objs, &o, err, sizeof err))
+	if (pipeline_apply(ss->k, w->cfg.opts, w->cfg.ns, ps.set, objs, &sink, err, sizeof err))
 		fprintf(f, "%s\n", err);
 	else {
 		memcpy(ss->applied, digest, sizeof ss->applied);
@@ -608,7 +608,6 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		json_decref(ss->baseline);
 		ss->baseline = live_versions(w, ss->k, objs, err, sizeof err);
 	}
-	free(set);
 	if (ok) {
 		free(ss->last_failure);
 		ss->last_failure = NULL;
@@ -624,15 +623,14 @@ out:
 	if (id && atomic_load(&w->sync_cancel))
 		fprintf(f, "cancelled: the sync stopped at the step above (what was applied before it stays)\n");
 	fflush(f);
-	cmd_errout = NULL;
-	log_capture(NULL);
+	kube_set_diag(ss->k, NULL);
 	fclose(f);
 	free(early);
 	if (id)
 		job_done(w, id, ok, atomic_load(&w->sync_cancel) ? json_pack("{s:b}", "cancelled", 1) : NULL);
 	json_decref(state);
 	json_decref(objs);
-	free(ns);
+	pipeline_set_clear(&ps);
 }
 
 static void *sync_main(void *arg)

@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 
-#include "loadset.h"
 #include "kubeconfig.h"
+#include "pipeline.h"
 
 /*
  * Why threads: the kube client (kube.c) is blocking curl, per batch. Rather than rewrite it around
@@ -17,8 +17,8 @@
  * whole: the worker keeps no reference into it (no json_incref'd child of something it still
  * uses, no shared string), because jansson's reference counts and objects are not safe to touch
  * from two threads. What a worker must keep (the poller's last snapshot) it deep-copies before
- * posting. The cfg's kc and ns are read-only while workers run; opts is used by the sync thread
- * alone. Flags between threads are C11 atomics (cancel, done) or guarded by the workers' mutex.
+ * posting. The cfg's kc, opts and ns are read-only while workers run; only the sync thread runs the
+ * pipeline, with a diagnostics sink of its own per job. Flags between threads are C11 atomics (cancel, done) or guarded by the workers' mutex.
  * libcurl's global init runs once in main before any thread (curl_global_init is not
  * thread-safe); every thread has its own kube client. The poller owns a clusterwatch
  * (clusterwatch.h): three watch threads (kwatch.h) whose caches it reads by deep copy only.
@@ -34,7 +34,7 @@
  */
 struct workers_cfg {
 	const struct kube_config *kc; /* connection (borrowed for the workers' lifetime) */
-	struct cmd_opts *opts;        /* the render/apply flags (borrowed; source_base is set by the sync thread) */
+	const struct pipeline_opts *opts; /* the render/apply flags (borrowed, read-only: the sync thread runs the pipeline with them) */
 	const char *ns;               /* the namespace served */
 	double interval;              /* seconds between template/image re-reads */
 	double poll;                  /* seconds between cluster state polls */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "diag.h"
 #include "log.h"
 
 #include "render.h"
@@ -529,7 +530,7 @@ int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *
 					 "service that does not answer?); nothing of that kind was pruned. Fix the API service, "
 					 "or remove the line from configmap/%s if the kind is gone for good",
 					 e->kind, *e->ns ? e->ns : "(cluster)", e->name, set, e->kind, e->api_version, invname);
-			log_error("cannot prune %s %s: the server's discovery has no kind %s in %s", e->kind, e->name, e->kind,
+			diag_error(kube_diag(k), "cannot prune %s %s: the server's discovery has no kind %s in %s", e->kind, e->name, e->kind,
 				  e->api_version);
 			rc = -1;
 			continue;
@@ -547,7 +548,7 @@ int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *
 	for (size_t j = 0; j < nk; j++) {
 		char lerr[1024];
 		if (kube_list_many(k, &kinds[j], 1, kinds[j]->namespaced ? ns : "", sel, &items[j], lerr, sizeof lerr)) {
-			log_error("cannot list %s to prune: %s", kinds[j]->plural, lerr);
+			diag_error(kube_diag(k), "cannot list %s to prune: %s", kinds[j]->plural, lerr);
 			if (!rc)
 				snprintf(err, errlen, "cannot list %s to prune: %s; nothing of that kind was pruned",
 					 kinds[j]->plural, lerr);

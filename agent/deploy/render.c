@@ -204,6 +204,12 @@ static int check_object(const char *path, json_t *obj, json_t *pos, size_t doc, 
 
 int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out, struct sm_error *err)
 {
+	return render_dir_funcs(dir, data, set_name, NULL, 0, out, err);
+}
+
+int render_dir_funcs(const char *dir, json_t *data, const char *set_name, const struct render_func *funcs, size_t nfuncs,
+		     json_t **out, struct sm_error *err)
+{
 	*out = NULL;
 	if (!render_valid_label_value(set_name) || !*set_name) {
 		sm_error_set(
@@ -221,6 +227,13 @@ int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out
 		if (fl.n)
 			qsort(fl.v, fl.n, sizeof *fl.v, cmp_rfile);
 		tmpl_set_missingkey_error(set, 1);
+		for (size_t i = 0; !rc && i < nfuncs; i++)
+			if (tmpl_set_funcs_ctx(set, funcs[i].fn, 1, funcs[i].ctx)) {
+				sm_error_set(err, NULL, 0, 0,
+					     "template function \"%s\": a name must be an identifier (letters, digits, '_')",
+					     funcs[i].fn->name ? funcs[i].fn->name : "");
+				rc = -1;
+			}
 	}
 	size_t nexec = 0;
 	for (size_t i = 0; !rc && i < fl.n; i++) {

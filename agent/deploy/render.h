@@ -34,6 +34,15 @@
  * -1 with *err filled (nothing is returned on any error).
  */
 int render_dir(const char *dir, json_t *data, const char *set_name, json_t **out, struct sm_error *err);
+/* render_dir with n template functions of the caller's added to DIR's templates (tmpl_set_funcs;
+ * charts below DIR render without them). */
+struct tmpl_func;
+struct render_func {
+	const struct tmpl_func *fn; /* borrowed */
+	void *ctx;                  /* what fn reads with tf_ctx */
+};
+int render_dir_funcs(const char *dir, json_t *data, const char *set_name, const struct render_func *funcs, size_t nfuncs,
+		     json_t **out, struct sm_error *err);
 
 /* Checks that s is a valid label value (<= 63 chars, alphanumerics, '-', '_', '.'). */
 int render_valid_label_value(const char *s);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "diag.h"
 #include "duration.h"
 #include "errbuf.h"
 #include "log.h"
@@ -413,7 +414,7 @@ static int recreate(struct kube *k, struct item *it, const char *ns, const struc
 	char buf[2048];
 	why = safe_err(it, why, buf, sizeof buf);
 	if (!own_recreate_allowed(it->obj, it->live, it->res->group, it->res->kind)) {
-		log_error("%s:%d: %s: the server refuses to change it in place: %s. appdeploy does not delete a %s to "
+		diag_error(o->diag, "%s:%d: %s: the server refuses to change it in place: %s. appdeploy does not delete a %s to "
 			  "recreate it (what it holds would go with it): change it by hand, or annotate it %s: \"true\" "
 			  "to allow recreation",
 			  it->file, it->line, it->label, why, it->res->kind, OWN_ANNOTATION_RECREATE);
@@ -421,7 +422,7 @@ static int recreate(struct kube *k, struct item *it, const char *ns, const struc
 	}
 	char perr[1024];
 	if (recreate_probe(k, it, ns, o, perr, sizeof perr)) {
-		log_error("%s:%d: %s: the server refuses to change it in place (%s), and would not accept it as a new "
+		diag_error(o->diag, "%s:%d: %s: the server refuses to change it in place (%s), and would not accept it as a new "
 			  "object either: %s; the live object was left as it is",
 			  it->file, it->line, it->label, why, perr);
 		return -1;
@@ -434,13 +435,13 @@ static int recreate(struct kube *k, struct item *it, const char *ns, const struc
 	struct kube_req d = {.method = KUBE_DELETE, .path = kube_path(it->res, ns, it->name, "propagationPolicy=Background")};
 	kube_do(k, &d, 1);
 	if ((d.status < 200 || d.status > 299) && d.status != 404) {
-		log_error("%s:%d: %s: delete for recreation failed: %s", it->file, it->line, it->label, d.err);
+		diag_error(o->diag, "%s:%d: %s: delete for recreation failed: %s", it->file, it->line, it->label, d.err);
 		kube_req_clear(&d);
 		return -1;
 	}
 	kube_req_clear(&d);
 	if (wait_gone(k, it->res, ns, it->name, 60)) {
-		log_error("%s:%d: %s: still there 60s after deleting it for recreation", it->file, it->line, it->label);
+		diag_error(o->diag, "%s:%d: %s: still there 60s after deleting it for recreation", it->file, it->line, it->label);
 		return -1;
 	}
 	struct kube_req a;
@@ -448,7 +449,7 @@ static int recreate(struct kube *k, struct item *it, const char *ns, const struc
 	kube_do(k, &a, 1);
 	int rc = a.status >= 200 && a.status <= 299 ? 0 : -1;
 	if (rc)
-		log_error("%s:%d: %s: apply after recreation failed: %s", it->file, it->line, it->label,
+		diag_error(o->diag, "%s:%d: %s: apply after recreation failed: %s", it->file, it->line, it->label,
 			  safe_err(it, a.err, buf, sizeof buf));
 	else {
 		fprintf(o->out, "%s recreated\n", it->label);
@@ -542,7 +543,7 @@ static int field_conflict(struct item *it, struct kube_req *r, const struct sync
 		if (q1 && q2)
 			snprintf(mgr, sizeof mgr, "%.*s", (int)(q2 - q1 - 1), q1 + 1);
 		if (o->no_force_conflicts)
-			log_error("%s:%d: %s: %s is owned by field manager \"%s\": not taking it (--no-force-conflicts); "
+			diag_error(o->diag, "%s:%d: %s: %s is owned by field manager \"%s\": not taking it (--no-force-conflicts); "
 				  "leave it out of the template, or apply without --no-force-conflicts",
 				  it->file, it->line, it->label, field ? field : "a field", mgr);
 		else
@@ -574,7 +575,7 @@ static int apply_result(struct kube *k, struct item *it, struct kube_req *r, con
 		it->ok = 1;
 		return 0;
 	}
-	log_error("%s:%d: %s: %s", it->file, it->line, it->label, safe_err(it, r->err, buf, sizeof buf));
+	diag_error(o->diag, "%s:%d: %s: %s", it->file, it->line, it->label, safe_err(it, r->err, buf, sizeof buf));
 	return 1;
 }
 
@@ -675,7 +676,7 @@ static int ensure_namespace(struct kube *k, const struct sync_opts *o, int rende
 	kube_do(k, &c, 1);
 	int rc = c.status == 201 || c.status == 409 ? 0 : -1;
 	if (rc)
-		log_error("creating namespace %s: %s", o->ns, c.err);
+		diag_error(o->diag, "creating namespace %s: %s", o->ns, c.err);
 	else
 		fprintf(o->out, "namespace/%s created\n", o->ns);
 	kube_req_clear(&c);
@@ -690,7 +691,7 @@ static int merge_pull_secrets(struct kube *k, const struct sync_opts *o)
 		return 0;
 	const struct kube_resource *sa = core(k, "ServiceAccount");
 	if (!sa) {
-		log_error("the server has no v1 ServiceAccount kind");
+		diag_error(o->diag, "the server has no v1 ServiceAccount kind");
 		return -1;
 	}
 	int rc = -1;
@@ -709,7 +710,7 @@ static int merge_pull_secrets(struct kube *k, const struct sync_opts *o)
 			continue;
 		}
 		if (g.status != 200) {
-			log_error("serviceaccount/default: %s", g.err);
+			diag_error(o->diag, "serviceaccount/default: %s", g.err);
 			kube_req_clear(&g);
 			return -1;
 		}
@@ -745,7 +746,7 @@ static int merge_pull_secrets(struct kube *k, const struct sync_opts *o)
 		if (st == 200)
 			fprintf(o->out, "serviceaccount/default imagePullSecrets merged%s\n", o->dry_run ? " (dry run)" : "");
 		else if (st != 409)
-			log_error("serviceaccount/default: %s", p.err);
+			diag_error(o->diag, "serviceaccount/default: %s", p.err);
 		kube_req_clear(&p);
 		json_decref(patch);
 		if (st == 409)
@@ -811,14 +812,14 @@ static size_t lookup_live(struct kube *k, struct item **v, size_t m, const struc
 				else if (o->adopt)
 					fprintf(o->out, "%s adopted from %s into set %s (--adopt)\n", it->label, owner, o->set_name);
 				else {
-					log_error("%s:%d: %s already exists and belongs to %s, not to set %s: not taking it over. "
+					diag_error(o->diag, "%s:%d: %s already exists and belongs to %s, not to set %s: not taking it over. "
 						  "Rename it in the template, delete it, or pass --adopt to make it this set's",
 						  it->file, it->line, it->label, owner, o->set_name);
 					refused++;
 				}
 			}
 		} else if (reqs[j].status != 404) {
-			log_error("%s:%d: %s: %s", it->file, it->line, it->label, reqs[j].err);
+			diag_error(o->diag, "%s:%d: %s: %s", it->file, it->line, it->label, reqs[j].err);
 			refused++;
 		}
 		kube_req_clear(&reqs[j]);
@@ -866,7 +867,7 @@ static int prune(struct kube *k, struct own_cand *c, size_t m, const struct sync
 			fprintf(o->out, "%s pruned%s\n", label, o->dry_run ? " (dry run)" : "");
 			pruned[i] = 1;
 		} else {
-			log_error("prune %s: %s", label, reqs[j].err);
+			diag_error(o->diag, "prune %s: %s", label, reqs[j].err);
 			rc = -1;
 		}
 		free(label);
@@ -941,7 +942,7 @@ static int save_inventory(struct kube *k, struct item *it, size_t n, const struc
 	int written = 0;
 	int rc = own_inventory_save(k, o->ns, o->set_name, origin, v, nv, inv, &written, err, sizeof err);
 	if (rc)
-		log_error("%s", err);
+		diag_error(o->diag, "%s", err);
 	else if (written && !inv->found) {
 		char *name = own_inventory_name(o->set_name);
 		fprintf(o->out, "configmap/%s created (the inventory of set %s)\n", name, o->set_name);
@@ -1058,7 +1059,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 						it[i].ok = 1;
 					}
 			} else if (items_resolve_pending(k, it, n, o->ns, o->wait_timeout, err, errlen)) {
-				log_error("%s", err);
+				diag_error(o->diag, "%s", err);
 				failed++;
 			} else {
 				size_t m = 0;

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "diag.h"
 #include "kube.h"
 
 /* Annotation holding the SHA-256 of the object as rendered (before this annotation): a re-apply
@@ -22,6 +23,7 @@ struct sync_opts {
 	size_t n_pull_secrets;
 	int force;                       /* send every object to the server, even unchanged ones */
 	FILE *out;                       /* progress lines ("deployment.apps/web created") */
+	const struct diag *diag;         /* per-object errors (borrowed; NULL: log.c) */
 	/* #10 ownership (see ownership.h) */
 	const char *dir;                 /* the folder applied from: gives the set's origin (required) */
 	int adopt;                       /* take over existing objects that are not this set's (said per object) */
@@ -43,7 +45,7 @@ struct sync_opts {
  * be accepted), merges -i secrets into the default ServiceAccount, then, only when every apply
  * succeeded, prunes the objects that carry the set's labels and are in its inventory but were not
  * rendered (none on a first apply without inventory), rewrites the inventory, waits for rollouts.
- * Returns 0, or -1 with err filled (a summary; per-object errors were printed on stderr).
+ * Returns 0, or -1 with err filled (a summary; per-object errors went to o->diag).
  */
 int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char *err, size_t errlen);
 

@@ -120,11 +120,17 @@ json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen)
 		json_array_append_new(secrets, json_pack("{s:s}", "name", o->pull_secrets[i]));
 	json_object_set_new(data, "ImagePullSecrets", secrets);
 	json_object_set_new(data, "Images", o->images ? json_incref(o->images) : json_object());
+	vars_set_source(data, o->source);
+	return data;
+}
+
+void vars_set_source(json_t *data, json_t *state)
+{
 	/* #18: the state maps a service to true (source mode from a hostPath) or "sync" (synced): .Source
 	 * says "runs from source" (true either way), .SourceMode says which ("hostpath" or "sync") */
 	json_t *source = json_object(), *mode = json_object(), *v;
 	const char *key;
-	json_object_foreach(o->source, key, v) {
+	json_object_foreach(state, key, v) {
 		int sync = json_is_string(v) && !strcmp(json_string_value(v), "sync");
 		if (sync || json_is_true(v)) {
 			json_object_set_new(source, key, json_true());
@@ -133,7 +139,6 @@ json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen)
 	}
 	json_object_set_new(data, "Source", source);
 	json_object_set_new(data, "SourceMode", mode);
-	return data;
 }
 
 /* source mode (#6): --source NAME[=on|off|hostpath|sync] (#18: sync) */

@@ -41,4 +41,8 @@ int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen);
  */
 int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen);
 
+/* Sets data's .Source and .SourceMode from a source-mode state (NAME -> true | "sync"; may be NULL),
+ * as vars_build does: for a render with the state the cluster saved. */
+void vars_set_source(json_t *data, json_t *state);
+
 #endif

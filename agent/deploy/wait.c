@@ -10,6 +10,7 @@
 
 #include "duration.h"
 #include "errbuf.h"
+#include "diag.h"
 #include "log.h"
 
 #define POLL_NS 250000000L
@@ -284,7 +285,7 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 			struct follow *f = reqs[j].data;
 			json_t *obj = reqs[j].response;
 			if (reqs[j].status != 200) {
-				log_error("%s: %s", f->t->label, reqs[j].err);
+				diag_error(kube_diag(k), "%s: %s", f->t->label, reqs[j].err);
 				f->done = -1, left--, rc = -1;
 				kube_req_clear(&reqs[j]);
 				continue;
@@ -324,7 +325,7 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 					snprintf(reason, sizeof reason, "%s", why);
 				if (!f->pod_reason)
 					f->pod_reason = failing_pod(k, f, obj, ns);
-				log_error("%s: %s failed: %s%s%s", f->t->label, f->kind == W_JOB ? "job" : "rollout", reason,
+				diag_error(kube_diag(k), "%s: %s failed: %s%s%s", f->t->label, f->kind == W_JOB ? "job" : "rollout", reason,
 					  f->pod_reason ? "; " : "", f->pod_reason ? f->pod_reason : "");
 				f->done = -1, left--, rc = -1;
 			} else if (st > 0) {
@@ -332,7 +333,7 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 				fflush(out);
 				f->done = 1, left--;
 			} else if (timed_out) {
-				log_error("%s: not %s after %.0fs%s%s", f->t->label, done_word(f->kind), timeout,
+				diag_error(kube_diag(k), "%s: not %s after %.0fs%s%s", f->t->label, done_word(f->kind), timeout,
 					  f->pod_reason ? "; " : "", f->pod_reason ? f->pod_reason : "");
 				f->done = -1, left--, rc = -1;
 			}

@@ -14,6 +14,7 @@
 
 #include "duration.h"
 #include "errbuf.h"
+#include "diag.h"
 #include "log.h"
 
 /* What client-go sends: aggregated v2, then v2beta1, then the plain documents. */
@@ -443,7 +444,7 @@ static int fetch_per_group(struct kube *k, json_t *core, json_t *apis, struct ge
 				errbuf_set(err, errlen, "discovery %s: %s", reqs[i].path, reqs[i].err);
 			rc = -1;
 		} else
-			log_warn("discovery %s: %s", reqs[i].path, reqs[i].err);
+			diag_warn(kube_diag(k), "discovery %s: %s", reqs[i].path, reqs[i].err);
 		kube_req_clear(&reqs[i]);
 		free(gvs[i].group);
 		free(gvs[i].version);
@@ -619,7 +620,7 @@ const struct kube_resource *kube_find(struct kube *k, const char *api_version, c
 		char err[1024];
 		log_debug("discovery: %s %s not in the cached answer: rediscovering", api_version, kind);
 		if (kube_discover_refresh(k, err, sizeof err))
-			log_warn("%s", err);
+			diag_warn(kube_diag(k), "%s", err);
 		else
 			r = lookup(d->cur, api_version, kind);
 	}

@@ -32,6 +32,7 @@ struct kube {
 	struct kube_discovery *disc; /* discovery.c's state */
 	long timeout_s;           /* per-request deadline (kube_set_limits) */
 	const atomic_int *cancel; /* ends transfers when nonzero (kube_set_limits), or NULL */
+	const struct diag *diag;  /* kube_set_diag (borrowed), or NULL: log.c */
 };
 
 /* The credentials of one round of requests: a bearer token, or a client certificate from an exec
@@ -217,6 +218,10 @@ void kube_set_limits(struct kube *k, long timeout_s, const atomic_int *cancel)
 	k->timeout_s = timeout_s > 0 ? timeout_s : 120;
 	k->cancel = cancel;
 }
+
+void kube_set_diag(struct kube *k, const struct diag *d) { k->diag = d; }
+
+const struct diag *kube_diag(struct kube *k) { return k->diag; }
 
 /* libcurl's progress hook: a nonzero return ends the transfer (CURLE_ABORTED_BY_CALLBACK). */
 static int cancel_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "diag.h"
 #include "kubeconfig.h"
 
 /* Verbs a resource supports, from discovery. */
@@ -71,6 +72,11 @@ void kube_set_retries(struct kube *k, int attempts, int max_ms);
 /* Each request gives up after timeout_s seconds (default 120), and every transfer ends as soon as
  * *cancel (borrowed; NULL = never) is nonzero: the dashboard's hung-server and Cancel paths. */
 void kube_set_limits(struct kube *k, long timeout_s, const atomic_int *cancel);
+
+/* Where the client and the code using it (sync, wait, ownership, discovery) report errors and warnings
+ * (borrowed; NULL, the default: log.c). The pipeline sets the sink it was given. */
+void kube_set_diag(struct kube *k, const struct diag *d);
+const struct diag *kube_diag(struct kube *k);
 
 /* Runs n requests concurrently (bounded), retrying transient failures with backoff (and the
  * server's Retry-After). Returns the number of requests that did not end in 2xx. */

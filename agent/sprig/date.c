@@ -1,4 +1,5 @@
 /* date.c — sprig's date functions (now, date, dateInZone, htmlDate, toDate, unixEpoch, dateModify, duration, ago) with Go's layouts. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,31 @@ struct zoned {
 	char zone[64];
 };
 
-/* sec in zone ("Local", "UTC" or an IANA name; an unknown one is UTC as sprig falls back). A named zone
- * switches TZ for the call: not for concurrent renders (the CLI renders charts on one thread). */
+/* Named zones switch the process's TZ for the call: renders on two threads (the library's
+ * handles) take turns here. Other threads read the environment meanwhile (getenv in the kube
+ * client), which is safe only while TZ's entry exists throughout: glibc's setenv then replaces
+ * one pointer (never freeing the old string) instead of growing environ, and nothing unsets it.
+ * sprig_process_init puts it there before any thread starts. */
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void sprig_process_init(void)
+{
+	/* ":/etc/localtime" is what an unset TZ means to glibc: local time is unchanged */
+	if (!getenv("TZ"))
+		setenv("TZ", ":/etc/localtime", 0);
+}
+
+static void in_zone_locked(long long sec, long nsec, const char *zone, struct zoned *z);
+
+/* sec in zone ("Local", "UTC" or an IANA name; an unknown one is UTC as sprig falls back). */
 static void in_zone(long long sec, long nsec, const char *zone, struct zoned *z)
+{
+	pthread_mutex_lock(&tz_mu);
+	in_zone_locked(sec, nsec, zone, z);
+	pthread_mutex_unlock(&tz_mu);
+}
+
+static void in_zone_locked(long long sec, long nsec, const char *zone, struct zoned *z)
 {
 	time_t t = (time_t)sec;
 	z->nsec = nsec;
@@ -41,7 +64,7 @@ static void in_zone(long long sec, long nsec, const char *zone, struct zoned *z)
 		FILE *f = strstr(zone, "..") ? NULL : fopen(path, "rb");
 		if (!f) {
 			free(old);
-			in_zone(sec, nsec, "UTC", z);
+			in_zone_locked(sec, nsec, "UTC", z);
 			return;
 		}
 		fclose(f);

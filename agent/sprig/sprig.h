@@ -19,6 +19,10 @@ const struct tmpl_func *sprig_funcs(size_t *n);
 /* tmpl_set_funcs(set, sprig_funcs): 0, or -1. */
 int sprig_install(struct tmpl_set *set);
 
+/* Process-wide set-up, once, before any thread starts (main, appdeploy_global_init): lets
+ * dateInZone switch TZ while other threads read the environment (date.c). */
+void sprig_process_init(void);
+
 /* ---- helpers the section files share (functions.c) ---- */
 static inline const char *S(json_t *j) { return json_string_value(j); }
 static inline size_t SL(json_t *j) { return json_string_length(j); }

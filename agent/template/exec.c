@@ -679,7 +679,8 @@ static int eval_call(struct exec_state *st, const struct tval *dot, const struct
 		jargs[k] = argv[k].j;
 		boxed[k] = argv[k].boxed;
 	}
-	struct tmpl_call c = {.st = st, .name = fn->name, .boxed = boxed, .recv = recv, .recv_ctx = recv_ctx};
+	struct tmpl_call c = {.st = st, .name = fn->name, .boxed = boxed, .recv = recv, .recv_ctx = recv_ctx,
+			      .fn_ctx = tmpl_func_ctx(st->set, fn)};
 	if (fn->fn(&c, jargs, num_in)) {
 		json_decref(c.result);
 		st->node = node;

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tmpl_node.h"
@@ -527,9 +528,10 @@ const struct tmpl_func *tmpl_builtin_funcs(size_t *n)
 const struct tmpl_func *tmpl_find_func(const struct tmpl_set *set, const char *name)
 {
 	for (const struct tmpl_set *s = set; s; s = s->parent)
-		for (size_t i = s->nfuncs; i-- > 0;)
-			if (!strcmp(s->funcs[i].name, name))
-				return &s->funcs[i];
+		for (const struct tmpl_funcs_batch *b = s->funcs; b; b = b->next)
+			for (size_t i = b->n; i-- > 0;)
+				if (!strcmp(b->f[i].name, name))
+					return &b->f[i];
 	size_t n;
 	const struct tmpl_func *t = tmpl_builtin_funcs(&n);
 	for (size_t i = 0; i < n; i++)
@@ -563,22 +565,37 @@ static int good_sig(const char *s)
 
 int tmpl_set_funcs(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n)
 {
+	return tmpl_set_funcs_ctx(set, funcs, n, NULL);
+}
+
+int tmpl_set_funcs_ctx(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n, void *ctx)
+{
 	for (size_t i = 0; i < n; i++)
 		if (!good_name(funcs[i].name) || !good_sig(funcs[i].sig) || !funcs[i].fn) {
 			errno = EINVAL;
 			return -1;
 		}
-	if (set->nfuncs + n > set->capfuncs) {
-		size_t cap = set->capfuncs ? set->capfuncs : 64;
-		while (cap < set->nfuncs + n)
-			cap *= 2;
-		struct tmpl_func *v = realloc(set->funcs, cap * sizeof *v);
-		if (!v)
-			abort();
-		set->funcs = v;
-		set->capfuncs = cap;
-	}
-	memcpy(set->funcs + set->nfuncs, funcs, n * sizeof *funcs);
-	set->nfuncs += n;
+	if (!n)
+		return 0;
+	struct tmpl_funcs_batch *b = malloc(sizeof *b + n * sizeof *funcs);
+	if (!b)
+		abort();
+	b->n = n;
+	b->ctx = ctx;
+	memcpy(b->f, funcs, n * sizeof *funcs);
+	b->next = set->funcs;
+	set->funcs = b;
 	return 0;
+}
+
+void *tf_ctx(const struct tmpl_call *c) { return c->fn_ctx; }
+
+void *tmpl_func_ctx(const struct tmpl_set *set, const struct tmpl_func *fn)
+{
+	uintptr_t p = (uintptr_t)fn;
+	for (const struct tmpl_set *s = set; s; s = s->parent)
+		for (const struct tmpl_funcs_batch *b = s->funcs; b; b = b->next)
+			if (b->ctx && p >= (uintptr_t)b->f && p < (uintptr_t)(b->f + b->n))
+				return b->ctx;
+	return NULL;
 }

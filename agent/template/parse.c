@@ -1013,7 +1013,11 @@ void tmpl_set_free(struct tmpl_set *set)
 	for (size_t i = 0; i < set->nbinds; i++)
 		json_decref(set->binds[i].obj);
 	free(set->binds);
-	free(set->funcs);
+	while (set->funcs) {
+		struct tmpl_funcs_batch *next = set->funcs->next;
+		free(set->funcs);
+		set->funcs = next;
+	}
 	free(set);
 }
 

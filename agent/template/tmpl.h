@@ -72,12 +72,17 @@ struct tmpl_func {
 	int (*fn)(struct tmpl_call *c, json_t **args, size_t n);
 };
 
+/* During a call: the ctx given to tmpl_set_funcs_ctx with the function being called (else NULL). */
+void *tf_ctx(const struct tmpl_call *c);
+
 /* Adds funcs[0..n) to the set (Go's Funcs): a name also defined by an earlier call, or by a builtin,
  * is replaced for the templates parsed after this call. The array is copied; the name and sig
  * strings must outlive the set. Returns 0, or -1 (errno EINVAL) when a name is not an identifier,
  * a sig holds an unknown kind, or fn is NULL; then nothing is added. Not thread-safe on one set;
  * sets are independent. Templates run by tpl/include see their parent set's functions. */
 int tmpl_set_funcs(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n);
+/* tmpl_set_funcs with a context the functions read with tf_ctx (a library user's closure). */
+int tmpl_set_funcs_ctx(struct tmpl_set *set, const struct tmpl_func *funcs, size_t n, void *ctx);
 
 /* Results of a function (each returns 0, for `return tf_ret(c, v);`): tf_ret steals v (NULL: no value). */
 int tf_ret(struct tmpl_call *c, json_t *v);

@@ -125,8 +125,16 @@ struct tmpl_set {
 	size_t max_output;       /* 0 = unlimited; see tmpl_set_limits */
 	unsigned long max_steps; /* 0 = unlimited */
 	int tpl_counter;
-	struct tmpl_func *funcs; /* installed by tmpl_set_funcs, in order (later ones win) */
-	size_t nfuncs, capfuncs;
+	/* installed by tmpl_set_funcs: one batch per call, the latest first (later ones win). Batches
+	 * never move, so a parsed identifier may keep a pointer to its entry. */
+	struct tmpl_funcs_batch *funcs;
+};
+
+struct tmpl_funcs_batch {
+	struct tmpl_funcs_batch *next; /* the batch installed before this one */
+	void *ctx;                     /* tmpl_set_funcs_ctx's, for tf_ctx */
+	size_t n;
+	struct tmpl_func f[];
 };
 
 struct tree *tmpl_lookup(struct tmpl_set *set, const char *name);
@@ -183,6 +191,7 @@ struct tmpl_call {
 	const int *boxed; /* per argument: read out of a map or slice, so Go sees interface {} */
 	json_t *recv;     /* a method call: the receiver (borrowed), else NULL */
 	void *recv_ctx;   /* the context given to tmpl_set_bind */
+	void *fn_ctx;     /* the called tmpl_func's ctx (tf_ctx) */
 	char err[1024];  /* set (non-empty) and return -1 on error: "error calling NAME: err" */
 };
 
@@ -209,6 +218,8 @@ struct tbind {
 void tmpl_set_bind(struct tmpl_set *set, json_t *obj, const struct tobj_type *type, void *ctx);
 const struct tbind *tmpl_find_bind(struct tmpl_set *set, json_t *obj);
 const struct tmpl_func *tmpl_builtin_funcs(size_t *n);
+/* The ctx of the batch fn was installed with (set's or a parent's), else NULL. */
+void *tmpl_func_ctx(const struct tmpl_set *set, const struct tmpl_func *fn);
 
 /* Executes a template of the state's set into a string (include / tpl). An error too long for
  * err keeps its head and tail. */

@@ -83,12 +83,13 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STRICT) $(CFLAGS) -c $< -o $@
 
+# Archives are made afresh: `ar rcs` into an old one would keep members of files since moved or removed.
 $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libreloader.a: $(call obj,$(RELOADER_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libagent.a: $(call obj,$(AGENT_SRC)) $(BUILD)/obj/gen/assets.o
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # reloader is linked statically: resident memory 1.5 MB instead of 2.4 MB (shared libraries' pages
 # count in VmHWM), and one binary runs on any runner image's base. glibc warns that getaddrinfo

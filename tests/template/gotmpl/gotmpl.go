@@ -80,6 +80,7 @@ func main() {
 		"ImagePullSecrets": []interface{}{},
 		"Images":           map[string]interface{}{},
 		"Source":           map[string]interface{}{},
+		"SourceMode":       map[string]interface{}{},
 	}
 
 	var dot interface{} = data

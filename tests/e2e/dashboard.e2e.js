@@ -148,7 +148,9 @@ const scenarios = {
     const seen = [];
     // sample what the user sees until the job ends
     await until(async () => {
-      const st = await text(page.locator("#job-status"));
+      // until the toggle's own job is in the panel, it shows the earlier "Sync on start" (ok)
+      const mine = /^Source mode on: /.test(await text(page.locator("#job-title")));
+      const st = mine ? await text(page.locator("#job-status")) : "(earlier job)";
       const ready = await text(row(page, params.service).locator("td.ready"));
       const state = await text(row(page, params.service).locator("td.c-state .badge"));
       const restart = await visible(page.locator("#restart"));
@@ -268,7 +270,10 @@ const scenarios = {
     const lines = (await text(page.locator("#log"))).split("\n").filter((l) => /log line \d+ for pod/.test(l));
     const dups = lines.length - new Set(lines).size;
     await page.locator("#redeploy").click();
+    // the new agent's "Sync on start" (ok) is in the job panel until the redeploy's own job replaces it
+    await waitText(page.locator("#job-title"), /^Redeploy$/, "the redeploy's job in the panel");
     await waitText(page.locator("#job-status"), /^ok$/, "redeploy after the agent restarted");
+    await waitText(page.locator("#job-output"), /applied to namespace demo/, "the redeploy's output");
     result({ log_lines: lines.length, duplicates: dups, job_output: await text(page.locator("#job-output")) });
     await shot(page, "dashboard-agent-restarted");
   },

@@ -501,6 +501,9 @@ class DashboardTest(KubeTest):
                  "100 deployments running")
 
         def change():
+            # a rollout long enough to be seen as progressing (at 0.1 s the page may see running -> running
+            # and have no state change to announce)
+            self.fk.store.rollout_delay = 2.0
             self.edit("variables.yaml", "r3: 1", "r3: 2")
             code, body, _ = s.post("/api/redeploy")
             self.assertEqual(code, 202, body)

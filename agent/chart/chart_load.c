@@ -407,8 +407,8 @@ static const char *mstr(json_t *meta, const char *k) { return json_string_value(
 
 static int valid_semver(const char *v)
 {
-	char e[128];
-	return tmpl_semver_compare("*", v, strlen(v), e, sizeof e) >= 0;
+	struct sm_error e;
+	return tmpl_semver_compare("*", v, strlen(v), &e) >= 0;
 }
 
 static int validate(struct chart *c, char *err, size_t errlen)

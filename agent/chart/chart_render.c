@@ -683,19 +683,19 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	if (chart_validate_schema(c, vals, err, errlen))
 		goto out;
 	rc = -2; /* from here on Helm has a release, and its errors say how to see the invalid YAML */
-	char pe[256];
+	struct sm_error pe;
 	const char *sep_re = "(?:^|\\s*\n)---\\s*";
 	const char *warn_re = "^executing \"(.*?)\" at <(.*?)>: error calling (?:fail|required): (.*)$";
-	pat.sep = tre_compile(sep_re, strlen(sep_re), pe, sizeof pe);
-	pat.warn = tre_compile(warn_re, strlen(warn_re), pe, sizeof pe);
+	pat.sep = tre_compile(sep_re, strlen(sep_re), &pe);
+	pat.warn = tre_compile(warn_re, strlen(warn_re), &pe);
 	if (!pat.sep || !pat.warn)
 		abort(); /* constant patterns */
 	PAT = &pat;
 	const char *kcons = json_string_value(json_object_get(c->meta, "KubeVersion"));
 	if (kcons && *kcons) {
-		char e[256];
+		struct sm_error e;
 		const char *kver = json_string_value(json_object_get(kv, "Version"));
-		if (tmpl_semver_compare(kcons, kver, strlen(kver), e, sizeof e) != 1) {
+		if (tmpl_semver_compare(kcons, kver, strlen(kver), &e) != 1) {
 			snprintf(err, errlen, "chart requires kubeVersion: %s which is incompatible with Kubernetes %s", kcons,
 				 kver);
 			goto out;

@@ -194,8 +194,8 @@ static void validate(struct vstate *v, json_t *schema, json_t *val, const char *
 			errf(v, path, "String length must be less than or equal to %s", ns);
 		}
 		if ((e = json_object_get(schema, "pattern")) && json_is_string(e)) {
-			char rerr[256];
-			struct tre *re = tre_compile(json_string_value(e), json_string_length(e), rerr, sizeof rerr);
+			struct sm_error rerr;
+			struct tre *re = tre_compile(json_string_value(e), json_string_length(e), &rerr);
 			long m[2 * 64];
 			if (re && tre_ngroups(re) < 63 && !tre_exec(re, json_string_value(val), len, 0, m))
 				errf(v, path, "Does not match pattern '%s'", json_string_value(e));

@@ -398,9 +398,9 @@ static const char *dstr(json_t *d, const char *k) { return json_string_value(jso
 
 static int version_ok(const char *constraint, struct chart *sc)
 {
-	char e[256];
+	struct sm_error e;
 	const char *v = json_string_value(json_object_get(sc->meta, "Version"));
-	return tmpl_semver_compare(constraint, v, strlen(v), e, sizeof e) == 1;
+	return tmpl_semver_compare(constraint, v, strlen(v), &e) == 1;
 }
 
 static int process_enabled(struct chart *c, json_t *top, const char *path, char *err, size_t errlen)

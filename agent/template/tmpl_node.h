@@ -229,7 +229,7 @@ struct tmpl_set *tmpl_exec_set(struct exec_state *st);
 
 /* semverCompare: 1 when version satisfies constraint ("a, b c || d", ^ ~ x-ranges, hyphen ranges),
  * 0 when not, -1 with err filled ("improper constraint: ...", "Invalid Semantic Version"). */
-int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, char *err, size_t errlen);
+int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, struct sm_error *err);
 
 /* A version's numbers, prerelease and build metadata (Masterminds/semver v3's NewVersion): 0, or -1 when invalid. */
 int tmpl_semver_parts(const char *s, size_t n, long long nums[3], char *pre, size_t prelen, char *meta, size_t metalen);

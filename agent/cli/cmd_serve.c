@@ -132,8 +132,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	struct kube_config kc;
 	char err[1024];
-	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, err, sizeof err)) {
-		fprintf(stderr, "appdeploy serve: %s\n", err);
+	struct sm_error kerr;
+	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, &kerr)) {
+		fprintf(stderr, "appdeploy serve: %s\n", kerr.msg);
 		free(token);
 		cmd_opts_free(&c);
 		return 1;

@@ -44,8 +44,10 @@ struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char
 		snprintf(path, sizeof path, fmt[i], ns);
 		struct kwatch_cfg c = {.kc = kc, .path = path, .list_timeout_s = timeout_s, .watch_timeout_s = WATCH_TIMEOUT,
 				      .changed = changed, .changed_arg = arg, .cancel = quit};
-		cw->w[i] = kwatch_start(&c, err, errlen);
+		struct sm_error e;
+		cw->w[i] = kwatch_start(&c, &e);
 		if (!cw->w[i]) {
+			errbuf_set(err, errlen, "%s", e.msg);
 			clusterwatch_stop(cw);
 			return NULL;
 		}
@@ -93,18 +95,19 @@ json_t *clusterwatch_snapshot(struct clusterwatch *cw, struct kube *k, int probe
 	int changed = !cw->snap || !json_is_null(json_object_get(cw->snap, "error"));
 	if (probe)
 		changed |= probe_source(cw, k);
-	char err[1024] = "", e[1024];
+	char err[1024] = "";
+	struct sm_error e;
 	if (fresh)
 		for (int i = 0; i < CW_N; i++)
 			kwatch_resync(cw->w[i], (double)cw->timeout_s);
 	for (int i = 0; i < CW_N; i++) {
-		json_t *items = kwatch_items(cw->w[i], &cw->seen[i], (double)cw->timeout_s, e, sizeof e);
+		json_t *items = kwatch_items(cw->w[i], &cw->seen[i], (double)cw->timeout_s, &e);
 		if (items) {
 			json_decref(cw->items[i]);
 			cw->items[i] = items;
 			changed = 1;
-		} else if (e[0] && !err[0]) {
-			snprintf(err, sizeof err, "%s", e);
+		} else if (e.msg[0] && !err[0]) {
+			snprintf(err, sizeof err, "%.1023s", e.msg);
 		}
 	}
 	if (cw->probe_err[0])

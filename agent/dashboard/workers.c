@@ -91,7 +91,10 @@ static int nap(atomic_int *cancel, double s)
 
 static struct kube *client(struct workers *w, long timeout_s, const atomic_int *cancel, char *err, size_t errlen)
 {
-	struct kube *k = kube_new(w->cfg.kc, err, errlen);
+	struct sm_error e;
+	struct kube *k = kube_new(w->cfg.kc, &e);
+	if (!k)
+		errbuf_set(err, errlen, "%s", e.msg);
 	if (k) {
 		kube_set_retries(k, 2, 500);
 		kube_set_limits(k, timeout_s, cancel);
@@ -365,8 +368,11 @@ static void obj_key(json_t *o, char *out, size_t outlen)
  */
 static json_t *live_versions(struct workers *w, struct kube *k, json_t *objs, char *err, size_t errlen)
 {
-	if (kube_discover(k, err, errlen))
+	struct sm_error ke;
+	if (kube_discover(k, &ke)) {
+		errbuf_set(err, errlen, "%s", ke.msg);
 		return NULL;
+	}
 	size_t n = json_array_size(objs), nres = 0;
 	const struct kube_resource **res = calloc(n ? n : 1, sizeof *res);
 	json_t *out = json_object();
@@ -391,8 +397,10 @@ static json_t *live_versions(struct workers *w, struct kube *k, json_t *objs, ch
 			if (res[j]->namespaced == !scope)
 				pick[np++] = res[j];
 		json_t **items = calloc(np ? np : 1, sizeof *items);
-		if (np && kube_list_many(k, pick, np, scope ? "" : w->cfg.ns, NULL, items, err, errlen))
+		if (np && kube_list_many(k, pick, np, scope ? "" : w->cfg.ns, NULL, items, &ke)) {
+			errbuf_set(err, errlen, "%s", ke.msg);
 			failed = 1;
+		}
 		for (size_t j = 0; j < np && !failed; j++) {
 			size_t i;
 			json_t *o;
@@ -854,7 +862,10 @@ static void *poke_main(void *arg)
 		post(w, json_pack("{s:s, s:I, s:s+}", "type", "job", "id", (json_int_t)t->id, "append",
 				  "POST /restart?wait=1 to the reloader of pod ", pod));
 		struct body_buf b = {.t = t};
-		long status = kube_stream(k, "POST", path, 600, collect_cb, &b, err, sizeof err);
+		struct sm_error se;
+		long status = kube_stream(k, "POST", path, 600, collect_cb, &b, &se);
+		if (status < 0)
+			errbuf_set(err, sizeof err, "%s", se.msg);
 		free(path);
 		json_object_set_new(result, "status", json_integer(status));
 		json_t *answer = b.data ? json_loads(b.data, 0, NULL) : NULL;
@@ -987,7 +998,10 @@ static void *follow_main(void *arg)
 			     lo->previous ? "previous=true&" : "follow=true&", lo->timestamps ? "&timestamps=true" : "",
 			     lo->container ? "&container=" : "", lo->container ? lo->container : "") < 0)
 			abort();
-		long status = kube_stream(k, "GET", path, lo->previous ? SYNC_REQUEST_TIMEOUT : 0, log_cb, t, err, sizeof err);
+		struct sm_error se;
+		long status = kube_stream(k, "GET", path, lo->previous ? SYNC_REQUEST_TIMEOUT : 0, log_cb, t, &se);
+		if (status < 0)
+			errbuf_set(err, sizeof err, "%s", se.msg);
 		free(path);
 		if (status < 0 || (status && status / 100 != 2))
 			log_msg_post(t, "note", status < 0 ? err

@@ -64,17 +64,18 @@ static int lookup_read(void *ctx, const char *api_version, const char *kind, con
 		       json_t **out, char *errbuf, size_t errlen)
 {
 	(void)ctx;
-	char err[1024], gvk[512];
+	char gvk[512];
+	struct sm_error err;
 	gvk_str(gvk, sizeof gvk, api_version, kind);
 	if (!bound) {
-		bound = kube_new(bound_cfg, err, sizeof err);
+		bound = kube_new(bound_cfg, &err);
 		if (!bound)
-			return fail(errbuf, errlen, "cannot reach the cluster for %s: %s", gvk, err);
+			return fail(errbuf, errlen, "cannot reach the cluster for %s: %s", gvk, err.msg);
 		owned = 1;
 	}
 	if (!discovered) {
-		if (kube_discover(bound, err, sizeof err))
-			return fail(errbuf, errlen, "unable to get apiresource from unstructured: %s: %s", gvk, err);
+		if (kube_discover(bound, &err))
+			return fail(errbuf, errlen, "unable to get apiresource from unstructured: %s: %s", gvk, err.msg);
 		discovered = 1;
 	}
 	const struct kube_resource *r = kube_find(bound, api_version, kind);

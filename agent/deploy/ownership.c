@@ -546,12 +546,12 @@ int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *
 	char *sel = own_selector(set);
 	json_t **items = calloc(nk ? nk : 1, sizeof *items);
 	for (size_t j = 0; j < nk; j++) {
-		char lerr[1024];
-		if (kube_list_many(k, &kinds[j], 1, kinds[j]->namespaced ? ns : "", sel, &items[j], lerr, sizeof lerr)) {
-			diag_error(kube_diag(k), "cannot list %s to prune: %s", kinds[j]->plural, lerr);
+		struct sm_error lerr;
+		if (kube_list_many(k, &kinds[j], 1, kinds[j]->namespaced ? ns : "", sel, &items[j], &lerr)) {
+			diag_error(kube_diag(k), "cannot list %s to prune: %s", kinds[j]->plural, lerr.msg);
 			if (!rc)
 				snprintf(err, errlen, "cannot list %s to prune: %s; nothing of that kind was pruned",
-					 kinds[j]->plural, lerr);
+					 kinds[j]->plural, lerr.msg);
 			rc = -1;
 			items[j] = NULL;
 		}

@@ -24,12 +24,12 @@ static int load_images(const char *src, const struct diag *d, json_t **out)
 	*out = NULL;
 	if (!src)
 		return 0;
-	char err[1024];
+	struct sm_error err;
 	char *text = NULL;
 	size_t len = 0;
 	if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
-		if (kube_fetch_url(src, &text, &len, err, sizeof err)) {
-			diag_say(d, DIAG_RENDER, "--images %s: %s", src, err);
+		if (kube_fetch_url(src, &text, &len, &err)) {
+			diag_say(d, DIAG_RENDER, "--images %s: %s", src, err.msg);
 			return -1;
 		}
 	}
@@ -180,9 +180,12 @@ int pipeline_render_local(const struct pipeline_opts *o, const char *ctx_ns, con
 struct kube *pipeline_connect(const struct pipeline_opts *o, const struct kube_config *kc, const struct diag *d,
 			      char *err, size_t errlen)
 {
-	struct kube *k = kube_new(kc, err, errlen);
-	if (!k)
+	struct sm_error e;
+	struct kube *k = kube_new(kc, &e);
+	if (!k) {
+		errbuf_set(err, errlen, "%s", e.msg);
 		return NULL;
+	}
 	kube_set_diag(k, d);
 	if (o->concurrency > 0)
 		kube_set_concurrency(k, o->concurrency);
@@ -304,8 +307,11 @@ int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const s
 		 size_t errlen)
 {
 	struct kube_config kc;
-	if (kubeconfig_load(o->kubeconfig, o->context, &kc, err, errlen))
+	struct sm_error e;
+	if (kubeconfig_load(o->kubeconfig, o->context, &kc, &e)) {
+		errbuf_set(err, errlen, "%s", e.msg);
 		return -1;
+	}
 	struct pipeline_set s;
 	if (pipeline_load(o, kc.namespace, d, &s)) {
 		kubeconfig_free(&kc);

@@ -235,8 +235,11 @@ static int items_resolve_pending(struct kube *k, struct item *it, size_t n, cons
 	char werr[768] = "";
 	int waited = wait_crds_established(k, crds, nc, timeout > 0 ? timeout : 300, werr, sizeof werr);
 	free(crds);
-	if (kube_discover_refresh(k, err, errlen))
+	struct sm_error ke;
+	if (kube_discover_refresh(k, &ke)) {
+		errbuf_set(err, errlen, "%s", ke.msg);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (it[i].key)
 			continue;
@@ -293,7 +296,10 @@ static json_t *list_live(struct kube *k, const char *ns, const char *selector, c
 	size_t n = prunable(k, &res);
 	json_t **items = calloc(n ? n : 1, sizeof *items);
 	json_t *all = NULL;
-	if (!kube_list_many(k, res, n, ns, selector, items, err, errlen)) {
+	struct sm_error ke;
+	if (kube_list_many(k, res, n, ns, selector, items, &ke)) {
+		errbuf_set(err, errlen, "%s", ke.msg);
+	} else {
 		all = json_array();
 		for (size_t i = 0; i < n; i++) {
 			size_t j;
@@ -992,8 +998,11 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 			o->set_name);
 		return -1;
 	}
-	if (kube_discover(k, err, errlen))
+	struct sm_error ke;
+	if (kube_discover(k, &ke)) {
+		errbuf_set(err, errlen, "%s", ke.msg);
 		return -1;
+	}
 	struct item *it;
 	size_t n, pending;
 	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err, errlen))
@@ -1273,8 +1282,11 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 		errbuf_set(err, errlen, "the render is empty: apply would refuse it (--allow-empty shows what it would prune)");
 		return -1;
 	}
-	if (kube_discover(k, err, errlen))
+	struct sm_error ke;
+	if (kube_discover(k, &ke)) {
+		errbuf_set(err, errlen, "%s", ke.msg);
 		return -1;
+	}
 	struct item *it;
 	size_t n, pending;
 	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err, errlen))

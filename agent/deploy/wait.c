@@ -126,9 +126,9 @@ static char *failing_pod(struct kube *k, const struct follow *f, json_t *obj, co
 	if (!sel)
 		return NULL;
 	json_t *items = NULL;
-	char err[512];
+	struct sm_error err;
 	char *out = NULL;
-	if (!kube_list_many(k, &pods, 1, ns, sel, &items, err, sizeof err)) {
+	if (!kube_list_many(k, &pods, 1, ns, sel, &items, &err)) {
 		size_t i, j;
 		json_t *pod, *cs;
 		json_array_foreach(items, i, pod) {

@@ -338,8 +338,8 @@ appdeploy_objects *appdeploy_render(appdeploy_set *s, appdeploy_error **err)
 	}
 	/* the context's namespace is a fallback only: no kubeconfig is fine for render */
 	struct kube_config kc;
-	char kerr[512];
-	int have_kc = !kubeconfig_load(s->kubeconfig, s->context, &kc, kerr, sizeof kerr);
+	struct sm_error kerr;
+	int have_kc = !kubeconfig_load(s->kubeconfig, s->context, &kc, &kerr);
 	struct lib_sink ls = {0};
 	const struct diag d = {lib_diag, &ls};
 	json_t *objs = NULL;

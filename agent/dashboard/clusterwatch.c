@@ -26,12 +26,11 @@ struct clusterwatch {
 };
 
 struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char *ns, long timeout_s,
-					const atomic_int *quit, void (*changed)(void *arg), void *arg, char *err,
-					size_t errlen)
+					const atomic_int *quit, void (*changed)(void *arg), void *arg, struct sm_error *err)
 {
 	struct clusterwatch *cw = calloc(1, sizeof *cw);
 	if (!cw) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return NULL;
 	}
 	cw->ns = strdup(ns);
@@ -47,7 +46,7 @@ struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char
 		struct sm_error e;
 		cw->w[i] = kwatch_start(&c, &e);
 		if (!cw->w[i]) {
-			errbuf_set(err, errlen, "%s", e.msg);
+			*err = e;
 			clusterwatch_stop(cw);
 			return NULL;
 		}

@@ -199,7 +199,10 @@ static void *poll_main(void *arg)
 	double t = 5 * w->cfg.poll;
 	long timeout = t < 5 ? 5 : t > 30 ? 30 : (long)t;
 	struct kube *k = client(w, timeout, &w->quit, err, sizeof err);
-	struct clusterwatch *cw = k ? clusterwatch_start(w->cfg.kc, w->cfg.ns, timeout, &w->quit, watch_changed, w, err, sizeof err) : NULL;
+	struct sm_error se;
+	struct clusterwatch *cw = k ? clusterwatch_start(w->cfg.kc, w->cfg.ns, timeout, &w->quit, watch_changed, w, &se) : NULL;
+	if (k && !cw)
+		snprintf(err, sizeof err, "%.1023s", se.msg);
 	json_t *last = NULL;
 	int probe = 1, fresh = 0;
 	double next_probe = 0, built = 0;
@@ -534,8 +537,9 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	struct pipeline_set ps = {0};
 	if (job)
 		job_start(w, id, job->kind == JOB_SOURCE ? sourcemode_job_kind(job->on) : "redeploy", job->service);
-	if (sourcestate_load(ss->k, w->cfg.ns, &state, err, sizeof err)) {
-		fprintf(f, "%s\n", err); /* periodic: no job; the poller shows the cluster's error */
+	struct sm_error se;
+	if (sourcestate_load(ss->k, w->cfg.ns, &state, &se)) {
+		fprintf(f, "%.1023s\n", se.msg); /* periodic: no job; the poller shows the cluster's error */
 		goto out;
 	}
 	if (job && job->kind == JOB_SOURCE) {
@@ -543,8 +547,8 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 			json_object_set_new(state, job->service, job->on == SOURCEMODE_SYNC ? json_string("sync") : json_true());
 		else
 			json_object_del(state, job->service);
-		if (sourcestate_save(ss->k, w->cfg.ns, state, err, sizeof err)) {
-			fprintf(f, "%s\n", err);
+		if (sourcestate_save(ss->k, w->cfg.ns, state, &se)) {
+			fprintf(f, "%.1023s\n", se.msg);
 			goto out;
 		}
 		fprintf(f, "source mode %s for %s (saved in configmap/%s)\n", sourcemode_said(job->on), job->service,
@@ -602,8 +606,8 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		fprintf(f, "render failed; nothing was changed\n");
 		goto out;
 	}
-	if (pipeline_apply(ss->k, w->cfg.opts, w->cfg.ns, ps.set, objs, &sink, err, sizeof err))
-		fprintf(f, "%s\n", err);
+	if (pipeline_apply(ss->k, w->cfg.opts, w->cfg.ns, ps.set, objs, &sink, &se))
+		fprintf(f, "%.1023s\n", se.msg);
 	else {
 		memcpy(ss->applied, digest, sizeof ss->applied);
 		fprintf(f, "applied to namespace %s\n", w->cfg.ns);
@@ -1082,7 +1086,7 @@ void workers_reap(struct workers *w, unsigned id)
 
 /* ------------------------------------------------------------------ life cycle */
 
-struct workers *workers_start(const struct workers_cfg *cfg, char *err, size_t errlen)
+struct workers *workers_start(const struct workers_cfg *cfg, struct sm_error *err)
 {
 	struct workers *w = calloc(1, sizeof *w);
 	w->cfg = *cfg;
@@ -1095,12 +1099,12 @@ struct workers *workers_start(const struct workers_cfg *cfg, char *err, size_t e
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&w->mu, NULL);
 	if (pthread_create(&w->poll_th, NULL, poll_main, w)) {
-		snprintf(err, errlen, "cannot start a thread");
+		sm_error_set(err, NULL, 0, 0, "cannot start a thread");
 		free(w);
 		return NULL;
 	}
 	if (pthread_create(&w->sync_th, NULL, sync_main, w)) {
-		snprintf(err, errlen, "cannot start a thread");
+		sm_error_set(err, NULL, 0, 0, "cannot start a thread");
 		pthread_mutex_lock(&w->mu);
 		w->stopping = 1;
 		pthread_cond_broadcast(&w->cond);

@@ -43,10 +43,8 @@ struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char
 		snprintf(path, sizeof path, fmt[i], ns);
 		struct kwatch_cfg c = {.kc = kc, .path = path, .list_timeout_s = timeout_s, .watch_timeout_s = WATCH_TIMEOUT,
 				      .changed = changed, .changed_arg = arg, .cancel = quit};
-		struct sm_error e;
-		cw->w[i] = kwatch_start(&c, &e);
+		cw->w[i] = kwatch_start(&c, err);
 		if (!cw->w[i]) {
-			*err = e;
 			clusterwatch_stop(cw);
 			return NULL;
 		}

@@ -180,12 +180,9 @@ int pipeline_render_local(const struct pipeline_opts *o, const char *ctx_ns, con
 struct kube *pipeline_connect(const struct pipeline_opts *o, const struct kube_config *kc, const struct diag *d,
 			      struct sm_error *err)
 {
-	struct sm_error e;
-	struct kube *k = kube_new(kc, &e);
-	if (!k) {
-		*err = e;
+	struct kube *k = kube_new(kc, err);
+	if (!k)
 		return NULL;
-	}
 	kube_set_diag(k, d);
 	if (o->concurrency > 0)
 		kube_set_concurrency(k, o->concurrency);
@@ -306,11 +303,8 @@ int pipeline_diff(struct kube *k, const struct pipeline_opts *o, const char *ns,
 int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, struct sm_error *err)
 {
 	struct kube_config kc;
-	struct sm_error e;
-	if (kubeconfig_load(o->kubeconfig, o->context, &kc, &e)) {
-		*err = e;
+	if (kubeconfig_load(o->kubeconfig, o->context, &kc, err))
 		return -1;
-	}
 	struct pipeline_set s;
 	if (pipeline_load(o, kc.namespace, d, &s)) {
 		kubeconfig_free(&kc);
@@ -322,13 +316,8 @@ int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const s
 	struct kube *k = pipeline_connect(o, &kc, d, err);
 	/* services switched to source mode (the dashboard's ConfigMap) stay so; --source flags win.
 	 * The namespace is known before rendering, so the render runs once, with the saved state. */
-	struct sm_error se;
-	if (!k)
+	if (!k || sourcestate_load(k, s.ns, &saved, err))
 		goto out;
-	if (sourcestate_load(k, s.ns, &saved, &se)) {
-		*err = se;
-		goto out;
-	}
 	lookup_use(k, NULL); /* templates' lookup reads the live cluster, as helm install's does (lookup.c) */
 	int failed = pipeline_render(o, &s, json_object_size(saved) ? saved : NULL, d, &objs);
 	lookup_use(NULL, NULL);

@@ -234,11 +234,8 @@ static int items_resolve_pending(struct kube *k, struct item *it, size_t n, cons
 	struct sm_error werr = {.msg = ""};
 	int waited = wait_crds_established(k, crds, nc, timeout > 0 ? timeout : 300, &werr);
 	free(crds);
-	struct sm_error ke;
-	if (kube_discover_refresh(k, &ke)) {
-		*err = ke;
+	if (kube_discover_refresh(k, err))
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (it[i].key)
 			continue;
@@ -295,10 +292,7 @@ static json_t *list_live(struct kube *k, const char *ns, const char *selector, s
 	size_t n = prunable(k, &res);
 	json_t **items = calloc(n ? n : 1, sizeof *items);
 	json_t *all = NULL;
-	struct sm_error ke;
-	if (kube_list_many(k, res, n, ns, selector, items, &ke)) {
-		*err = ke;
-	} else {
+	if (!kube_list_many(k, res, n, ns, selector, items, err)) {
 		all = json_array();
 		for (size_t i = 0; i < n; i++) {
 			size_t j;
@@ -997,11 +991,8 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, stru
 			o->set_name);
 		return -1;
 	}
-	struct sm_error ke;
-	if (kube_discover(k, &ke)) {
-		*err = ke;
+	if (kube_discover(k, err))
 		return -1;
-	}
 	struct item *it;
 	size_t n, pending;
 	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err))
@@ -1280,11 +1271,8 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 		sm_error_set(err, NULL, 0, 0, "the render is empty: apply would refuse it (--allow-empty shows what it would prune)");
 		return -1;
 	}
-	struct sm_error ke;
-	if (kube_discover(k, &ke)) {
-		*err = ke;
+	if (kube_discover(k, err))
 		return -1;
-	}
 	struct item *it;
 	size_t n, pending;
 	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err))

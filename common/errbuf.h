@@ -2,9 +2,10 @@
  * function fills and the caller words and reports (Redis's anetSetError), with the position when the
  * error is about an input (parsers, templates, renders).
  *
- * Functions that can fail take a `struct sm_error *err` (or, in the kube client and sync not yet
- * converted, a `char *err, size_t errlen` buffer filled with errbuf_set) and return -1 (or NULL)
- * after filling it. The CLI decides the wording around msg and the exit status. */
+ * Functions that can fail take a `struct sm_error *err` and return -1 (or NULL) after filling it;
+ * errors about an input (a kubeconfig, variables or values file, a template, a rendered document)
+ * carry its file, line and column, the others (an API or transport error) none. The CLI decides the
+ * wording around msg and the exit status. */
 #ifndef SM_ERRBUF_H
 #define SM_ERRBUF_H
 
@@ -29,7 +30,8 @@ void sm_error_set(struct sm_error *err, const char *file, int line, int col, con
 	__attribute__((format(printf, 5, 6)));
 
 /* Formats the message into err (errlen bytes, always NUL-terminated, truncated when longer).
- * For the callers that still pass a plain buffer. */
+ * For fixed text fields that are results rather than a function's error (kube_req.err), and the
+ * few file-local helpers that still fill a plain buffer. */
 void errbuf_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -11,8 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the first byte picks the apiVersion asked for, so both are exercised */
 	const char *av = size && data[0] & 1 ? "client.authentication.k8s.io/v1" : "client.authentication.k8s.io/v1beta1";
 	struct execcred c;
-	char err[512] = "";
-	if (execcred_parse((const char *)data, size, av, &c, err, sizeof err) == 0)
+	struct sm_error se = {.msg = ""};
+	const char *err = se.msg;
+	if (execcred_parse((const char *)data, size, av, &c, &se) == 0)
 		execcred_clear(&c);
 	else if (!err[0])
 		abort(); /* every failure must say why */

@@ -12,10 +12,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t plen = nul ? (size_t)(nul - s) : size;
 	const char *subj = nul ? nul + 1 : "";
 	size_t slen = nul ? size - plen - 1 : 0;
-	char err[512], *pat;
-	if (tre_translate(s, plen, &pat, err, sizeof err) == 0)
+	struct sm_error err;
+	char *pat;
+	if (tre_translate(s, plen, &pat, &err) == 0)
 		free(pat);
-	struct tre *t = tre_compile(s, plen, err, sizeof err);
+	struct tre *t = tre_compile(s, plen, &err);
 	if (!t)
 		return 0;
 	long *m;

@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m < -1 || m > SOURCEMODE_SYNC)
 		abort();
 	json_t *state = json_object();
-	char err[512];
-	vars_source_set(state, s, err, sizeof err);
+	struct sm_error err;
+	vars_source_set(state, s, &err);
 	json_decref(state);
 	free(s);
 	return 0;

@@ -12,18 +12,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = 0;
-	char err[512];
+	struct sm_error err;
 	json_t *vals = json_object();
 	int as_string = size && (data[0] & 1);
-	chart_strvals(vals, s, as_string, err, sizeof err);
+	chart_strvals(vals, s, as_string, &err);
 	/* a chart whose values.yaml is the same bytes, coalesced under the --set values */
 	struct chart_file files[2] = {
 		{"Chart.yaml", "apiVersion: v2\nname: f\nversion: 1.0.0\n", 38},
 		{"values.yaml", s, size},
 	};
-	struct chart *c = chart_load_files(files, 2, err, sizeof err);
+	struct chart *c = chart_load_files(files, 2, &err);
 	if (c) {
-		json_t *merged = chart_coalesce(c, vals, err, sizeof err);
+		json_t *merged = chart_coalesce(c, vals, &err);
 		json_decref(merged);
 		chart_free(c);
 	}

@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* every error points somewhere and says something */
 		return 0;
 	}
-	char err[256];
-	char *t = toml_encode(v, err, sizeof err);
+	struct sm_error err;
+	char *t = toml_encode(v, &err);
 	if (!t)
 		abort(); /* a parsed document never holds a nil: it always encodes */
 	json_t *back = toml_parse(t, strlen(t), &e);

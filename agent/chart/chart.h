@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 /* One file of a chart; name is relative to the chart's root ("templates/x.yaml"). */
 struct chart_file {
 	char *name;
@@ -31,13 +33,12 @@ struct chart {
 };
 
 /* Loads a chart folder or packaged .tgz. NULL with err filled (Helm's wording). Free with chart_free. */
-struct chart *chart_load(const char *path, char *err, size_t errlen);
+struct chart *chart_load(const char *path, struct sm_error *err);
 /* Loads a chart from files already read (names relative to the chart root); takes nothing from files. */
-struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, size_t errlen);
+struct chart *chart_load_files(struct chart_file *files, size_t n, struct sm_error *err);
 void chart_free(struct chart *c);
 /* "PREFIX: error converting YAML to JSON: yaml: [line N: ]MSG" as sigs.k8s.io/yaml + yaml.v2 word a syntax error. */
-struct sm_error;
-void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct sm_error *ye);
+void chart_yaml_error(struct sm_error *err, const char *prefix, const struct sm_error *ye);
 /* "parent/charts/child" (Helm's ChartFullPath) into buf. */
 void chart_full_path(const struct chart *c, char *buf, size_t n);
 int chart_is_library(const struct chart *c);
@@ -47,15 +48,15 @@ int chart_is_library(const struct chart *c);
 /* Helm's mergeMaps (-f files, left to right): returns a new object. */
 json_t *chart_merge_maps(json_t *a, json_t *b);
 /* Applies one --set (as_string: --set-string) assignment "a.b[0]=x,c=y" to vals (strvals). -1 with err. */
-int chart_strvals(json_t *vals, const char *assignment, int as_string, char *err, size_t errlen);
+int chart_strvals(json_t *vals, const char *assignment, int as_string, struct sm_error *err);
 /* Helm's ProcessDependenciesWithMerge: conditions, tags, aliases, import-values (changes the chart tree). */
-int chart_process_dependencies(struct chart *c, json_t *vals, char *err, size_t errlen);
+int chart_process_dependencies(struct chart *c, json_t *vals, struct sm_error *err);
 /* Helm's CoalesceValues: a new object of the chart's values under the user's (null deletes). */
-json_t *chart_coalesce(struct chart *c, json_t *vals, char *err, size_t errlen);
+json_t *chart_coalesce(struct chart *c, json_t *vals, struct sm_error *err);
 /* Numbers read from values files become float64 (reals), as Helm's JSON round trip makes them. */
 void chart_floatify(json_t *v);
 /* Validates values against the values.schema.json of c and its subcharts. 0, or -1 with err as Helm's. */
-int chart_validate_schema(struct chart *c, json_t *vals, char *err, size_t errlen);
+int chart_validate_schema(struct chart *c, json_t *vals, struct sm_error *err);
 
 /* ---- rendering (chart_render.c) ---- */
 
@@ -74,7 +75,7 @@ struct chart_opts {
 /* Renders like `helm template`: on success 0 and *out is malloc'd output of *outlen bytes;
  * -1 and err filled with Helm's message (without the "Error: " prefix), -2 for an error of the
  * rendering itself (Helm then adds "Use --debug flag to render out invalid YAML"). */
-int chart_template(struct chart *c, const struct chart_opts *o, char **out, size_t *outlen, char *err, size_t errlen);
+int chart_template(struct chart *c, const struct chart_opts *o, char **out, size_t *outlen, struct sm_error *err);
 
 /* Helm's function map into a template set (helm_funcs.c): sprig's functions, then Helm's (include,
  * tpl, required, toYaml, fromYaml, fromYamlArray, lookup). Sets, charts and `appdeploy template`

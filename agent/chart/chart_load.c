@@ -67,7 +67,7 @@ struct ignore {
 	size_t n;
 };
 
-static int ignore_parse(struct ignore *ig, const char *text, size_t len, char *err, size_t errlen)
+static int ignore_parse(struct ignore *ig, const char *text, size_t len, struct sm_error *err)
 {
 	const char *p = text, *end = text + len;
 	while (p < end) {
@@ -84,7 +84,7 @@ static int ignore_parse(struct ignore *ig, const char *text, size_t len, char *e
 		char *rule = xstrndup(a, (size_t)(b - a));
 		if (strstr(rule, "**")) {
 			free(rule);
-			snprintf(err, errlen, "double-star (**) syntax is not supported");
+			sm_error_set(err, NULL, 0, 0, "double-star (**) syntax is not supported");
 			return -1;
 		}
 		struct ignore_rule r = {0};
@@ -153,15 +153,14 @@ static void ignore_free(struct ignore *ig)
 static int cmp_names(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
 
 /* Go's filepath.Walk in lexical order, following symbolic links as Helm's sympath does. */
-static int walk_dir(const char *root, const char *rel, const struct ignore *ig, struct flist *out, char *err,
-		    size_t errlen, int depth)
+static int walk_dir(const char *root, const char *rel, const struct ignore *ig, struct flist *out, struct sm_error *err, int depth)
 {
 	char dir[8448];
 	snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel);
 	struct dirent **ents;
 	int n = scandir(dir, &ents, NULL, cmp_names);
 	if (n < 0) {
-		snprintf(err, errlen, "open %s: %s", dir, strerror(errno));
+		sm_error_set(err, NULL, 0, 0, "open %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	int rc = 0;
@@ -174,7 +173,7 @@ static int walk_dir(const char *root, const char *rel, const struct ignore *ig, 
 		snprintf(full, sizeof full, "%s/%s", root, relp);
 		struct stat st;
 		if (stat(full, &st)) {
-			snprintf(err, errlen, "stat %s: %s", full, strerror(errno));
+			sm_error_set(err, NULL, 0, 0, "stat %s: %s", full, strerror(errno));
 			rc = -1;
 			continue;
 		}
@@ -182,11 +181,11 @@ static int walk_dir(const char *root, const char *rel, const struct ignore *ig, 
 			if (ignored(ig, relp, 1))
 				continue;
 			if (depth > 64) {
-				snprintf(err, errlen, "%s: folders nest too deeply (a symbolic link loop?)", full);
+				sm_error_set(err, NULL, 0, 0, "%s: folders nest too deeply (a symbolic link loop?)", full);
 				rc = -1;
 				continue;
 			}
-			rc = walk_dir(root, relp, ig, out, err, errlen, depth + 1);
+			rc = walk_dir(root, relp, ig, out, err, depth + 1);
 			continue;
 		}
 		if (ignored(ig, relp, 0))
@@ -194,7 +193,7 @@ static int walk_dir(const char *root, const char *rel, const struct ignore *ig, 
 		size_t len;
 		char *data = slurp(full, 0, &len);
 		if (!data) {
-			snprintf(err, errlen, "error reading %s: %s", relp, strerror(errno));
+			sm_error_set(err, NULL, 0, 0, "error reading %s: %s", relp, strerror(errno));
 			rc = -1;
 			continue;
 		}
@@ -208,11 +207,11 @@ static int walk_dir(const char *root, const char *rel, const struct ignore *ig, 
 
 /* ---- .tgz ---- */
 
-static char *gunzip(const char *data, size_t len, size_t *outlen, char *err, size_t errlen)
+static char *gunzip(const char *data, size_t len, size_t *outlen, struct sm_error *err)
 {
 	z_stream zs = {0};
 	if (inflateInit2(&zs, 15 + 32) != Z_OK) {
-		snprintf(err, errlen, "gzip: cannot initialise zlib");
+		sm_error_set(err, NULL, 0, 0, "gzip: cannot initialise zlib");
 		return NULL;
 	}
 	size_t cap = len * 4 + 4096, n = 0;
@@ -224,7 +223,7 @@ static char *gunzip(const char *data, size_t len, size_t *outlen, char *err, siz
 		if (n >= (size_t)100 << 20) { /* Helm's limit on a decompressed chart */
 			inflateEnd(&zs);
 			free(out);
-			snprintf(err, errlen, "decompressed chart is larger than the maximum size 104857600");
+			sm_error_set(err, NULL, 0, 0, "decompressed chart is larger than the maximum size 104857600");
 			return NULL;
 		}
 		if (n == cap)
@@ -238,14 +237,14 @@ static char *gunzip(const char *data, size_t len, size_t *outlen, char *err, siz
 		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
 			inflateEnd(&zs);
 			free(out);
-			snprintf(err, errlen, "gzip: invalid header");
+			sm_error_set(err, NULL, 0, 0, "gzip: invalid header");
 			return NULL;
 		}
 	} while (r != Z_STREAM_END);
 	inflateEnd(&zs);
 	if (r != Z_STREAM_END) {
 		free(out);
-		snprintf(err, errlen, "unexpected EOF");
+		sm_error_set(err, NULL, 0, 0, "unexpected EOF");
 		return NULL;
 	}
 	*outlen = n;
@@ -262,7 +261,7 @@ static size_t octal(const char *s, size_t n)
 }
 
 /* Helm's LoadArchive: the files under the archive's top folder (its name is dropped). */
-static int untar(const char *tar, size_t len, struct flist *out, char *err, size_t errlen)
+static int untar(const char *tar, size_t len, struct flist *out, struct sm_error *err)
 {
 	size_t off = 0;
 	char longname[4096] = "";
@@ -286,7 +285,7 @@ static int untar(const char *tar, size_t len, struct flist *out, char *err, size
 		}
 		off += 512;
 		if (off + size > len) {
-			snprintf(err, errlen, "unexpected EOF");
+			sm_error_set(err, NULL, 0, 0, "unexpected EOF");
 			return -1;
 		}
 		if (type == 'L') {
@@ -297,7 +296,7 @@ static int untar(const char *tar, size_t len, struct flist *out, char *err, size
 			if (slash && slash[1]) {
 				const char *rel = slash + 1;
 				if (strstr(rel, "..") == rel || strstr(rel, "/../")) {
-					snprintf(err, errlen, "chart illegally references parent directory");
+					sm_error_set(err, NULL, 0, 0, "chart illegally references parent directory");
 					return -1;
 				}
 				char *data = xrealloc(NULL, size + 1);
@@ -311,7 +310,7 @@ static int untar(const char *tar, size_t len, struct flist *out, char *err, size
 	return 0;
 }
 
-void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct sm_error *ye)
+void chart_yaml_error(struct sm_error *err, const char *prefix, const struct sm_error *ye)
 {
 	char line[32] = "";
 	if (ye->go_line)
@@ -320,7 +319,7 @@ void chart_yaml_error(char *err, size_t errlen, const char *prefix, const struct
 	const char *what = sm_error_what(ye);
 	const char *ctx = strstr(what, " while ");
 	int ml = ctx ? (int)(ctx - what) : (int)strlen(what);
-	snprintf(err, errlen, "%s: error converting YAML to JSON: yaml: %s%.*s", prefix, line, ml, what);
+	sm_error_set(err, NULL, 0, 0, "%s: error converting YAML to JSON: yaml: %s%.*s", prefix, line, ml, what);
 }
 
 /* ---- Chart.yaml ---- */
@@ -407,26 +406,26 @@ static const char *mstr(json_t *meta, const char *k) { return json_string_value(
 
 static int valid_semver(const char *v)
 {
-	char e[128];
-	return tmpl_semver_compare("*", v, strlen(v), e, sizeof e) >= 0;
+	struct sm_error e;
+	return tmpl_semver_compare("*", v, strlen(v), &e) >= 0;
 }
 
-static int validate(struct chart *c, char *err, size_t errlen)
+static int validate(struct chart *c, struct sm_error *err)
 {
 	const char *api = mstr(c->meta, "APIVersion"), *name = mstr(c->meta, "Name"), *ver = mstr(c->meta, "Version");
 	const char *type = mstr(c->meta, "Type");
 	if (!*api)
-		return snprintf(err, errlen, "validation: chart.metadata.apiVersion is required"), -1;
+		return sm_error_set(err, NULL, 0, 0, "validation: chart.metadata.apiVersion is required"), -1;
 	if (!*name)
-		return snprintf(err, errlen, "validation: chart.metadata.name is required"), -1;
+		return sm_error_set(err, NULL, 0, 0, "validation: chart.metadata.name is required"), -1;
 	if (strstr(name, "..") || strchr(name, '/'))
-		return snprintf(err, errlen, "validation: chart.metadata.name %s is invalid", name), -1;
+		return sm_error_set(err, NULL, 0, 0, "validation: chart.metadata.name %s is invalid", name), -1;
 	if (!*ver)
-		return snprintf(err, errlen, "validation: chart.metadata.version is required"), -1;
+		return sm_error_set(err, NULL, 0, 0, "validation: chart.metadata.version is required"), -1;
 	if (!valid_semver(ver))
-		return snprintf(err, errlen, "validation: chart.metadata.version \"%s\" is invalid", ver), -1;
+		return sm_error_set(err, NULL, 0, 0, "validation: chart.metadata.version \"%s\" is invalid", ver), -1;
 	if (*type && strcmp(type, "application") && strcmp(type, "library"))
-		return snprintf(err, errlen, "validation: chart.metadata.type must be application or library"), -1;
+		return sm_error_set(err, NULL, 0, 0, "validation: chart.metadata.type must be application or library"), -1;
 	return 0;
 }
 
@@ -437,9 +436,9 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(((const struct chart_file *)a)->name, ((const struct chart_file *)b)->name);
 }
 
-static struct chart *load_archive(const char *data, size_t len, char *err, size_t errlen);
+static struct chart *load_archive(const char *data, size_t len, struct sm_error *err);
 
-struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, size_t errlen)
+struct chart *chart_load_files(struct chart_file *files, size_t n, struct sm_error *err)
 {
 	struct chart *c = calloc(1, sizeof *c);
 	if (!c)
@@ -460,7 +459,7 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 			json_t *docs = yv_load(copy, f->len, "Chart.yaml", 1, NULL, &ye);
 			free(copy);
 			if (!docs) {
-				chart_yaml_error(err, errlen, "cannot load Chart.yaml", &ye);
+				chart_yaml_error(err, "cannot load Chart.yaml", &ye);
 				goto fail;
 			}
 			json_t *d = json_array_get(docs, 0);
@@ -471,12 +470,12 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 			json_t *docs = yv_load(copy, f->len, "values.yaml", 1, NULL, &ye);
 			free(copy);
 			if (!docs) {
-				chart_yaml_error(err, errlen, "cannot load values.yaml", &ye);
+				chart_yaml_error(err, "cannot load values.yaml", &ye);
 				goto fail;
 			}
 			json_t *d = json_array_get(docs, 0);
 			if (d && !json_is_object(d) && !json_is_null(d)) {
-				snprintf(err, errlen, "cannot load values.yaml: error unmarshaling JSON: while decoding JSON: "
+				sm_error_set(err, NULL, 0, 0, "cannot load values.yaml: error unmarshaling JSON: while decoding JSON: "
 						      "json: cannot unmarshal %s into Go value of type map[string]interface {}",
 					 json_is_array(d) ? "array" : json_is_string(d) ? "string" : json_is_boolean(d) ? "bool" : "number");
 				json_decref(docs);
@@ -516,7 +515,7 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 		}
 	}
 	if (!meta_y) {
-		snprintf(err, errlen, "Chart.yaml file is missing");
+		sm_error_set(err, NULL, 0, 0, "Chart.yaml file is missing");
 		goto fail;
 	}
 	c->meta = go_metadata(meta_y);
@@ -525,7 +524,7 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 	c->name = xstrndup(mstr(c->meta, "Name"), strlen(mstr(c->meta, "Name")));
 	if (!c->values)
 		c->values = json_object();
-	if (validate(c, err, errlen))
+	if (validate(c, err))
 		goto fail;
 	c->templates = tpl.f;
 	c->ntemplates = tpl.n;
@@ -540,11 +539,11 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 		if (sn[0] == '_' || sn[0] == '.')
 			continue;
 		struct chart *sc = NULL;
-		char serr[1024];
+		struct sm_error serr;
 		size_t sl = strlen(sn);
 		if (sl > 4 && !strcmp(sn + sl - 4, ".tgz")) {
 			struct chart_file *f = &subfiles[k].f[0];
-			sc = load_archive(f->data, f->len, serr, sizeof serr);
+			sc = load_archive(f->data, f->len, &serr);
 		} else {
 			/* files straight in charts/ (not in a subfolder) are not charts */
 			struct flist real = {0};
@@ -557,11 +556,11 @@ struct chart *chart_load_files(struct chart_file *files, size_t n, char *err, si
 				free(real.f);
 				continue;
 			}
-			sc = chart_load_files(real.f, real.n, serr, sizeof serr);
+			sc = chart_load_files(real.f, real.n, &serr);
 			free(real.f);
 		}
 		if (!sc) {
-			snprintf(err, errlen, "error unpacking subchart %s in %s: %s", sn, c->name, serr);
+			sm_error_set(err, NULL, 0, 0, "error unpacking subchart %s in %s: %.1023s", sn, c->name, serr.msg);
 			goto fail;
 		}
 		sc->parent = c;
@@ -589,53 +588,53 @@ fail:
 	return NULL;
 }
 
-static struct chart *load_archive(const char *data, size_t len, char *err, size_t errlen)
+static struct chart *load_archive(const char *data, size_t len, struct sm_error *err)
 {
 	size_t tlen;
-	char *tar = gunzip(data, len, &tlen, err, errlen);
+	char *tar = gunzip(data, len, &tlen, err);
 	if (!tar)
 		return NULL;
 	struct flist fl = {0};
-	if (untar(tar, tlen, &fl, err, errlen)) {
+	if (untar(tar, tlen, &fl, err)) {
 		free(tar);
 		fl_free(&fl);
 		return NULL;
 	}
 	free(tar);
 	/* the archive's .helmignore applies, as Helm's LoadArchive does not (it was applied when packaging) */
-	struct chart *c = chart_load_files(fl.f, fl.n, err, errlen);
+	struct chart *c = chart_load_files(fl.f, fl.n, err);
 	fl_free(&fl);
 	return c;
 }
 
-struct chart *chart_load(const char *path, char *err, size_t errlen)
+struct chart *chart_load(const char *path, struct sm_error *err)
 {
 	struct stat st;
 	if (stat(path, &st)) {
-		snprintf(err, errlen, "path \"%s\" not found", path);
+		sm_error_set(err, NULL, 0, 0, "path \"%s\" not found", path);
 		return NULL;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		size_t len;
 		char *data = slurp(path, 0, &len);
 		if (!data) {
-			snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+			sm_error_set(err, NULL, 0, 0, "open %s: %s", path, strerror(errno));
 			return NULL;
 		}
-		struct chart *c = load_archive(data, len, err, errlen);
+		struct chart *c = load_archive(data, len, err);
 		free(data);
 		return c;
 	}
 	struct ignore ig = {0};
 	/* Helm's defaults: dotfiles in templates/ are never templates */
-	if (ignore_parse(&ig, "templates/.?*\n", 14, err, errlen))
+	if (ignore_parse(&ig, "templates/.?*\n", 14, err))
 		return NULL;
 	char ipath[4096];
 	snprintf(ipath, sizeof ipath, "%s/.helmignore", path);
 	size_t ilen;
 	char *itext = slurp(ipath, 0, &ilen);
 	if (itext) {
-		int rc = ignore_parse(&ig, itext, ilen, err, errlen);
+		int rc = ignore_parse(&ig, itext, ilen, err);
 		free(itext);
 		if (rc) {
 			ignore_free(&ig);
@@ -643,13 +642,13 @@ struct chart *chart_load(const char *path, char *err, size_t errlen)
 		}
 	}
 	struct flist fl = {0};
-	int rc = walk_dir(path, "", &ig, &fl, err, errlen, 0);
+	int rc = walk_dir(path, "", &ig, &fl, err, 0);
 	ignore_free(&ig);
 	if (rc) {
 		fl_free(&fl);
 		return NULL;
 	}
-	struct chart *c = chart_load_files(fl.f, fl.n, err, errlen);
+	struct chart *c = chart_load_files(fl.f, fl.n, err);
 	fl_free(&fl);
 	return c;
 }

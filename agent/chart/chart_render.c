@@ -254,7 +254,7 @@ static void hv_print(json_t *obj, void *ctx, struct sbuf *b)
 static const struct tobj_type HV_TYPE = {"version.BuildInfo", NULL, 0, hv_print, "struct"};
 
 /* "1.28" / "v1.28.3" -> {Version "v1.28.3", Major "1", Minor "28"}; -1 when not a version. */
-static int kube_version(const char *v, json_t **out, char *err, size_t errlen)
+static int kube_version(const char *v, json_t **out, struct sm_error *err)
 {
 	const char *p = v[0] == 'v' ? v + 1 : v;
 	unsigned long maj, min = 0, pat = 0;
@@ -282,7 +282,7 @@ static int kube_version(const char *v, json_t **out, char *err, size_t errlen)
 	json_object_set_new(*out, "Minor", json_sprintf("%lu", min));
 	return 0;
 bad:
-	snprintf(err, errlen, "invalid kube version '%s': Invalid Semantic Version", v);
+	sm_error_set(err, NULL, 0, 0, "invalid kube version '%s': Invalid Semantic Version", v);
 	return -1;
 }
 
@@ -453,20 +453,20 @@ static __thread struct patterns *PAT;
 
 /* One document's head (kind, hook annotation) into gen or hooks. */
 static int add_doc(const struct chart_opts *o, const char *path, char *doc, size_t dl, struct mlist *gen,
-		   struct mlist *hooks, char *err, size_t errlen)
+		   struct mlist *hooks, struct sm_error *err)
 {
 	struct sm_error ye = {0};
 	json_t *docs = yv_load(doc, dl, path, 0, NULL, &ye);
 	if (!docs) {
 		char prefix[4200];
 		snprintf(prefix, sizeof prefix, "YAML parse error on %s", path);
-		chart_yaml_error(err, errlen, prefix, &ye);
+		chart_yaml_error(err, prefix, &ye);
 		free(doc);
 		return -1;
 	}
 	json_t *head = json_array_get(docs, 0);
 	if (head && !json_is_object(head) && !json_is_null(head)) {
-		snprintf(err, errlen,
+		sm_error_set(err, NULL, 0, 0,
 			 "YAML parse error on %s: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal %s "
 			 "into Go value of type releaseutil.SimpleHead",
 			 path, json_is_array(head) ? "array" : json_is_string(head) ? "string" : json_is_boolean(head) ? "bool" : "number");
@@ -522,7 +522,7 @@ static int add_doc(const struct chart_opts *o, const char *path, char *doc, size
 
 /* Helm's SplitManifests: Go's regexp Split of the trimmed file on (?:^|\s*\n)---\s* . */
 static int split_file(const struct chart_opts *o, const char *path, const char *content, size_t len, struct mlist *gen, struct mlist *hooks,
-		      char *err, size_t errlen)
+		      struct sm_error *err)
 {
 	size_t tl;
 	char *text = trim_space(content, len, &tl);
@@ -564,7 +564,7 @@ static int split_file(const struct chart_opts *o, const char *path, const char *
 			continue;
 		size_t dl;
 		char *doc = trim_space(text + parts[i].a, parts[i].b - parts[i].a, &dl);
-		rc = add_doc(o, path, doc, dl, gen, hooks, err, errlen);
+		rc = add_doc(o, path, doc, dl, gen, hooks, err);
 	}
 	free(parts);
 	free(m);
@@ -575,11 +575,11 @@ static int split_file(const struct chart_opts *o, const char *path, const char *
 /* ---- errors as Helm words them ---- */
 
 /* cleanupParseError: "parse error at (LOCATION): last part" */
-static void parse_error(const char *msg, char *err, size_t errlen)
+static void parse_error(const char *msg, struct sm_error *err)
 {
 	const char *first = strstr(msg, ": ");
 	if (!first) {
-		snprintf(err, errlen, "%s", msg);
+		sm_error_set(err, NULL, 0, 0, "%s", msg);
 		return;
 	}
 	const char *loc = first + 2, *loc_end = strstr(loc, ": ");
@@ -588,26 +588,26 @@ static void parse_error(const char *msg, char *err, size_t errlen)
 		last = p + 2;
 	if (!loc_end)
 		loc_end = loc + strlen(loc);
-	snprintf(err, errlen, "parse error at (%.*s): %s", (int)(loc_end - loc), loc, last);
+	sm_error_set(err, NULL, 0, 0, "parse error at (%.*s): %s", (int)(loc_end - loc), loc, last);
 }
 
 /* reformatExecErrorMsg: errors of required/fail keep only the message. */
-static void exec_error(const char *filename, const char *msg, char *err, size_t errlen)
+static void exec_error(const char *filename, const char *msg, struct sm_error *err)
 {
 	const char *t1 = strstr(msg, ": ");
 	const char *t2 = t1 ? strstr(t1 + 2, ": ") : NULL;
 	if (!t2) {
-		snprintf(err, errlen, "execution error in (%s): %s", filename, msg);
+		sm_error_set(err, NULL, 0, 0, "execution error in (%s): %s", filename, msg);
 		return;
 	}
 	const char *loc = t1 + 2, *rest = t2 + 2;
 	struct tre *warn = PAT->warn;
 	long m[8];
 	if (warn && tre_exec(warn, rest, strlen(rest), 0, m) && m[6] >= 0) {
-		snprintf(err, errlen, "execution error at (%.*s): %.*s", (int)(t2 - loc), loc, (int)(m[7] - m[6]), rest + m[6]);
+		sm_error_set(err, NULL, 0, 0, "execution error at (%.*s): %.*s", (int)(t2 - loc), loc, (int)(m[7] - m[6]), rest + m[6]);
 		return;
 	}
-	snprintf(err, errlen, "%s", msg);
+	sm_error_set(err, NULL, 0, 0, "%s", msg);
 }
 
 static void strip_no_value(struct sbuf *b, const char *s, size_t n)
@@ -630,7 +630,7 @@ static int has_suffix(const char *s, const char *suf)
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
-int chart_template(struct chart *c, const struct chart_opts *o, char **out, size_t *outlen, char *err, size_t errlen)
+int chart_template(struct chart *c, const struct chart_opts *o, char **out, size_t *outlen, struct sm_error *err)
 {
 	int rc = -1;
 	*out = NULL;
@@ -638,7 +638,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	struct patterns pat = {0};
 	struct patterns *saved_pat = PAT;
 	if (chart_is_library(c)) {
-		snprintf(err, errlen, "library charts are not installable");
+		sm_error_set(err, NULL, 0, 0, "library charts are not installable");
 		return -1;
 	}
 	json_t *kv = NULL, *vals = NULL, *top = NULL;
@@ -646,7 +646,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	struct mlist gen = {0}, hooks = {0};
 	char **rendered = NULL;
 	size_t *rlen = NULL;
-	if (kube_version(o->kube_version ? o->kube_version : DEFAULT_KUBE_VERSION, &kv, err, errlen))
+	if (kube_version(o->kube_version ? o->kube_version : DEFAULT_KUBE_VERSION, &kv, err))
 		return -1;
 	/* dependencies named in Chart.yaml must be in charts/ */
 	json_t *reqs = json_object_get(c->meta, "Dependencies");
@@ -659,7 +659,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 		for (size_t i = 0; i < c->ndeps; i++)
 			found |= !strcmp(c->deps[i]->name, dn);
 		if (!found) {
-			snprintf(err, errlen,
+			sm_error_set(err, NULL, 0, 0,
 				 "An error occurred while checking for chart dependencies. You may need to run `helm "
 				 "dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ "
 				 "directory: %s",
@@ -669,34 +669,34 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 		}
 	}
 	json_t *user = o->values ? json_deep_copy(o->values) : json_object();
-	if (chart_process_dependencies(c, user, err, errlen)) {
+	if (chart_process_dependencies(c, user, err)) {
 		json_decref(user);
 		json_decref(kv);
 		return -1;
 	}
-	vals = chart_coalesce(c, user, err, errlen);
+	vals = chart_coalesce(c, user, err);
 	json_decref(user);
 	if (!vals) {
 		json_decref(kv);
 		return -1;
 	}
-	if (chart_validate_schema(c, vals, err, errlen))
+	if (chart_validate_schema(c, vals, err))
 		goto out;
 	rc = -2; /* from here on Helm has a release, and its errors say how to see the invalid YAML */
-	char pe[256];
+	struct sm_error pe;
 	const char *sep_re = "(?:^|\\s*\n)---\\s*";
 	const char *warn_re = "^executing \"(.*?)\" at <(.*?)>: error calling (?:fail|required): (.*)$";
-	pat.sep = tre_compile(sep_re, strlen(sep_re), pe, sizeof pe);
-	pat.warn = tre_compile(warn_re, strlen(warn_re), pe, sizeof pe);
+	pat.sep = tre_compile(sep_re, strlen(sep_re), &pe);
+	pat.warn = tre_compile(warn_re, strlen(warn_re), &pe);
 	if (!pat.sep || !pat.warn)
 		abort(); /* constant patterns */
 	PAT = &pat;
 	const char *kcons = json_string_value(json_object_get(c->meta, "KubeVersion"));
 	if (kcons && *kcons) {
-		char e[256];
+		struct sm_error e;
 		const char *kver = json_string_value(json_object_get(kv, "Version"));
-		if (tmpl_semver_compare(kcons, kver, strlen(kver), e, sizeof e) != 1) {
-			snprintf(err, errlen, "chart requires kubeVersion: %s which is incompatible with Kubernetes %s", kcons,
+		if (tmpl_semver_compare(kcons, kver, strlen(kver), &e) != 1) {
+			sm_error_set(err, NULL, 0, 0, "chart requires kubeVersion: %s which is incompatible with Kubernetes %s", kcons,
 				 kver);
 			goto out;
 		}
@@ -724,7 +724,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 	struct sm_error te;
 	for (size_t i = 0; i < x.n; i++)
 		if (tmpl_parse(x.set, x.r[i].name, x.r[i].tpl, x.r[i].len, &te)) {
-			parse_error(te.msg, err, errlen);
+			parse_error(te.msg, err);
 			goto out;
 		}
 	rendered = calloc(x.n + 1, sizeof *rendered);
@@ -740,7 +740,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 		char *o1;
 		size_t l1;
 		if (tmpl_execute(x.set, x.r[i].name, x.r[i].vals, &o1, &l1, &te)) {
-			exec_error(x.r[i].name, te.msg, err, errlen);
+			exec_error(x.r[i].name, te.msg, err);
 			goto out;
 		}
 		struct sbuf b = {0};
@@ -770,7 +770,7 @@ int chart_template(struct chart *c, const struct chart_opts *o, char **out, size
 		free(t);
 		if (!tl)
 			continue;
-		if (split_file(o, x.r[i].name, rendered[i], rlen[i], &gen, &hooks, err, errlen)) {
+		if (split_file(o, x.r[i].name, rendered[i], rlen[i], &gen, &hooks, err)) {
 			free(idx);
 			goto out;
 		}

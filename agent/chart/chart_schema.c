@@ -194,8 +194,8 @@ static void validate(struct vstate *v, json_t *schema, json_t *val, const char *
 			errf(v, path, "String length must be less than or equal to %s", ns);
 		}
 		if ((e = json_object_get(schema, "pattern")) && json_is_string(e)) {
-			char rerr[256];
-			struct tre *re = tre_compile(json_string_value(e), json_string_length(e), rerr, sizeof rerr);
+			struct sm_error rerr;
+			struct tre *re = tre_compile(json_string_value(e), json_string_length(e), &rerr);
 			long m[2 * 64];
 			if (re && tre_ngroups(re) < 63 && !tre_exec(re, json_string_value(val), len, 0, m))
 				errf(v, path, "Does not match pattern '%s'", json_string_value(e));
@@ -361,13 +361,13 @@ static void validate(struct vstate *v, json_t *schema, json_t *val, const char *
 }
 
 /* Helm's ValidateAgainstSchema: this chart, then each subchart with its part of the values. */
-static int validate_tree(struct chart *c, json_t *vals, struct sbuf *out, char *err, size_t errlen)
+static int validate_tree(struct chart *c, json_t *vals, struct sbuf *out, struct sm_error *err)
 {
 	if (c->schema) {
 		json_error_t je;
 		json_t *schema = json_loadb(c->schema, c->schemalen, 0, &je);
 		if (!schema) {
-			snprintf(err, errlen, "%s", je.text);
+			sm_error_set(err, NULL, 0, 0, "%s", je.text);
 			return -1;
 		}
 		struct vstate v = {.root = schema};
@@ -383,22 +383,22 @@ static int validate_tree(struct chart *c, json_t *vals, struct sbuf *out, char *
 		json_decref(schema);
 	}
 	for (size_t i = 0; i < c->ndeps; i++)
-		if (validate_tree(c->deps[i], json_object_get(vals, c->deps[i]->name), out, err, errlen))
+		if (validate_tree(c->deps[i], json_object_get(vals, c->deps[i]->name), out, err))
 			return -1;
 	return 0;
 }
 
-int chart_validate_schema(struct chart *c, json_t *vals, char *err, size_t errlen)
+int chart_validate_schema(struct chart *c, json_t *vals, struct sm_error *err)
 {
 	struct sbuf out = {0};
-	if (validate_tree(c, vals, &out, err, errlen)) {
+	if (validate_tree(c, vals, &out, err)) {
 		free(out.s);
 		return -1;
 	}
 	if (!out.len)
 		return 0;
 	sb_add(&out, "", 0);
-	snprintf(err, errlen, "values don't meet the specifications of the schema(s) in the following chart(s):\n%s",
+	sm_error_set(err, NULL, 0, 0, "values don't meet the specifications of the schema(s) in the following chart(s):\n%s",
 		 out.s);
 	free(out.s);
 	return -1;

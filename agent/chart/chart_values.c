@@ -91,8 +91,7 @@ struct sv_parser {
 	const char *p, *end;
 	int as_string;
 	int depth; /* nested names so far (Helm allows 30) */
-	char *err;
-	size_t errlen;
+	struct sm_error *err;
 };
 
 /* Reads up to one of stops (not escaped); unescapes backslashes. Returns the stop char or 0 at end. */
@@ -161,7 +160,7 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 	int rc = 0;
 	if (c == 0 || c == ',') { /* "a" or "a,": a key without a value; an empty item is skipped */
 		if (key.len)
-			snprintf(x->err, x->errlen, "key \"%s\" has no value", key.s);
+			sm_error_set(x->err, NULL, 0, 0, "key \"%s\" has no value", key.s);
 		rc = key.len ? -1 : 0;
 		free(key.s);
 		return rc;
@@ -172,7 +171,7 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 		json_object_set_new_nocheck(obj, key.s, v);
 	} else if (c == '.') {
 		if (++x->depth > 30) {
-			snprintf(x->err, x->errlen, "value name nested level is greater than maximum supported nested level of 30");
+			sm_error_set(x->err, NULL, 0, 0, "value name nested level is greater than maximum supported nested level of 30");
 			free(key.s);
 			return -1;
 		}
@@ -189,14 +188,14 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 		char *end;
 		long n = strtol(idx.s, &end, 10);
 		if (*end || !idx.len || n < 0) {
-			snprintf(x->err, x->errlen, "negative %ld index not allowed", n);
+			sm_error_set(x->err, NULL, 0, 0, "negative %ld index not allowed", n);
 			free(idx.s);
 			free(key.s);
 			return -1;
 		}
 		free(idx.s);
 		if (n > 65536) { /* Helm's strvals.MaxIndex */
-			snprintf(x->err, x->errlen, "index of %ld is greater than maximum supported index 65536", n);
+			sm_error_set(x->err, NULL, 0, 0, "index of %ld is greater than maximum supported index 65536", n);
 			free(key.s);
 			return -1;
 		}
@@ -221,7 +220,7 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 			}
 			rc = sv_assign(x, sub);
 		} else {
-			snprintf(x->err, x->errlen, "key \"%s[%ld]\" has no value", key.s, n);
+			sm_error_set(x->err, NULL, 0, 0, "key \"%s[%ld]\" has no value", key.s, n);
 			rc = -1;
 		}
 	}
@@ -229,9 +228,9 @@ static int sv_assign(struct sv_parser *x, json_t *obj)
 	return rc;
 }
 
-int chart_strvals(json_t *vals, const char *assignment, int as_string, char *err, size_t errlen)
+int chart_strvals(json_t *vals, const char *assignment, int as_string, struct sm_error *err)
 {
-	struct sv_parser x = {assignment, assignment + strlen(assignment), as_string, 0, err, errlen};
+	struct sv_parser x = {assignment, assignment + strlen(assignment), as_string, 0, err};
 	while (x.p < x.end) {
 		x.depth = 0;
 		if (sv_assign(&x, vals))
@@ -322,9 +321,9 @@ static void coalesce_globals(json_t *dest, json_t *src)
 	json_object_set_new(dest, "global", dg);
 }
 
-static int coalesce(struct chart *c, json_t *dest, int merge, char *err, size_t errlen);
+static int coalesce(struct chart *c, json_t *dest, int merge, struct sm_error *err);
 
-static int coalesce_deps(struct chart *c, json_t *dest, int merge, char *err, size_t errlen)
+static int coalesce_deps(struct chart *c, json_t *dest, int merge, struct sm_error *err)
 {
 	for (size_t i = 0; i < c->ndeps; i++) {
 		struct chart *sc = c->deps[i];
@@ -338,9 +337,9 @@ static int coalesce_deps(struct chart *c, json_t *dest, int merge, char *err, si
 			if (!json_is_null(cur))
 				go_print_value(&b, cur);
 			if (json_is_boolean(cur))
-				snprintf(err, errlen, "type mismatch on %s: %s", sc->name, b.s);
+				sm_error_set(err, NULL, 0, 0, "type mismatch on %s: %s", sc->name, b.s);
 			else
-				snprintf(err, errlen, "type mismatch on %s: %%!t(%s=%s)", sc->name,
+				sm_error_set(err, NULL, 0, 0, "type mismatch on %s: %%!t(%s=%s)", sc->name,
 					 json_is_string(cur) ? "string" : json_is_real(cur) ? "float64" : json_is_integer(cur) ? "int64" : "[]interface {}",
 					 b.s);
 			free(b.s);
@@ -348,31 +347,31 @@ static int coalesce_deps(struct chart *c, json_t *dest, int merge, char *err, si
 		}
 		json_t *dv = json_object_get(dest, sc->name);
 		coalesce_globals(dv, dest);
-		if (coalesce(sc, dv, merge, err, errlen))
+		if (coalesce(sc, dv, merge, err))
 			return -1;
 	}
 	return 0;
 }
 
-static int coalesce(struct chart *c, json_t *dest, int merge, char *err, size_t errlen)
+static int coalesce(struct chart *c, json_t *dest, int merge, struct sm_error *err)
 {
 	coalesce_values(c, dest, merge);
-	return coalesce_deps(c, dest, merge, err, errlen);
+	return coalesce_deps(c, dest, merge, err);
 }
 
-static json_t *coalesce_top(struct chart *c, json_t *vals, int merge, char *err, size_t errlen)
+static json_t *coalesce_top(struct chart *c, json_t *vals, int merge, struct sm_error *err)
 {
 	json_t *v = vals ? json_deep_copy(vals) : json_object();
-	if (coalesce(c, v, merge, err, errlen)) {
+	if (coalesce(c, v, merge, err)) {
 		json_decref(v);
 		return NULL;
 	}
 	return v;
 }
 
-json_t *chart_coalesce(struct chart *c, json_t *vals, char *err, size_t errlen)
+json_t *chart_coalesce(struct chart *c, json_t *vals, struct sm_error *err)
 {
-	return coalesce_top(c, vals, 0, err, errlen);
+	return coalesce_top(c, vals, 0, err);
 }
 
 /* ---- dependencies (Helm's pkg/chartutil/dependencies.go) ---- */
@@ -398,12 +397,12 @@ static const char *dstr(json_t *d, const char *k) { return json_string_value(jso
 
 static int version_ok(const char *constraint, struct chart *sc)
 {
-	char e[256];
+	struct sm_error e;
 	const char *v = json_string_value(json_object_get(sc->meta, "Version"));
-	return tmpl_semver_compare(constraint, v, strlen(v), e, sizeof e) == 1;
+	return tmpl_semver_compare(constraint, v, strlen(v), &e) == 1;
 }
 
-static int process_enabled(struct chart *c, json_t *top, const char *path, char *err, size_t errlen)
+static int process_enabled(struct chart *c, json_t *top, const char *path, struct sm_error *err)
 {
 	json_t *reqs = json_object_get(c->meta, "Dependencies");
 	if (!json_array_size(reqs))
@@ -459,7 +458,7 @@ static int process_enabled(struct chart *c, json_t *top, const char *path, char 
 	c->deps = keep;
 	c->ndeps = nkeep;
 	json_array_foreach(reqs, j, r) json_object_set_new(r, "Enabled", json_true());
-	json_t *cvals = coalesce_top(c, top, 0, err, errlen);
+	json_t *cvals = coalesce_top(c, top, 0, err);
 	if (!cvals)
 		return -1;
 	/* tags, then conditions (a condition that resolves to a bool wins) */
@@ -520,7 +519,7 @@ static int process_enabled(struct chart *c, json_t *top, const char *path, char 
 	for (size_t i = 0; i < c->ndeps && !rc; i++) {
 		char sub[1024];
 		snprintf(sub, sizeof sub, "%s%s.", path, c->deps[i]->name);
-		rc = process_enabled(c->deps[i], cvals, sub, err, errlen);
+		rc = process_enabled(c->deps[i], cvals, sub, err);
 	}
 	json_object_set_new(c->meta, "Dependencies", meta_keep);
 	json_decref(cvals);
@@ -556,12 +555,12 @@ static json_t *path_to_map(const char *path, json_t *data)
 
 static void merge_tables(json_t *dst, json_t *src) { coalesce_tables(dst, src, 1); }
 
-static int process_import_values(struct chart *c, char *err, size_t errlen)
+static int process_import_values(struct chart *c, struct sm_error *err)
 {
 	json_t *reqs = json_object_get(c->meta, "Dependencies");
 	if (!json_array_size(reqs))
 		return 0;
-	json_t *cvals = coalesce_top(c, NULL, 1, err, errlen);
+	json_t *cvals = coalesce_top(c, NULL, 1, err);
 	if (!cvals)
 		return -1;
 	json_t *b = json_object();
@@ -611,17 +610,17 @@ static int process_import_values(struct chart *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int process_imports(struct chart *c, char *err, size_t errlen)
+static int process_imports(struct chart *c, struct sm_error *err)
 {
 	for (size_t i = 0; i < c->ndeps; i++)
-		if (process_imports(c->deps[i], err, errlen))
+		if (process_imports(c->deps[i], err))
 			return -1;
-	return process_import_values(c, err, errlen);
+	return process_import_values(c, err);
 }
 
-int chart_process_dependencies(struct chart *c, json_t *vals, char *err, size_t errlen)
+int chart_process_dependencies(struct chart *c, json_t *vals, struct sm_error *err)
 {
-	if (process_enabled(c, vals, "", err, errlen))
+	if (process_enabled(c, vals, "", err))
 		return -1;
-	return process_imports(c, err, errlen);
+	return process_imports(c, err);
 }

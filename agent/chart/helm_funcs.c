@@ -109,8 +109,16 @@ static int fn_include(struct tmpl_call *c, json_t **a, size_t n)
 	(void)n;
 	char *out;
 	size_t len;
-	if (tmpl_exec_nested(c->st, tmpl_exec_set(c->st), S(a[0]), a[1], &out, &len, c->err, sizeof c->err))
+	/* on the heap: include nests up to MAX_EXEC_DEPTH deep, and sanitizer builds pad every stack array */
+	struct sm_error *e = calloc(1, sizeof *e);
+	if (!e)
+		abort();
+	if (tmpl_exec_nested(c->st, tmpl_exec_set(c->st), S(a[0]), a[1], &out, &len, e)) {
+		tmpl_copy_ellipsized(c->err, sizeof c->err, e->msg);
+		free(e);
 		return -1;
+	}
+	free(e);
 	int rc = tf_ret_str(c, out, len);
 	free(out);
 	return rc;
@@ -130,7 +138,8 @@ static int fn_tpl(struct tmpl_call *c, json_t **a, size_t n)
 	/* error buffers on the heap: tpl and include nest deeply, keep their frames small */
 	struct {
 		struct sm_error parse;
-		char exec[1024];
+		struct sm_error exec;
+		char exec_msg[1024]; /* exec's message cut to its head and tail */
 	} *e = calloc(1, sizeof *e);
 	if (!e)
 		abort();
@@ -142,10 +151,11 @@ static int fn_tpl(struct tmpl_call *c, json_t **a, size_t n)
 		go_quote(&q, S(a[0]), SL(a[0]), 0);
 		rc = tf_fail(c, "cannot parse template %s: %s", q.s, e->parse.msg);
 		free(q.s);
-	} else if (tmpl_exec_nested(c->st, child, name, a[1], &out, &len, e->exec, sizeof e->exec)) {
+	} else if (tmpl_exec_nested(c->st, child, name, a[1], &out, &len, &e->exec)) {
+		tmpl_copy_ellipsized(e->exec_msg, sizeof e->exec_msg, e->exec.msg);
 		struct sbuf q = {0};
 		go_quote(&q, S(a[0]), SL(a[0]), 0);
-		rc = tf_fail(c, "error during tpl function execution for %s: %s", q.s, e->exec);
+		rc = tf_fail(c, "error during tpl function execution for %s: %s", q.s, e->exec_msg);
 		free(q.s);
 	}
 	free(e);

@@ -17,9 +17,9 @@ int tfx_lookup(struct tmpl_call *c, json_t **a, size_t n)
 	if (!reader)
 		return tf_ret(c, json_object()); /* no cluster at template time: Helm's template mode answers empty */
 	json_t *out = NULL;
-	char err[1024];
+	struct sm_error err;
 	if (reader(reader_ctx, json_string_value(a[0]), json_string_value(a[1]), json_string_value(a[2]),
-		   json_string_value(a[3]), &out, err, sizeof err))
-		return tf_fail(c, "%s", err);
+		   json_string_value(a[3]), &out, &err))
+		return tf_fail(c, "%s", err.msg);
 	return tf_ret(c, out);
 }

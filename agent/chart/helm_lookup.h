@@ -5,12 +5,14 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 struct tmpl_call;
 
 /* Reads one object (name non-empty) or a list (name ""): 0 and a new map in *out (an empty map when
  * nothing was found), or -1 with err filled. */
 typedef int (*tmpl_lookup_reader)(void *ctx, const char *api_version, const char *kind, const char *ns,
-				  const char *name, json_t **out, char *err, size_t errlen);
+				  const char *name, json_t **out, struct sm_error *err);
 
 /* Templates executed on the calling thread call reader (NULL: lookups answer empty, as `helm template`). */
 void tmpl_lookup_bind(tmpl_lookup_reader reader, void *ctx);

@@ -266,14 +266,14 @@ static void encode(struct enc *e, json_t *v)
 		key_value(e, v);
 }
 
-char *toml_encode(json_t *v, char *err, size_t errlen)
+char *toml_encode(json_t *v, struct sm_error *err)
 {
 	struct enc e = {0};
 	sb_add(&e.b, "", 0);
 	encode(&e, v);
 	free(e.key);
 	if (e.err) {
-		snprintf(err, errlen, "%s", e.err);
+		sm_error_set(err, NULL, 0, 0, "%s", e.err);
 		free(e.b.s);
 		return NULL;
 	}
@@ -288,9 +288,9 @@ int tfx_to_toml(struct tmpl_call *c, json_t **a, size_t n)
 	(void)n;
 	if (!a[0] || json_is_null(a[0])) /* reflect.ValueOf(nil) reaches the encoder as the zero Value */
 		return tf_fail(c, "reflect: call of reflect.Value.Type on zero Value");
-	char err[256];
-	char *t = toml_encode(a[0], err, sizeof err);
-	int rc = t ? tf_ret_str(c, t, strlen(t)) : tf_ret_str(c, err, strlen(err));
+	struct sm_error err;
+	char *t = toml_encode(a[0], &err);
+	int rc = t ? tf_ret_str(c, t, strlen(t)) : tf_ret_str(c, err.msg, strlen(err.msg));
 	free(t);
 	return rc;
 }

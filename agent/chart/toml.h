@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 struct tmpl_call;
 
 /* Where and why a TOML document was refused. */
@@ -33,7 +35,7 @@ void toml_error_str(const struct toml_error *e, char *buf, size_t n);
  * two-space indentation per table level, floats with a decimal point. Returns a malloc'd string, or
  * NULL with err set to the encoder's error text (Helm prints that text as the result).
  */
-char *toml_encode(json_t *v, char *err, size_t errlen);
+char *toml_encode(json_t *v, struct sm_error *err);
 
 int tfx_to_toml(struct tmpl_call *c, json_t **a, size_t n);
 int tfx_from_toml(struct tmpl_call *c, json_t **a, size_t n);

@@ -88,8 +88,9 @@ static void test_encode(void **state)
 	for (size_t i = 0; i < sizeof enc_cases / sizeof enc_cases[0]; i++) {
 		json_t *v = json_loads(enc_cases[i].json, JSON_DECODE_ANY, NULL);
 		assert_non_null(v);
-		char err[256];
-		char *t = toml_encode(v, err, sizeof err);
+		struct sm_error se = {.msg = ""};
+		const char *err = se.msg;
+		char *t = toml_encode(v, &se);
 		if (strcmp(t ? t : err, enc_cases[i].want))
 			fail_msg("case %zu: got [%s], want [%s]", i, t ? t : err, enc_cases[i].want);
 		if (t) { /* what the encoder writes parses back to the same value */

@@ -15,19 +15,19 @@ static int usage(void)
 }
 
 /* A values file as Helm reads it (-f): a map, numbers as float64. */
-static json_t *values_file(const char *path, char *err, size_t errlen)
+static json_t *values_file(const char *path, struct sm_error *err)
 {
 	struct sm_error ye = {0};
 	json_t *docs = yv_load_file(path, 1, NULL, &ye);
 	if (!docs) {
 		char prefix[4200];
 		snprintf(prefix, sizeof prefix, "failed to parse %s", path);
-		chart_yaml_error(err, errlen, prefix, &ye);
+		chart_yaml_error(err, prefix, &ye);
 		return NULL;
 	}
 	json_t *d = json_array_get(docs, 0);
 	if (d && !json_is_object(d) && !json_is_null(d)) {
-		snprintf(err, errlen,
+		sm_error_set(err, NULL, 0, 0,
 			 "failed to parse %s: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal %s into Go "
 			 "value of type map[string]interface {}",
 			 path, json_is_array(d) ? "array" : json_is_string(d) ? "string" : json_is_boolean(d) ? "bool" : "number");
@@ -54,7 +54,7 @@ int cmd_template_chart(int argc, char **argv)
 	if (!apis)
 		abort();
 	json_t *vals = json_object();
-	char err[8192];
+	struct sm_error err;
 	int rc = 1;
 	struct chart *c = NULL;
 	char *out = NULL;
@@ -86,9 +86,9 @@ int cmd_template_chart(int argc, char **argv)
 		} else if (a[1] == 'n' || !strcmp(a, "--namespace")) {
 			o.namespace_ = v;
 		} else if (a[1] == 'f' || !strcmp(a, "--values")) {
-			json_t *fv = values_file(v, err, sizeof err);
+			json_t *fv = values_file(v, &err);
 			if (!fv) {
-				fprintf(stderr, "Error: %s\n", err);
+				fprintf(stderr, "Error: %s\n", err.msg);
 				goto out;
 			}
 			json_t *m = chart_merge_maps(vals, fv);
@@ -96,8 +96,8 @@ int cmd_template_chart(int argc, char **argv)
 			json_decref(vals);
 			vals = m;
 		} else if (!strcmp(a, "--set") || !strcmp(a, "--set-string")) {
-			if (chart_strvals(vals, v, a[5] == '-', err, sizeof err)) {
-				fprintf(stderr, "Error: failed parsing %s data: %s\n", a, err);
+			if (chart_strvals(vals, v, a[5] == '-', &err)) {
+				fprintf(stderr, "Error: failed parsing %s data: %s\n", a, err.msg);
 				goto out;
 			}
 		} else if (!strcmp(a, "--kube-version")) {
@@ -111,18 +111,18 @@ int cmd_template_chart(int argc, char **argv)
 		rc = usage();
 		goto out;
 	}
-	c = chart_load(chart_path, err, sizeof err);
+	c = chart_load(chart_path, &err);
 	if (!c) {
-		fprintf(stderr, "Error: %s\n", err);
+		fprintf(stderr, "Error: %s\n", err.msg);
 		goto out;
 	}
 	o.api_versions = apis;
 	o.warn = warn_stderr;
 	o.values = vals;
 	size_t len;
-	int trc = chart_template(c, &o, &out, &len, err, sizeof err);
+	int trc = chart_template(c, &o, &out, &len, &err);
 	if (trc) {
-		fprintf(stderr, "Error: %s\n%s", err, trc == -2 ? "\nUse --debug flag to render out invalid YAML\n" : "");
+		fprintf(stderr, "Error: %s\n%s", err.msg, trc == -2 ? "\nUse --debug flag to render out invalid YAML\n" : "");
 		goto out;
 	}
 	fwrite(out, 1, len, stdout);

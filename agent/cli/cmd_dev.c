@@ -183,7 +183,11 @@ static long pod_post(struct dev *d, const char *what, const char *body, size_t l
 	size_t out_len;
 
 	snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/sync/%s", d->ns, d->pod, d->port, what);
-	return kube_post_raw(d->k, path, headers, body, len, 600, out, &out_len, err, cap);
+	struct sm_error e;
+	long rc = kube_post_raw(d->k, path, headers, body, len, 600, out, &out_len, &e);
+	if (rc < 0)
+		errbuf_set(err, cap, "%s", e.msg);
+	return rc;
 }
 
 /* ---- local side ------------------------------------------------------------------------------- */
@@ -665,15 +669,17 @@ int cmd_dev(int argc, char **argv)
 		free(sync_flag);
 		return rc;
 	}
-	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, err, sizeof err)) {
-		fprintf(stderr, "appdeploy dev: %s\n", err);
+	struct sm_error kerr;
+	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, &kerr)) {
+		fprintf(stderr, "appdeploy dev: %s\n", kerr.msg);
 		cmd_opts_free(&c);
 		free(rest);
 		free(sync_flag);
 		return 1;
 	}
 	rc = 1;
-	if (setup(&d, &c, local, err, sizeof err) != 0 || !(d.k = kube_new(&kc, err, sizeof err)) ||
+	if (setup(&d, &c, local, err, sizeof err) != 0 ||
+	    (!(d.k = kube_new(&kc, &kerr)) && (errbuf_set(err, sizeof err, "%s", kerr.msg), 1)) ||
 	    read_token(&d, c.pl.dir, err, sizeof err) != 0) {
 		fprintf(stderr, "appdeploy dev: %s\n", err);
 		goto out;

@@ -84,12 +84,12 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 		else if (!strcmp(flag, "--images"))
 			p->images = val;
 		else if (!strcmp(flag, "--source")) { /* source mode (#6): a bad value is a usage error */
-			char err[256];
+			struct sm_error err;
 			json_t *scratch = json_object();
-			int bad = vars_source_set(scratch, val, err, sizeof err);
+			int bad = vars_source_set(scratch, val, &err);
 			json_decref(scratch);
 			if (bad) {
-				fprintf(stderr, "appdeploy %s: --source %s\n", argv[0], err);
+				fprintf(stderr, "appdeploy %s: --source %s\n", argv[0], err.msg);
 				cmd_opts_free(c);
 				return 2;
 			}

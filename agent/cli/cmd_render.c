@@ -105,9 +105,9 @@ int cmd_render(int argc, char **argv)
 		return rc;
 	/* the context's namespace is a fallback only: no kubeconfig is fine for render */
 	struct kube_config kc;
-	char kerr[512];
+	struct sm_error kerr;
 	const char *ctx_ns = NULL;
-	int have_kc = !kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, kerr, sizeof kerr);
+	int have_kc = !kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, &kerr);
 	if (have_kc)
 		ctx_ns = kc.namespace;
 	json_t *objs;

@@ -131,9 +131,9 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	struct kube_config kc;
-	char err[1024];
-	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, err, sizeof err)) {
-		fprintf(stderr, "appdeploy serve: %s\n", err);
+	struct sm_error kerr;
+	if (kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, &kerr)) {
+		fprintf(stderr, "appdeploy serve: %s\n", kerr.msg);
 		free(token);
 		cmd_opts_free(&c);
 		return 1;
@@ -163,9 +163,9 @@ int cmd_serve(int argc, char **argv)
 		.kubeconfig = kc_abs ? kc_abs : c.pl.kubeconfig,
 		.workers = {.kc = &kc, .opts = &c.pl, .ns = ns, .interval = f.interval, .poll = f.poll},
 	};
-	struct dashboard *d = dashboard_start(&dc, err, sizeof err);
+	struct dashboard *d = dashboard_start(&dc, &kerr);
 	if (!d) {
-		fprintf(stderr, "appdeploy serve: %s\n", err);
+		fprintf(stderr, "appdeploy serve: %.1023s\n", kerr.msg);
 		rc = 1;
 	} else {
 		char host[256];

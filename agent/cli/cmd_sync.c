@@ -11,11 +11,11 @@ int cmd_apply(int argc, char **argv)
 	int rc = cmd_opts_parse(argc, argv, 1, &c);
 	if (rc)
 		return rc;
-	char err[1024];
-	rc = pipeline_run(&c.pl, PIPELINE_APPLY, &cmd_diag, NULL, err, sizeof err) ? 1 : 0;
+	struct sm_error err;
+	rc = pipeline_run(&c.pl, PIPELINE_APPLY, &cmd_diag, NULL, &err) ? 1 : 0;
 	fflush(stdout);
-	if (rc)
-		fprintf(stderr, "appdeploy apply: %s\n", err);
+	if (rc) /* cut at 1023 bytes, as the error always was */
+		fprintf(stderr, "appdeploy apply: %.1023s\n", err.msg);
 	cmd_opts_free(&c);
 	return rc;
 }
@@ -27,11 +27,11 @@ int cmd_diff(int argc, char **argv)
 	int rc = cmd_opts_parse(argc, argv, 1, &c);
 	if (rc)
 		return rc;
-	char err[1024];
+	struct sm_error err;
 	int changes = 0;
-	if (pipeline_run(&c.pl, PIPELINE_DIFF, &cmd_diag, &changes, err, sizeof err)) {
+	if (pipeline_run(&c.pl, PIPELINE_DIFF, &cmd_diag, &changes, &err)) {
 		fflush(stdout);
-		fprintf(stderr, "appdeploy diff: %s\n", err);
+		fprintf(stderr, "appdeploy diff: %.1023s\n", err.msg);
 		rc = 2;
 	} else {
 		fflush(stdout);

@@ -90,7 +90,7 @@ int cmd_template(int argc, char **argv)
 		rc = usage();
 		goto out;
 	}
-	char err[1024];
+	struct sm_error err;
 	if (images_file) {
 		struct sm_error ye = {0};
 		json_t *docs = yv_load_file(images_file, 1, NULL, &ye);
@@ -104,18 +104,18 @@ int cmd_template(int argc, char **argv)
 	}
 	json_t *source = json_object(); /* the state --source builds; vars_build makes .Source and .SourceMode of it */
 	for (size_t i = 0; i < nsources; i++)
-		if (vars_source_set(source, sources[i], err, sizeof err)) {
-			fprintf(stderr, "appdeploy template: --source %s\n", err);
+		if (vars_source_set(source, sources[i], &err)) {
+			fprintf(stderr, "appdeploy template: --source %s\n", err.msg);
 			json_decref(source);
 			rc = 2;
 			goto out;
 		}
 	struct vars_opts vo = {.files = vfiles, .nfiles = nvfiles, .sets = sets, .nsets = nsets, .namespace_ = ns,
 			       .pull_secrets = secrets, .npull_secrets = nsecrets, .images = images, .source = source};
-	data = vars_build(&vo, err, sizeof err);
+	data = vars_build(&vo, &err);
 	json_decref(source);
 	if (!data) {
-		fprintf(stderr, "appdeploy template: %s\n", err);
+		fprintf(stderr, "appdeploy template: %s\n", err.msg);
 		goto out;
 	}
 	set = tmpl_set_new();

@@ -26,12 +26,11 @@ struct clusterwatch {
 };
 
 struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char *ns, long timeout_s,
-					const atomic_int *quit, void (*changed)(void *arg), void *arg, char *err,
-					size_t errlen)
+					const atomic_int *quit, void (*changed)(void *arg), void *arg, struct sm_error *err)
 {
 	struct clusterwatch *cw = calloc(1, sizeof *cw);
 	if (!cw) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return NULL;
 	}
 	cw->ns = strdup(ns);
@@ -44,7 +43,7 @@ struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char
 		snprintf(path, sizeof path, fmt[i], ns);
 		struct kwatch_cfg c = {.kc = kc, .path = path, .list_timeout_s = timeout_s, .watch_timeout_s = WATCH_TIMEOUT,
 				      .changed = changed, .changed_arg = arg, .cancel = quit};
-		cw->w[i] = kwatch_start(&c, err, errlen);
+		cw->w[i] = kwatch_start(&c, err);
 		if (!cw->w[i]) {
 			clusterwatch_stop(cw);
 			return NULL;
@@ -93,18 +92,19 @@ json_t *clusterwatch_snapshot(struct clusterwatch *cw, struct kube *k, int probe
 	int changed = !cw->snap || !json_is_null(json_object_get(cw->snap, "error"));
 	if (probe)
 		changed |= probe_source(cw, k);
-	char err[1024] = "", e[1024];
+	char err[1024] = "";
+	struct sm_error e;
 	if (fresh)
 		for (int i = 0; i < CW_N; i++)
 			kwatch_resync(cw->w[i], (double)cw->timeout_s);
 	for (int i = 0; i < CW_N; i++) {
-		json_t *items = kwatch_items(cw->w[i], &cw->seen[i], (double)cw->timeout_s, e, sizeof e);
+		json_t *items = kwatch_items(cw->w[i], &cw->seen[i], (double)cw->timeout_s, &e);
 		if (items) {
 			json_decref(cw->items[i]);
 			cw->items[i] = items;
 			changed = 1;
-		} else if (e[0] && !err[0]) {
-			snprintf(err, sizeof err, "%s", e);
+		} else if (e.msg[0] && !err[0]) {
+			snprintf(err, sizeof err, "%.1023s", e.msg);
 		}
 	}
 	if (cw->probe_err[0])

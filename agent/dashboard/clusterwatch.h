@@ -22,8 +22,7 @@ struct clusterwatch;
 /* Starts the watches of namespace ns; requests give up after timeout_s; waits for them end when *quit
  * (borrowed) is set. Returns NULL with err filled. */
 struct clusterwatch *clusterwatch_start(const struct kube_config *kc, const char *ns, long timeout_s,
-					const atomic_int *quit, void (*changed)(void *arg), void *arg, char *err,
-					size_t errlen);
+					const atomic_int *quit, void (*changed)(void *arg), void *arg, struct sm_error *err);
 /* Stops the watch threads and frees everything. */
 void clusterwatch_stop(struct clusterwatch *cw);
 

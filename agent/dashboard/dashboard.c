@@ -641,7 +641,7 @@ static void handle(void *arg, struct http_req *r)
 
 /* ------------------------------------------------------------------ life cycle */
 
-struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, char *err, size_t errlen)
+struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, struct sm_error *err)
 {
 	struct dashboard *d = calloc(1, sizeof *d);
 	d->cfg = *cfg;
@@ -651,7 +651,7 @@ struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, char *err, si
 	random_hex(d->csrf, 32);
 	d->loopback = !strncmp(cfg->listen, "127.", 4) || !strncmp(cfg->listen, "localhost:", 10) ||
 		      !strncmp(cfg->listen, "[::1]:", 6);
-	d->http = http_start(cfg->loop, cfg->listen, handle, d, err, errlen);
+	d->http = http_start(cfg->loop, cfg->listen, handle, d, err);
 	if (!d->http) {
 		json_decref(d->queue);
 		json_decref(d->jobs);
@@ -668,7 +668,7 @@ struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, char *err, si
 	ev_timer_start(cfg->loop, &d->ping);
 	d->cfg.workers.post = post_cb;
 	d->cfg.workers.post_arg = d;
-	d->w = workers_start(&d->cfg.workers, err, errlen);
+	d->w = workers_start(&d->cfg.workers, err);
 	if (!d->w) {
 		dashboard_stop(d);
 		return NULL;

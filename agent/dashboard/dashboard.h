@@ -23,7 +23,7 @@ struct dashboard_cfg {
 struct dashboard;
 
 /* Listens, then starts the workers (which sync once at start). Returns NULL with err filled. */
-struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, char *err, size_t errlen);
+struct dashboard *dashboard_start(const struct dashboard_cfg *cfg, struct sm_error *err);
 /* The port listened on. */
 int dashboard_port(struct dashboard *d);
 /* Stops the workers (joined), closes every stream and the server, frees everything. */

@@ -327,12 +327,12 @@ static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls, e
 }
 
 /* Binds listen ("HOST:PORT") ourselves, so that errors say exactly what went wrong. */
-static int bind_listen(const char *listen_addr, int *port, char *err, size_t errlen)
+static int bind_listen(const char *listen_addr, int *port, struct sm_error *err)
 {
 	char host[256] = "", serv[16];
 	const char *colon = strrchr(listen_addr, ':');
 	if (!colon) {
-		snprintf(err, errlen, "--listen %s: want HOST:PORT, e.g. 127.0.0.1:8090", listen_addr);
+		sm_error_set(err, NULL, 0, 0, "--listen %s: want HOST:PORT, e.g. 127.0.0.1:8090", listen_addr);
 		return -1;
 	}
 	size_t hl = (size_t)(colon - listen_addr);
@@ -344,14 +344,14 @@ static int bind_listen(const char *listen_addr, int *port, char *err, size_t err
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
 	int rc = getaddrinfo(*host ? host : NULL, serv, &hints, &ai);
 	if (rc) {
-		snprintf(err, errlen, "--listen %s: %s", listen_addr, gai_strerror(rc));
+		sm_error_set(err, NULL, 0, 0, "--listen %s: %s", listen_addr, gai_strerror(rc));
 		return -1;
 	}
 	int one = 1, fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
-		snprintf(err, errlen, "cannot listen on %s: %s%s", listen_addr, strerror(errno),
+		sm_error_set(err, NULL, 0, 0, "cannot listen on %s: %s%s", listen_addr, strerror(errno),
 			 errno == EADDRINUSE ? " (choose another with --listen HOST:PORT)" : "");
 		if (fd >= 0)
 			close(fd);
@@ -368,11 +368,10 @@ static int bind_listen(const char *listen_addr, int *port, char *err, size_t err
 	return fd;
 }
 
-struct http_server *http_start(struct ev_loop *loop, const char *listen_addr, http_handler h, void *arg, char *err,
-			       size_t errlen)
+struct http_server *http_start(struct ev_loop *loop, const char *listen_addr, http_handler h, void *arg, struct sm_error *err)
 {
 	int port;
-	int fd = bind_listen(listen_addr, &port, err, errlen);
+	int fd = bind_listen(listen_addr, &port, err);
 	if (fd < 0)
 		return NULL;
 	struct http_server *s = calloc(1, sizeof *s);
@@ -395,7 +394,7 @@ struct http_server *http_start(struct ev_loop *loop, const char *listen_addr, ht
 				  (unsigned int)HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 				  MHD_OPTION_END);
 	if (!s->mhd) {
-		snprintf(err, errlen, "the HTTP server did not start on %s", listen_addr);
+		sm_error_set(err, NULL, 0, 0, "the HTTP server did not start on %s", listen_addr);
 		close(fd);
 		free(s);
 		return NULL;

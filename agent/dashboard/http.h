@@ -6,6 +6,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 struct http_server;
 struct http_req;    /* one request; valid only during the handler call */
 struct http_stream; /* a response streamed over time (server-sent events) */
@@ -18,8 +20,7 @@ typedef void (*http_handler)(void *arg, struct http_req *req);
 
 /* Listens on "HOST:PORT" ("127.0.0.1:8090", "[::1]:8090", ":8090" for every address). Returns NULL
  * with err filled. */
-struct http_server *http_start(struct ev_loop *loop, const char *listen, http_handler h, void *arg, char *err,
-			       size_t errlen);
+struct http_server *http_start(struct ev_loop *loop, const char *listen, http_handler h, void *arg, struct sm_error *err);
 /* The port actually bound (useful with port 0). */
 int http_port(struct http_server *s);
 /* Ends every stream (their on_close runs), then stops the server. */

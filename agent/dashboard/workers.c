@@ -91,7 +91,10 @@ static int nap(atomic_int *cancel, double s)
 
 static struct kube *client(struct workers *w, long timeout_s, const atomic_int *cancel, char *err, size_t errlen)
 {
-	struct kube *k = kube_new(w->cfg.kc, err, errlen);
+	struct sm_error e;
+	struct kube *k = kube_new(w->cfg.kc, &e);
+	if (!k)
+		errbuf_set(err, errlen, "%s", e.msg);
 	if (k) {
 		kube_set_retries(k, 2, 500);
 		kube_set_limits(k, timeout_s, cancel);
@@ -196,7 +199,10 @@ static void *poll_main(void *arg)
 	double t = 5 * w->cfg.poll;
 	long timeout = t < 5 ? 5 : t > 30 ? 30 : (long)t;
 	struct kube *k = client(w, timeout, &w->quit, err, sizeof err);
-	struct clusterwatch *cw = k ? clusterwatch_start(w->cfg.kc, w->cfg.ns, timeout, &w->quit, watch_changed, w, err, sizeof err) : NULL;
+	struct sm_error se;
+	struct clusterwatch *cw = k ? clusterwatch_start(w->cfg.kc, w->cfg.ns, timeout, &w->quit, watch_changed, w, &se) : NULL;
+	if (k && !cw)
+		snprintf(err, sizeof err, "%.1023s", se.msg);
 	json_t *last = NULL;
 	int probe = 1, fresh = 0;
 	double next_probe = 0, built = 0;
@@ -365,8 +371,11 @@ static void obj_key(json_t *o, char *out, size_t outlen)
  */
 static json_t *live_versions(struct workers *w, struct kube *k, json_t *objs, char *err, size_t errlen)
 {
-	if (kube_discover(k, err, errlen))
+	struct sm_error ke;
+	if (kube_discover(k, &ke)) {
+		errbuf_set(err, errlen, "%s", ke.msg);
 		return NULL;
+	}
 	size_t n = json_array_size(objs), nres = 0;
 	const struct kube_resource **res = calloc(n ? n : 1, sizeof *res);
 	json_t *out = json_object();
@@ -391,8 +400,10 @@ static json_t *live_versions(struct workers *w, struct kube *k, json_t *objs, ch
 			if (res[j]->namespaced == !scope)
 				pick[np++] = res[j];
 		json_t **items = calloc(np ? np : 1, sizeof *items);
-		if (np && kube_list_many(k, pick, np, scope ? "" : w->cfg.ns, NULL, items, err, errlen))
+		if (np && kube_list_many(k, pick, np, scope ? "" : w->cfg.ns, NULL, items, &ke)) {
+			errbuf_set(err, errlen, "%s", ke.msg);
 			failed = 1;
+		}
 		for (size_t j = 0; j < np && !failed; j++) {
 			size_t i;
 			json_t *o;
@@ -526,8 +537,9 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	struct pipeline_set ps = {0};
 	if (job)
 		job_start(w, id, job->kind == JOB_SOURCE ? sourcemode_job_kind(job->on) : "redeploy", job->service);
-	if (sourcestate_load(ss->k, w->cfg.ns, &state, err, sizeof err)) {
-		fprintf(f, "%s\n", err); /* periodic: no job; the poller shows the cluster's error */
+	struct sm_error se;
+	if (sourcestate_load(ss->k, w->cfg.ns, &state, &se)) {
+		fprintf(f, "%.1023s\n", se.msg); /* periodic: no job; the poller shows the cluster's error */
 		goto out;
 	}
 	if (job && job->kind == JOB_SOURCE) {
@@ -535,8 +547,8 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 			json_object_set_new(state, job->service, job->on == SOURCEMODE_SYNC ? json_string("sync") : json_true());
 		else
 			json_object_del(state, job->service);
-		if (sourcestate_save(ss->k, w->cfg.ns, state, err, sizeof err)) {
-			fprintf(f, "%s\n", err);
+		if (sourcestate_save(ss->k, w->cfg.ns, state, &se)) {
+			fprintf(f, "%.1023s\n", se.msg);
 			goto out;
 		}
 		fprintf(f, "source mode %s for %s (saved in configmap/%s)\n", sourcemode_said(job->on), job->service,
@@ -594,8 +606,8 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		fprintf(f, "render failed; nothing was changed\n");
 		goto out;
 	}
-	if (pipeline_apply(ss->k, w->cfg.opts, w->cfg.ns, ps.set, objs, &sink, err, sizeof err))
-		fprintf(f, "%s\n", err);
+	if (pipeline_apply(ss->k, w->cfg.opts, w->cfg.ns, ps.set, objs, &sink, &se))
+		fprintf(f, "%.1023s\n", se.msg);
 	else {
 		memcpy(ss->applied, digest, sizeof ss->applied);
 		fprintf(f, "applied to namespace %s\n", w->cfg.ns);
@@ -854,7 +866,10 @@ static void *poke_main(void *arg)
 		post(w, json_pack("{s:s, s:I, s:s+}", "type", "job", "id", (json_int_t)t->id, "append",
 				  "POST /restart?wait=1 to the reloader of pod ", pod));
 		struct body_buf b = {.t = t};
-		long status = kube_stream(k, "POST", path, 600, collect_cb, &b, err, sizeof err);
+		struct sm_error se;
+		long status = kube_stream(k, "POST", path, 600, collect_cb, &b, &se);
+		if (status < 0)
+			errbuf_set(err, sizeof err, "%s", se.msg);
 		free(path);
 		json_object_set_new(result, "status", json_integer(status));
 		json_t *answer = b.data ? json_loads(b.data, 0, NULL) : NULL;
@@ -987,7 +1002,10 @@ static void *follow_main(void *arg)
 			     lo->previous ? "previous=true&" : "follow=true&", lo->timestamps ? "&timestamps=true" : "",
 			     lo->container ? "&container=" : "", lo->container ? lo->container : "") < 0)
 			abort();
-		long status = kube_stream(k, "GET", path, lo->previous ? SYNC_REQUEST_TIMEOUT : 0, log_cb, t, err, sizeof err);
+		struct sm_error se;
+		long status = kube_stream(k, "GET", path, lo->previous ? SYNC_REQUEST_TIMEOUT : 0, log_cb, t, &se);
+		if (status < 0)
+			errbuf_set(err, sizeof err, "%s", se.msg);
 		free(path);
 		if (status < 0 || (status && status / 100 != 2))
 			log_msg_post(t, "note", status < 0 ? err
@@ -1068,7 +1086,7 @@ void workers_reap(struct workers *w, unsigned id)
 
 /* ------------------------------------------------------------------ life cycle */
 
-struct workers *workers_start(const struct workers_cfg *cfg, char *err, size_t errlen)
+struct workers *workers_start(const struct workers_cfg *cfg, struct sm_error *err)
 {
 	struct workers *w = calloc(1, sizeof *w);
 	w->cfg = *cfg;
@@ -1081,12 +1099,12 @@ struct workers *workers_start(const struct workers_cfg *cfg, char *err, size_t e
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&w->mu, NULL);
 	if (pthread_create(&w->poll_th, NULL, poll_main, w)) {
-		snprintf(err, errlen, "cannot start a thread");
+		sm_error_set(err, NULL, 0, 0, "cannot start a thread");
 		free(w);
 		return NULL;
 	}
 	if (pthread_create(&w->sync_th, NULL, sync_main, w)) {
-		snprintf(err, errlen, "cannot start a thread");
+		sm_error_set(err, NULL, 0, 0, "cannot start a thread");
 		pthread_mutex_lock(&w->mu);
 		w->stopping = 1;
 		pthread_cond_broadcast(&w->cond);

@@ -45,7 +45,7 @@ struct workers_cfg {
 struct workers;
 
 /* Starts the poller and sync threads. Returns NULL with err filled. */
-struct workers *workers_start(const struct workers_cfg *cfg, char *err, size_t errlen);
+struct workers *workers_start(const struct workers_cfg *cfg, struct sm_error *err);
 /* Stops and joins every thread (running syncs finish first; follows and pokes are aborted). */
 void workers_stop(struct workers *w);
 

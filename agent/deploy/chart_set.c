@@ -21,12 +21,12 @@ int chart_set_is_chart(const char *path)
 }
 
 /* Labels one chart object as render.c labels a template's, and adds it to objs. */
-static int add_object(json_t *objs, json_t *obj, const char *set_name, const char *rel, char *err, size_t errlen)
+static int add_object(json_t *objs, json_t *obj, const char *set_name, const char *rel, struct sm_error *err)
 {
 	json_t *md = json_object_get(obj, "metadata");
 	if (!json_is_object(obj) || !json_is_string(json_object_get(obj, "kind")) || !json_is_object(md) ||
 	    !json_is_string(json_object_get(md, "name"))) {
-		snprintf(err, errlen, "%s: a rendered document is not a Kubernetes object (kind and metadata.name)", rel);
+		sm_error_set(err, NULL, 0, 0, "%s: a rendered document is not a Kubernetes object (kind and metadata.name)", rel);
 		return -1;
 	}
 	json_t *labels = json_object_get(md, "labels");
@@ -47,17 +47,17 @@ static int add_object(json_t *objs, json_t *obj, const char *set_name, const cha
 }
 
 /* One chart at DIR/rel: values from the set's variable named like the chart, the set's data under global.sourcemode. */
-static int render_one(const char *dir, const char *rel, json_t *data, const char *set_name, json_t *objs, char *err,
-		      size_t errlen)
+static int render_one(const char *dir, const char *rel, json_t *data, const char *set_name, json_t *objs, struct sm_error *err)
 {
-	char path[8500], cerr[2048];
+	char path[8500];
+	struct sm_error cerr;
 	if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path) {
-		snprintf(err, errlen, "%s: path too long", rel);
+		sm_error_set(err, NULL, 0, 0, "%s: path too long", rel);
 		return -1;
 	}
-	struct chart *c = chart_load(path, cerr, sizeof cerr);
+	struct chart *c = chart_load(path, &cerr);
 	if (!c) {
-		snprintf(err, errlen, "%s: %s", path, cerr);
+		sm_error_set(err, NULL, 0, 0, "%s: %.2047s", path, cerr.msg); /* as its 2048-byte buffer cut it */
 		return -1;
 	}
 	json_t *vars = json_object_get(data, "Variables");
@@ -82,11 +82,11 @@ static int render_one(const char *dir, const char *rel, json_t *data, const char
 			       .values = vals};
 	char *out = NULL;
 	size_t len = 0;
-	int rc = chart_template(c, &o, &out, &len, cerr, sizeof cerr);
+	int rc = chart_template(c, &o, &out, &len, &cerr);
 	json_decref(vals);
 	chart_free(c);
 	if (rc) {
-		snprintf(err, errlen, "%s: %s", path, cerr);
+		sm_error_set(err, NULL, 0, 0, "%s: %.2047s", path, cerr.msg); /* as its 2048-byte buffer cut it */
 		return -1;
 	}
 	/* our own output: "---\n# Source: PATH\nDOC\n" per document */
@@ -108,13 +108,13 @@ static int render_one(const char *dir, const char *rel, json_t *data, const char
 		struct sm_error ye = {0};
 		json_t *docs = yv_load(nl + 1, (size_t)(next - nl - 1), srel, 1, NULL, &ye);
 		if (!docs) {
-			snprintf(err, errlen, "%s: rendered output is not valid YAML: %s", srel, sm_error_what(&ye));
+			sm_error_set(err, NULL, 0, 0, "%s: rendered output is not valid YAML: %s", srel, sm_error_what(&ye));
 			rc = -1;
 			break;
 		}
 		size_t i;
 		json_t *obj;
-		json_array_foreach(docs, i, obj) if (!rc && !json_is_null(obj)) rc = add_object(objs, obj, set_name, srel, err, errlen);
+		json_array_foreach(docs, i, obj) if (!rc && !json_is_null(obj)) rc = add_object(objs, obj, set_name, srel, err);
 		json_decref(docs);
 		p = next;
 	}
@@ -124,8 +124,7 @@ static int render_one(const char *dir, const char *rel, json_t *data, const char
 
 static int cmp_names(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
 
-static int walk(const char *dir, const char *rel, json_t *data, const char *set_name, json_t *objs, char *err,
-		size_t errlen, int *count, int depth)
+static int walk(const char *dir, const char *rel, json_t *data, const char *set_name, json_t *objs, struct sm_error *err, int *count, int depth)
 {
 	char path[8500];
 	if (snprintf(path, sizeof path, "%s%s%s", dir, *rel ? "/" : "", rel) >= (int)sizeof path)
@@ -146,9 +145,9 @@ static int walk(const char *dir, const char *rel, json_t *data, const char *set_
 			} else if (!stat(p, &st) && chart_set_is_chart(p)) {
 				(*count)++;
 				if (objs)
-					rc = render_one(dir, r, data, set_name, objs, err, errlen);
+					rc = render_one(dir, r, data, set_name, objs, err);
 			} else if (!stat(p, &st) && S_ISDIR(st.st_mode)) {
-				rc = walk(dir, r, data, set_name, objs, err, errlen, count, depth + 1);
+				rc = walk(dir, r, data, set_name, objs, err, count, depth + 1);
 			}
 		}
 		free(ents[i]);
@@ -157,16 +156,16 @@ static int walk(const char *dir, const char *rel, json_t *data, const char *set_
 	return rc;
 }
 
-int chart_set_render(const char *dir, json_t *data, const char *set_name, json_t *objs, char *err, size_t errlen)
+int chart_set_render(const char *dir, json_t *data, const char *set_name, json_t *objs, struct sm_error *err)
 {
 	int count = 0;
-	return walk(dir, "", data, set_name, objs, err, errlen, &count, 0);
+	return walk(dir, "", data, set_name, objs, err, &count, 0);
 }
 
 int chart_set_count(const char *dir)
 {
 	int count = 0;
-	char err[16];
-	walk(dir, "", NULL, "", NULL, err, sizeof err, &count, 0);
+	struct sm_error err;
+	walk(dir, "", NULL, "", NULL, &err, &count, 0);
 	return count;
 }

@@ -10,7 +10,7 @@ int chart_set_is_chart(const char *path);
 /* Renders every chart below DIR (not inside another chart) with release name = chart name, namespace =
  * data's Namespace, values = data's Variables.<chart name>, and global.sourcemode.{namespace,source,images};
  * appends {"file","line","object"} entries, labelled for set_name, to objs. 0, or -1 with err. */
-int chart_set_render(const char *dir, json_t *data, const char *set_name, json_t *objs, char *err, size_t errlen);
+int chart_set_render(const char *dir, json_t *data, const char *set_name, json_t *objs, struct sm_error *err);
 /* How many charts DIR holds. */
 int chart_set_count(const char *dir);
 

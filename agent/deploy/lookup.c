@@ -13,7 +13,7 @@ static __thread int owned;
 static __thread int discovered;
 
 static int lookup_read(void *ctx, const char *api_version, const char *kind, const char *ns, const char *name,
-		       json_t **out, char *errbuf, size_t errlen);
+		       json_t **out, struct sm_error *err);
 
 void lookup_use(struct kube *k, const struct kube_config *cfg)
 {
@@ -44,13 +44,15 @@ static int served(struct kube *k, const char *api_version)
 	return 0;
 }
 
-static int fail(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *buf, size_t n, const char *fmt, ...)
+static int fail(struct sm_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct sm_error *err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, n, fmt, ap);
+	char msg[sizeof err->msg];
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	sm_error_set(err, NULL, 0, 0, "%s", msg);
 	return -1;
 }
 
@@ -61,26 +63,27 @@ static int found(json_t **out, json_t *v)
 }
 
 static int lookup_read(void *ctx, const char *api_version, const char *kind, const char *ns, const char *name,
-		       json_t **out, char *errbuf, size_t errlen)
+		       json_t **out, struct sm_error *err)
 {
 	(void)ctx;
-	char err[1024], gvk[512];
+	char gvk[512];
+	struct sm_error ke;
 	gvk_str(gvk, sizeof gvk, api_version, kind);
 	if (!bound) {
-		bound = kube_new(bound_cfg, err, sizeof err);
+		bound = kube_new(bound_cfg, &ke);
 		if (!bound)
-			return fail(errbuf, errlen, "cannot reach the cluster for %s: %s", gvk, err);
+			return fail(err, "cannot reach the cluster for %s: %s", gvk, ke.msg);
 		owned = 1;
 	}
 	if (!discovered) {
-		if (kube_discover(bound, err, sizeof err))
-			return fail(errbuf, errlen, "unable to get apiresource from unstructured: %s: %s", gvk, err);
+		if (kube_discover(bound, &ke))
+			return fail(err, "unable to get apiresource from unstructured: %s: %s", gvk, ke.msg);
 		discovered = 1;
 	}
 	const struct kube_resource *r = kube_find(bound, api_version, kind);
 	if (!r) {
 		if (!served(bound, api_version))
-			return fail(errbuf, errlen,
+			return fail(err,
 				    "unable to get apiresource from unstructured: %s: the server could not find the requested "
 				    "resource (it does not serve %s)",
 				    gvk, api_version);
@@ -93,7 +96,7 @@ static int lookup_read(void *ctx, const char *api_version, const char *kind, con
 		return found(out, json_object());
 	}
 	if (q.status != 200 || !json_is_object(q.response)) {
-		fail(errbuf, errlen, "reading %s %s%s%s from the cluster: %s", gvk, *ns && r->namespaced ? ns : "",
+		fail(err, "reading %s %s%s%s from the cluster: %s", gvk, *ns && r->namespaced ? ns : "",
 		     *ns && r->namespaced ? "/" : "", *name ? name : "(list)", q.err[0] ? q.err : "no answer");
 		kube_req_clear(&q);
 		return -1;

@@ -324,8 +324,7 @@ static char *inventory_path(const char *ns, const char *set, const char *query)
 	return p;
 }
 
-int own_inventory_load(struct kube *k, const char *ns, const char *set, struct own_inventory *inv, char *err,
-		       size_t errlen)
+int own_inventory_load(struct kube *k, const char *ns, const char *set, struct own_inventory *inv, struct sm_error *err)
 {
 	memset(inv, 0, sizeof *inv);
 	struct kube_req r = {.method = KUBE_GET, .path = inventory_path(ns, set, NULL)};
@@ -336,7 +335,7 @@ int own_inventory_load(struct kube *k, const char *ns, const char *set, struct o
 	}
 	if (r.status != 200) {
 		char *name = own_inventory_name(set);
-		snprintf(err, errlen, "reading the inventory of set %s (configmap %s): %s", set, name, r.err);
+		sm_error_set(err, NULL, 0, 0, "reading the inventory of set %s (configmap %s): %s", set, name, r.err);
 		free(name);
 		kube_req_clear(&r);
 		return -1;
@@ -359,12 +358,12 @@ void own_inventory_free(struct own_inventory *inv)
 }
 
 int own_inventory_save(struct kube *k, const char *ns, const char *set, const char *origin, struct own_entry *v,
-		       size_t n, const struct own_inventory *prev, int *written, char *err, size_t errlen)
+		       size_t n, const struct own_inventory *prev, int *written, struct sm_error *err)
 {
 	*written = 0;
 	char *text = own_entries_text(v, n);
 	if (!text) {
-		snprintf(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return -1;
 	}
 	if (prev && prev->found && prev->origin && !strcmp(prev->origin, origin) && prev->text && !strcmp(prev->text, text)) {
@@ -383,7 +382,7 @@ int own_inventory_save(struct kube *k, const char *ns, const char *set, const ch
 	kube_do(k, &r, 1);
 	int rc = r.status >= 200 && r.status <= 299 ? 0 : -1;
 	if (rc)
-		snprintf(err, errlen, "writing the inventory of set %s (configmap %s): %s", set, name, r.err);
+		sm_error_set(err, NULL, 0, 0, "writing the inventory of set %s (configmap %s): %s", set, name, r.err);
 	else
 		*written = 1;
 	kube_req_clear(&r);
@@ -506,8 +505,7 @@ static const char *meta(json_t *o, const char *k)
 }
 
 int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *const *rendered, size_t nrendered,
-		   const char *ns, const char *set, FILE *notes, struct own_cand **out, size_t *nout, char *err,
-		   size_t errlen)
+		   const char *ns, const char *set, FILE *notes, struct own_cand **out, size_t *nout, struct sm_error *err)
 {
 	struct own_cand *c = calloc(inv->n ? inv->n : 1, sizeof *c);
 	size_t nc = 0;
@@ -525,7 +523,7 @@ int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *
 		const struct kube_resource *r = entry_resource(k, e);
 		if (!r) {
 			if (!rc)
-				snprintf(err, errlen,
+				sm_error_set(err, NULL, 0, 0,
 					 "cannot prune %s %s/%s of set %s: the server's discovery has no kind %s in %s (an API "
 					 "service that does not answer?); nothing of that kind was pruned. Fix the API service, "
 					 "or remove the line from configmap/%s if the kind is gone for good",
@@ -546,12 +544,12 @@ int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *
 	char *sel = own_selector(set);
 	json_t **items = calloc(nk ? nk : 1, sizeof *items);
 	for (size_t j = 0; j < nk; j++) {
-		char lerr[1024];
-		if (kube_list_many(k, &kinds[j], 1, kinds[j]->namespaced ? ns : "", sel, &items[j], lerr, sizeof lerr)) {
-			diag_error(kube_diag(k), "cannot list %s to prune: %s", kinds[j]->plural, lerr);
+		struct sm_error lerr;
+		if (kube_list_many(k, &kinds[j], 1, kinds[j]->namespaced ? ns : "", sel, &items[j], &lerr)) {
+			diag_error(kube_diag(k), "cannot list %s to prune: %s", kinds[j]->plural, lerr.msg);
 			if (!rc)
-				snprintf(err, errlen, "cannot list %s to prune: %s; nothing of that kind was pruned",
-					 kinds[j]->plural, lerr);
+				sm_error_set(err, NULL, 0, 0, "cannot list %s to prune: %s; nothing of that kind was pruned",
+					 kinds[j]->plural, lerr.msg);
 			rc = -1;
 			items[j] = NULL;
 		}

@@ -56,8 +56,7 @@ struct own_inventory {
 
 /* Reads the inventory of set in ns (a missing namespace or ConfigMap is found = 0). Returns 0, or
  * -1 with err filled. */
-int own_inventory_load(struct kube *k, const char *ns, const char *set, struct own_inventory *inv, char *err,
-		       size_t errlen);
+int own_inventory_load(struct kube *k, const char *ns, const char *set, struct own_inventory *inv, struct sm_error *err);
 void own_inventory_free(struct own_inventory *inv);
 
 /* Appends an entry (strings copied; a later entry with the same key replaces the earlier one). */
@@ -77,7 +76,7 @@ const struct own_entry *own_entries_find(const struct own_entry *v, size_t n, co
  * same origin and entries. *written tells whether a write was sent. Returns 0 or -1 with err filled.
  */
 int own_inventory_save(struct kube *k, const char *ns, const char *set, const char *origin, struct own_entry *v,
-		       size_t n, const struct own_inventory *prev, int *written, char *err, size_t errlen);
+		       size_t n, const struct own_inventory *prev, int *written, struct sm_error *err);
 
 /* How a live object stands with respect to a set. */
 enum own_state {
@@ -124,8 +123,7 @@ struct own_cand {
  * the same name. *out: free with own_cands_free.
  */
 int own_prune_plan(struct kube *k, const struct own_inventory *inv, const char *const *rendered, size_t n,
-		   const char *ns, const char *set, FILE *notes, struct own_cand **out, size_t *nout, char *err,
-		   size_t errlen);
+		   const char *ns, const char *set, FILE *notes, struct own_cand **out, size_t *nout, struct sm_error *err);
 void own_cands_free(struct own_cand *c, size_t n);
 
 #endif

@@ -24,12 +24,12 @@ static int load_images(const char *src, const struct diag *d, json_t **out)
 	*out = NULL;
 	if (!src)
 		return 0;
-	char err[1024];
+	struct sm_error err;
 	char *text = NULL;
 	size_t len = 0;
 	if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
-		if (kube_fetch_url(src, &text, &len, err, sizeof err)) {
-			diag_say(d, DIAG_RENDER, "--images %s: %s", src, err);
+		if (kube_fetch_url(src, &text, &len, &err)) {
+			diag_say(d, DIAG_RENDER, "--images %s: %s", src, err.msg);
 			return -1;
 		}
 	}
@@ -48,11 +48,11 @@ static int load_images(const char *src, const struct diag *d, json_t **out)
 /* .Source: the cluster's saved state (may be NULL) first, then the --source values. NULL on error. */
 static json_t *source_of(const struct pipeline_opts *o, json_t *saved, const struct diag *d)
 {
-	char err[256];
+	struct sm_error err;
 	json_t *source = saved ? json_deep_copy(saved) : json_object();
 	for (size_t i = 0; i < o->n_sources; i++)
-		if (vars_source_set(source, o->sources[i], err, sizeof err)) {
-			diag_say(d, DIAG_RENDER, "--source: %s", err);
+		if (vars_source_set(source, o->sources[i], &err)) {
+			diag_say(d, DIAG_RENDER, "--source: %s", err.msg);
 			json_decref(source);
 			return NULL;
 		}
@@ -101,7 +101,7 @@ int pipeline_load(const struct pipeline_opts *o, const char *ctx_ns, const struc
 		json_decref(images);
 		return -1;
 	}
-	char err[1024];
+	struct sm_error err;
 	struct vars_opts vo = {
 		.dir = o->dir,
 		.files = o->var_files,
@@ -114,11 +114,11 @@ int pipeline_load(const struct pipeline_opts *o, const char *ctx_ns, const struc
 		.images = images,
 		.source = source,
 	};
-	s->data = vars_build(&vo, err, sizeof err);
+	s->data = vars_build(&vo, &err);
 	json_decref(images);
 	json_decref(source);
 	if (!s->data) {
-		diag_say(d, DIAG_RENDER, "%s", err);
+		diag_say(d, DIAG_RENDER, "%s", err.msg);
 		return -1;
 	}
 	/* the namespace: -n, else the `namespace` variable (both settled by vars.c), else the
@@ -178,9 +178,9 @@ int pipeline_render_local(const struct pipeline_opts *o, const char *ctx_ns, con
 }
 
 struct kube *pipeline_connect(const struct pipeline_opts *o, const struct kube_config *kc, const struct diag *d,
-			      char *err, size_t errlen)
+			      struct sm_error *err)
 {
-	struct kube *k = kube_new(kc, err, errlen);
+	struct kube *k = kube_new(kc, err);
 	if (!k)
 		return NULL;
 	kube_set_diag(k, d);
@@ -225,7 +225,7 @@ static void list_templates(const char *dir, const char *rel, FILE *out, int *cou
 	closedir(dp);
 }
 
-int pipeline_check_empty(const struct pipeline_opts *o, const char *mode, json_t *objs, char *err, size_t errlen)
+int pipeline_check_empty(const struct pipeline_opts *o, const char *mode, json_t *objs, struct sm_error *err)
 {
 	/* pruning a whole set because an {{ if }} turned everything off is never what was meant */
 	if (json_array_size(objs) || o->allow_empty)
@@ -238,7 +238,7 @@ int pipeline_check_empty(const struct pipeline_opts *o, const char *mode, json_t
 		list_templates(o->dir, "", f, &count);
 		fclose(f);
 	}
-	errbuf_set(err, errlen,
+	sm_error_set(err, NULL, 0, 0,
 		   "every template of %s rendered empty (%s): nothing was applied or pruned. Pass "
 		   "--allow-empty to %s it anyway (that prunes every object of the set)",
 		   o->dir, count ? names : "no templates", mode);
@@ -270,68 +270,67 @@ static void fill_sync_opts(struct sync_opts *so, const struct pipeline_opts *o, 
 }
 
 int pipeline_apply(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,
-		   const struct diag *d, char *err, size_t errlen)
+		   const struct diag *d, struct sm_error *err)
 {
 	FILE *out = diag_progress_open(d);
 	if (!out) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return -1;
 	}
 	struct sync_opts so;
 	fill_sync_opts(&so, o, ns, set, out, d);
-	int rc = sync_apply(k, objs, &so, err, errlen);
+	int rc = sync_apply(k, objs, &so, err);
 	fclose(out);
 	return rc;
 }
 
 int pipeline_diff(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,
-		  const struct diag *d, int *changes, char *err, size_t errlen)
+		  const struct diag *d, int *changes, struct sm_error *err)
 {
 	FILE *out = diag_progress_open(d);
 	if (!out) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return -1;
 	}
 	struct sync_opts so;
 	fill_sync_opts(&so, o, ns, set, out, d);
 	*changes = 0;
-	int rc = sync_diff(k, objs, &so, out, changes, err, errlen);
+	int rc = sync_diff(k, objs, &so, out, changes, err);
 	fclose(out);
 	return rc;
 }
 
-int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, char *err,
-		 size_t errlen)
+int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, struct sm_error *err)
 {
 	struct kube_config kc;
-	if (kubeconfig_load(o->kubeconfig, o->context, &kc, err, errlen))
+	if (kubeconfig_load(o->kubeconfig, o->context, &kc, err))
 		return -1;
 	struct pipeline_set s;
 	if (pipeline_load(o, kc.namespace, d, &s)) {
 		kubeconfig_free(&kc);
-		errbuf_set(err, errlen, "render failed; nothing was changed");
+		sm_error_set(err, NULL, 0, 0, "render failed; nothing was changed");
 		return -1;
 	}
 	int rc = -1;
 	json_t *saved = NULL, *objs = NULL;
-	struct kube *k = pipeline_connect(o, &kc, d, err, errlen);
+	struct kube *k = pipeline_connect(o, &kc, d, err);
 	/* services switched to source mode (the dashboard's ConfigMap) stay so; --source flags win.
 	 * The namespace is known before rendering, so the render runs once, with the saved state. */
-	if (!k || sourcestate_load(k, s.ns, &saved, err, errlen))
+	if (!k || sourcestate_load(k, s.ns, &saved, err))
 		goto out;
 	lookup_use(k, NULL); /* templates' lookup reads the live cluster, as helm install's does (lookup.c) */
 	int failed = pipeline_render(o, &s, json_object_size(saved) ? saved : NULL, d, &objs);
 	lookup_use(NULL, NULL);
 	if (failed) {
-		errbuf_set(err, errlen, "render failed; nothing was changed");
+		sm_error_set(err, NULL, 0, 0, "render failed; nothing was changed");
 		goto out;
 	}
-	if (pipeline_check_empty(o, mode == PIPELINE_DIFF ? "diff" : "apply", objs, err, errlen))
+	if (pipeline_check_empty(o, mode == PIPELINE_DIFF ? "diff" : "apply", objs, err))
 		goto out;
 	if (mode == PIPELINE_DIFF)
-		rc = pipeline_diff(k, o, s.ns, s.set, objs, d, changes, err, errlen);
+		rc = pipeline_diff(k, o, s.ns, s.set, objs, d, changes, err);
 	else
-		rc = pipeline_apply(k, o, s.ns, s.set, objs, d, err, errlen);
+		rc = pipeline_apply(k, o, s.ns, s.set, objs, d, err);
 out:
 	json_decref(objs);
 	json_decref(saved);

@@ -76,19 +76,19 @@ int pipeline_render_local(const struct pipeline_opts *o, const char *ctx_ns, con
 
 /* A client for kc with o's concurrency and page size, reporting to d. NULL with err filled. */
 struct kube *pipeline_connect(const struct pipeline_opts *o, const struct kube_config *kc, const struct diag *d,
-			      char *err, size_t errlen);
+			      struct sm_error *err);
 
 /* Refuses an empty render unless o->allow_empty (mode "apply" or "diff" words the advice): 0 to go
  * on, or -1 with err filled, naming the templates that rendered empty. */
-int pipeline_check_empty(const struct pipeline_opts *o, const char *mode, json_t *objs, char *err, size_t errlen);
+int pipeline_check_empty(const struct pipeline_opts *o, const char *mode, json_t *objs, struct sm_error *err);
 
 /* Applies objs (rendered into namespace ns as set `set`) as o says; progress lines and per-object
  * errors go to d. Returns 0, or -1 with err filled. */
 int pipeline_apply(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,
-		   const struct diag *d, char *err, size_t errlen);
+		   const struct diag *d, struct sm_error *err);
 /* What pipeline_apply would change: the diff as DIAG_PROGRESS lines, *changes objects differing. */
 int pipeline_diff(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,
-		  const struct diag *d, int *changes, char *err, size_t errlen);
+		  const struct diag *d, int *changes, struct sm_error *err);
 
 enum pipeline_mode { PIPELINE_APPLY, PIPELINE_DIFF };
 
@@ -96,8 +96,7 @@ enum pipeline_mode { PIPELINE_APPLY, PIPELINE_DIFF };
  * namespace's saved source state, one render, the empty check, then apply or diff. Returns 0
  * (*changes set for diff), or -1 with err filled ("render failed; nothing was changed" after the
  * render's own DIAG_RENDER message). */
-int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, char *err,
-		 size_t errlen);
+int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, struct sm_error *err);
 
 /* The set label when o->set_name is not given: DIR's base name made a valid label value. */
 void pipeline_default_set_name(const char *dir, char *out, size_t cap);

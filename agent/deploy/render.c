@@ -294,7 +294,7 @@ int render_dir_funcs(const char *dir, json_t *data, const char *set_name, const 
 		json_decref(docs);
 		json_decref(pos);
 	}
-	if (!rc && chart_set_render(dir, data, set_name, objs, err->msg, sizeof err->msg))
+	if (!rc && chart_set_render(dir, data, set_name, objs, err))
 		rc = -1;
 	tmpl_set_free(set);
 	for (size_t i = 0; i < fl.n; i++) {

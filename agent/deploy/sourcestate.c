@@ -7,7 +7,7 @@
 
 #include "render.h"
 
-int sourcestate_load(struct kube *k, const char *ns, json_t **out, char *err, size_t errlen)
+int sourcestate_load(struct kube *k, const char *ns, json_t **out, struct sm_error *err)
 {
 	struct kube_req r = {.method = KUBE_GET};
 	*out = NULL;
@@ -20,7 +20,7 @@ int sourcestate_load(struct kube *k, const char *ns, json_t **out, char *err, si
 		return 0;
 	}
 	if (r.status < 200 || r.status > 299) {
-		snprintf(err, errlen, "reading the source-mode state (configmap %s): %s", SOURCESTATE_NAME, r.err);
+		sm_error_set(err, NULL, 0, 0, "reading the source-mode state (configmap %s): %s", SOURCESTATE_NAME, r.err);
 		kube_req_clear(&r);
 		return -1;
 	}
@@ -65,7 +65,7 @@ static json_t *state_object(const char *ns, json_t *state)
 			 RENDER_MANAGED_BY, SOURCESTATE_LABEL, SOURCESTATE_LABEL_VALUE, "data", data);
 }
 
-int sourcestate_save(struct kube *k, const char *ns, json_t *state, char *err, size_t errlen)
+int sourcestate_save(struct kube *k, const char *ns, json_t *state, struct sm_error *err)
 {
 	json_t *body = state_object(ns, state);
 	int rc = -1;
@@ -80,7 +80,7 @@ int sourcestate_save(struct kube *k, const char *ns, json_t *state, char *err, s
 			rc = 0;
 			break;
 		}
-		snprintf(err, errlen, "saving the source-mode state (configmap %s): %s", SOURCESTATE_NAME, r.err);
+		sm_error_set(err, NULL, 0, 0, "saving the source-mode state (configmap %s): %s", SOURCESTATE_NAME, r.err);
 		int missing_ns = r.status == 404 && attempt == 0;
 		kube_req_clear(&r);
 		if (!missing_ns)
@@ -92,7 +92,7 @@ int sourcestate_save(struct kube *k, const char *ns, json_t *state, char *err, s
 		json_decref(c.body);
 		int ok = (c.status >= 200 && c.status <= 299) || c.status == 409;
 		if (!ok)
-			snprintf(err, errlen, "creating namespace %s for the source-mode state: %s", ns, c.err);
+			sm_error_set(err, NULL, 0, 0, "creating namespace %s for the source-mode state: %s", ns, c.err);
 		kube_req_clear(&c);
 		if (!ok)
 			break;

@@ -16,7 +16,7 @@
 
 /* Reads the state of namespace ns into *out: a new object {service: true}, empty when the
  * ConfigMap (or the namespace) does not exist. Returns 0, or -1 with err filled. */
-int sourcestate_load(struct kube *k, const char *ns, json_t **out, char *err, size_t errlen);
+int sourcestate_load(struct kube *k, const char *ns, json_t **out, struct sm_error *err);
 
 /* The state of a ConfigMap's data (borrowed, may be NULL): a new object {service: true | "sync"};
  * other values are left out. */
@@ -28,6 +28,6 @@ const char *sourcestate_mode(json_t *state, const char *service);
 /* Writes state (an object; services whose value is true or "sync" are kept) with server-side apply, so
  * services missing from it are dropped from the ConfigMap. Creates the namespace when missing.
  * Returns 0, or -1 with err filled. */
-int sourcestate_save(struct kube *k, const char *ns, json_t *state, char *err, size_t errlen);
+int sourcestate_save(struct kube *k, const char *ns, json_t *state, struct sm_error *err);
 
 #endif

@@ -158,11 +158,11 @@ static int crd_defines(struct item *it, size_t n, const char *api_version, const
 /* Builds the items and resolves their kinds. Kinds that a rendered CRD will define may stay
  * unresolved (*pending counts them). Returns 0 or -1 with err filled. */
 static int items_build(struct kube *k, json_t *rendered, const char *ns, const char *set, struct item **out,
-		       size_t *nout, size_t *pending, char *err, size_t errlen)
+		       size_t *nout, size_t *pending, struct sm_error *err)
 {
 	/* #18: synced source mode's token Secret joins the set when a rendered pod mounts it (synctoken.h) */
 	json_t *token;
-	if (synctoken_entry(k, rendered, ns, set, &token, err, errlen))
+	if (synctoken_entry(k, rendered, ns, set, &token, err))
 		return -1;
 	size_t nr = json_array_size(rendered), n = nr + (token != NULL);
 	struct item *it = calloc(n ? n : 1, sizeof *it);
@@ -188,7 +188,7 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, const c
 				(*pending)++;
 				continue;
 			}
-			errbuf_set(err, errlen, "%s:%d: the server has no kind %s in apiVersion %s; nothing was applied", it[i].file,
+			sm_error_set(err, NULL, 0, 0, "%s:%d: the server has no kind %s in apiVersion %s; nothing was applied", it[i].file,
 				it[i].line, kind, av);
 			rc = -1;
 			break;
@@ -196,7 +196,7 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, const c
 		const char *ons = meta_str(it[i].obj, "namespace");
 		if (it[i].res->namespaced) {
 			if (ons && *ons && strcmp(ons, ns)) {
-				errbuf_set(err, errlen,
+				sm_error_set(err, NULL, 0, 0,
 					"%s:%d: %s is in namespace \"%s\" but this sync targets namespace \"%s\" (leave "
 					"metadata.namespace out, or use {{ .Namespace }})",
 					it[i].file, it[i].line, it[i].label, ons, ns);
@@ -208,7 +208,7 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, const c
 		it[i].key = make_key(av, kind, it[i].res->namespaced ? ns : "", it[i].name);
 		for (size_t j = 0; j < i && !rc; j++)
 			if (it[j].key && !strcmp(it[j].key, it[i].key)) {
-				errbuf_set(err, errlen, "%s:%d: %s is rendered twice (first by %s:%d)", it[i].file, it[i].line,
+				sm_error_set(err, NULL, 0, 0, "%s:%d: %s is rendered twice (first by %s:%d)", it[i].file, it[i].line,
 					it[i].label, it[j].file, it[j].line);
 				rc = -1;
 			}
@@ -224,18 +224,17 @@ static int items_build(struct kube *k, json_t *rendered, const char *ns, const c
 
 /* Resolves the kinds left pending after CRDs were applied: waits for the rendered CRDs to be Established
  * (wait.c), then rediscovers once. A kind still missing names its CRD. */
-static int items_resolve_pending(struct kube *k, struct item *it, size_t n, const char *ns, double timeout, char *err,
-				 size_t errlen)
+static int items_resolve_pending(struct kube *k, struct item *it, size_t n, const char *ns, double timeout, struct sm_error *err)
 {
 	const char **crds = calloc(n ? n : 1, sizeof *crds);
 	size_t nc = 0;
 	for (size_t i = 0; i < n; i++)
 		if (it[i].ok && !strcmp(str(it[i].obj, "kind"), "CustomResourceDefinition"))
 			crds[nc++] = it[i].name;
-	char werr[768] = "";
-	int waited = wait_crds_established(k, crds, nc, timeout > 0 ? timeout : 300, werr, sizeof werr);
+	struct sm_error werr = {.msg = ""};
+	int waited = wait_crds_established(k, crds, nc, timeout > 0 ? timeout : 300, &werr);
 	free(crds);
-	if (kube_discover_refresh(k, err, errlen))
+	if (kube_discover_refresh(k, err))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (it[i].key)
@@ -253,11 +252,11 @@ static int items_resolve_pending(struct kube *k, struct item *it, size_t n, cons
 					crd = it[j].name;
 			}
 			if (crd)
-				errbuf_set(err, errlen, "%s:%d: %s needs customresourcedefinition %s: %s", it[i].file, it[i].line,
+				sm_error_set(err, NULL, 0, 0, "%s:%d: %s needs customresourcedefinition %s: %s", it[i].file, it[i].line,
 					it[i].label, crd,
-					waited ? werr : "it is established but does not serve this apiVersion");
+					waited ? werr.msg : "it is established but does not serve this apiVersion");
 			else
-				errbuf_set(err, errlen,
+				sm_error_set(err, NULL, 0, 0,
 					"%s:%d: the server has no kind %s in apiVersion %s (no CustomResourceDefinition in this "
 					"render defines it)",
 					it[i].file, it[i].line, kind, av);
@@ -287,13 +286,13 @@ static size_t prunable(struct kube *k, const struct kube_resource ***out)
 
 /* Lists the owned objects of every prunable kind: returns an array of live objects (each with
  * "kind"/"apiVersion" filled in, as list items may lack them), or NULL with err filled. */
-static json_t *list_live(struct kube *k, const char *ns, const char *selector, char *err, size_t errlen)
+static json_t *list_live(struct kube *k, const char *ns, const char *selector, struct sm_error *err)
 {
 	const struct kube_resource **res;
 	size_t n = prunable(k, &res);
 	json_t **items = calloc(n ? n : 1, sizeof *items);
 	json_t *all = NULL;
-	if (!kube_list_many(k, res, n, ns, selector, items, err, errlen)) {
+	if (!kube_list_many(k, res, n, ns, selector, items, err)) {
 		all = json_array();
 		for (size_t i = 0; i < n; i++) {
 			size_t j;
@@ -629,12 +628,12 @@ static const struct kube_resource *core(struct kube *k, const char *kind)
 /* Reads the target namespace before anything is written: *missing when it does not exist. A
  * namespace being deleted (Terminating) refuses every new object, so it fails here, with err filled.
  * Returns 0 or -1. */
-static int namespace_check(struct kube *k, const struct sync_opts *o, int *missing, char *err, size_t errlen)
+static int namespace_check(struct kube *k, const struct sync_opts *o, int *missing, struct sm_error *err)
 {
 	const struct kube_resource *nsr = core(k, "Namespace");
 	*missing = 0;
 	if (!nsr) {
-		errbuf_set(err, errlen, "the server has no v1 Namespace kind; nothing was applied");
+		sm_error_set(err, NULL, 0, 0, "the server has no v1 Namespace kind; nothing was applied");
 		return -1;
 	}
 	struct kube_req r = {.method = KUBE_GET, .path = kube_path(nsr, NULL, o->ns, NULL)};
@@ -643,13 +642,13 @@ static int namespace_check(struct kube *k, const struct sync_opts *o, int *missi
 	if (r.status == 404)
 		*missing = 1;
 	else if (r.status != 200) {
-		errbuf_set(err, errlen, "namespace %s: %s; nothing was applied", o->ns, r.err);
+		sm_error_set(err, NULL, 0, 0, "namespace %s: %s; nothing was applied", o->ns, r.err);
 		rc = -1;
 	} else {
 		const char *phase = str(json_object_get(r.response, "status"), "phase");
 		if (phase && !strcmp(phase, "Terminating")) {
 			const char *since = meta_str(r.response, "deletionTimestamp");
-			errbuf_set(err, errlen,
+			sm_error_set(err, NULL, 0, 0,
 				"namespace %s is Terminating (deleted%s%s): the server refuses new objects in it; nothing was "
 				"applied. Wait until it is gone (kubectl get namespace %s), or apply to another namespace",
 				o->ns, since ? " at " : "", since ? since : "", o->ns);
@@ -830,14 +829,14 @@ static size_t lookup_live(struct kube *k, struct item **v, size_t m, const struc
 
 /* The set's prune plan (ownership.c decides; sync only deletes). */
 static int prune_plan(struct kube *k, struct item *it, size_t n, const struct own_inventory *inv,
-		      const struct sync_opts *o, struct own_cand **out, size_t *nout, char *err, size_t errlen)
+		      const struct sync_opts *o, struct own_cand **out, size_t *nout, struct sm_error *err)
 {
 	const char **keys = calloc(n ? n : 1, sizeof *keys);
 	size_t nk = 0;
 	for (size_t i = 0; i < n; i++)
 		if (it[i].key)
 			keys[nk++] = it[i].key;
-	int rc = own_prune_plan(k, inv, keys, nk, o->ns, o->set_name, o->out, out, nout, err, errlen);
+	int rc = own_prune_plan(k, inv, keys, nk, o->ns, o->set_name, o->out, out, nout, err);
 	free(keys);
 	return rc;
 }
@@ -881,8 +880,9 @@ static int prune(struct kube *k, struct own_cand *c, size_t m, const struct sync
  * appdeploy without inventories) are said to be left alone this time. */
 static void note_unlisted(struct kube *k, struct item *it, size_t n, const struct sync_opts *o)
 {
-	char *sel = owner_selector(o->set_name), lerr[1024];
-	json_t *live = list_live(k, o->ns, sel, lerr, sizeof lerr);
+	char *sel = owner_selector(o->set_name);
+	struct sm_error lerr;
+	json_t *live = list_live(k, o->ns, sel, &lerr);
 	free(sel);
 	size_t left = 0;
 	for (size_t i = 0; i < json_array_size(live); i++) {
@@ -938,11 +938,11 @@ static int save_inventory(struct kube *k, struct item *it, size_t n, const struc
 	struct own_entry *v;
 	size_t nv;
 	inventory_entries(it, n, inv, c, nc, pruned, &v, &nv);
-	char err[1024];
+	struct sm_error err;
 	int written = 0;
-	int rc = own_inventory_save(k, o->ns, o->set_name, origin, v, nv, inv, &written, err, sizeof err);
+	int rc = own_inventory_save(k, o->ns, o->set_name, origin, v, nv, inv, &written, &err);
 	if (rc)
-		diag_error(o->diag, "%s", err);
+		diag_error(o->diag, "%.1023s", err.msg); /* as its 1024-byte buffer cut it */
 	else if (written && !inv->found) {
 		char *name = own_inventory_name(o->set_name);
 		fprintf(o->out, "configmap/%s created (the inventory of set %s)\n", name, o->set_name);
@@ -953,8 +953,7 @@ static int save_inventory(struct kube *k, struct item *it, size_t n, const struc
 }
 
 /* Checks the inventory's origin against ours. Returns 0, or -1 with err filled. */
-static int origin_check(const struct own_inventory *inv, const char *origin, const struct sync_opts *o, char *err,
-			size_t errlen)
+static int origin_check(const struct own_inventory *inv, const char *origin, const struct sync_opts *o, struct sm_error *err)
 {
 	if (!inv->found || !strcmp(inv->origin, origin))
 		return 0;
@@ -962,7 +961,7 @@ static int origin_check(const struct own_inventory *inv, const char *origin, con
 		fprintf(o->out, "set %s taken over from %s (--take-over)\n", o->set_name, inv->origin);
 		return 0;
 	}
-	errbuf_set(err, errlen,
+	sm_error_set(err, NULL, 0, 0,
 		"set %s in namespace %s was applied from %s, not from here (%s): nothing was applied or pruned. Give "
 		"this folder its own set with --set NAME, or pass --take-over to make this folder the set's source",
 		o->set_name, o->ns, inv->origin, origin);
@@ -982,25 +981,25 @@ static int wait_rollouts(struct kube *k, struct item *it, size_t n, const struct
 	return rc;
 }
 
-int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char *err, size_t errlen)
+int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, struct sm_error *err)
 {
 	kube_set_dry_run(k, o->dry_run);
 	if (!json_array_size(rendered) && !o->allow_empty) {
-		errbuf_set(err, errlen,
+		sm_error_set(err, NULL, 0, 0,
 			"the render is empty: nothing was applied or pruned (--allow-empty applies it, pruning every object of "
 			"set %s)",
 			o->set_name);
 		return -1;
 	}
-	if (kube_discover(k, err, errlen))
+	if (kube_discover(k, err))
 		return -1;
 	struct item *it;
 	size_t n, pending;
-	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err, errlen))
+	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err))
 		return -1;
 	/* --- every check before the first write --- */
 	int ns_missing = 0;
-	if (namespace_check(k, o, &ns_missing, err, errlen)) {
+	if (namespace_check(k, o, &ns_missing, err)) {
 		items_free(it, n);
 		return -1;
 	}
@@ -1009,12 +1008,12 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		rendered_ns |= it[i].res && !strcmp(it[i].res->kind, "Namespace") && !strcmp(it[i].name, o->ns);
 	char *origin = own_origin(o->dir ? o->dir : ".");
 	struct own_inventory inv = {0};
-	if (!ns_missing && own_inventory_load(k, o->ns, o->set_name, &inv, err, errlen)) {
+	if (!ns_missing && own_inventory_load(k, o->ns, o->set_name, &inv, err)) {
 		free(origin);
 		items_free(it, n);
 		return -1;
 	}
-	if (origin_check(&inv, origin, o, err, errlen)) {
+	if (origin_check(&inv, origin, o, err)) {
 		own_inventory_free(&inv);
 		free(origin);
 		items_free(it, n);
@@ -1025,7 +1024,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		v[i] = &it[i];
 	size_t refused = lookup_live(k, v, n, o, &inv, ns_missing, NULL);
 	if (refused) {
-		errbuf_set(err, errlen, "%zu object%s belong%s to someone else: nothing was applied or pruned", refused,
+		sm_error_set(err, NULL, 0, 0, "%zu object%s belong%s to someone else: nothing was applied or pruned", refused,
 			refused == 1 ? "" : "s", refused == 1 ? "s" : "");
 		free(v);
 		own_inventory_free(&inv);
@@ -1037,7 +1036,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 		note_unlisted(k, it, n, o);
 	/* --- writes --- */
 	if (ns_missing && ensure_namespace(k, o, rendered_ns)) {
-		errbuf_set(err, errlen, "namespace %s is not usable; nothing was applied", o->ns);
+		sm_error_set(err, NULL, 0, 0, "namespace %s is not usable; nothing was applied", o->ns);
 		free(v);
 		own_inventory_free(&inv);
 		free(origin);
@@ -1058,8 +1057,8 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 						fprintf(o->out, "%s skipped (dry run: its CRD is not installed yet)\n", it[i].label);
 						it[i].ok = 1;
 					}
-			} else if (items_resolve_pending(k, it, n, o->ns, o->wait_timeout, err, errlen)) {
-				diag_error(o->diag, "%s", err);
+			} else if (items_resolve_pending(k, it, n, o->ns, o->wait_timeout, err)) {
+				diag_error(o->diag, "%s", err->msg);
 				failed++;
 			} else {
 				size_t m = 0;
@@ -1095,37 +1094,37 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
 	free(v);
 	int rc = 0;
 	if (failed) {
-		errbuf_set(err, errlen, "%zu object%s failed to apply; nothing was pruned", failed, failed == 1 ? "" : "s");
+		sm_error_set(err, NULL, 0, 0, "%zu object%s failed to apply; nothing was pruned", failed, failed == 1 ? "" : "s");
 		rc = -1;
 	}
 	if (!rc && merge_pull_secrets(k, o)) {
-		errbuf_set(err, errlen, "could not merge image pull secrets into serviceaccount/default; nothing was pruned");
+		sm_error_set(err, NULL, 0, 0, "could not merge image pull secrets into serviceaccount/default; nothing was pruned");
 		rc = -1;
 	}
 	struct own_cand *c = NULL;
 	size_t nc = 0;
 	int *pruned = NULL;
 	if (!rc && o->prune && inv.found) {
-		char perr[1024] = "";
-		int prc = prune_plan(k, it, n, &inv, o, &c, &nc, perr, sizeof perr);
+		struct sm_error perr = {.msg = ""};
+		int prc = prune_plan(k, it, n, &inv, o, &c, &nc, &perr);
 		pruned = calloc(nc ? nc : 1, sizeof *pruned);
 		if (prune(k, c, nc, o, pruned)) {
-			errbuf_set(err, errlen, "pruning failed");
+			sm_error_set(err, NULL, 0, 0, "pruning failed");
 			rc = -1;
 		}
 		if (prc) {
-			errbuf_set(err, errlen, "%s", perr);
+			sm_error_set(err, NULL, 0, 0, "%.1023s", perr.msg);
 			rc = -1;
 		}
 	}
 	if (!failed && save_inventory(k, it, n, &inv, c, nc, pruned, o, origin) && !rc) {
-		errbuf_set(err, errlen, "could not record the inventory of set %s", o->set_name);
+		sm_error_set(err, NULL, 0, 0, "could not record the inventory of set %s", o->set_name);
 		rc = -1;
 	}
 	free(pruned);
 	own_cands_free(c, nc);
 	if (!rc && o->wait && !o->dry_run && wait_rollouts(k, it, n, o)) {
-		errbuf_set(err, errlen, "rollout did not complete");
+		sm_error_set(err, NULL, 0, 0, "rollout did not complete");
 		rc = -1;
 	}
 	own_inventory_free(&inv);
@@ -1265,41 +1264,40 @@ static int diff_one(FILE *out, const char *label, json_t *was, json_t *will, con
 	return d;
 }
 
-int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE *out, int *changes, char *err,
-	      size_t errlen)
+int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE *out, int *changes, struct sm_error *err)
 {
 	*changes = 0;
 	if (!json_array_size(rendered) && !o->allow_empty) {
-		errbuf_set(err, errlen, "the render is empty: apply would refuse it (--allow-empty shows what it would prune)");
+		sm_error_set(err, NULL, 0, 0, "the render is empty: apply would refuse it (--allow-empty shows what it would prune)");
 		return -1;
 	}
-	if (kube_discover(k, err, errlen))
+	if (kube_discover(k, err))
 		return -1;
 	struct item *it;
 	size_t n, pending;
-	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err, errlen))
+	if (items_build(k, rendered, o->ns, o->set_name, &it, &n, &pending, err))
 		return -1;
 	int ns_missing = 0;
-	if (namespace_check(k, o, &ns_missing, err, errlen)) {
+	if (namespace_check(k, o, &ns_missing, err)) {
 		items_free(it, n);
 		return -1;
 	}
 	char *origin = own_origin(o->dir ? o->dir : ".");
 	struct own_inventory inv = {0};
-	if (!ns_missing && own_inventory_load(k, o->ns, o->set_name, &inv, err, errlen)) {
+	if (!ns_missing && own_inventory_load(k, o->ns, o->set_name, &inv, err)) {
 		free(origin);
 		items_free(it, n);
 		return -1;
 	}
 	int rc = 0;
 	if (inv.found && strcmp(inv.origin, origin) && !o->take_over) {
-		errbuf_set(err, errlen, "set %s in namespace %s was applied from %s, not from here (%s): apply would refuse it "
+		sm_error_set(err, NULL, 0, 0, "set %s in namespace %s was applied from %s, not from here (%s): apply would refuse it "
 				     "(--set NAME for a distinct set, --take-over to take it)",
 			o->set_name, o->ns, inv.origin, origin);
 		rc = -1;
 	}
 	/* everything in the namespace, to find both what we own and what we do not */
-	json_t *live = rc ? NULL : ns_missing ? json_array() : list_live(k, o->ns, NULL, err, errlen);
+	json_t *live = rc ? NULL : ns_missing ? json_array() : list_live(k, o->ns, NULL, err);
 	if (!live) {
 		own_inventory_free(&inv);
 		free(origin);
@@ -1353,7 +1351,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 			will = json_incref(f.status >= 200 && f.status <= 299 ? f.response : t->obj);
 			kube_req_clear(&f);
 		} else {
-			errbuf_set(err, errlen, "%s:%d: %s: %s", t->file, t->line, t->label, safe_err(t, dry[j].err, buf, sizeof buf));
+			sm_error_set(err, NULL, 0, 0, "%s:%d: %s: %s", t->file, t->line, t->label, safe_err(t, dry[j].err, buf, sizeof buf));
 			rc = -1;
 		}
 		if (!rc && diff_one(out, t->label, t->live, will, "rendered"))
@@ -1374,8 +1372,8 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 	if (!rc && o->prune && inv.found) {
 		struct own_cand *c;
 		size_t nc;
-		char perr[1024] = "";
-		int prc = prune_plan(k, it, n, &inv, o, &c, &nc, perr, sizeof perr);
+		struct sm_error perr = {.msg = ""};
+		int prc = prune_plan(k, it, n, &inv, o, &c, &nc, &perr);
 		for (size_t i = 0; i < nc; i++) {
 			if (!c[i].live)
 				continue;
@@ -1387,7 +1385,7 @@ int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE 
 		}
 		own_cands_free(c, nc);
 		if (prc) {
-			errbuf_set(err, errlen, "%s", perr);
+			sm_error_set(err, NULL, 0, 0, "%.1023s", perr.msg);
 			rc = -1;
 		}
 	}

@@ -47,7 +47,7 @@ struct sync_opts {
  * rendered (none on a first apply without inventory), rewrites the inventory, waits for rollouts.
  * Returns 0, or -1 with err filled (a summary; per-object errors went to o->diag).
  */
-int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char *err, size_t errlen);
+int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, struct sm_error *err);
 
 /*
  * Prints to out what sync_apply would change: a unified diff of the live object against the
@@ -56,8 +56,7 @@ int sync_apply(struct kube *k, json_t *rendered, const struct sync_opts *o, char
  * unmanaged objects found in the namespace. *changes receives the number of objects that differ.
  * Returns 0 or -1 with err filled (also when apply would refuse or could not prune a kind).
  */
-int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE *out, int *changes, char *err,
-	      size_t errlen);
+int sync_diff(struct kube *k, json_t *rendered, const struct sync_opts *o, FILE *out, int *changes, struct sm_error *err);
 
 /* Writes a unified diff (3 lines of context) of text a vs b under the given labels; nothing when
  * equal. Returns 1 when they differ. */

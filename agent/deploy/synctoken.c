@@ -64,12 +64,12 @@ int synctoken_needed(json_t *rendered)
 }
 
 /* A new token: 24 random bytes as 48 hex digits, base64-encoded as a Secret's data holds it. */
-static char *new_token(char *err, size_t errlen)
+static char *new_token(struct sm_error *err)
 {
 	unsigned char raw[24];
 	char hex[49];
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-		errbuf_set(err, errlen, "cannot get random bytes for the sync token (getrandom)");
+		sm_error_set(err, NULL, 0, 0, "cannot get random bytes for the sync token (getrandom)");
 		return NULL;
 	}
 	for (size_t i = 0; i < sizeof raw; i++)
@@ -80,8 +80,7 @@ static char *new_token(char *err, size_t errlen)
 	return b64;
 }
 
-int synctoken_entry(struct kube *k, json_t *rendered, const char *ns, const char *set, json_t **out, char *err,
-		    size_t errlen)
+int synctoken_entry(struct kube *k, json_t *rendered, const char *ns, const char *set, json_t **out, struct sm_error *err)
 {
 	*out = NULL;
 	if (!synctoken_needed(rendered))
@@ -100,12 +99,12 @@ int synctoken_entry(struct kube *k, json_t *rendered, const char *ns, const char
 		if (live && *live)
 			token = strdup(live);
 	} else if (r.status != 404) {
-		errbuf_set(err, errlen, "reading Secret %s/%s (synced source mode's token): %s", ns, SYNCTOKEN_SECRET, r.err);
+		sm_error_set(err, NULL, 0, 0, "reading Secret %s/%s (synced source mode's token): %s", ns, SYNCTOKEN_SECRET, r.err);
 		kube_req_clear(&r);
 		return -1;
 	}
 	kube_req_clear(&r);
-	if (!token && !(token = new_token(err, errlen)))
+	if (!token && !(token = new_token(err)))
 		return -1;
 	json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:{s:s}}, s:s, s:{s:s}}", "apiVersion", "v1",
 				"kind", "Secret", "metadata", "name", SYNCTOKEN_SECRET, "namespace", ns, "labels",

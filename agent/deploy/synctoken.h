@@ -25,7 +25,6 @@ int synctoken_needed(json_t *rendered);
  * older `appdeploy dev`): that one is used as it is and left alone. Only reads the cluster.
  * Returns 0, or -1 with err filled.
  */
-int synctoken_entry(struct kube *k, json_t *rendered, const char *ns, const char *set, json_t **out, char *err,
-		    size_t errlen);
+int synctoken_entry(struct kube *k, json_t *rendered, const char *ns, const char *set, json_t **out, struct sm_error *err);
 
 #endif

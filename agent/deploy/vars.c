@@ -22,13 +22,13 @@ static void merge(json_t *dst, json_t *src)
 	}
 }
 
-static int load_file(json_t *vars, const char *path, char *err, size_t errlen)
+static int load_file(json_t *vars, const char *path, struct sm_error *err)
 {
 	struct sm_error e;
 	memset(&e, 0, sizeof e);
 	json_t *docs = yv_load_file(path, 1, NULL, &e);
 	if (!docs) {
-		snprintf(err, errlen, "%s", e.msg); /* "PATH:LINE:COL: what" */
+		*err = e; /* "PATH:LINE:COL: what", with its position */
 		return -1;
 	}
 	size_t i;
@@ -38,7 +38,7 @@ static int load_file(json_t *vars, const char *path, char *err, size_t errlen)
 		if (json_is_null(doc))
 			continue;
 		if (!json_is_object(doc)) {
-			snprintf(err, errlen, "%s: variables must be a mapping", path);
+			sm_error_set(err, path, 0, 0, "variables must be a mapping");
 			json_decref(docs);
 			return -1;
 		}
@@ -48,13 +48,13 @@ static int load_file(json_t *vars, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen)
+int vars_set(json_t *vars, const char *assignment, struct sm_error *err)
 {
 	const char *sep = strchr(assignment, '=');
 	if (!sep)
 		sep = strchr(assignment, ':');
 	if (!sep || sep == assignment) {
-		snprintf(err, errlen, "bad variable \"%s\": want key=value", assignment);
+		sm_error_set(err, NULL, 0, 0, "bad variable \"%s\": want key=value", assignment);
 		return -1;
 	}
 	size_t klen = (size_t)(sep - assignment);
@@ -66,7 +66,7 @@ int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen)
 	for (;;) {
 		char *dot = strchr(part, '.');
 		if (!*part || (dot && dot == part)) {
-			snprintf(err, errlen, "bad variable \"%s\": empty key segment", assignment);
+			sm_error_set(err, NULL, 0, 0, "bad variable \"%s\": empty key segment", assignment);
 			free(key);
 			return -1;
 		}
@@ -87,25 +87,25 @@ int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen)
 	return 0;
 }
 
-json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen)
+json_t *vars_build(const struct vars_opts *o, struct sm_error *err)
 {
 	json_t *vars = json_object();
 	if (o->dir) {
 		char path[4096];
 		struct stat st;
 		snprintf(path, sizeof path, "%s/variables.yaml", o->dir);
-		if (stat(path, &st) == 0 && load_file(vars, path, err, errlen)) {
+		if (stat(path, &st) == 0 && load_file(vars, path, err)) {
 			json_decref(vars);
 			return NULL;
 		}
 	}
 	for (size_t i = 0; i < o->nfiles; i++)
-		if (load_file(vars, o->files[i], err, errlen)) {
+		if (load_file(vars, o->files[i], err)) {
 			json_decref(vars);
 			return NULL;
 		}
 	for (size_t i = 0; i < o->nsets; i++)
-		if (vars_set(vars, o->sets[i], err, errlen)) {
+		if (vars_set(vars, o->sets[i], err)) {
 			json_decref(vars);
 			return NULL;
 		}
@@ -142,7 +142,7 @@ void vars_set_source(json_t *data, json_t *state)
 }
 
 /* source mode (#6): --source NAME[=on|off|hostpath|sync] (#18: sync) */
-int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen)
+int vars_source_set(json_t *source, const char *arg, struct sm_error *err)
 {
 	const char *eq = strchr(arg, '=');
 	size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -153,14 +153,14 @@ int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen)
 		json_t *v = yv_resolve_plain(eq + 1, strlen(eq + 1));
 		if (!json_is_boolean(v)) {
 			json_decref(v);
-			snprintf(err, errlen, "\"%s\": want NAME, NAME=on, NAME=off, NAME=hostpath or NAME=sync", arg);
+			sm_error_set(err, NULL, 0, 0, "\"%s\": want NAME, NAME=on, NAME=off, NAME=hostpath or NAME=sync", arg);
 			return -1;
 		}
 		on = json_is_true(v);
 		json_decref(v);
 	}
 	if (!nlen) {
-		snprintf(err, errlen, "\"%s\": the service name is empty", arg);
+		sm_error_set(err, NULL, 0, 0, "\"%s\": the service name is empty", arg);
 		return -1;
 	}
 	char *name = strndup(arg, nlen);

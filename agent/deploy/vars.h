@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 struct vars_opts {
 	const char *dir;               /* DIR whose variables.yaml (if present) is read first, or NULL */
 	const char *const *files;      /* -f FILEs, read in order after DIR's file; each must exist */
@@ -25,10 +27,10 @@ struct vars_opts {
  * YAML plain scalars (so "3" is an int and "true" a bool) and dotted keys ("a.b.c=1") set nested
  * values. Returns a new reference, or NULL with err filled ("FILE:LINE:COL: message").
  */
-json_t *vars_build(const struct vars_opts *o, char *err, size_t errlen);
+json_t *vars_build(const struct vars_opts *o, struct sm_error *err);
 
 /* Applies one "key=value" / "key:value" to an object of variables. Returns 0 or -1 with err filled. */
-int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen);
+int vars_set(json_t *vars, const char *assignment, struct sm_error *err);
 
 /*
  * Source mode (#6): applies one --source value to a source-mode state object (vars_opts.source).
@@ -39,7 +41,7 @@ int vars_set(json_t *vars, const char *assignment, char *err, size_t errlen);
  * YAML 1.1 booleans (true, yes, false, no).
  * Returns 0, or -1 with err filled.
  */
-int vars_source_set(json_t *source, const char *arg, char *err, size_t errlen);
+int vars_source_set(json_t *source, const char *arg, struct sm_error *err);
 
 /* Sets data's .Source and .SourceMode from a source-mode state (NAME -> true | "sync"; may be NULL),
  * as vars_build does: for a render with the state the cluster saved. */

@@ -30,8 +30,9 @@ static void test_vars(void **state)
 	const char *secrets[] = {"regcred"};
 	struct vars_opts o = {.dir = dir, .files = files, .nfiles = 1, .sets = sets, .nsets = 5,
 			      .pull_secrets = secrets, .npull_secrets = 1};
-	char err[512];
-	json_t *d = vars_build(&o, err, sizeof err);
+	struct sm_error se = {.msg = ""};
+	const char *err = se.msg;
+	json_t *d = vars_build(&o, &se);
 	assert_non_null(d);
 	char *s = json_dumps(d, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_string_equal(s, "{\"ImagePullSecrets\":[{\"name\":\"regcred\"}],\"Images\":{},\"Namespace\":\"team\",\"Source\":{},\"SourceMode\":{},"
@@ -40,18 +41,18 @@ static void test_vars(void **state)
 	free(s);
 	json_decref(d);
 	o.namespace_ = "prod";
-	d = vars_build(&o, err, sizeof err);
+	d = vars_build(&o, &se);
 	assert_string_equal(json_string_value(json_object_get(d, "Namespace")), "prod");
 	json_decref(d);
 	const char *bad[] = {"novalue"};
 	o.sets = bad;
 	o.nsets = 1;
-	assert_null(vars_build(&o, err, sizeof err));
+	assert_null(vars_build(&o, &se));
 	assert_non_null(strstr(err, "novalue"));
 	const char *missing[] = {"/nonexistent/vars.yaml"};
 	o.nsets = 0;
 	o.files = missing;
-	assert_null(vars_build(&o, err, sizeof err));
+	assert_null(vars_build(&o, &se));
 	unlink(p1);
 	unlink(p2);
 	rmdir(dir);

@@ -126,9 +126,9 @@ static char *failing_pod(struct kube *k, const struct follow *f, json_t *obj, co
 	if (!sel)
 		return NULL;
 	json_t *items = NULL;
-	char err[512];
+	struct sm_error err;
 	char *out = NULL;
-	if (!kube_list_many(k, &pods, 1, ns, sel, &items, err, sizeof err)) {
+	if (!kube_list_many(k, &pods, 1, ns, sel, &items, &err)) {
 		size_t i, j;
 		json_t *pod, *cs;
 		json_array_foreach(items, i, pod) {
@@ -353,14 +353,13 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
 	return rc;
 }
 
-int wait_crds_established(struct kube *k, const char *const *names, size_t n, double timeout, char *err,
-			  size_t errlen)
+int wait_crds_established(struct kube *k, const char *const *names, size_t n, double timeout, struct sm_error *err)
 {
 	if (!n)
 		return 0;
 	const struct kube_resource *crd = kube_find(k, "apiextensions.k8s.io/v1", "CustomResourceDefinition");
 	if (!crd) {
-		errbuf_set(err, errlen, "the server has no apiextensions.k8s.io/v1 CustomResourceDefinitions");
+		sm_error_set(err, NULL, 0, 0, "the server has no apiextensions.k8s.io/v1 CustomResourceDefinitions");
 		return -1;
 	}
 	int *ok = calloc(n, sizeof *ok);
@@ -377,12 +376,12 @@ int wait_crds_established(struct kube *k, const char *const *names, size_t n, do
 			json_t *est = r.status == 200 ? condition(r.response, "Established") : NULL;
 			json_t *acc = r.status == 200 ? condition(r.response, "NamesAccepted") : NULL;
 			if (r.status != 200) {
-				errbuf_set(err, errlen, "customresourcedefinition %s: %s", names[i], r.err);
+				sm_error_set(err, NULL, 0, 0, "customresourcedefinition %s: %s", names[i], r.err);
 				rc = -1;
 			} else if (est && !strcmp(str(est, "status") ?: "", "True")) {
 				ok[i] = 1;
 			} else if (acc && !strcmp(str(acc, "status") ?: "", "False")) {
-				errbuf_set(err, errlen, "customresourcedefinition %s: its names were not accepted: %s", names[i],
+				sm_error_set(err, NULL, 0, 0, "customresourcedefinition %s: its names were not accepted: %s", names[i],
 					str(acc, "message") ?: str(acc, "reason") ?: "");
 				rc = -1;
 			} else {
@@ -402,7 +401,7 @@ int wait_crds_established(struct kube *k, const char *const *names, size_t n, do
 			break;
 		}
 		if (mono_seconds() > deadline) {
-			errbuf_set(err, errlen, "%s", last);
+			sm_error_set(err, NULL, 0, 0, "%s", last);
 			rc = -1;
 			break;
 		}

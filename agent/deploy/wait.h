@@ -33,7 +33,6 @@ int wait_ready(struct kube *k, const struct wait_target *t, size_t n, const char
  * or -1 with err naming the first one that was not established in time (with its condition's reason and
  * message) or whose names were not accepted.
  */
-int wait_crds_established(struct kube *k, const char *const *names, size_t n, double timeout, char *err,
-			  size_t errlen);
+int wait_crds_established(struct kube *k, const char *const *names, size_t n, double timeout, struct sm_error *err);
 
 #endif

@@ -389,7 +389,7 @@ static char *groups_text(json_t *apis)
 
 /* Per-group discovery of the versions in core (an APIVersions) and/or apis (an APIGroupList) into g:
  * one request per group version, concurrently. */
-static int fetch_per_group(struct kube *k, json_t *core, json_t *apis, struct gen *g, char *err, size_t errlen)
+static int fetch_per_group(struct kube *k, json_t *core, json_t *apis, struct gen *g, struct sm_error *err)
 {
 	size_t cap = 16, n = 0;
 	struct kube_req *reqs = calloc(cap, sizeof *reqs);
@@ -441,7 +441,7 @@ static int fetch_per_group(struct kube *k, json_t *core, json_t *apis, struct ge
 			add_resource_list(g, gvs[i].group, gvs[i].version, gvs[i].preferred, reqs[i].response);
 		else if (reqs[i].status == 401 || reqs[i].status == 403 || reqs[i].status == 0) {
 			if (!rc)
-				errbuf_set(err, errlen, "discovery %s: %s", reqs[i].path, reqs[i].err);
+				sm_error_set(err, NULL, 0, 0, "discovery %s: %s", reqs[i].path, reqs[i].err);
 			rc = -1;
 		} else
 			diag_warn(kube_diag(k), "discovery %s: %s", reqs[i].path, reqs[i].err);
@@ -456,7 +456,7 @@ static int fetch_per_group(struct kube *k, json_t *core, json_t *apis, struct ge
 
 /* Everything from the server: /api and /apis asking for the aggregated form (two requests), then per
  * group for whichever of the two came back in the old form. */
-static int fetch_full(struct kube *k, struct kube_discovery *d, char *err, size_t errlen)
+static int fetch_full(struct kube *k, struct kube_discovery *d, struct sm_error *err)
 {
 	struct kube_req r[2] = {{.method = KUBE_GET, .path = strdup("/api"), .accept = ACCEPT_AGGREGATED},
 				{.method = KUBE_GET, .path = strdup("/apis"), .accept = ACCEPT_AGGREGATED}};
@@ -464,7 +464,7 @@ static int fetch_full(struct kube *k, struct kube_discovery *d, char *err, size_
 	int rc = 0;
 	for (int i = 0; i < 2 && !rc; i++)
 		if (r[i].status != 200 || !json_is_object(r[i].response)) {
-			errbuf_set(err, errlen, "discovery: GET %s: %s", r[i].path,
+			sm_error_set(err, NULL, 0, 0, "discovery: GET %s: %s", r[i].path,
 				r[i].status == 200 ? "the answer is not JSON" : r[i].err);
 			rc = -1;
 		}
@@ -477,10 +477,9 @@ static int fetch_full(struct kube *k, struct kube_discovery *d, char *err, size_
 		if (agg_apis)
 			add_aggregated(g, r[1].response, stale);
 		if (!agg_core || !agg_apis)
-			rc = fetch_per_group(k, agg_core ? NULL : r[0].response, agg_apis ? NULL : r[1].response, g, err,
-					     errlen);
+			rc = fetch_per_group(k, agg_core ? NULL : r[0].response, agg_apis ? NULL : r[1].response, g, err);
 		if (!rc && json_array_size(json_object_get(stale, "groups")))
-			rc = fetch_per_group(k, NULL, stale, g, err, errlen);
+			rc = fetch_per_group(k, NULL, stale, g, err);
 		json_decref(d->stale);
 		d->stale = json_array_size(json_object_get(stale, "groups")) ? stale : (json_decref(stale), NULL);
 		if (rc) {
@@ -505,7 +504,7 @@ static int fetch_full(struct kube *k, struct kube_discovery *d, char *err, size_
  * server speaks aggregated discovery (304: unchanged; 200: the new group data, used at once), else the plain
  * group list compared with the one the cache came from. Returns 0 when d->cur is current, 2 when it was
  * updated from this answer, 1 when a full discovery is needed, -1 on error. */
-static int freshness_check(struct kube *k, struct kube_discovery *d, char *err, size_t errlen)
+static int freshness_check(struct kube *k, struct kube_discovery *d, struct sm_error *err)
 {
 	struct kube_req r = {.method = KUBE_GET, .path = strdup("/apis"), .accept = ACCEPT_AGGREGATED,
 			     .if_none_match = d->aggregated && d->etag[0] ? d->etag : NULL};
@@ -517,7 +516,7 @@ static int freshness_check(struct kube *k, struct kube_discovery *d, char *err, 
 			/* unchanged, but some groups were stale: ask them again (they may answer now, or say why not) */
 			struct gen *g = calloc(1, sizeof *g);
 			gen_copy_except(g, d->cur, d->stale);
-			if (fetch_per_group(k, NULL, d->stale, g, err, errlen)) {
+			if (fetch_per_group(k, NULL, d->stale, g, err)) {
 				gen_free(g);
 				rc = -1;
 			} else {
@@ -530,7 +529,7 @@ static int freshness_check(struct kube *k, struct kube_discovery *d, char *err, 
 		json_t *stale = json_pack("{s:[]}", "groups");
 		gen_copy(g, d->cur, 1);
 		add_aggregated(g, r.response, stale);
-		if (json_array_size(json_object_get(stale, "groups")) && fetch_per_group(k, NULL, stale, g, err, errlen)) {
+		if (json_array_size(json_object_get(stale, "groups")) && fetch_per_group(k, NULL, stale, g, err)) {
 			gen_free(g);
 			json_decref(stale);
 			kube_req_clear(&r);
@@ -546,7 +545,7 @@ static int freshness_check(struct kube *k, struct kube_discovery *d, char *err, 
 		rc = now && !strcmp(now, d->groups) ? 0 : 1;
 		free(now);
 	} else if (r.status == 0 || r.status == 401 || r.status == 403) {
-		errbuf_set(err, errlen, "discovery: GET /apis: %s", r.err);
+		sm_error_set(err, NULL, 0, 0, "discovery: GET /apis: %s", r.err);
 		rc = -1;
 	}
 	kube_req_clear(&r);
@@ -555,11 +554,11 @@ static int freshness_check(struct kube *k, struct kube_discovery *d, char *err, 
 	return rc;
 }
 
-int kube_discover(struct kube *k, char *err, size_t errlen)
+int kube_discover(struct kube *k, struct sm_error *err)
 {
 	struct kube_discovery *d = state(k);
 	if (!d) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return -1;
 	}
 	if (d->cur && d->max_age > 0 && mono_seconds() - d->checked < d->max_age)
@@ -567,7 +566,7 @@ int kube_discover(struct kube *k, char *err, size_t errlen)
 	if (!d->cur)
 		cache_load(k, d);
 	if (d->cur) {
-		int fresh = freshness_check(k, d, err, errlen);
+		int fresh = freshness_check(k, d, err);
 		if (fresh < 0)
 			return -1;
 		if (fresh == 2)
@@ -575,20 +574,20 @@ int kube_discover(struct kube *k, char *err, size_t errlen)
 		if (fresh != 1)
 			return 0;
 	}
-	if (fetch_full(k, d, err, errlen))
+	if (fetch_full(k, d, err))
 		return -1;
 	cache_save(k, d);
 	return 0;
 }
 
-int kube_discover_refresh(struct kube *k, char *err, size_t errlen)
+int kube_discover_refresh(struct kube *k, struct sm_error *err)
 {
 	struct kube_discovery *d = state(k);
 	if (!d) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return -1;
 	}
-	if (fetch_full(k, d, err, errlen))
+	if (fetch_full(k, d, err))
 		return -1;
 	cache_save(k, d);
 	return 0;
@@ -617,10 +616,10 @@ const struct kube_resource *kube_find(struct kube *k, const char *api_version, c
 	const struct kube_resource *r = lookup(d->cur, api_version, kind);
 	if (!r && d->cur && !d->full) {
 		/* the answer came from a cache: a kind added since (a CRD installed by hand) is found by asking */
-		char err[1024];
+		struct sm_error err;
 		log_debug("discovery: %s %s not in the cached answer: rediscovering", api_version, kind);
-		if (kube_discover_refresh(k, err, sizeof err))
-			diag_warn(kube_diag(k), "%s", err);
+		if (kube_discover_refresh(k, &err))
+			diag_warn(kube_diag(k), "%s", err.msg);
 		else
 			r = lookup(d->cur, api_version, kind);
 	}

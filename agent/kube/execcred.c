@@ -121,15 +121,14 @@ int execcred_parse_time(const char *s, double *out)
 	return 0;
 }
 
-int execcred_parse(const char *text, size_t len, const char *api_version, struct execcred *out, char *err,
-		   size_t errlen)
+int execcred_parse(const char *text, size_t len, const char *api_version, struct execcred *out, struct sm_error *err)
 {
 	memset(out, 0, sizeof *out);
 	json_error_t je;
 	json_t *doc = json_loadb(text, len, 0, &je);
 	if (!doc) {
 		/* never quote it: a plugin that half-printed a credential would leak it here */
-		errbuf_set(err, errlen, "its output is not an ExecCredential JSON object (%zu bytes, not shown)", len);
+		sm_error_set(err, NULL, 0, 0, "its output is not an ExecCredential JSON object (%zu bytes, not shown)", len);
 		return -1;
 	}
 	int rc = -1;
@@ -141,20 +140,20 @@ int execcred_parse(const char *text, size_t len, const char *api_version, struct
 	const char *key = json_string_value(json_object_get(st, "clientKeyData"));
 	json_t *exp = json_object_get(st, "expirationTimestamp");
 	if (!json_is_object(doc) || !kind || strcmp(kind, "ExecCredential")) {
-		errbuf_set(err, errlen, "its output is JSON but not an ExecCredential (kind is \"%.40s\")", kind ? kind : "");
+		sm_error_set(err, NULL, 0, 0, "its output is JSON but not an ExecCredential (kind is \"%.40s\")", kind ? kind : "");
 	} else if (!av || strcmp(av, api_version)) {
-		errbuf_set(err, errlen, "it is configured for apiVersion %s but answered apiVersion \"%.80s\"", api_version,
+		sm_error_set(err, NULL, 0, 0, "it is configured for apiVersion %s but answered apiVersion \"%.80s\"", api_version,
 			av ? av : "");
 	} else if (!json_is_object(st)) {
-		errbuf_set(err, errlen, "its ExecCredential has no status");
+		sm_error_set(err, NULL, 0, 0, "its ExecCredential has no status");
 	} else if ((cert && *cert) != (key && *key)) {
-		errbuf_set(err, errlen, "its ExecCredential has %s without %s", cert && *cert ? "clientCertificateData" : "clientKeyData",
+		sm_error_set(err, NULL, 0, 0, "its ExecCredential has %s without %s", cert && *cert ? "clientCertificateData" : "clientKeyData",
 			cert && *cert ? "clientKeyData" : "clientCertificateData");
 	} else if (!(tok && *tok) && !(cert && *cert)) {
-		errbuf_set(err, errlen, "its ExecCredential has neither status.token nor clientCertificateData/clientKeyData");
+		sm_error_set(err, NULL, 0, 0, "its ExecCredential has neither status.token nor clientCertificateData/clientKeyData");
 	} else if (exp && !json_is_null(exp) &&
 		   (!json_is_string(exp) || execcred_parse_time(json_string_value(exp), &out->expires))) {
-		errbuf_set(err, errlen, "its status.expirationTimestamp is not an RFC 3339 time");
+		sm_error_set(err, NULL, 0, 0, "its status.expirationTimestamp is not an RFC 3339 time");
 	} else {
 		out->token = tok && *tok ? strdup(tok) : NULL;
 		if (cert && *cert) {
@@ -261,12 +260,12 @@ static const char *stderr_tail(char *s, size_t n)
 /* Runs the plugin; its stdout lands in *out (malloc'd) and the tail of its stderr in errtail (when captured).
  * Returns 0, or -1 with err filled. */
 static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen, char *errtail, size_t tailcap,
-		      char *err, size_t errlen)
+		      struct sm_error *err)
 {
 	const struct kube_exec *e = cfg->exec;
 	int tty = isatty(0);
 	if (e->interactive == KUBE_EXEC_ALWAYS && !tty) {
-		errbuf_set(err, errlen,
+		sm_error_set(err, NULL, 0, 0,
 			"user \"%s\": exec plugin %s needs a terminal (interactiveMode: Always) but standard input is not one; "
 			"run appdeploy from a terminal, or log in with the plugin first",
 			e->user, e->command);
@@ -284,7 +283,7 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	if (!env || !argv || pipe2(po, O_CLOEXEC) || (!interactive && pipe2(pe, O_CLOEXEC))) {
-		errbuf_set(err, errlen, "user \"%s\": cannot start exec plugin %s: %s", e->user, e->command, strerror(errno));
+		sm_error_set(err, NULL, 0, 0, "user \"%s\": cannot start exec plugin %s: %s", e->user, e->command, strerror(errno));
 		goto out;
 	}
 	argv[0] = e->command;
@@ -305,11 +304,11 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 	if (serr) {
 		pid = -1;
 		if (serr == ENOENT || serr == EACCES || serr == ENOTDIR)
-			errbuf_set(err, errlen, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command,
+			sm_error_set(err, NULL, 0, 0, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command,
 				serr == EACCES ? "is not executable" : strchr(e->command, '/') ? "not found" : "not found in $PATH",
 				e->install_hint ? "\n" : "", e->install_hint ? e->install_hint : "");
 		else
-			errbuf_set(err, errlen, "user \"%s\": cannot run exec plugin %s: %s", e->user, e->command, strerror(serr));
+			sm_error_set(err, NULL, 0, 0, "user \"%s\": cannot run exec plugin %s: %s", e->user, e->command, strerror(serr));
 		goto out;
 	}
 	/* read stdout and stderr together so neither pipe fills and blocks the plugin */
@@ -363,14 +362,14 @@ static int run_plugin(const struct kube_config *cfg, char **out, size_t *outlen,
 		;
 	const char *se = ebuf ? stderr_tail(ebuf, elen) : "";
 	if (toobig) {
-		errbuf_set(err, errlen, "user \"%s\": exec plugin %s printed more than %u bytes", e->user, e->command, MAX_OUT);
+		sm_error_set(err, NULL, 0, 0, "user \"%s\": exec plugin %s printed more than %u bytes", e->user, e->command, MAX_OUT);
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		char how[64];
 		if (WIFEXITED(status))
 			snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
 		else
 			snprintf(how, sizeof how, "was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		errbuf_set(err, errlen, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command, how,
+		sm_error_set(err, NULL, 0, 0, "user \"%s\": exec plugin %s %s%s%s", e->user, e->command, how,
 			*se ? "; its stderr: " : interactive ? " (its messages are above)" : " and printed nothing on stderr",
 			se);
 	} else {
@@ -448,13 +447,12 @@ static int same_cred(const struct execcred *a, const struct execcred *b)
 	return a->cert && b->cert && a->cert_len == b->cert_len && !memcmp(a->cert, b->cert, a->cert_len);
 }
 
-int execcred_get(const struct kube_config *cfg, const struct execcred *rejected, struct execcred *out, char *err,
-		 size_t errlen)
+int execcred_get(const struct kube_config *cfg, const struct execcred *rejected, struct execcred *out, struct sm_error *err)
 {
 	memset(out, 0, sizeof *out);
 	char *key = cache_key(cfg);
 	if (!key) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return -1;
 	}
 	/* held while the plugin runs: concurrent requests wait for one answer, as client-go's do */
@@ -487,14 +485,15 @@ int execcred_get(const struct kube_config *cfg, const struct execcred *rejected,
 		char *text = NULL;
 		size_t len = 0;
 		struct execcred fresh;
-		char perr[600], tail[STDERR_KEEP + 1] = "";
-		rc = run_plugin(cfg, &text, &len, tail, sizeof tail, err, errlen);
+		struct sm_error perr;
+		char tail[STDERR_KEEP + 1] = "";
+		rc = run_plugin(cfg, &text, &len, tail, sizeof tail, err);
 		if (!rc) {
 			log_debug("exec plugin %s ran for user %s", cfg->exec->command, cfg->exec->user);
-			rc = execcred_parse(text, len, cfg->exec->api_version, &fresh, perr, sizeof perr);
-			if (rc)
-				errbuf_set(err, errlen, "user \"%s\": exec plugin %s: %s%s%s", cfg->exec->user, cfg->exec->command,
-					perr, *tail ? "; its stderr: " : "", tail);
+			rc = execcred_parse(text, len, cfg->exec->api_version, &fresh, &perr);
+			if (rc) /* the parse error cut at 599 bytes, as its buffer always did */
+				sm_error_set(err, NULL, 0, 0, "user \"%s\": exec plugin %s: %.599s%s%s", cfg->exec->user,
+					     cfg->exec->command, perr.msg, *tail ? "; its stderr: " : "", tail);
 		}
 		if (text) {
 			explicit_bzero(text, len);

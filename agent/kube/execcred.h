@@ -23,13 +23,11 @@ struct execcred {
  * it is dropped and the plugin runs again. Thread-safe. Returns 0, or -1 with err filled: the error names
  * the user entry, the command, its exit status and its stderr (never its stdout: that holds the secret).
  */
-int execcred_get(const struct kube_config *cfg, const struct execcred *rejected, struct execcred *out, char *err,
-		 size_t errlen);
+int execcred_get(const struct kube_config *cfg, const struct execcred *rejected, struct execcred *out, struct sm_error *err);
 
 /* Parses a plugin's stdout (an ExecCredential of api_version). Returns 0, or -1 with err filled (the
  * text is never quoted). For tests and fuzzing as well. */
-int execcred_parse(const char *text, size_t len, const char *api_version, struct execcred *out, char *err,
-		   size_t errlen);
+int execcred_parse(const char *text, size_t len, const char *api_version, struct execcred *out, struct sm_error *err);
 
 /* Parses an RFC 3339 time ("2026-01-02T03:04:05Z", fractions and offsets allowed) to Unix seconds.
  * Returns 0 or -1. */

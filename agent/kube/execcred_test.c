@@ -28,8 +28,8 @@ static void test_exec_entry(void **state)
 			   "      interactiveMode: Never\n      provideClusterInfo: true\n      installHint: get it\n"
 			   "current-context: c\n";
 	struct kube_config cfg;
-	char err[1024] = "";
-	assert_int_equal(0, kubeconfig_load_text(text, strlen(text), "/etc/kc/config", NULL, &cfg, err, sizeof err));
+	struct sm_error se = {.msg = ""};
+	assert_int_equal(0, kubeconfig_load_text(text, strlen(text), "/etc/kc/config", NULL, &cfg, &se));
 	assert_non_null(cfg.exec);
 	assert_string_equal(V1, cfg.exec->api_version);
 	assert_string_equal("/etc/kc/bin/plugin", cfg.exec->command); /* relative to the kubeconfig */
@@ -83,9 +83,10 @@ static void test_answers(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
 		struct execcred c;
-		char err[512] = "";
+		struct sm_error se = {.msg = ""};
+		const char *err = se.msg;
 		char *text = strdup(answers[i].text);
-		int rc = execcred_parse(text, strlen(text), answers[i].api_version, &c, err, sizeof err);
+		int rc = execcred_parse(text, strlen(text), answers[i].api_version, &c, &se);
 		if (answers[i].err) {
 			if (rc == 0 || !strstr(err, answers[i].err))
 				fail_msg("case %zu: want \"%s\", got rc %d \"%s\"", i, answers[i].err, rc, err);

@@ -122,12 +122,12 @@ const struct kube_config *kube_config_of(struct kube *k)
 	return &k->cfg;
 }
 
-struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
+struct kube *kube_new(const struct kube_config *cfg, struct sm_error *err)
 {
 	/* curl_global_init runs once in main, before any thread (it is not thread-safe) */
 	struct kube *k = calloc(1, sizeof *k);
 	if (!k) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return NULL;
 	}
 	struct kube_config *c = &k->cfg;
@@ -156,14 +156,14 @@ struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen)
 	c->disable_compression = cfg->disable_compression;
 	c->exec = kube_exec_dup(cfg->exec);
 	if (c->server && server_urls(c->server, c->tls_server_name, &k->url_base, &k->connect_to)) {
-		errbuf_set(err, errlen, "cannot use server %s with tls-server-name %s", c->server, c->tls_server_name);
+		sm_error_set(err, NULL, 0, 0, "cannot use server %s with tls-server-name %s", c->server, c->tls_server_name);
 		kube_free(k);
 		return NULL;
 	}
 	k->multi = curl_multi_init();
 	k->share = curl_share_init();
 	if (!k->multi || !k->share || !c->server) {
-		errbuf_set(err, errlen, "cannot create the HTTP client");
+		sm_error_set(err, NULL, 0, 0, "cannot create the HTTP client");
 		kube_free(k);
 		return NULL;
 	}
@@ -558,21 +558,21 @@ static void auth_clear(struct auth *au)
 
 /* The credentials for the next requests: the exec plugin's (cached until expiry; `rejected` is one the
  * server just refused), else the kubeconfig's token or token file. Returns 0, or -1 with err filled. */
-static int auth_get(struct kube *k, const struct execcred *rejected, struct auth *au, char *err, size_t errlen)
+static int auth_get(struct kube *k, const struct execcred *rejected, struct auth *au, struct sm_error *err)
 {
 	memset(au, 0, sizeof *au);
 	if (k->cfg.exec) {
-		if (execcred_get(&k->cfg, rejected, &au->exec, err, errlen))
+		if (execcred_get(&k->cfg, rejected, &au->exec, err))
 			return -1;
 		au->from_exec = 1;
 		if (au->exec.token && !(au->token = strdup(au->exec.token))) {
 			auth_clear(au);
-			errbuf_set(err, errlen, "out of memory");
+			sm_error_set(err, NULL, 0, 0, "out of memory");
 			return -1;
 		}
 		return 0;
 	}
-	return kubeconfig_token(&k->cfg, &au->token, err, errlen);
+	return kubeconfig_token(&k->cfg, &au->token, err);
 }
 
 /* Runs the n requests rp[] with credentials au until each is done or out of retries. */
@@ -651,11 +651,11 @@ size_t kube_do(struct kube *k, struct kube_req *reqs, size_t n)
 	if (!n)
 		return 0;
 	struct auth au;
-	char terr[1024];
-	if (auth_get(k, NULL, &au, terr, sizeof terr)) {
+	struct sm_error terr;
+	if (auth_get(k, NULL, &au, &terr)) {
 		for (size_t i = 0; i < n; i++) {
 			reqs[i].status = 0;
-			snprintf(reqs[i].err, sizeof reqs[i].err, "%s", terr);
+			snprintf(reqs[i].err, sizeof reqs[i].err, "%.1023s", terr.msg); /* err[1024] */
 		}
 		return n;
 	}
@@ -676,9 +676,9 @@ size_t kube_do(struct kube *k, struct kube_req *reqs, size_t n)
 	if (m) {
 		struct auth again;
 		log_debug("exec credential of user %s refused (401): running the plugin again", k->cfg.exec->user);
-		if (auth_get(k, &au.exec, &again, terr, sizeof terr)) {
+		if (auth_get(k, &au.exec, &again, &terr)) {
 			for (size_t i = 0; i < m; i++)
-				snprintf(rp[i]->err, sizeof rp[i]->err, "%s", terr);
+				snprintf(rp[i]->err, sizeof rp[i]->err, "%.1023s", terr.msg);
 		} else {
 			run_batch(k, rp, m, &again);
 			auth_clear(&again);
@@ -748,12 +748,12 @@ char *kube_path(const struct kube_resource *r, const char *ns, const char *name,
 	return b;
 }
 
-static int get_one(struct kube *k, const char *path, json_t **out, char *err, size_t errlen)
+static int get_one(struct kube *k, const char *path, json_t **out, struct sm_error *err)
 {
 	struct kube_req r = {.method = KUBE_GET, .path = strdup(path)};
 	kube_do(k, &r, 1);
 	if (r.status != 200) {
-		errbuf_set(err, errlen, "GET %s: %s", path, r.err);
+		sm_error_set(err, NULL, 0, 0, "GET %s: %s", path, r.err);
 		kube_req_clear(&r);
 		return -1;
 	}
@@ -763,10 +763,10 @@ static int get_one(struct kube *k, const char *path, json_t **out, char *err, si
 	return 0;
 }
 
-int kube_version(struct kube *k, char *buf, size_t buflen, char *err, size_t errlen)
+int kube_version(struct kube *k, char *buf, size_t buflen, struct sm_error *err)
 {
 	json_t *v;
-	if (get_one(k, "/version", &v, err, errlen))
+	if (get_one(k, "/version", &v, err))
 		return -1;
 	snprintf(buf, buflen, "%s", json_string_value(json_object_get(v, "gitVersion")) ?: "unknown");
 	json_decref(v);
@@ -793,7 +793,7 @@ static char *list_path(struct kube *k, const struct kube_resource *r, const char
 }
 
 int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_t n, const char *ns,
-		   const char *selector, json_t **items, char *err, size_t errlen)
+		   const char *selector, json_t **items, struct sm_error *err)
 {
 	struct kube_req *reqs = calloc(n ? n : 1, sizeof *reqs);
 	size_t *idx = calloc(n ? n : 1, sizeof *idx);
@@ -826,7 +826,7 @@ int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_
 			}
 			if (r->status != 200) {
 				if (!rc)
-					errbuf_set(err, errlen, "list %s: %s", res[i]->plural, r->err);
+					sm_error_set(err, NULL, 0, 0, "list %s: %s", res[i]->plural, r->err);
 				rc = -1;
 				kube_req_clear(r);
 				continue;
@@ -879,8 +879,8 @@ size_t kube_get_many(struct kube *k, const struct kube_resource *const *res, con
 			continue;
 		/* one list for the kind; its items answer every GET of that kind */
 		json_t *items = NULL;
-		char lerr[1024];
-		if (kube_list_many(k, &res[i], 1, res[i]->namespaced ? ns : "", NULL, &items, lerr, sizeof lerr))
+		struct sm_error lerr;
+		if (kube_list_many(k, &res[i], 1, res[i]->namespaced ? ns : "", NULL, &items, &lerr))
 			continue; /* e.g. not allowed to list: the GETs below may still be */
 		for (size_t j = i; j < n; j++) {
 			if (res[j] != res[i])
@@ -925,12 +925,12 @@ size_t kube_get_many(struct kube *k, const struct kube_resource *const *res, con
 	return failed;
 }
 
-int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen)
+int kube_fetch_url(const char *url, char **out, size_t *len, struct sm_error *err)
 {
 	*out = NULL;
 	CURL *e = curl_easy_init();
 	if (!e) {
-		errbuf_set(err, errlen, "cannot create an HTTP request");
+		sm_error_set(err, NULL, 0, 0, "cannot create an HTTP request");
 		return -1;
 	}
 	struct xfer x = {.retry_after = -1};
@@ -948,12 +948,12 @@ int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t e
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(e);
 	if (code != CURLE_OK) {
-		errbuf_set(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		sm_error_set(err, NULL, 0, 0, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 		free(x.resp);
 		return -1;
 	}
 	if (status != 200) {
-		errbuf_set(err, errlen, "HTTP %ld", status);
+		sm_error_set(err, NULL, 0, 0, "HTTP %ld", status);
 		free(x.resp);
 		return -1;
 	}
@@ -997,19 +997,19 @@ static int on_stream_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, cu
 }
 
 long kube_stream(struct kube *k, const char *method, const char *path, long timeout_s, kube_stream_cb cb, void *arg,
-		 char *err, size_t errlen)
+		 struct sm_error *err)
 {
 	struct kube_req r = {.method = strcmp(method, "POST") ? KUBE_GET : KUBE_POST, .path = strdup(path)};
 	struct xfer x = {.req = &r};
 	struct stream_ctx s = {.x = &x, .cb = cb, .arg = arg};
 	struct auth au;
 	long rc = -1;
-	if (!r.path || auth_get(k, NULL, &au, err, errlen)) {
+	if (!r.path || auth_get(k, NULL, &au, err)) {
 		free(r.path);
 		return -1;
 	}
 	if (xfer_start(k, &x, &au)) {
-		errbuf_set(err, errlen, "%s", r.err);
+		sm_error_set(err, NULL, 0, 0, "%s", r.err);
 		goto out;
 	}
 	/* xfer_start prepared the handle for kube_do's multi: run it alone instead, streaming. */
@@ -1026,11 +1026,11 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
 	if (s.aborted)
 		rc = 0;
 	else if (code != CURLE_OK && !status)
-		errbuf_set(err, errlen, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 	else
 		rc = status ? status : -1;
 	if (rc < 0 && status)
-		errbuf_set(err, errlen, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		sm_error_set(err, NULL, 0, 0, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 out:
 	/* xfer_end removes from the multi again (harmless) and wipes the token header */
 	xfer_end(k, &x);
@@ -1041,7 +1041,7 @@ out:
 }
 
 long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
-		   long timeout_s, char **out, size_t *out_len, char *err, size_t errlen)
+		   long timeout_s, char **out, size_t *out_len, struct sm_error *err)
 {
 	struct kube_req r = {.method = KUBE_POST, .path = strdup(path)};
 	struct xfer x = {.req = &r, .body = strdup("")}; /* xfer_start leaves a body it is given alone */
@@ -1051,10 +1051,10 @@ long kube_post_raw(struct kube *k, const char *path, const char *const *headers,
 
 	*out = NULL;
 	*out_len = 0;
-	if (!r.path || !x.body || auth_get(k, NULL, &au, err, errlen))
+	if (!r.path || !x.body || auth_get(k, NULL, &au, err))
 		goto out;
 	if (xfer_start(k, &x, &au)) {
-		errbuf_set(err, errlen, "%s", r.err);
+		sm_error_set(err, NULL, 0, 0, "%s", r.err);
 		goto out;
 	}
 	curl_multi_remove_handle(k->multi, x.easy); /* run alone, blocking */
@@ -1067,7 +1067,7 @@ long kube_post_raw(struct kube *k, const char *path, const char *const *headers,
 	code = curl_easy_perform(x.easy);
 	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
 	if (code != CURLE_OK && !status) {
-		errbuf_set(err, errlen, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 		goto out;
 	}
 	rc = status;

@@ -58,7 +58,7 @@ struct kube;
 
 /* A client for the settings in cfg (copied what it needs; cfg may be freed after). Returns NULL
  * with err filled. */
-struct kube *kube_new(const struct kube_config *cfg, char *err, size_t errlen);
+struct kube *kube_new(const struct kube_config *cfg, struct sm_error *err);
 void kube_free(struct kube *k);
 
 /* Writes (POST, PUT, PATCH, DELETE) get dryRun=All while on. */
@@ -87,7 +87,7 @@ void kube_req_clear(struct kube_req *r);
 char *kube_path(const struct kube_resource *r, const char *ns, const char *name, const char *query);
 
 /* GET /version's gitVersion into buf; also proves connectivity and credentials. */
-int kube_version(struct kube *k, char *buf, size_t buflen, char *err, size_t errlen);
+int kube_version(struct kube *k, char *buf, size_t buflen, struct sm_error *err);
 
 /*
  * Learns every kind the server serves (discovery.c). Aggregated discovery (apidiscovery.k8s.io v2, then
@@ -97,9 +97,9 @@ int kube_version(struct kube *k, char *buf, size_t buflen, char *err, size_t err
  * with a cached answer one request checks freshness (a conditional GET of /apis). Within the max age set by
  * kube_set_discovery_max_age the last answer is reused without any request. Returns 0 or -1 with err filled.
  */
-int kube_discover(struct kube *k, char *err, size_t errlen);
+int kube_discover(struct kube *k, struct sm_error *err);
 /* Discovery from the server again, ignoring every cache (after CRDs became established). */
-int kube_discover_refresh(struct kube *k, char *err, size_t errlen);
+int kube_discover_refresh(struct kube *k, struct sm_error *err);
 /* kube_discover reuses an answer younger than this many seconds without asking (0, the default: always
  * check). The dashboard sets its re-sync interval: one discovery per interval. */
 void kube_set_discovery_max_age(struct kube *k, double seconds);
@@ -116,7 +116,7 @@ const struct kube_resource *kube_resource_at(struct kube *k, size_t i);
  * items are all NULL.
  */
 int kube_list_many(struct kube *k, const struct kube_resource *const *res, size_t n, const char *ns,
-		   const char *selector, json_t **items, char *err, size_t errlen);
+		   const char *selector, json_t **items, struct sm_error *err);
 
 /*
  * Reads the n objects (res[i], names[i]) of namespace ns ("" for cluster-scoped kinds) as n GETs would:
@@ -132,7 +132,7 @@ size_t kube_get_many(struct kube *k, const struct kube_resource *const *res, con
 
 /* Fetches an http(s) URL that is not the API server (e.g. the CI image list), with the system's CAs
  * and no credentials. *out is malloc'd and NUL-terminated. Returns 0, or -1 with err filled. */
-int kube_fetch_url(const char *url, char **out, size_t *len, char *err, size_t errlen);
+int kube_fetch_url(const char *url, char **out, size_t *len, struct sm_error *err);
 
 /* --- dashboard (#7): raw and streamed requests (pod logs, pod proxy) --- */
 
@@ -146,13 +146,13 @@ typedef int (*kube_stream_cb)(void *arg, long status, const char *data, size_t l
  * none. Returns the HTTP status (also for non-2xx), 0 when cb aborted, or -1 with err filled
  * when the server could not be reached. Blocking: call from a worker thread with its own client. */
 long kube_stream(struct kube *k, const char *method, const char *path, long timeout_s, kube_stream_cb cb, void *arg,
-		 char *err, size_t errlen);
+		 struct sm_error *err);
 
 /* devsync (#18): one POST of raw bytes through the API server (a pod proxy call to reloader's
  * /sync/), with extra "Name: value" headers (NULL-terminated list, may be NULL), not retried.
  * *out receives the answer body (malloc'd, NUL-terminated; free it). Returns the HTTP status, or
  * -1 with err filled when the server could not be reached. Blocking. */
 long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
-		   long timeout_s, char **out, size_t *out_len, char *err, size_t errlen);
+		   long timeout_s, char **out, size_t *out_len, struct sm_error *err);
 
 #endif

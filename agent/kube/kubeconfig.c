@@ -25,15 +25,13 @@ struct kc_file {
 };
 
 /* Error at the position of a JSON pointer inside one file. */
-static void pos_err(char *err, size_t errlen, const struct kc_file *f, const char *pointer, const char *msg)
+static void pos_err(struct sm_error *err, const struct kc_file *f, const char *pointer, const char *msg)
 {
 	int line = 0, col = 0;
 	if (f->pos)
 		yv_position(f->pos, pointer, 0, &line, &col);
-	if (line)
-		errbuf_set(err, errlen, "%s:%d:%d: %s", f->path, line, col, msg);
-	else
-		errbuf_set(err, errlen, "%s: %s", f->path, msg);
+	/* "FILE:LINE:COL: msg", or "FILE: msg" when the pointer has no position */
+	sm_error_set(err, f->path, line, line ? col : 0, "%s", msg);
 }
 
 static const unsigned char b64val[256] = {
@@ -101,17 +99,17 @@ static void kc_file_free(struct kc_file *f)
 }
 
 /* Parses text into f; an empty file is an empty config, like kubectl. */
-static int kc_file_parse(struct kc_file *f, const char *text, size_t len, const char *name, char *err, size_t errlen)
+static int kc_file_parse(struct kc_file *f, const char *text, size_t len, const char *name, struct sm_error *err)
 {
 	struct sm_error ye = {0};
 	json_t *docs = yv_load(text, len, name, 1, &f->pos, &ye);
 	if (!docs) {
-		errbuf_set(err, errlen, "%s", ye.msg); /* "NAME:LINE:COL: what" */
+		*err = ye; /* "NAME:LINE:COL: what", with its position */
 		return -1;
 	}
 	if (json_array_size(docs) > 1) {
 		json_decref(docs);
-		errbuf_set(err, errlen, "%s: a kubeconfig holds one YAML document, found %zu", name,
+		sm_error_set(err, name, 0, 0, "a kubeconfig holds one YAML document, found %zu",
 			json_array_size(docs));
 		return -1;
 	}
@@ -122,7 +120,7 @@ static int kc_file_parse(struct kc_file *f, const char *text, size_t len, const 
 		f->doc = json_object();
 	}
 	if (!json_is_object(f->doc)) {
-		pos_err(err, errlen, f, "0", "a kubeconfig must be a mapping");
+		pos_err(err, f, "0", "a kubeconfig must be a mapping");
 		return -1;
 	}
 	static const char *lists[] = {"clusters", "users", "contexts"};
@@ -134,7 +132,7 @@ static int kc_file_parse(struct kc_file *f, const char *text, size_t len, const 
 		snprintf(ptr, sizeof ptr, "0/%s", lists[i]);
 		if (!json_is_array(l)) {
 			snprintf(msg, sizeof msg, "%s must be a list", lists[i]);
-			pos_err(err, errlen, f, ptr, msg);
+			pos_err(err, f, ptr, msg);
 			return -1;
 		}
 		size_t j;
@@ -143,7 +141,7 @@ static int kc_file_parse(struct kc_file *f, const char *text, size_t len, const 
 			snprintf(ptr, sizeof ptr, "0/%s/%zu", lists[i], j);
 			if (!json_is_object(e) || !json_is_string(json_object_get(e, "name"))) {
 				snprintf(msg, sizeof msg, "each entry of %s needs a name", lists[i]);
-				pos_err(err, errlen, f, ptr, msg);
+				pos_err(err, f, ptr, msg);
 				return -1;
 			}
 		}
@@ -173,8 +171,7 @@ static json_t *find_entry(struct kc_file *files, size_t n, const char *kind, con
 }
 
 /* Reads string field key of obj; a non-string is an error at its position. */
-static int get_str(struct kc_file *f, const char *base, json_t *obj, const char *key, const char **out, char *err,
-		   size_t errlen)
+static int get_str(struct kc_file *f, const char *base, json_t *obj, const char *key, const char **out, struct sm_error *err)
 {
 	*out = NULL;
 	json_t *v = obj ? json_object_get(obj, key) : NULL;
@@ -184,7 +181,7 @@ static int get_str(struct kc_file *f, const char *base, json_t *obj, const char 
 		char ptr[256], msg[160];
 		snprintf(ptr, sizeof ptr, "%s/%s", base, key);
 		snprintf(msg, sizeof msg, "%s must be a string", key);
-		pos_err(err, errlen, f, ptr, msg);
+		pos_err(err, f, ptr, msg);
 		return -1;
 	}
 	*out = json_string_value(v);
@@ -208,10 +205,10 @@ static char *resolve_path(const struct kc_file *f, const char *p)
 
 /* Decodes a *-data field; a bad value is an error naming the field (never its content). */
 static int get_data(struct kc_file *f, const char *base, json_t *obj, const char *key, char **out, size_t *outlen,
-		    char *err, size_t errlen)
+		    struct sm_error *err)
 {
 	const char *s;
-	if (get_str(f, base, obj, key, &s, err, errlen))
+	if (get_str(f, base, obj, key, &s, err))
 		return -1;
 	if (!s)
 		return 0;
@@ -220,15 +217,14 @@ static int get_data(struct kc_file *f, const char *base, json_t *obj, const char
 		char ptr[256], msg[160];
 		snprintf(ptr, sizeof ptr, "%s/%s", base, key);
 		snprintf(msg, sizeof msg, "%s is not valid base64", key);
-		pos_err(err, errlen, f, ptr, msg);
+		pos_err(err, f, ptr, msg);
 		return -1;
 	}
 	return 0;
 }
 
 /* auth-provider (gcp, azure, oidc) was removed from kubectl: say which exec plugin replaces it. */
-static void auth_provider_err(struct kc_file *f, const char *ubase, const char *user, json_t *ap, char *err,
-			      size_t errlen)
+static void auth_provider_err(struct kc_file *f, const char *ubase, const char *user, json_t *ap, struct sm_error *err)
 {
 	const char *name = json_string_value(json_object_get(ap, "name"));
 	const char *hint = "switch this user to the exec credential plugin that replaces it (users[].user.exec)";
@@ -243,11 +239,10 @@ static void auth_provider_err(struct kc_file *f, const char *ubase, const char *
 	snprintf(ptr, sizeof ptr, "%s/auth-provider", ubase);
 	snprintf(msg, sizeof msg, "user \"%s\": the auth-provider \"%s\" is not supported (kubectl removed auth providers); %s",
 		 user, name ? name : "?", hint);
-	pos_err(err, errlen, f, ptr, msg);
+	pos_err(err, f, ptr, msg);
 }
 
-static char **str_list(struct kc_file *f, const char *base, json_t *arr, const char *key, size_t *n, char *err,
-		       size_t errlen)
+static char **str_list(struct kc_file *f, const char *base, json_t *arr, const char *key, size_t *n, struct sm_error *err)
 {
 	json_t *v = json_object_get(arr, key);
 	*n = 0;
@@ -257,7 +252,7 @@ static char **str_list(struct kc_file *f, const char *base, json_t *arr, const c
 	snprintf(ptr, sizeof ptr, "%s/%s", base, key);
 	if (!json_is_array(v)) {
 		snprintf(msg, sizeof msg, "exec %s must be a list of strings", key);
-		pos_err(err, errlen, f, ptr, msg);
+		pos_err(err, f, ptr, msg);
 		return NULL;
 	}
 	char **out = calloc(json_array_size(v) + 1, sizeof *out);
@@ -267,7 +262,7 @@ static char **str_list(struct kc_file *f, const char *base, json_t *arr, const c
 		if (!json_is_string(e)) {
 			snprintf(ptr, sizeof ptr, "%s/%s/%zu", base, key, i);
 			snprintf(msg, sizeof msg, "exec %s must be a list of strings", key);
-			pos_err(err, errlen, f, ptr, msg);
+			pos_err(err, f, ptr, msg);
 			for (size_t j = 0; j < i; j++)
 				free(out[j]);
 			free(out);
@@ -281,29 +276,29 @@ static char **str_list(struct kc_file *f, const char *base, json_t *arr, const c
 
 /* Reads users[].user.exec (and the cluster's exec extension, for provideClusterInfo). NULL with err filled. */
 static struct kube_exec *parse_exec(struct kc_file *f, const char *ubase, const char *user, json_t *ex, json_t *cl,
-				    char *err, size_t errlen)
+				    struct sm_error *err)
 {
 	char base[200], ptr[256];
 	snprintf(base, sizeof base, "%s/exec", ubase);
 	if (!json_is_object(ex)) {
-		pos_err(err, errlen, f, base, "exec must be a mapping");
+		pos_err(err, f, base, "exec must be a mapping");
 		return NULL;
 	}
 	struct kube_exec *e = calloc(1, sizeof *e);
 	e->user = strdup(user);
 	const char *av, *cmd, *hint, *mode;
-	if (get_str(f, base, ex, "apiVersion", &av, err, errlen) || get_str(f, base, ex, "command", &cmd, err, errlen) ||
-	    get_str(f, base, ex, "installHint", &hint, err, errlen) ||
-	    get_str(f, base, ex, "interactiveMode", &mode, err, errlen))
+	if (get_str(f, base, ex, "apiVersion", &av, err) || get_str(f, base, ex, "command", &cmd, err) ||
+	    get_str(f, base, ex, "installHint", &hint, err) ||
+	    get_str(f, base, ex, "interactiveMode", &mode, err))
 		goto fail;
 	if (!cmd || !*cmd) {
-		pos_err(err, errlen, f, base, "exec needs a command");
+		pos_err(err, f, base, "exec needs a command");
 		goto fail;
 	}
 	int v1 = av && !strcmp(av, "client.authentication.k8s.io/v1");
 	if (!av || (!v1 && strcmp(av, "client.authentication.k8s.io/v1beta1"))) {
 		snprintf(ptr, sizeof ptr, "%s%s", base, av ? "/apiVersion" : "");
-		pos_err(err, errlen, f, ptr,
+		pos_err(err, f, ptr,
 			"exec apiVersion must be client.authentication.k8s.io/v1 or client.authentication.k8s.io/v1beta1");
 		goto fail;
 	}
@@ -314,7 +309,7 @@ static struct kube_exec *parse_exec(struct kc_file *f, const char *ubase, const 
 	if (!mode || !*mode) {
 		if (v1) {
 			snprintf(ptr, sizeof ptr, "%s", base);
-			pos_err(err, errlen, f, ptr,
+			pos_err(err, f, ptr,
 				"exec interactiveMode must be set for client.authentication.k8s.io/v1 (Never, IfAvailable or Always)");
 			goto fail;
 		}
@@ -327,24 +322,24 @@ static struct kube_exec *parse_exec(struct kc_file *f, const char *ubase, const 
 		e->interactive = KUBE_EXEC_ALWAYS;
 	else {
 		snprintf(ptr, sizeof ptr, "%s/interactiveMode", base);
-		pos_err(err, errlen, f, ptr, "exec interactiveMode must be Never, IfAvailable or Always");
+		pos_err(err, f, ptr, "exec interactiveMode must be Never, IfAvailable or Always");
 		goto fail;
 	}
 	json_t *pci = json_object_get(ex, "provideClusterInfo");
 	if (pci && !json_is_boolean(pci) && !json_is_null(pci)) {
 		snprintf(ptr, sizeof ptr, "%s/provideClusterInfo", base);
-		pos_err(err, errlen, f, ptr, "exec provideClusterInfo must be true or false");
+		pos_err(err, f, ptr, "exec provideClusterInfo must be true or false");
 		goto fail;
 	}
 	e->provide_cluster_info = json_is_true(pci);
-	e->args = str_list(f, base, ex, "args", &e->nargs, err, errlen);
+	e->args = str_list(f, base, ex, "args", &e->nargs, err);
 	if (!e->args)
 		goto fail;
 	json_t *env = json_object_get(ex, "env");
 	if (env && !json_is_null(env)) {
 		snprintf(ptr, sizeof ptr, "%s/env", base);
 		if (!json_is_array(env)) {
-			pos_err(err, errlen, f, ptr, "exec env must be a list of {name, value}");
+			pos_err(err, f, ptr, "exec env must be a list of {name, value}");
 			goto fail;
 		}
 		e->env = calloc(json_array_size(env) + 1, sizeof *e->env);
@@ -355,7 +350,7 @@ static struct kube_exec *parse_exec(struct kc_file *f, const char *ubase, const 
 			const char *v = json_string_value(json_object_get(kv, "value"));
 			if (!n || !*n || strchr(n, '=') || !v) {
 				snprintf(ptr, sizeof ptr, "%s/env/%zu", base, i);
-				pos_err(err, errlen, f, ptr, "each exec env entry needs a name and a string value");
+				pos_err(err, f, ptr, "each exec env entry needs a name and a string value");
 				goto fail;
 			}
 			if (asprintf(&e->env[e->nenv], "%s=%s", n, v) < 0)
@@ -377,8 +372,7 @@ fail:
 	return NULL;
 }
 
-static int resolve(struct kc_file *files, size_t n, const char *context, struct kube_config *cfg, char *err,
-		   size_t errlen)
+static int resolve(struct kc_file *files, size_t n, const char *context, struct kube_config *cfg, struct sm_error *err)
 {
 	const char *cur = context;
 	for (size_t i = 0; !cur && i < n; i++) {
@@ -387,31 +381,31 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 			cur = json_string_value(c);
 	}
 	if (!cur) {
-		errbuf_set(err, errlen, "%s: no context given and no current-context set", n == 1 ? files[0].path : "kubeconfig");
+		sm_error_set(err, NULL, 0, 0, "%s: no context given and no current-context set", n == 1 ? files[0].path : "kubeconfig");
 		return -1;
 	}
 	struct kc_file *cf, *uf = NULL, *lf;
 	size_t ci, ui = 0, li;
 	json_t *ctx = find_entry(files, n, "contexts", "context", cur, &cf, &ci);
 	if (!ctx) {
-		errbuf_set(err, errlen, "context \"%s\" not found in %s", cur, n == 1 ? files[0].path : "the kubeconfig files");
+		sm_error_set(err, NULL, 0, 0, "context \"%s\" not found in %s", cur, n == 1 ? files[0].path : "the kubeconfig files");
 		return -1;
 	}
 	char base[128];
 	snprintf(base, sizeof base, "0/contexts/%zu/context", ci);
 	const char *cluster, *user, *ns;
-	if (get_str(cf, base, ctx, "cluster", &cluster, err, errlen) || get_str(cf, base, ctx, "user", &user, err, errlen) ||
-	    get_str(cf, base, ctx, "namespace", &ns, err, errlen))
+	if (get_str(cf, base, ctx, "cluster", &cluster, err) || get_str(cf, base, ctx, "user", &user, err) ||
+	    get_str(cf, base, ctx, "namespace", &ns, err))
 		return -1;
 	if (!cluster || !*cluster) {
-		pos_err(err, errlen, cf, base, "context has no cluster");
+		pos_err(err, cf, base, "context has no cluster");
 		return -1;
 	}
 	json_t *cl = find_entry(files, n, "clusters", "cluster", cluster, &lf, &li);
 	if (!cl) {
 		char msg[512];
 		snprintf(msg, sizeof msg, "context \"%s\" names cluster \"%s\", which is not defined", cur, cluster);
-		pos_err(err, errlen, cf, base, msg);
+		pos_err(err, cf, base, msg);
 		return -1;
 	}
 	json_t *us = NULL;
@@ -420,7 +414,7 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 		if (!us) {
 			char msg[512];
 			snprintf(msg, sizeof msg, "context \"%s\" names user \"%s\", which is not defined", cur, user);
-			pos_err(err, errlen, cf, base, msg);
+			pos_err(err, cf, base, msg);
 			return -1;
 		}
 	}
@@ -432,18 +426,18 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 	char cbase[128];
 	snprintf(cbase, sizeof cbase, "0/clusters/%zu/cluster", li);
 	const char *server, *ca;
-	if (get_str(lf, cbase, cl, "server", &server, err, errlen) ||
-	    get_str(lf, cbase, cl, "certificate-authority", &ca, err, errlen) ||
-	    get_data(lf, cbase, cl, "certificate-authority-data", &cfg->ca_data, &cfg->ca_data_len, err, errlen))
+	if (get_str(lf, cbase, cl, "server", &server, err) ||
+	    get_str(lf, cbase, cl, "certificate-authority", &ca, err) ||
+	    get_data(lf, cbase, cl, "certificate-authority-data", &cfg->ca_data, &cfg->ca_data_len, err))
 		return -1;
 	if (!server || !*server) {
-		pos_err(err, errlen, lf, cbase, "cluster has no server");
+		pos_err(err, lf, cbase, "cluster has no server");
 		return -1;
 	}
 	if (strncmp(server, "https://", 8) && strncmp(server, "http://", 7)) {
 		char ptr[160];
 		snprintf(ptr, sizeof ptr, "%s/server", cbase);
-		pos_err(err, errlen, lf, ptr, "server must be an http:// or https:// URL");
+		pos_err(err, lf, ptr, "server must be an http:// or https:// URL");
 		return -1;
 	}
 	cfg->server = strdup(server);
@@ -455,19 +449,19 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 	if (ins && !json_is_boolean(ins) && !json_is_null(ins)) {
 		char ptr[160];
 		snprintf(ptr, sizeof ptr, "%s/insecure-skip-tls-verify", cbase);
-		pos_err(err, errlen, lf, ptr, "insecure-skip-tls-verify must be true or false");
+		pos_err(err, lf, ptr, "insecure-skip-tls-verify must be true or false");
 		return -1;
 	}
 	cfg->insecure = json_is_true(ins);
 	const char *proxy, *sni;
-	if (get_str(lf, cbase, cl, "proxy-url", &proxy, err, errlen) ||
-	    get_str(lf, cbase, cl, "tls-server-name", &sni, err, errlen))
+	if (get_str(lf, cbase, cl, "proxy-url", &proxy, err) ||
+	    get_str(lf, cbase, cl, "tls-server-name", &sni, err))
 		return -1;
 	if (proxy && *proxy) {
 		if (strncmp(proxy, "http://", 7) && strncmp(proxy, "https://", 8) && strncmp(proxy, "socks5://", 9)) {
 			char ptr[160];
 			snprintf(ptr, sizeof ptr, "%s/proxy-url", cbase);
-			pos_err(err, errlen, lf, ptr, "proxy-url must be an http://, https:// or socks5:// URL");
+			pos_err(err, lf, ptr, "proxy-url must be an http://, https:// or socks5:// URL");
 			return -1;
 		}
 		cfg->proxy_url = strdup(proxy);
@@ -477,7 +471,7 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 	if (dc && !json_is_boolean(dc) && !json_is_null(dc)) {
 		char ptr[160];
 		snprintf(ptr, sizeof ptr, "%s/disable-compression", cbase);
-		pos_err(err, errlen, lf, ptr, "disable-compression must be true or false");
+		pos_err(err, lf, ptr, "disable-compression must be true or false");
 		return -1;
 	}
 	cfg->disable_compression = json_is_true(dc);
@@ -486,23 +480,22 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 		char ubase[128];
 		snprintf(ubase, sizeof ubase, "0/users/%zu/user", ui);
 		const char *tok, *tokf, *cert, *key, *un, *pw;
-		if (get_str(uf, ubase, us, "token", &tok, err, errlen) ||
-		    get_str(uf, ubase, us, "tokenFile", &tokf, err, errlen) ||
-		    get_str(uf, ubase, us, "client-certificate", &cert, err, errlen) ||
-		    get_str(uf, ubase, us, "client-key", &key, err, errlen) ||
-		    get_str(uf, ubase, us, "username", &un, err, errlen) ||
-		    get_str(uf, ubase, us, "password", &pw, err, errlen) ||
-		    get_data(uf, ubase, us, "client-certificate-data", &cfg->cert_data, &cfg->cert_data_len, err,
-			     errlen) ||
-		    get_data(uf, ubase, us, "client-key-data", &cfg->key_data, &cfg->key_data_len, err, errlen))
+		if (get_str(uf, ubase, us, "token", &tok, err) ||
+		    get_str(uf, ubase, us, "tokenFile", &tokf, err) ||
+		    get_str(uf, ubase, us, "client-certificate", &cert, err) ||
+		    get_str(uf, ubase, us, "client-key", &key, err) ||
+		    get_str(uf, ubase, us, "username", &un, err) ||
+		    get_str(uf, ubase, us, "password", &pw, err) ||
+		    get_data(uf, ubase, us, "client-certificate-data", &cfg->cert_data, &cfg->cert_data_len, err) ||
+		    get_data(uf, ubase, us, "client-key-data", &cfg->key_data, &cfg->key_data_len, err))
 			return -1;
 		if (json_object_get(us, "auth-provider") && !json_is_null(json_object_get(us, "auth-provider"))) {
-			auth_provider_err(uf, ubase, user, json_object_get(us, "auth-provider"), err, errlen);
+			auth_provider_err(uf, ubase, user, json_object_get(us, "auth-provider"), err);
 			return -1;
 		}
 		json_t *ex = json_object_get(us, "exec");
 		if (ex && !json_is_null(ex)) {
-			cfg->exec = parse_exec(uf, ubase, user, ex, cl, err, errlen);
+			cfg->exec = parse_exec(uf, ubase, user, ex, cl, err);
 			if (!cfg->exec)
 				return -1;
 		}
@@ -513,39 +506,38 @@ static int resolve(struct kc_file *files, size_t n, const char *context, struct 
 		cfg->username = xstrdup(un);
 		cfg->password = xstrdup(pw);
 		if ((cfg->cert_file || cfg->cert_data) != (cfg->key_file || cfg->key_data)) {
-			pos_err(err, errlen, uf, ubase, "a client certificate needs a client key and the other way round");
+			pos_err(err, uf, ubase, "a client certificate needs a client key and the other way round");
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static int load_files(struct kc_file *files, size_t n, const char *context, struct kube_config *cfg, char *err,
-		      size_t errlen)
+static int load_files(struct kc_file *files, size_t n, const char *context, struct kube_config *cfg, struct sm_error *err)
 {
 	memset(cfg, 0, sizeof *cfg);
-	int rc = resolve(files, n, context, cfg, err, errlen);
+	int rc = resolve(files, n, context, cfg, err);
 	if (rc)
 		kubeconfig_free(cfg);
 	return rc;
 }
 
 int kubeconfig_load_text(const char *text, size_t len, const char *name, const char *context,
-			 struct kube_config *cfg, char *err, size_t errlen)
+			 struct kube_config *cfg, struct sm_error *err)
 {
 	struct kc_file f = {.path = strdup(name)};
 	const char *slash = strrchr(name, '/');
 	f.dir = slash ? strndup(name, (size_t)(slash - name) + (slash == name)) : NULL;
 	memset(cfg, 0, sizeof *cfg);
-	int rc = kc_file_parse(&f, text, len, name, err, errlen);
+	int rc = kc_file_parse(&f, text, len, name, err);
 	if (!rc)
-		rc = load_files(&f, 1, context, cfg, err, errlen);
+		rc = load_files(&f, 1, context, cfg, err);
 	kc_file_free(&f);
 	return rc;
 }
 
 /* Reads and parses one file into f. Returns 0, 1 when missing (and may_miss), -1 on error. */
-static int open_file(struct kc_file *f, const char *path, int may_miss, char *err, size_t errlen)
+static int open_file(struct kc_file *f, const char *path, int may_miss, struct sm_error *err)
 {
 	memset(f, 0, sizeof *f);
 	size_t len;
@@ -553,18 +545,18 @@ static int open_file(struct kc_file *f, const char *path, int may_miss, char *er
 	if (!text) {
 		if (may_miss && errno == ENOENT)
 			return 1;
-		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
+		sm_error_set(err, path, 0, 0, "%s", strerror(errno));
 		return -1;
 	}
 	f->path = strdup(path);
 	const char *slash = strrchr(path, '/');
 	f->dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
-	int rc = kc_file_parse(f, text, len, path, err, errlen);
+	int rc = kc_file_parse(f, text, len, path, err);
 	free(text);
 	return rc;
 }
 
-static int in_cluster(struct kube_config *cfg, char *err, size_t errlen)
+static int in_cluster(struct kube_config *cfg, struct sm_error *err)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
 	const char *dir = getenv("APPDEPLOY_SERVICEACCOUNT_DIR");
@@ -574,7 +566,7 @@ static int in_cluster(struct kube_config *cfg, char *err, size_t errlen)
 	snprintf(tok, sizeof tok, "%s/token", dir);
 	struct stat st;
 	if (!host || !*host || !port || !*port || stat(tok, &st)) {
-		errbuf_set(err, errlen,
+		sm_error_set(err, NULL, 0, 0,
 			"no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not running in a cluster");
 		return -1;
 	}
@@ -601,14 +593,14 @@ static int in_cluster(struct kube_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-int kubeconfig_load(const char *path, const char *context, struct kube_config *cfg, char *err, size_t errlen)
+int kubeconfig_load(const char *path, const char *context, struct kube_config *cfg, struct sm_error *err)
 {
 	memset(cfg, 0, sizeof *cfg);
 	if (path && *path) {
 		struct kc_file f;
-		int rc = open_file(&f, path, 0, err, errlen);
+		int rc = open_file(&f, path, 0, err);
 		if (!rc)
-			rc = load_files(&f, 1, context, cfg, err, errlen);
+			rc = load_files(&f, 1, context, cfg, err);
 		kc_file_free(&f);
 		return rc;
 	}
@@ -625,7 +617,7 @@ int kubeconfig_load(const char *path, const char *context, struct kube_config *c
 	int rc = 0;
 	for (char *save = NULL, *p = list ? strtok_r(list, ":", &save) : NULL; p && n < 32;
 	     p = strtok_r(NULL, ":", &save)) {
-		int r = open_file(&files[n], p, 1, err, errlen);
+		int r = open_file(&files[n], p, 1, err);
 		if (r < 0) {
 			kc_file_free(&files[n]);
 			rc = -1;
@@ -636,16 +628,16 @@ int kubeconfig_load(const char *path, const char *context, struct kube_config *c
 	}
 	free(list);
 	if (!rc && n)
-		rc = load_files(files, n, context, cfg, err, errlen);
+		rc = load_files(files, n, context, cfg, err);
 	else if (!rc && !n)
-		rc = context && *context ? (errbuf_set(err, errlen, "context \"%s\": no kubeconfig file found", context), -1)
-					 : in_cluster(cfg, err, errlen);
+		rc = context && *context ? (sm_error_set(err, NULL, 0, 0, "context \"%s\": no kubeconfig file found", context), -1)
+					 : in_cluster(cfg, err);
 	for (size_t i = 0; i < n; i++)
 		kc_file_free(&files[i]);
 	return rc;
 }
 
-int kubeconfig_token(const struct kube_config *cfg, char **out, char *err, size_t errlen)
+int kubeconfig_token(const struct kube_config *cfg, char **out, struct sm_error *err)
 {
 	*out = NULL;
 	if (cfg->token) {
@@ -656,7 +648,7 @@ int kubeconfig_token(const struct kube_config *cfg, char **out, char *err, size_
 		return 0;
 	char *t = slurp(cfg->token_file, 0, NULL);
 	if (!t) {
-		errbuf_set(err, errlen, "token file %s: %s", cfg->token_file, strerror(errno));
+		sm_error_set(err, NULL, 0, 0, "token file %s: %s", cfg->token_file, strerror(errno));
 		return -1;
 	}
 	size_t n = strlen(t);

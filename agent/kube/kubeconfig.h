@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "errbuf.h"
+
 /* users[].user.exec: an exec credential plugin (client.authentication.k8s.io), as client-go runs it.
  * Every string malloc'd and owned (NULL when unset). Runtime: execcred.h. */
 enum kube_exec_interactive { KUBE_EXEC_NEVER, KUBE_EXEC_IF_AVAILABLE, KUBE_EXEC_ALWAYS };
@@ -70,16 +72,16 @@ void kube_exec_free(struct kube_exec *e);
  * that names them. Returns 0, or -1 with err filled ("FILE:LINE:COL: ..." when a position is known);
  * err never contains secrets.
  */
-int kubeconfig_load(const char *path, const char *context, struct kube_config *cfg, char *err, size_t errlen);
+int kubeconfig_load(const char *path, const char *context, struct kube_config *cfg, struct sm_error *err);
 
 /* Loads from one already-parsed in-memory text (for tests and fuzzing); name is used in errors. */
 int kubeconfig_load_text(const char *text, size_t len, const char *name, const char *context,
-			 struct kube_config *cfg, char *err, size_t errlen);
+			 struct kube_config *cfg, struct sm_error *err);
 
 /* The current bearer token: the inline one, else the tokenFile's content (trimmed, re-read on
  * every call so a rotated service-account token is picked up). *out is malloc'd (NULL when there is
  * no token). Returns 0, or -1 with err filled when the token file cannot be read. */
-int kubeconfig_token(const struct kube_config *cfg, char **out, char *err, size_t errlen);
+int kubeconfig_token(const struct kube_config *cfg, char **out, struct sm_error *err);
 
 void kubeconfig_free(struct kube_config *cfg);
 

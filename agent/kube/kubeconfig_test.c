@@ -63,8 +63,9 @@ static void test_ok_table(void **state)
 	for (size_t i = 0; i < sizeof ok_cases / sizeof ok_cases[0]; i++) {
 		const struct ok_case *c = &ok_cases[i];
 		struct kube_config cfg;
-		char err[1024] = "";
-		if (kubeconfig_load_text(c->text, strlen(c->text), "/etc/kc/config", c->context, &cfg, err, sizeof err))
+		struct sm_error se = {.msg = ""};
+		const char *err = se.msg;
+		if (kubeconfig_load_text(c->text, strlen(c->text), "/etc/kc/config", c->context, &cfg, &se))
 			fail_msg("%s: %s", c->name, err);
 		check_str("server", c->server, cfg.server);
 		check_str("namespace", c->ns, cfg.namespace);
@@ -132,8 +133,9 @@ static void test_bad_table(void **state)
 	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
 		const struct bad_case *c = &bad_cases[i];
 		struct kube_config cfg;
-		char err[1024] = "";
-		if (!kubeconfig_load_text(c->text, strlen(c->text), "cfg", c->context, &cfg, err, sizeof err)) {
+		struct sm_error se = {.msg = ""};
+		const char *err = se.msg;
+		if (!kubeconfig_load_text(c->text, strlen(c->text), "cfg", c->context, &cfg, &se)) {
 			kubeconfig_free(&cfg);
 			fail_msg("case %zu: want error \"%s\", got success", i, c->want);
 		}
@@ -148,8 +150,9 @@ static void test_secret_not_in_errors(void **state)
 	const char *text = HEAD CLUSTER CONTEXT "users:\n- name: u\n  user: {token: supersecret, client-key-data: 'x!'}\n"
 					   "current-context: c\n";
 	struct kube_config cfg;
-	char err[1024] = "";
-	assert_int_equal(-1, kubeconfig_load_text(text, strlen(text), "cfg", NULL, &cfg, err, sizeof err));
+	struct sm_error se = {.msg = ""};
+	const char *err = se.msg;
+	assert_int_equal(-1, kubeconfig_load_text(text, strlen(text), "cfg", NULL, &cfg, &se));
 	assert_null(strstr(err, "supersecret"));
 	assert_null(strstr(err, "x!"));
 }
@@ -163,18 +166,20 @@ static void test_token_file_reread(void **state)
 	assert_int_equal(4, write(fd, "one\n", 4));
 	close(fd);
 	struct kube_config cfg = {.token_file = path};
-	char *tok, err[256];
-	assert_int_equal(0, kubeconfig_token(&cfg, &tok, err, sizeof err));
+	char *tok;
+	struct sm_error se = {.msg = ""};
+	const char *err = se.msg;
+	assert_int_equal(0, kubeconfig_token(&cfg, &tok, &se));
 	assert_string_equal("one", tok);
 	free(tok);
 	FILE *f = fopen(path, "w");
 	fputs("two", f);
 	fclose(f);
-	assert_int_equal(0, kubeconfig_token(&cfg, &tok, err, sizeof err));
+	assert_int_equal(0, kubeconfig_token(&cfg, &tok, &se));
 	assert_string_equal("two", tok);
 	free(tok);
 	unlink(path);
-	assert_int_equal(-1, kubeconfig_token(&cfg, &tok, err, sizeof err));
+	assert_int_equal(-1, kubeconfig_token(&cfg, &tok, &se));
 	assert_non_null(strstr(err, path));
 }
 

@@ -54,7 +54,7 @@ static void failed(struct kwatch *w, const char *what)
 {
 	pthread_mutex_lock(&w->mu);
 	w->synced = 0;
-	snprintf(w->err, sizeof w->err, "%s", what);
+	snprintf(w->err, sizeof w->err, "%.1023s", what); /* as long as the error buffers it came from always were */
 	w->counts.failures++;
 	pthread_mutex_unlock(&w->mu);
 }
@@ -80,7 +80,7 @@ static char *with_query(const char *path, const char *query)
 
 /* Step 1: the whole collection, page by page. Returns 0 (the cache replaced, rv set) or -1 (err filled;
  * 410 on a stale continue token starts again once). */
-static int list_all(struct kwatch *w, char *err, size_t errlen)
+static int list_all(struct kwatch *w, struct sm_error *err)
 {
 	json_t *items = json_object();
 	char *cont = NULL, *rv = NULL;
@@ -113,7 +113,7 @@ static int list_all(struct kwatch *w, char *err, size_t errlen)
 			continue;
 		}
 		if (r.status / 100 != 2 || !json_is_object(r.response)) {
-			errbuf_set(err, errlen, "list %s: %s", w->path, r.status / 100 == 2 ? "the answer is not a list" : r.err);
+			sm_error_set(err, NULL, 0, 0, "list %s: %s", w->path, r.status / 100 == 2 ? "the answer is not a list" : r.err);
 			kube_req_clear(&r);
 			json_decref(items);
 			free(cont);
@@ -218,7 +218,8 @@ enum next { NEXT_WATCH, NEXT_LIST, NEXT_STOP };
 /* Step 2: one watch request from w->st.rv. Returns what to do next; *bad is set when it failed. */
 static enum next kwatch_once(struct kwatch *w, int *bad)
 {
-	char q[160], err[1024];
+	char q[160];
+	struct sm_error err;
 	snprintf(q, sizeof q, "watch=true&allowWatchBookmarks=true&timeoutSeconds=%ld&resourceVersion=", w->cfg.watch_timeout_s);
 	char *base = with_query(w->path, q), *path;
 	if (asprintf(&path, "%s%s", base, w->st.rv ? w->st.rv : "") < 0)
@@ -229,7 +230,7 @@ static enum next kwatch_once(struct kwatch *w, int *bad)
 	struct stream_ctx c = {.w = w};
 	unsigned long events0 = w->st.events;
 	double t0 = mono_seconds();
-	long rc = kube_stream(w->k, "GET", path, w->cfg.watch_timeout_s + STREAM_GRACE, stream_cb, &c, err, sizeof err);
+	long rc = kube_stream(w->k, "GET", path, w->cfg.watch_timeout_s + STREAM_GRACE, stream_cb, &c, &err);
 	free(path);
 	enum next next = NEXT_WATCH;
 	*bad = 0;
@@ -250,7 +251,7 @@ static enum next kwatch_once(struct kwatch *w, int *bad)
 		}
 		next = NEXT_LIST;
 	} else if (rc < 0) {
-		failed(w, err); /* unreachable: the same watch again, once it answers (410 then lists) */
+		failed(w, err.msg); /* unreachable: the same watch again, once it answers (410 then lists) */
 		*bad = 1;
 	} else if (rc == 410) {
 		pthread_mutex_lock(&w->mu);
@@ -275,7 +276,7 @@ static void *kwatch_main(void *arg)
 	struct kwatch *w = arg;
 	double delay = 0;
 	enum next next = NEXT_LIST;
-	char err[1024];
+	struct sm_error err;
 	while (!atomic_load(&w->stop)) {
 		int bad = 0;
 		if (next == NEXT_LIST || atomic_load(&w->resync)) {
@@ -283,9 +284,9 @@ static void *kwatch_main(void *arg)
 			atomic_store(&w->resync, 0);
 			w->listing = 1;
 			pthread_mutex_unlock(&w->mu);
-			bad = list_all(w, err, sizeof err) != 0;
+			bad = list_all(w, &err) != 0;
 			if (bad)
-				failed(w, err);
+				failed(w, err.msg);
 			else
 				notify(w);
 			pthread_mutex_lock(&w->mu);
@@ -313,17 +314,17 @@ static void *kwatch_main(void *arg)
 
 /* ------------------------------------------------------------------ the API */
 
-struct kwatch *kwatch_start(const struct kwatch_cfg *cfg, char *err, size_t errlen)
+struct kwatch *kwatch_start(const struct kwatch_cfg *cfg, struct sm_error *err)
 {
 	struct kwatch *w = calloc(1, sizeof *w);
 	if (!w) {
-		errbuf_set(err, errlen, "out of memory");
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 		return NULL;
 	}
 	w->cfg = *cfg;
 	w->path = strdup(cfg->path);
 	w->st.items = json_object();
-	w->k = kube_new(cfg->kc, err, errlen);
+	w->k = kube_new(cfg->kc, err);
 	if (!w->k) {
 		json_decref(w->st.items);
 		free(w->path);
@@ -340,7 +341,7 @@ struct kwatch *kwatch_start(const struct kwatch_cfg *cfg, char *err, size_t errl
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&w->mu, NULL);
 	if (pthread_create(&w->th, NULL, kwatch_main, w)) {
-		errbuf_set(err, errlen, "cannot start a thread");
+		sm_error_set(err, NULL, 0, 0, "cannot start a thread");
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->mu);
 		kube_free(w->k);
@@ -387,16 +388,16 @@ static int by_key(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, char *err, size_t errlen)
+json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, struct sm_error *err)
 {
 	double until = mono_seconds() + wait_s;
-	err[0] = 0;
+	*err = (struct sm_error){.line = 0}; /* "": no error */
 	pthread_mutex_lock(&w->mu);
 	while (!w->listed && !w->attempts && !wait_slice(w, until))
 		;
 	json_t *out = NULL;
 	if (!w->synced) {
-		errbuf_set(err, errlen, "%s", w->err);
+		sm_error_set(err, NULL, 0, 0, "%s", w->err);
 		*seen = 0;
 	} else if (w->gen != *seen) {
 		size_t n = json_object_size(w->st.items), i = 0;

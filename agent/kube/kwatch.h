@@ -48,7 +48,7 @@ struct kwatch_counts {
 struct kwatch;
 
 /* Starts following cfg->path. Returns NULL with err filled. */
-struct kwatch *kwatch_start(const struct kwatch_cfg *cfg, char *err, size_t errlen);
+struct kwatch *kwatch_start(const struct kwatch_cfg *cfg, struct sm_error *err);
 /* Ends the thread (an open stream or list is aborted at once) and frees everything. */
 void kwatch_stop(struct kwatch *w);
 
@@ -59,7 +59,7 @@ void kwatch_stop(struct kwatch *w);
  * is reset, so the next success hands the items again. Waits up to wait_s seconds for the first list
  * attempt to end.
  */
-json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, char *err, size_t errlen);
+json_t *kwatch_items(struct kwatch *w, unsigned long *seen, double wait_s, struct sm_error *err);
 /* Lists again now (abandoning the stream) and waits up to wait_s seconds for that list: afterwards
  * the cache is at least as new as the server was when this was called. Returns 0, or -1 (timed out,
  * failed). */

@@ -128,14 +128,14 @@ int appdeploy_set_values_file(appdeploy_set *s, const char *path) { return path 
 
 int appdeploy_set_value(appdeploy_set *s, const char *kv, appdeploy_error **err)
 {
-	char e[1024];
+	struct sm_error e;
 	json_t *scratch = json_object();
-	int bad = vars_set(scratch, kv ? kv : "", e, sizeof e);
+	int bad = vars_set(scratch, kv ? kv : "", &e);
 	json_decref(scratch);
 	if (err)
 		*err = NULL;
 	if (bad) {
-		fail(err, e);
+		fail(err, e.msg);
 		return -1;
 	}
 	return strv_push(&s->vars, kv);
@@ -151,14 +151,15 @@ int appdeploy_set_pull_secret(appdeploy_set *s, const char *secret) { return sec
 
 int appdeploy_set_source(appdeploy_set *s, const char *arg, appdeploy_error **err)
 {
-	char e[256], msg[300];
+	struct sm_error e;
+	char msg[300];
 	json_t *scratch = json_object();
-	int bad = vars_source_set(scratch, arg ? arg : "", e, sizeof e);
+	int bad = vars_source_set(scratch, arg ? arg : "", &e);
 	json_decref(scratch);
 	if (err)
 		*err = NULL;
 	if (bad) {
-		snprintf(msg, sizeof msg, "--source %s", e);
+		snprintf(msg, sizeof msg, "--source %.255s", e.msg);
 		fail(err, msg);
 		return -1;
 	}
@@ -338,8 +339,8 @@ appdeploy_objects *appdeploy_render(appdeploy_set *s, appdeploy_error **err)
 	}
 	/* the context's namespace is a fallback only: no kubeconfig is fine for render */
 	struct kube_config kc;
-	char kerr[512];
-	int have_kc = !kubeconfig_load(s->kubeconfig, s->context, &kc, kerr, sizeof kerr);
+	struct sm_error kerr;
+	int have_kc = !kubeconfig_load(s->kubeconfig, s->context, &kc, &kerr);
 	struct lib_sink ls = {0};
 	const struct diag d = {lib_diag, &ls};
 	json_t *objs = NULL;
@@ -403,11 +404,11 @@ static int run(appdeploy_set *s, enum pipeline_mode mode, const appdeploy_apply_
 	}
 	struct lib_sink ls = {cb, arg, NULL};
 	const struct diag d = {lib_diag, &ls};
-	char e[1024];
+	struct sm_error e;
 	int dummy = 0;
-	int rc = pipeline_run(&o, mode, &d, changes ? changes : &dummy, e, sizeof e);
+	int rc = pipeline_run(&o, mode, &d, changes ? changes : &dummy, &e);
 	if (rc)
-		fail(err, ls.render_err ? ls.render_err : e); /* the render's own error says where */
+		fail(err, ls.render_err ? ls.render_err : e.msg); /* the render's own error says where */
 	free(ls.render_err);
 	free(funcs);
 	return rc ? -1 : 0;

@@ -682,7 +682,7 @@ static int translate(struct rx_parse *x)
 	return 0;
 }
 
-int tre_translate(const char *re, size_t len, char **pattern, char *err, size_t errlen)
+int tre_translate(const char *re, size_t len, char **pattern, struct sm_error *err)
 {
 	struct rx_parse x = {.src = re, .p = re, .end = re + len};
 	sb_add(&x.out, "", 0);
@@ -691,7 +691,7 @@ int tre_translate(const char *re, size_t len, char **pattern, char *err, size_t 
 		free(x.names[i]);
 	free(x.names);
 	if (rc) {
-		snprintf(err, errlen, "%s", x.err);
+		sm_error_set(err, NULL, 0, 0, "%s", x.err);
 		free(x.out.s);
 		return -1;
 	}
@@ -699,12 +699,12 @@ int tre_translate(const char *re, size_t len, char **pattern, char *err, size_t 
 	return 0;
 }
 
-struct tre *tre_compile(const char *re, size_t len, char *err, size_t errlen)
+struct tre *tre_compile(const char *re, size_t len, struct sm_error *err)
 {
 	struct rx_parse x = {.src = re, .p = re, .end = re + len};
 	sb_add(&x.out, "", 0);
 	if (translate(&x)) {
-		snprintf(err, errlen, "%s", x.err);
+		sm_error_set(err, NULL, 0, 0, "%s", x.err);
 		for (int i = 0; x.names && i <= x.ngroups; i++)
 			free(x.names[i]);
 		free(x.names);
@@ -725,7 +725,7 @@ struct tre *tre_compile(const char *re, size_t len, char *err, size_t errlen)
 		/* what Go accepts and PCRE2 does not: worded as Go would word a rejected expression */
 		char m[256];
 		pcre2_get_error_message(ecode, (PCRE2_UCHAR *)m, sizeof m);
-		snprintf(err, errlen, "error parsing regexp: %s: `%.*s`", m, (int)len, re);
+		sm_error_set(err, NULL, 0, 0, "error parsing regexp: %s: `%.*s`", m, (int)len, re);
 		for (int i = 0; x.names && i <= x.ngroups; i++)
 			free(x.names[i]);
 		free(x.names);
@@ -910,13 +910,13 @@ char *tre_replace_all(struct tre *t, const char *src, size_t len, const char *re
 /* must: sprig's mustX returns the error; X panics with regexp.MustCompile's message. */
 static struct tre *compile_for(struct tmpl_call *c, json_t *re, int must)
 {
-	char err[600];
-	struct tre *t = tre_compile(S(re), SL(re), err, sizeof err);
+	struct sm_error err;
+	struct tre *t = tre_compile(S(re), SL(re), &err);
 	if (!t) {
 		if (must)
-			tf_fail(c, "%s", err);
+			tf_fail(c, "%s", err.msg);
 		else
-			tf_fail(c, "regexp: Compile(`%s`): %s", S(re), err);
+			tf_fail(c, "regexp: Compile(`%s`): %s", S(re), err.msg);
 	}
 	return t;
 }
@@ -931,11 +931,11 @@ static json_t *strings_of(const char *s, const long *m, size_t n, size_t stride)
 
 static int match_impl(struct tmpl_call *c, json_t **a, int must)
 {
-	char err[600];
-	struct tre *t = tre_compile(S(a[0]), SL(a[0]), err, sizeof err);
+	struct sm_error err;
+	struct tre *t = tre_compile(S(a[0]), SL(a[0]), &err);
 	if (!t) {
 		if (must)
-			return tf_fail(c, "%s", err);
+			return tf_fail(c, "%s", err.msg);
 		return tf_ret_bool(c, 0); /* sprig drops regexp.MatchString's error */
 	}
 	long *m = malloc(2 * (size_t)(t->ngroups + 1) * sizeof *m);

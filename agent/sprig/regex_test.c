@@ -56,8 +56,9 @@ static void test_cases(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct re_case *c = &cases[i];
-		char err[512] = "";
-		struct tre *t = tre_compile(c->re, strlen(c->re), err, sizeof err);
+		struct sm_error e = {.msg = ""};
+		const char *err = e.msg;
+		struct tre *t = tre_compile(c->re, strlen(c->re), &e);
 		if (c->want && !strncmp(c->want, "error parsing", 13)) {
 			if (t)
 				fail_msg("case %zu: %s compiled, want %s", i, c->re, c->want);
@@ -97,8 +98,8 @@ static void test_replace(void **state)
 		{"é", "héé", "e", 0, "hee"},
 	};
 	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
-		char err[256];
-		struct tre *t = tre_compile(r[i].re, strlen(r[i].re), err, sizeof err);
+		struct sm_error err;
+		struct tre *t = tre_compile(r[i].re, strlen(r[i].re), &err);
 		assert_non_null(t);
 		size_t len;
 		char *out = tre_replace_all(t, r[i].src, strlen(r[i].src), r[i].repl, strlen(r[i].repl), r[i].literal, &len);
@@ -111,8 +112,8 @@ static void test_replace(void **state)
 static void test_all_matches_skip_empty_after_match(void **state)
 {
 	(void)state;
-	char err[256];
-	struct tre *t = tre_compile("a*", 2, err, sizeof err);
+	struct sm_error err;
+	struct tre *t = tre_compile("a*", 2, &err);
 	long *m;
 	size_t n = tre_all_matches(t, "baaac", 5, -1, &m);
 	/* Go: "" at 0, "aaa" at 1..4, "" at 5 (the empty match right after "aaa" at 4 is dropped) */

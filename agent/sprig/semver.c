@@ -138,9 +138,9 @@ static const struct tobj_type SEMVER_TYPE = {"*semver.Version", SEMVER_METHODS,
 int tfx_semver_compare(struct tmpl_call *c, json_t **a, size_t n)
 {
 	(void)n;
-	char err[256];
-	int r = tmpl_semver_compare(S(a[0]), S(a[1]), SL(a[1]), err, sizeof err);
+	struct sm_error err;
+	int r = tmpl_semver_compare(S(a[0]), S(a[1]), SL(a[1]), &err);
 	if (r < 0)
-		return tf_fail(c, "%s", err);
+		return tf_fail(c, "%s", err.msg);
 	return tf_ret_bool(c, r);
 }

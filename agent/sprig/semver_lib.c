@@ -280,16 +280,16 @@ static int semver_check(const char *cons, const struct semver *v)
 	return any_group;
 }
 
-int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, char *err, size_t errlen)
+int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, struct sm_error *err)
 {
 	struct semver v;
 	struct semver probe = {0};
 	if (semver_check(constraint, &probe) < 0) {
-		snprintf(err, errlen, "improper constraint: %s", constraint);
+		sm_error_set(err, NULL, 0, 0, "improper constraint: %s", constraint);
 		return -1;
 	}
 	if (semver_parse(version, vlen, &v, 0)) {
-		snprintf(err, errlen, "Invalid Semantic Version");
+		sm_error_set(err, NULL, 0, 0, "Invalid Semantic Version");
 		return -1;
 	}
 	return semver_check(constraint, &v) == 1;

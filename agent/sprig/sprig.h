@@ -46,7 +46,7 @@ const char *sprig_kind_of(json_t *j);
 /* ---- regex.c: Go's regexp on PCRE2 ---- */
 struct tre;
 /* Compiles a Go (RE2 syntax) expression. NULL with err set to Go's text ("error parsing regexp: ..."). */
-struct tre *tre_compile(const char *re, size_t len, char *err, size_t errlen);
+struct tre *tre_compile(const char *re, size_t len, struct sm_error *err);
 void tre_free(struct tre *t);
 int tre_ngroups(const struct tre *t);
 /* One match at or after start: 1 and m[0..2*(ngroups+1)) byte offsets (-1 unset), or 0. */
@@ -57,7 +57,7 @@ size_t tre_all_matches(struct tre *t, const char *s, size_t len, long long limit
 char *tre_replace_all(struct tre *t, const char *src, size_t len, const char *repl, size_t rlen, int literal,
 		      size_t *outlen);
 /* Translation only (for the fuzzer): 0 and a malloc'd PCRE2 pattern, or -1 with Go's error. */
-int tre_translate(const char *re, size_t len, char **pattern, char *err, size_t errlen);
+int tre_translate(const char *re, size_t len, char **pattern, struct sm_error *err);
 /* Width of the UTF-8 rune at s (1 for an invalid byte, as Go reads it). */
 size_t tmpl_rune_width(const char *s, size_t n);
 

@@ -963,33 +963,26 @@ struct tmpl_set *tmpl_exec_set(struct exec_state *st) { return st->set; }
 
 
 int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *name, json_t *dot, char **out,
-		     size_t *outlen, char *err, size_t errlen)
+		     size_t *outlen, struct sm_error *err)
 {
 	struct tree *t = tmpl_lookup(set, name);
 	if (!t) {
 		/* Helm runs include on its root template, named "gotpl" */
-		snprintf(err, errlen, "template: no template \"%s\" associated with template \"gotpl\"", name);
+		sm_error_set(err, NULL, 0, 0, "template: no template \"%s\" associated with template \"gotpl\"", name);
 		return -1;
 	}
 	if (*st->nest >= MAX_EXEC_DEPTH) {
 		/* Helm's wording for its include recursion limit */
-		snprintf(err, errlen, "rendering template has a nested reference name: %s: unable to execute template",
-			 name);
+		sm_error_set(err, NULL, 0, 0,
+			     "rendering template has a nested reference name: %s: unable to execute template", name);
 		return -1;
 	}
 	struct sbuf b = {0};
-	/* on the heap: include nests up to MAX_EXEC_DEPTH deep, and sanitizer builds pad every stack array */
-	struct sm_error *e = calloc(1, sizeof *e);
-	if (!e)
-		abort();
 	struct tval d = tv_new(dot, 0);
-	if (exec_tree(st, set, t, &d, &b, e)) {
+	if (exec_tree(st, set, t, &d, &b, err)) {
 		free(b.s);
-		tmpl_copy_ellipsized(err, errlen, e->msg);
-		free(e);
 		return -1;
 	}
-	free(e);
 	*outlen = b.len;
 	*out = sb_take(&b);
 	return 0;

@@ -221,15 +221,15 @@ const struct tmpl_func *tmpl_builtin_funcs(size_t *n);
 /* The ctx of the batch fn was installed with (set's or a parent's), else NULL. */
 void *tmpl_func_ctx(const struct tmpl_set *set, const struct tmpl_func *fn);
 
-/* Executes a template of the state's set into a string (include / tpl). An error too long for
- * err keeps its head and tail. */
+/* Executes a template of the state's set into a string (include / tpl). Returns 0, or -1 with err
+ * filled (the caller cuts it to its own buffer, keeping head and tail: tmpl_copy_ellipsized). */
 int tmpl_exec_nested(struct exec_state *st, struct tmpl_set *set, const char *name, json_t *dot, char **out,
-		     size_t *outlen, char *err, size_t errlen);
+		     size_t *outlen, struct sm_error *err);
 struct tmpl_set *tmpl_exec_set(struct exec_state *st);
 
 /* semverCompare: 1 when version satisfies constraint ("a, b c || d", ^ ~ x-ranges, hyphen ranges),
  * 0 when not, -1 with err filled ("improper constraint: ...", "Invalid Semantic Version"). */
-int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, char *err, size_t errlen);
+int tmpl_semver_compare(const char *constraint, const char *version, size_t vlen, struct sm_error *err);
 
 /* A version's numbers, prerelease and build metadata (Masterminds/semver v3's NewVersion): 0, or -1 when invalid. */
 int tmpl_semver_parts(const char *s, size_t n, long long nums[3], char *pre, size_t prelen, char *meta, size_t metalen);

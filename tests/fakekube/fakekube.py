@@ -26,6 +26,13 @@ What it serves, following the documented API semantics:
              ?follow=true streams them until the pod goes away; tailLines. Pods carry containerStatuses.
              /proxy/: forwarded to a local port set with POST /fakekube/proxy {namespace, deployment,
              port, target} (the pod NAME:PORT/proxy/PATH of that Deployment's pods), else a stub
+  services   /proxy/: services/[https:]NAME[:PORT]/proxy/PATH forwarded to a local port set with POST /fakekube/proxy
+             {namespace, service, port, target} or fk.proxy_service(); answers streamed (SSE) through both
+             proxies; 404 no Service, 503 nothing registered (fk_proxy.py)
+  leases     coordination.k8s.io/v1 Lease: MicroTime fields, PUT must carry the resourceVersion it read (409 stale,
+             422 none), create on PUT (fk_lease.py)
+  deny       FakeKube(deny={(verb, resource)}) / POST /fakekube/deny: 403 Forbidden worded as RBAC's; in-cluster
+             service-account files with fk.serviceaccount_files() (fk_access.py)
   discovery+ aggregated discovery v2/v2beta1 with ETag/304 (fk_discovery.py); extra_groups=N API groups
   workloads  StatefulSet/DaemonSet/Job/Ready-condition status over time, waiting pods, delayed CRD
              establishment (fk_workloads.py)
@@ -57,7 +64,10 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fk_access  # noqa: E402  denials worded as RBAC's (403), in-cluster service-account files (#16)
 import fk_discovery  # noqa: E402  aggregated discovery, stale groups (#11)
+import fk_lease  # noqa: E402  Leases: MicroTime, conditional updates only (#16)
+import fk_proxy  # noqa: E402  the service proxy, streaming forwarder of both proxies (#16)
 import fk_workloads  # noqa: E402  StatefulSet/DaemonSet/Job/Ready status over time (#11)
 import fk_watch  # noqa: E402  watch: resourceVersions, bookmarks, 410 Gone, timeoutSeconds (#15)
 import lifecycle  # noqa: E402  finalizers, Terminating namespaces, more immutable fields, broken groups (#10)
@@ -116,6 +126,7 @@ BUILTIN = [
     Res("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
     Res("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd"]),
     Res("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
+    Res("coordination.k8s.io", "v1", "leases", "Lease", True),  # fk_lease.py
 ]
 
 ROLLOUT_FAIL = "fakekube.sourcemode.dev/fail-rollout"
@@ -590,6 +601,7 @@ class Store:
     def _commit(self, res, key, new, old, manager, operation, paths, dry):
         """Validates, defaults and (unless dry) stores new. paths: the manager's fields."""
         name = key[3]
+        fk_lease.check(sys.modules[__name__], res, new)  # a Lease's MicroTimes and durations (fk_lease.py)
         causes = []   # one 422 carries every field error of the request
         try:
             self._validate(res, new, name, key[2])
@@ -1063,9 +1075,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with fk.lock:
                 return self.send_json(200, dict(fk.counts))
         if path == "/fakekube/proxy" and method == "POST":
-            b = self.read_body() or {}
-            fk.proxies[(b.get("namespace", "default"), b["deployment"], str(b.get("port", 80)))] = int(b["target"])
+            fk_proxy.register(fk, self.read_body() or {})  # a Service's port or a Deployment's pods' (fk_proxy.py)
             return self.send_json(200, {})
+        if path == "/fakekube/deny" and method == "POST":
+            return self.send_json(200, fk_access.control(fk, self.read_body() or {}))
         if path == "/fakekube/watch" and method == "POST":
             return self.send_json(200, fk_watch.control(fk.store, self.read_body() or {}))
         if path == "/fakekube/requests":
@@ -1160,6 +1173,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "dryRun" in q and not dry:
             raise ApiError(400, "BadRequest", 'Invalid dry run value "%s": supported values are "All"' % q["dryRun"])
         manager = q.get("fieldManager") or self.default_manager()
+        fk_access.check(self, user, method, res, ns, name, sub, q)  # denials a test asked for: 403 (fk_access.py)
+        if sub == "proxy" and res.kind == "Service":
+            return fk_proxy.serve_service(self, method, ns, name)  # services/NAME[:PORT]/proxy/PATH (fk_proxy.py)
         if sub == "log" and res.kind == "Pod" and method == "GET":
             pod = store.get(res, ns, name)
             if q.get("previous") in ("true", "1"):
@@ -1181,7 +1197,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             deploy = pod.rsplit("-", 2)[0]
             target = fk.proxies.get((ns, deploy, port or "80"))
             if target:
-                return self.proxy(method, target, "/" + "/".join(rest[2:]))
+                return fk_proxy.forward(self, method, target, "/" + "/".join(rest[2:]))  # streams (fk_proxy.py)
             return self.send_text(200, "fakekube proxy to pod %s: %s %s\n" % (name, method, "/".join(rest[2:])))
         if sub == "scale" and res.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
             if method in ("PATCH", "PUT"):
@@ -1233,6 +1249,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if method == "PUT" and name:
             body = self.read_body()
             self.check_reject(res, name)
+            if res.kind == "Lease":  # conditional updates only, create on update (fk_lease.py)
+                return self.send_json(*fk_lease.put(sys.modules[__name__], store, res, ns, name, body, manager, dry))
             return self.send_json(200, store.update(res, ns, name, body, manager, dry))
         if method == "PATCH" and name:
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
@@ -1291,33 +1309,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
         self.close_connection = True
 
-    def proxy(self, method, port, path):
-        """Forwards to 127.0.0.1:port as the API server's pod proxy does (method, path, query, body, Accept)."""
-        import http.client
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
-        qs = urllib.parse.urlsplit(self.path).query
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        try:
-            # The API server's proxy passes the client's own headers on (it drops only the Authorization it
-            # consumed itself), so reloader's X-Reloader-Token reaches the pod:
-            # https://kubernetes.io/docs/tasks/extend-kubernetes/http-proxy-access-api/
-            hdrs = {k: v for k, v in (("Accept", self.headers.get("Accept")),
-                                      ("Content-Type", self.headers.get("Content-Type")),
-                                      ("X-Reloader-Token", self.headers.get("X-Reloader-Token"))) if v}
-            conn.request(method, path + ("?" + qs if qs else ""), body=body, headers=hdrs)
-            r = conn.getresponse()
-            data = r.read()
-        except OSError as e:
-            raise ApiError(503, "ServiceUnavailable", "error trying to reach service: %s" % e)
-        finally:
-            conn.close()
-        self.send_response(r.status)
-        self.send_header("Content-Type", r.getheader("Content-Type") or "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def openapi_gv(self, gvpath):
         """A minimal OpenAPI v3 document per group/version: enough for kubectl to see that PATCH takes
         fieldValidation (so it validates server-side) — schemas are not described."""
@@ -1371,7 +1362,7 @@ class FakeKube:
 
     def __init__(self, tokens=None, readonly=(), tls_dir=None, client_users=("admin",), page_cap=0,
                  rollout_delay=0.3, anonymous=False, verbose=False, port=0, aggregated=("v2", "v2beta1"),
-                 extra_groups=0, crd_delay=0):
+                 extra_groups=0, crd_delay=0, deny=()):
         self.tokens = dict(tokens or {})
         self.readonly = set(readonly)
         self.tls_dir = tls_dir
@@ -1394,6 +1385,8 @@ class FakeKube:
         self.requests = []
         self.deleted = []
         self.proxies = {}     # (namespace, deployment, port) -> local port the pod proxy forwards to
+        self.service_proxies = {}  # (namespace, service, port name or number) -> local port (fk_proxy.py)
+        self.deny = set(deny)  # (verb, resource) refused to every user: 403 (fk_access.py)
         self.broken_groups = set()  # API groups whose APIService does not answer (503), see lifecycle.py
         self.stopping = False
         self.lock = threading.Lock()
@@ -1478,6 +1471,14 @@ class FakeKube:
         return path
 
     # convenience for tests
+    def proxy_service(self, namespace, service, port, target):
+        """The service proxy forwards services/SERVICE:PORT/proxy/ (PORT: the port's name or number) to 127.0.0.1:target."""
+        fk_proxy.register(self, {"namespace": namespace, "service": service, "port": port, "target": target})
+
+    def serviceaccount_files(self, d, token, namespace):
+        """Writes D/token, D/ca.crt, D/namespace: a pod's in-cluster credentials for this fake (fk_access.py)."""
+        return fk_access.serviceaccount_files(self, d, token, namespace)
+
     def count(self, pattern=None, method=None):
         """Requests seen whose path matches the regex pattern (all when None), of one method or any."""
         with self.lock:

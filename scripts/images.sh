@@ -1,11 +1,13 @@
 #!/bin/sh
-# images.sh — builds the runner images (images/RUNNER.Dockerfile) with podman, or docker when that is what there is.
+# images.sh — builds the runner images (images/RUNNER.Dockerfile) and the agent image (images/appdeploy.Dockerfile) with podman, or docker when that is what there is.
 #
 # Usage: scripts/images.sh [RUNNER...]          (default: every images/*.Dockerfile)
 #   ENGINE=podman|docker      the container engine (default: podman if installed, else docker)
 #   BASE=IMAGE                base image for every runner built (--build-arg BASE=...)
 #   BASE_go=IMAGE ...         base image for one runner (wins over BASE); unset: the Dockerfile's pinned tag
 #   IMAGE_PREFIX=sourcemode/runner-   IMAGE_TAG=latest   name of the result: PREFIX RUNNER : TAG
+#   AGENT_IMAGE=sourcemode/appdeploy  name of the agent image (not a runner): AGENT_IMAGE : TAG, also tagged
+#                             AGENT_IMAGE : VERSION (common/version.h), the image `appdeploy up` names by default
 #   BUILD_FLAGS="..."         extra flags for the engine's build (e.g. --pull=never)
 #   CONTEXT=DIR               build context (default: the repository root, filtered by .dockerignore)
 #   JOBS=N                    builds at a time (default 1). With N > 1 the first runner is built alone,
@@ -42,6 +44,12 @@ base_of() {
 	echo "$b"
 }
 
+# The image's name (without the tag): runners under the prefix, the agent under its own name.
+name_of() {
+	if [ "$1" = appdeploy ]; then echo "${AGENT_IMAGE:-sourcemode/appdeploy}"; else echo "$prefix$1"; fi
+}
+version=$(sed -n 's/^#define APPDEPLOY_VERSION "\(.*\)"$/\1/p' "$root/common/version.h")
+
 # build RUNNER: one image; output prefixed with the runner's name; outcome in $logs/RUNNER.rc
 build() {
 	runner=$1 file="$root/images/$1.Dockerfile"
@@ -50,11 +58,13 @@ build() {
 		echo 1 > "$logs/$runner.rc"
 		return
 	fi
-	base=$(base_of "$runner")
-	echo "== $prefix$runner:$tag (base $base)"
+	base=$(base_of "$runner") name=$(name_of "$runner")
+	tags="-t $name:$tag"
+	[ "$runner" = appdeploy ] && [ -n "$version" ] && [ "$version" != "$tag" ] && tags="$tags -t $name:$version"
+	echo "== $name:$tag (base $base)"
 	set +e
-	# shellcheck disable=SC2086 # format and BUILD_FLAGS are word lists
-	{ "$engine" build $format ${BUILD_FLAGS:-} --build-arg "BASE=$base" -f "$file" -t "$prefix$runner:$tag" \
+	# shellcheck disable=SC2086 # format, BUILD_FLAGS and tags are word lists
+	{ "$engine" build $format ${BUILD_FLAGS:-} --build-arg "BASE=$base" -f "$file" $tags \
 		"${CONTEXT:-$root}" 2>&1; echo $? > "$logs/$runner.rc"; } | tee "$logs/$runner.log" | sed -u "s/^/[$runner] /"
 	set -e
 }

@@ -6,8 +6,9 @@
 
 The rootfs holds the files (dpkg -L) of a package list and its installed Depends closure:
 scripts/deps.sh's build group (so a Dockerfile's build stage compiles reloader without apt),
-curl (the healthcheck), each runner's language packages (default: every runner's, one base for
-all five images, as the official -bookworm images all sit on Debian's buildpack-deps), and a
+curl (the healthcheck), each runner's language packages and the agent image's (IMAGES: git, gzip)
+(default: all of them, one base for every image, as the official -bookworm images all sit on Debian's
+buildpack-deps), and a
 dpkg status file naming exactly those packages (so images/apt-ensure.sh sees them installed).
 Every package must be installed here: `scripts/deps.sh test` installs them all. The engine's
 import turns the tarball into an image. No network is used.
@@ -46,18 +47,30 @@ RUNNERS = {
 }
 
 
+# Images that are not runners (images/NAME.Dockerfile without reloader): what their runtime stage needs beyond
+# the build group. The agent image (appdeploy.Dockerfile) clones with git and unpacks bundles with tar + gzip.
+IMAGES = {
+    "appdeploy": ["git", "gzip"],
+}
+
+
+# Files that packages' maintainer scripts generate (so no package's file list names them), taken from this
+# machine: ca-certificates' postinst writes the bundle that curl, git and OpenSSL read.
+GENERATED = ["/etc/ssl/certs/ca-certificates.crt"]
+
+
 # Trees taken whole as they are on disk, beyond the packages' file lists: npm upgrades itself in
 # place (`npm install -g npm`), leaving dpkg's list of the nodejs package's npm files stale.
 TREES = {"node": ["/usr/lib/node_modules/npm"]}
 
 
 def packages(runners=tuple(RUNNERS)):
-    """The package list of a base for these runners (before the Depends closure)."""
+    """The package list of a base for these runners or images (IMAGES) (before the Depends closure)."""
     out = COMMON + _deps_build_list()
     for r in runners:
-        if r not in RUNNERS:
-            raise RuntimeError(f"no runner {r!r} (runners: {' '.join(RUNNERS)})")
-        out += RUNNERS[r]
+        if r not in RUNNERS and r not in IMAGES:
+            raise RuntimeError(f"no runner {r!r} (runners: {' '.join(RUNNERS)}; images: {' '.join(IMAGES)})")
+        out += RUNNERS.get(r) or IMAGES[r]
     return list(dict.fromkeys(out))
 
 
@@ -179,6 +192,7 @@ def write_rootfs_tar(out, runners=tuple(RUNNERS)):
                     os.readlink(full) in alts:
                 paths.add(full)
     paths |= alts | {"/etc/alternatives"}
+    paths |= {p for p in GENERATED if os.path.isfile(p)}
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.GNU_FORMAT) as tar:
         def add_dir(name, mode=0o755):
             info = tarfile.TarInfo(name)
@@ -239,12 +253,12 @@ def main():
     ap = argparse.ArgumentParser(description="Assemble a runner-image base from this machine's Debian packages "
                                  "and import it as TAG (no registry needed).")
     ap.add_argument("tag", help="image name, e.g. localhost/sourcemode-base")
-    ap.add_argument("--runner", action="append", choices=sorted(RUNNERS),
-                    help="the runners the base serves (repeatable; default: all)")
+    ap.add_argument("--runner", action="append", choices=sorted(RUNNERS) + sorted(IMAGES),
+                    help="the runners (or the agent image, appdeploy) the base serves (repeatable; default: all)")
     ap.add_argument("--engine", default=os.environ.get("ENGINE", "podman"), choices=("podman", "docker"))
     ap.add_argument("--list", action="store_true", help="print the package closure and exit")
     a = ap.parse_args()
-    runners = tuple(a.runner or RUNNERS)
+    runners = tuple(a.runner or list(RUNNERS) + list(IMAGES))
     try:
         if a.list:
             print("\n".join(closure(packages(runners))[0]))

@@ -10,6 +10,7 @@ _spec.loader.exec_module(_mod)
 
 RUNNERS = _mod.RUNNERS
 CONTAINERS_CONF = _mod.CONTAINERS_CONF
+IMAGES = _mod.IMAGES
 closure = _mod.closure
 engine_env = _mod.engine_env
 import_image = _mod.import_image

@@ -20,7 +20,9 @@ from test_runners import C, GO, NODE, PYTHON, RUST, metric  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 HELLO = os.path.join(ROOT, "examples", "hello")
-RUNNERS = sorted(f[:-len(".Dockerfile")] for f in os.listdir(os.path.join(ROOT, "images")) if f.endswith(".Dockerfile"))
+# the runner images; images/appdeploy.Dockerfile is the agent image (not a runner: test_agent_image.py)
+RUNNERS = sorted(f[:-len(".Dockerfile")] for f in os.listdir(os.path.join(ROOT, "images"))
+                 if f.endswith(".Dockerfile") and f != "appdeploy.Dockerfile")
 
 
 def in_container(files):

@@ -6,8 +6,6 @@ import os
 import queue
 import ssl
 import subprocess
-import sys
-import tempfile
 import threading
 import unittest
 

@@ -1,10 +1,12 @@
 /* cmd_down.c — `appdeploy down DIR`: removes the agent that up installed (and with --all the set), after asking. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agentdir.h"
 #include "agentset.h"
 #include "bundle.h"
 #include "cmd_common.h"
@@ -148,8 +150,11 @@ int cmd_down(int argc, char **argv)
 		goto out;
 	rc = 1;
 	/* the agent first (its Deployment goes with the set in NS2), so nothing re-applies what follows */
-	int self = prune_set(k, ns2, AGENTSET_NAME, c.pl.dir, 1);
-	int grants = prune_set(k, s.ns, AGENTSET_NAME, c.pl.dir, 1);
+	char adir[PATH_MAX + 256];
+	if (agent_manifest_dir(adir, sizeof adir))
+		snprintf(adir, sizeof adir, "%s", c.pl.dir); /* only the origin's wording depends on it */
+	int self = prune_set(k, ns2, AGENTSET_NAME, adir, 1);
+	int grants = prune_set(k, s.ns, AGENTSET_NAME, adir, 1);
 	int failed = self < 0 || grants < 0;
 	const char *names[][2] = {{"configmaps", BUNDLE_CONFIGMAP}, {"configmaps", AGENTSET_VARS_CONFIGMAP},
 				  {"secrets", AGENTSET_GIT_SECRET}};
@@ -182,7 +187,9 @@ int cmd_down(int argc, char **argv)
 		const char *by = json_string_value(
 			json_object_get(json_object_get(json_object_get(ns, "metadata"), "labels"), AGENTSET_LABEL_CREATED_BY));
 		if (by && !strcmp(by, AGENTSET_CREATED_BY) && !failed) {
-			failed |= delete_named(k, path, "namespace/") != 0;
+			char label[300];
+			snprintf(label, sizeof label, "namespace/%s (up created it)", ns2);
+			failed |= delete_named(k, path, label) != 0;
 			/* a namespace goes once its contents are gone: a next `up` must not find it Terminating */
 			double end = mono_seconds() + 120;
 			while (up_request(k, KUBE_GET, path, NULL, NULL, NULL, 0) == 200 && mono_seconds() < end) {

@@ -38,6 +38,7 @@ struct up_state {
 	json_t *vars;       /* the agent set's variables */
 	json_t *agent_objs; /* its render */
 	char agent_dir[PATH_MAX + 256];
+	char *images_extra; /* bundle mode: the image list from outside DIR that the bundle carries */
 	int ns2_missing, ns2_created;
 	char **absent;      /* paths of the agent's objects that did not exist before this run */
 	size_t n_absent;
@@ -105,14 +106,20 @@ static int images_path(struct up_state *u, const char *images, char **out)
 	}
 	const char *root = top ? top : dir;
 	size_t rl = strlen(root);
-	if (strncmp(file, root, rl) || file[rl] != '/') {
+	int inside = !strncmp(file, root, rl) && file[rl] == '/';
+	if (!inside && u->git.is_git) {
 		fail(u,
-		     "--images %s is outside %s, which is all the agent gets (%s): move the image list into it, or give "
-		     "its URL",
-		     images, root, u->git.is_git ? "it clones the repository" : "up bundles DIR");
+		     "--images %s is outside the repository %s, which is all the agent gets (it clones it): commit the "
+		     "image list into it, or give its URL. Nothing was written",
+		     images, root);
 		goto out;
 	}
-	*out = relpath(dir, file);
+	if (!inside) { /* the bundle carries it, under a name the render passes over */
+		u->images_extra = file;
+		file = NULL;
+		*out = strdup(BUNDLE_IMAGES_NAME);
+	} else
+		*out = relpath(dir, file);
 	rc = 0;
 out:
 	free(file);
@@ -373,6 +380,7 @@ static void up_free(struct up_state *u)
 		free(u->cred_text);
 	}
 	gitsrc_free(&u->git);
+	free(u->images_extra);
 	json_decref(u->bundle);
 	json_decref(u->vars);
 	json_decref(u->agent_objs);
@@ -452,6 +460,8 @@ int cmd_up(int argc, char **argv)
 		fail(&u, "%.1023s. Nothing was written", err.msg);
 		goto out;
 	}
+	if (images_path(&u, c.pl.images, &images_rel))
+		goto out;
 	if (u.git.is_git) {
 		char warn[1024];
 		if (gitsrc_check(&u.git, creds, warn, sizeof warn, &err)) {
@@ -470,7 +480,7 @@ int cmd_up(int argc, char **argv)
 		}
 		unsigned char *tgz;
 		size_t len, size;
-		if (bundle_make(u.dir, &tgz, &len, &err)) {
+		if (bundle_make_with(u.dir, u.images_extra, BUNDLE_IMAGES_NAME, &tgz, &len, &err)) {
 			fail(&u, "%.1023s. Nothing was written", err.msg);
 			goto out;
 		}
@@ -483,8 +493,6 @@ int cmd_up(int argc, char **argv)
 		printf("configuration: a bundle of %s, %zu bytes (%s; up uploads it again on the next run)\n", u.dir, size,
 		       u.git.note);
 	}
-	if (images_path(&u, c.pl.images, &images_rel))
-		goto out;
 	u.vars = agent_vars(&u, &c, interval ? interval : "60s", images_rel, rules, crules);
 	if (agent_manifest_dir(u.agent_dir, sizeof u.agent_dir)) {
 		fail(&u, "cannot find the agent's manifests: looked at %s", u.agent_dir);

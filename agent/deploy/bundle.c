@@ -42,12 +42,40 @@ static int gzip_bytes(const char *in, size_t n, unsigned char **out, size_t *len
 
 int bundle_make(const char *dir, unsigned char **out, size_t *len, struct sm_error *err)
 {
-	const char *argv[] = {"tar", "-C", dir, "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-			      "--mtime=@0", "--format=gnu", "--exclude-vcs", "-cf", "-", ".", NULL};
+	return bundle_make_with(dir, NULL, NULL, out, len, err);
+}
+
+int bundle_make_with(const char *dir, const char *extra, const char *extra_name, unsigned char **out, size_t *len,
+		     struct sm_error *err)
+{
+	const char *argv[24] = {"tar", "-C", dir, "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
+				"--mtime=@0", "--format=gnu", "--exclude-vcs", "-cf", "-", "."};
+	size_t n = 13;
+	char *copy = NULL, *xform = NULL;
+	if (extra && extra_name) {
+		/* GNU tar: -C to the file's folder (absolute: a later -C is relative to the one before), its member
+		 * renamed (DIR's own members all start with "./", so only this one matches) */
+		copy = strdup(extra);
+		char *slash = strrchr(copy, '/');
+		const char *base = slash ? slash + 1 : copy;
+		if (asprintf(&xform, "--transform=s,^%s$,%s,", base, extra_name) < 0)
+			xform = NULL;
+		argv[n++] = "-C";
+		if (slash) {
+			*slash = 0;
+			argv[n++] = *copy ? copy : "/";
+		} else
+			argv[n++] = ".";
+		argv[n++] = xform;
+		argv[n++] = base;
+	}
+	argv[n] = NULL;
 	struct runcmd r;
 	*out = NULL;
 	*len = 0;
 	if (runcmd(argv, NULL, TAR_CAP, &r)) {
+		free(copy);
+		free(xform);
 		sm_error_set(err, NULL, 0, 0, "bundling %s: %s (install tar)", dir, r.err ? r.err : "tar did not start");
 		runcmd_free(&r);
 		return -1;
@@ -58,6 +86,8 @@ int bundle_make(const char *dir, unsigned char **out, size_t *len, struct sm_err
 			r.err[--el] = 0;
 		sm_error_set(err, NULL, 0, 0, "bundling %s: tar exited %d: %s", dir, r.status, r.err);
 		runcmd_free(&r);
+		free(copy);
+		free(xform);
 		return -1;
 	}
 	if (r.truncated) {
@@ -66,10 +96,14 @@ int bundle_make(const char *dir, unsigned char **out, size_t *len, struct sm_err
 			     "repository whose remote the cluster can reach instead",
 			     dir, TAR_CAP >> 20, BUNDLE_MAX_OBJECT >> 20);
 		runcmd_free(&r);
+		free(copy);
+		free(xform);
 		return -1;
 	}
 	int rc = gzip_bytes(r.out, r.out_len, out, len);
 	runcmd_free(&r);
+	free(copy);
+	free(xform);
 	if (rc)
 		sm_error_set(err, NULL, 0, 0, "bundling %s: out of memory", dir);
 	return rc;

@@ -18,6 +18,12 @@
  * *out is malloc'd. Returns 0, or -1 with err filled (tar's message).
  */
 int bundle_make(const char *dir, unsigned char **out, size_t *len, struct sm_error *err);
+/* bundle_make with one more file (extra: its path, may be NULL) stored as extra_name at the top of the archive
+ * (the image list of a set whose list lives outside DIR: a hidden name, which render_dir passes over). */
+int bundle_make_with(const char *dir, const char *extra, const char *extra_name, unsigned char **out, size_t *len,
+		     struct sm_error *err);
+/* The name bundle_make_with's callers give the image list inside the bundle. */
+#define BUNDLE_IMAGES_NAME ".appdeploy-images.yaml"
 
 /*
  * The ConfigMap appdeploy-bundle in ns holding it (binaryData set.tar.gz, data digest: the SHA-256 hex of

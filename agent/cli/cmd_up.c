@@ -273,6 +273,7 @@ static void note_absent(struct up_state *u, json_t *side)
 static void rollback(struct up_state *u)
 {
 	fprintf(stderr, "appdeploy %s: rolling back what this run created of the agent\n", u->cmd);
+	kube_set_dry_run(u->p.k, 0); /* whatever the step that failed had set */
 	for (size_t i = u->n_absent; i-- > 0;) {
 		if (u->ns2_created && strstr(u->absent[i], "/namespaces/") &&
 		    !strncmp(strstr(u->absent[i], "/namespaces/") + 12, u->ns2, strlen(u->ns2)) &&
@@ -309,8 +310,9 @@ static int check_ns2(struct up_state *u)
 	free(path);
 	if (st == 200) {
 		const char *phase = json_string_value(json_object_get(json_object_get(live, "status"), "phase"));
+		int terminating = phase && !strcmp(phase, "Terminating");
 		json_decref(live);
-		if (phase && !strcmp(phase, "Terminating")) {
+		if (terminating) {
 			fail(u, "namespace %s is being deleted (Terminating): wait until it is gone (kubectl get namespace %s) "
 				"and run up again. Nothing was written", u->ns2, u->ns2);
 			return -1;

@@ -60,6 +60,7 @@ int agentset_apply(struct kube *k, json_t *objs, json_t *vars, const char *dir, 
 		rc = pipeline_apply(k, &o, ns, AGENTSET_NAME, grants, d, err);
 	if (!rc)
 		rc = pipeline_apply(k, &o, ns2, AGENTSET_NAME, self, d, err);
+	kube_set_dry_run(k, 0); /* sync leaves the client as its last run set it: hand it back writing for real */
 	json_decref(self);
 	json_decref(grants);
 	return rc;

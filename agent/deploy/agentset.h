@@ -36,7 +36,7 @@ int agentset_render(const char *dir, json_t *vars, json_t *images, json_t **objs
  * (the Role and RoleBinding in the target namespace, the ClusterRole and its binding) as set appdeploy-agent
  * in the target namespace, unless self_only (an agent cannot widen its own rights; `appdeploy up` does that).
  * The set's origin is not checked (the manifests come from wherever appdeploy is installed). Progress lines
- * go to d. dry_run asks the server only. Returns 0, or -1 with err filled.
+ * go to d. dry_run asks the server only; the client writes for real again after. Returns 0, or -1 with err filled.
  */
 int agentset_apply(struct kube *k, json_t *objs, json_t *vars, const char *dir, int dry_run, int self_only,
 		   const struct diag *d, struct sm_error *err);

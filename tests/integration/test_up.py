@@ -288,6 +288,16 @@ class UpTest(KubeTest):
         self.assert_nothing_of_the_agent()
         self.assertEqual(self.names("deployment", ns="demo"), ["deployment.apps/hello", "deployment.apps/redis"])
 
+    def test_rollback_after_dry_run(self):
+        """The agent's dry run refused after up created its namespace: the namespace goes again (for real: the
+        rollback is no dry run)."""
+        self.fk.faults.append({"method": "PATCH", "path": "/namespaces/%s/deployments/appdeploy$" % NS2,
+                               "query": "dryRun=All", "status": 403, "count": 5, "message": "injected"})
+        p = self.up(self.set_dir, "-n", "demo", "--images", self.images, "--detach", expect=1)
+        self.assertIn("the agent would not install:", p.stderr)
+        self.assertIn("deleted namespace %s (this run created it)" % NS2, p.stderr)
+        self.assert_nothing_of_the_agent()
+
     def test_rollback_keeps_what_was_there(self):
         """With the agent's namespace made beforehand, a failed install deletes only what this run created and
         leaves the namespace (and what was in it) alone."""

@@ -112,7 +112,8 @@ int cmd_down(int argc, char **argv)
 	}
 	/* the namespace and set: DIR's as apply finds them, checked against what the agent was given */
 	if (pipeline_load(&c.pl, kc.namespace, &cmd_diag, &s)) {
-		fprintf(stderr, "appdeploy down: %s does not load as a set (see above): fix it, or give -n and --set\n", c.pl.dir);
+		fprintf(stderr, "appdeploy down: %s does not load as a set (see above): fix it, or give -n and --set\n",
+			c.pl.dir);
 		goto out;
 	}
 	if (asprintf(&path, "/api/v1/namespaces/%s/configmaps/%s", ns2, AGENTSET_VARS_CONFIGMAP) < 0)
@@ -129,7 +130,8 @@ int cmd_down(int argc, char **argv)
 		vars = docs ? json_incref(json_array_get(docs, 0)) : NULL;
 		json_decref(docs);
 	} else if (st != 404) {
-		fprintf(stderr, "appdeploy down: reading configmap/%s in namespace %s: %s\n", AGENTSET_VARS_CONFIGMAP, ns2, why);
+		fprintf(stderr, "appdeploy down: reading configmap/%s in namespace %s: %s\n", AGENTSET_VARS_CONFIGMAP,
+			ns2, why);
 		json_decref(cm);
 		goto out;
 	}
@@ -143,8 +145,9 @@ int cmd_down(int argc, char **argv)
 			ns2, vset ? vset : "?", vns ? vns : "?", s.set, s.ns, vns ? vns : "?", vset ? vset : "?");
 		goto out;
 	}
-	if (asprintf(&what, "the appdeploy agent from namespace %s%s%s%s%s", ns2, all ? " and every object of set " : "",
-		     all ? s.set : "", all ? " from namespace " : "", all ? s.ns : "") < 0)
+	if (asprintf(&what, "the appdeploy agent from namespace %s%s%s%s%s", ns2,
+		     all ? " and every object of set " : "", all ? s.set : "", all ? " from namespace " : "",
+		     all ? s.ns : "") < 0)
 		goto out;
 	if ((rc = confirm(what, yes != NULL)))
 		goto out;
@@ -156,7 +159,8 @@ int cmd_down(int argc, char **argv)
 	int self = prune_set(k, ns2, AGENTSET_NAME, adir, 1);
 	int grants = prune_set(k, s.ns, AGENTSET_NAME, adir, 1);
 	int failed = self < 0 || grants < 0;
-	const char *names[][2] = {{"configmaps", BUNDLE_CONFIGMAP}, {"configmaps", AGENTSET_VARS_CONFIGMAP},
+	const char *names[][2] = {{"configmaps", BUNDLE_CONFIGMAP},
+				  {"configmaps", AGENTSET_VARS_CONFIGMAP},
 				  {"secrets", AGENTSET_GIT_SECRET}};
 	for (size_t i = 0; i < 3; i++) {
 		char *p, *label;
@@ -183,9 +187,10 @@ int cmd_down(int argc, char **argv)
 	}
 	/* the namespace, only when up made it */
 	json_t *ns = NULL;
-	if (asprintf(&path, "/api/v1/namespaces/%s", ns2) >= 0 && up_request(k, KUBE_GET, path, NULL, &ns, why, sizeof why) == 200) {
-		const char *by = json_string_value(
-			json_object_get(json_object_get(json_object_get(ns, "metadata"), "labels"), AGENTSET_LABEL_CREATED_BY));
+	if (asprintf(&path, "/api/v1/namespaces/%s", ns2) >= 0 &&
+	    up_request(k, KUBE_GET, path, NULL, &ns, why, sizeof why) == 200) {
+		const char *by = json_string_value(json_object_get(
+			json_object_get(json_object_get(ns, "metadata"), "labels"), AGENTSET_LABEL_CREATED_BY));
 		if (by && !strcmp(by, AGENTSET_CREATED_BY) && !failed) {
 			char label[300];
 			snprintf(label, sizeof label, "namespace/%s (up created it)", ns2);

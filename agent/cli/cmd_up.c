@@ -40,7 +40,7 @@ struct up_state {
 	char agent_dir[PATH_MAX + 256];
 	char *images_extra; /* bundle mode: the image list from outside DIR that the bundle carries */
 	int ns2_missing, ns2_created;
-	char **absent;      /* paths of the agent's objects that did not exist before this run */
+	char **absent; /* paths of the agent's objects that did not exist before this run */
 	size_t n_absent;
 };
 
@@ -144,10 +144,11 @@ static json_t *agent_vars(struct up_state *u, const struct cmd_opts *c, const ch
 	}
 	int git = u->git.is_git;
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:O,s:O}", "targetNamespace", u->ns,
-			 "agentNamespace", u->ns2, "configSource", git ? "git" : "bundle", "gitURL", git ? u->git.url : "",
-			 "gitRef", git ? u->git.ref : "", "gitPath", git ? u->git.path : "", "gitCredentials",
-			 u->cred_file ? AGENTSET_GIT_SECRET : "", "imagesPath", images_rel, "interval", interval, "setName",
-			 u->set, "setVars", set_vars, "rules", rules, "clusterRules", crules);
+			 "agentNamespace", u->ns2, "configSource", git ? "git" : "bundle", "gitURL",
+			 git ? u->git.url : "", "gitRef", git ? u->git.ref : "", "gitPath", git ? u->git.path : "",
+			 "gitCredentials", u->cred_file ? AGENTSET_GIT_SECRET : "", "imagesPath", images_rel,
+			 "interval", interval, "setName", u->set, "setVars", set_vars, "rules", rules, "clusterRules",
+			 crules);
 }
 
 /* The objects up writes beside the agent set: the git Secret, the bundle, the agent variables. */
@@ -156,10 +157,11 @@ static json_t *side_objects(struct up_state *u)
 	json_t *v = json_array();
 	if (u->cred_text) {
 		char *b64 = base64_encode(u->cred_text, u->cred_len);
-		json_array_append_new(v, json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:s,s:{s:s}}", "apiVersion", "v1", "kind",
-						   "Secret", "metadata", "name", AGENTSET_GIT_SECRET, "namespace", u->ns2,
-						   "labels", "app.kubernetes.io/name", "appdeploy", "app.kubernetes.io/component",
-						   "agent", "type", "Opaque", "data", AGENTSET_GIT_KEY, b64));
+		json_array_append_new(v, json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:s,s:{s:s}}", "apiVersion", "v1",
+						   "kind", "Secret", "metadata", "name", AGENTSET_GIT_SECRET,
+						   "namespace", u->ns2, "labels", "app.kubernetes.io/name", "appdeploy",
+						   "app.kubernetes.io/component", "agent", "type", "Opaque", "data",
+						   AGENTSET_GIT_KEY, b64));
 		explicit_bzero(b64, strlen(b64));
 		free(b64);
 	}
@@ -167,10 +169,11 @@ static json_t *side_objects(struct up_state *u)
 		json_array_append(v, u->bundle);
 	size_t len;
 	char *yaml = yaml_emit(u->vars, &len);
-	json_array_append_new(v, json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s}}", "apiVersion", "v1", "kind",
-					   "ConfigMap", "metadata", "name", AGENTSET_VARS_CONFIGMAP, "namespace", u->ns2,
-					   "labels", "app.kubernetes.io/name", "appdeploy", "app.kubernetes.io/component",
-					   "agent", "data", AGENTSET_VARS_KEY, yaml ? yaml : ""));
+	json_array_append_new(v,
+			      json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s}}", "apiVersion", "v1", "kind",
+					"ConfigMap", "metadata", "name", AGENTSET_VARS_CONFIGMAP, "namespace", u->ns2,
+					"labels", "app.kubernetes.io/name", "appdeploy", "app.kubernetes.io/component",
+					"agent", "data", AGENTSET_VARS_KEY, yaml ? yaml : ""));
 	free(yaml);
 	return v;
 }
@@ -180,7 +183,8 @@ static char *side_path(json_t *o, const char *ns2)
 	char *path;
 	const char *kind = json_string_value(json_object_get(o, "kind"));
 	const char *name = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
-	if (asprintf(&path, "/api/v1/namespaces/%s/%s/%s", ns2, !strcmp(kind, "Secret") ? "secrets" : "configmaps", name) < 0)
+	if (asprintf(&path, "/api/v1/namespaces/%s/%s/%s", ns2, !strcmp(kind, "Secret") ? "secrets" : "configmaps",
+		     name) < 0)
 		return NULL;
 	return path;
 }
@@ -192,7 +196,8 @@ static int write_side(struct up_state *u, json_t *side, int dry_run)
 	json_t *o;
 	kube_set_dry_run(u->p.k, dry_run);
 	int rc = 0;
-	json_array_foreach(side, i, o) {
+	json_array_foreach(side, i, o)
+	{
 		char *base = side_path(o, u->ns2), *path;
 		if (asprintf(&path, "%s?fieldManager=%s&force=true", base, AGENTSET_FIELD_MANAGER) < 0)
 			path = NULL;
@@ -201,7 +206,8 @@ static int write_side(struct up_state *u, json_t *side, int dry_run)
 		const char *kind = json_string_value(json_object_get(o, "kind"));
 		const char *name = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
 		if (st < 200 || st > 299) {
-			fail(u, "writing %s/%s in namespace %s: %s", !strcmp(kind, "Secret") ? "secret" : "configmap", name, u->ns2, why);
+			fail(u, "writing %s/%s in namespace %s: %s", !strcmp(kind, "Secret") ? "secret" : "configmap",
+			     name, u->ns2, why);
 			rc = -1;
 		} else if (!dry_run) {
 			if (!strcmp(kind, "Secret"))
@@ -232,7 +238,8 @@ static void note_absent(struct up_state *u, json_t *side)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(u->agent_objs, i, e) {
+	json_array_foreach(u->agent_objs, i, e)
+	{
 		json_t *o = json_object_get(e, "object");
 		const struct kube_resource *r = kube_find(u->p.k, json_string_value(json_object_get(o, "apiVersion")),
 							  json_string_value(json_object_get(o, "kind")));
@@ -241,14 +248,16 @@ static void note_absent(struct up_state *u, json_t *side)
 			continue;
 		char *path = kube_path(r, r->namespaced ? json_string_value(json_object_get(md, "namespace")) : NULL,
 				       json_string_value(json_object_get(md, "name")), NULL);
-		if (u->ns2_missing && r->namespaced && !strcmp(json_string_value(json_object_get(md, "namespace")), u->ns2))
+		if (u->ns2_missing && r->namespaced &&
+		    !strcmp(json_string_value(json_object_get(md, "namespace")), u->ns2))
 			add_absent(u, path); /* everything in a namespace that does not exist yet */
 		else if (up_request(u->p.k, KUBE_GET, path, NULL, NULL, NULL, 0) == 404)
 			add_absent(u, path);
 		else
 			free(path);
 	}
-	json_array_foreach(side, i, e) {
+	json_array_foreach(side, i, e)
+	{
 		char *path = side_path(e, u->ns2);
 		if (u->ns2_missing || up_request(u->p.k, KUBE_GET, path, NULL, NULL, NULL, 0) == 404)
 			add_absent(u, path);
@@ -293,7 +302,8 @@ static void rollback(struct up_state *u)
 			if (st >= 200 && st < 300)
 				fprintf(stderr, "  deleted namespace %s (this run created it)\n", u->ns2);
 			else
-				fprintf(stderr, "  could not delete namespace %s: %s (kubectl delete namespace %s)\n", u->ns2, why, u->ns2);
+				fprintf(stderr, "  could not delete namespace %s: %s (kubectl delete namespace %s)\n",
+					u->ns2, why, u->ns2);
 			free(path);
 		}
 	}
@@ -313,8 +323,10 @@ static int check_ns2(struct up_state *u)
 		int terminating = phase && !strcmp(phase, "Terminating");
 		json_decref(live);
 		if (terminating) {
-			fail(u, "namespace %s is being deleted (Terminating): wait until it is gone (kubectl get namespace %s) "
-				"and run up again. Nothing was written", u->ns2, u->ns2);
+			fail(u,
+			     "namespace %s is being deleted (Terminating): wait until it is gone (kubectl get namespace %s) "
+			     "and run up again. Nothing was written",
+			     u->ns2, u->ns2);
 			return -1;
 		}
 		return 0;
@@ -325,7 +337,8 @@ static int check_ns2(struct up_state *u)
 		return -1;
 	}
 	u->ns2_missing = 1;
-	json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", u->ns2);
+	json_t *ns =
+		json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", u->ns2);
 	kube_set_dry_run(u->p.k, 1);
 	st = up_request(u->p.k, KUBE_POST, "/api/v1/namespaces", ns, NULL, why, sizeof why);
 	kube_set_dry_run(u->p.k, 0);
@@ -343,8 +356,8 @@ static int check_ns2(struct up_state *u)
 static int create_ns2(struct up_state *u)
 {
 	char why[1024];
-	json_t *ns = json_pack("{s:s,s:s,s:{s:s,s:{s:s}}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", u->ns2,
-			       "labels", AGENTSET_LABEL_CREATED_BY, AGENTSET_CREATED_BY);
+	json_t *ns = json_pack("{s:s,s:s,s:{s:s,s:{s:s}}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name",
+			       u->ns2, "labels", AGENTSET_LABEL_CREATED_BY, AGENTSET_CREATED_BY);
 	long st = up_request(u->p.k, KUBE_POST, "/api/v1/namespaces", ns, NULL, why, sizeof why);
 	json_decref(ns);
 	if (st < 200 || st > 299) {
@@ -395,8 +408,11 @@ int cmd_up(int argc, char **argv)
 {
 	const char *agent_ns = NULL, *creds = NULL, *interval = NULL, *listen = NULL, *detach = NULL;
 	const struct up_flag flags[] = {
-		{"--agent-namespace", 1, &agent_ns}, {"--git-credentials", 1, &creds}, {"--interval", 1, &interval},
-		{"--listen", 1, &listen},            {"--detach", 0, &detach},
+		{"--agent-namespace", 1, &agent_ns},
+		{"--git-credentials", 1, &creds},
+		{"--interval", 1, &interval},
+		{"--listen", 1, &listen},
+		{"--detach", 0, &detach},
 	};
 	int rc = up_take_flags("up", &argc, argv, flags, sizeof flags / sizeof flags[0]);
 	if (rc)
@@ -404,7 +420,11 @@ int cmd_up(int argc, char **argv)
 	struct cmd_opts c;
 	if ((rc = cmd_opts_parse(argc, argv, 1, &c)))
 		return rc;
-	const char *refused = c.n_var_files ? "-f" : c.n_sources ? "--source" : c.n_pull_secrets ? "-i" : c.pl.dry_run ? "--dry-run" : NULL;
+	const char *refused = c.n_var_files      ? "-f"
+			      : c.n_sources      ? "--source"
+			      : c.n_pull_secrets ? "-i"
+			      : c.pl.dry_run     ? "--dry-run"
+						 : NULL;
 	if (refused) {
 		fprintf(stderr,
 			"appdeploy up: %s is not a flag of up: the agent renders DIR with DIR/variables.yaml and the -v values "
@@ -416,12 +436,13 @@ int cmd_up(int argc, char **argv)
 	double secs;
 	const char *why = NULL;
 	if (interval && (duration_parse(interval, &secs, &why) || secs <= 0)) {
-		fprintf(stderr, "appdeploy up: --interval %s: %s (e.g. 60s, 5m)\n", interval, why ? why : "must be positive");
+		fprintf(stderr, "appdeploy up: --interval %s: %s (e.g. 60s, 5m)\n", interval,
+			why ? why : "must be positive");
 		cmd_opts_free(&c);
 		return 2;
 	}
-	struct up_state u = {.cmd = "up", .ns2 = agent_ns ? agent_ns : AGENTSET_DEFAULT_NS, .cred_file = creds,
-			     .dir = c.pl.dir};
+	struct up_state u = {
+		.cmd = "up", .ns2 = agent_ns ? agent_ns : AGENTSET_DEFAULT_NS, .cred_file = creds, .dir = c.pl.dir};
 	json_t *rules = NULL, *crules = NULL, *side = NULL;
 	char *images_rel = NULL;
 	rc = 1;
@@ -431,7 +452,8 @@ int cmd_up(int argc, char **argv)
 	if (creds) {
 		u.cred_text = slurp(creds, 64 * 1024, &u.cred_len);
 		if (!u.cred_text || !u.cred_len) {
-			fail(&u, "--git-credentials %s: %s (git-credential-store format: one https://USER:TOKEN@HOST line)",
+			fail(&u,
+			     "--git-credentials %s: %s (git-credential-store format: one https://USER:TOKEN@HOST line)",
 			     creds, u.cred_text ? "the file is empty" : strerror(errno));
 			goto out;
 		}
@@ -443,7 +465,9 @@ int cmd_up(int argc, char **argv)
 	u.ns = u.p.s.ns;
 	u.set = u.p.s.set;
 	if (!strcmp(u.ns, u.ns2)) {
-		fail(&u, "the agent's namespace must not be the target namespace %s: choose another with --agent-namespace", u.ns);
+		fail(&u,
+		     "the agent's namespace must not be the target namespace %s: choose another with --agent-namespace",
+		     u.ns);
 		goto out;
 	}
 	if (!strcmp(u.set, AGENTSET_NAME)) {
@@ -476,7 +500,8 @@ int cmd_up(int argc, char **argv)
 			fprintf(stderr, "appdeploy up: warning: %s\n", warn);
 	} else {
 		if (creds) {
-			fail(&u, "--git-credentials is for a git remote, but %s is bundled instead (%s). Nothing was written",
+			fail(&u,
+			     "--git-credentials is for a git remote, but %s is bundled instead (%s). Nothing was written",
 			     u.dir, u.git.note);
 			goto out;
 		}
@@ -492,8 +517,8 @@ int cmd_up(int argc, char **argv)
 			fail(&u, "%.1023s", err.msg);
 			goto out;
 		}
-		printf("configuration: a bundle of %s, %zu bytes (%s; up uploads it again on the next run)\n", u.dir, size,
-		       u.git.note);
+		printf("configuration: a bundle of %s, %zu bytes (%s; up uploads it again on the next run)\n", u.dir,
+		       size, u.git.note);
 	}
 	u.vars = agent_vars(&u, &c, interval ? interval : "60s", images_rel, rules, crules);
 	if (agent_manifest_dir(u.agent_dir, sizeof u.agent_dir)) {
@@ -531,7 +556,8 @@ int cmd_up(int argc, char **argv)
 		rollback(&u);
 		goto out;
 	}
-	if (write_side(&u, side, 0) || agentset_apply(u.p.k, u.agent_objs, u.vars, u.agent_dir, 0, 0, &cmd_diag, &err)) {
+	if (write_side(&u, side, 0) ||
+	    agentset_apply(u.p.k, u.agent_objs, u.vars, u.agent_dir, 0, 0, &cmd_diag, &err)) {
 		if (err.msg[0])
 			fail(&u, "installing the agent: %.1023s", err.msg);
 		rollback(&u);

@@ -19,14 +19,14 @@ struct fwd;
  * writes the fields under mu; cancel is read by both. */
 struct fwd_req {
 	struct fwd *f;
-	struct fwd_req *next;          /* (loop) */
-	struct http_deferred *def;     /* (loop) until answered */
-	struct http_stream *st;        /* (loop) while the answer streams */
+	struct fwd_req *next;      /* (loop) */
+	struct http_deferred *def; /* (loop) until answered */
+	struct http_stream *st;    /* (loop) while the answer streams */
 	char *method, *path, *accept, *ctype_in, *body;
 	size_t body_len;
-	char *hdrs[4];                 /* extra "Name: value" headers the page sends, NULL-terminated */
+	char *hdrs[4]; /* extra "Name: value" headers the page sends, NULL-terminated */
 	pthread_t th;
-	atomic_int cancel;             /* the client went, or we stop: the worker aborts its transfer */
+	atomic_int cancel; /* the client went, or we stop: the worker aborts its transfer */
 	/* under f->mu */
 	int head, done;
 	long status;
@@ -43,7 +43,7 @@ struct fwd {
 	struct http_server *srv;
 	ev_async async;
 	const struct kube_config *kc;
-	char prefix[512];              /* /api/v1/namespaces/NS2/services/appdeploy:http/proxy */
+	char prefix[512]; /* /api/v1/namespaces/NS2/services/appdeploy:http/proxy */
 	pthread_mutex_t mu;
 	struct fwd_req *reqs;
 	int loopback;
@@ -151,10 +151,12 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 			if (head)
 				r->st = http_deferred_stream(r->def, (unsigned)status, ctype, NULL, on_close, r);
 			else { /* the API server did not answer */
-				r->st = http_deferred_stream(r->def, 502, "text/plain; charset=utf-8", NULL, on_close, r);
+				r->st = http_deferred_stream(r->def, 502, "text/plain; charset=utf-8", NULL, on_close,
+							     r);
 				if (r->st) {
 					char msg[700];
-					int n = snprintf(msg, sizeof msg, "appdeploy up: the API server did not answer: %s\n", err);
+					int n = snprintf(msg, sizeof msg,
+							 "appdeploy up: the API server did not answer: %s\n", err);
 					http_stream_write(r->st, msg, (size_t)n);
 				}
 			}
@@ -194,7 +196,8 @@ static char *escape_path(const char *p)
 	static const char hex[] = "0123456789ABCDEF";
 	char *out = malloc(strlen(p) * 3 + 1), *o = out;
 	for (const unsigned char *q = (const unsigned char *)p; *q; q++)
-		if ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || strchr("/-._~!$&'()*+,;=:@", *q))
+		if ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') ||
+		    strchr("/-._~!$&'()*+,;=:@", *q))
 			*o++ = (char)*q;
 		else {
 			*o++ = '%';
@@ -276,7 +279,8 @@ int forward_run(const struct kube_config *kc, const char *ns2, const char *liste
 	struct sm_error err;
 	f.srv = http_start(f.loop, listen, handler, &f, &err);
 	if (!f.srv) {
-		fprintf(stderr, "appdeploy up: %.1023s (the agent is installed and keeps running; --detach skips the forward)\n",
+		fprintf(stderr,
+			"appdeploy up: %.1023s (the agent is installed and keeps running; --detach skips the forward)\n",
 			err.msg);
 		pthread_mutex_destroy(&f.mu);
 		return -1;

@@ -516,7 +516,8 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 			fputc('=', f);
 		}
 		for (const unsigned char *p = (const unsigned char *)parts[i]; p && *p; p++)
-			if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    strchr("-._~", *p))
 				fputc(*p, f);
 			else
 				fprintf(f, "%%%c%c", hex[*p >> 4], hex[*p & 15]);

@@ -25,7 +25,8 @@ struct grants {
 static void add(struct grants *g, const char *group, const char *resource, int cluster, unsigned verbs)
 {
 	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].cluster == cluster && !strcmp(g->v[i].group, group) && !strcmp(g->v[i].resource, resource)) {
+		if (g->v[i].cluster == cluster && !strcmp(g->v[i].group, group) &&
+		    !strcmp(g->v[i].resource, resource)) {
 			g->v[i].verbs |= verbs;
 			return;
 		}
@@ -68,7 +69,8 @@ static int from_crd(json_t *objs, const char *group, const char *kind, const cha
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(objs, i, e) {
+	json_array_foreach(objs, i, e)
+	{
 		json_t *o = json_object_get(e, "object");
 		const char *k = str(o, "kind");
 		if (!k || strcmp(k, "CustomResourceDefinition"))
@@ -154,7 +156,8 @@ int agentrbac_rules(json_t *objs, agentrbac_resolve_fn resolve, void *arg, json_
 	json_t *e;
 	int rc = 0, sync = 0;
 	*rules = *cluster_rules = NULL;
-	json_array_foreach(objs, i, e) {
+	json_array_foreach(objs, i, e)
+	{
 		json_t *o = json_object_get(e, "object");
 		const char *av = str(o, "apiVersion"), *kind = str(o, "kind");
 		if (!av || !kind)
@@ -165,11 +168,12 @@ int agentrbac_rules(json_t *objs, agentrbac_resolve_fn resolve, void *arg, json_
 		if (resolve(arg, av, kind, &group, &plural, &namespaced)) {
 			group = group_of(av, gbuf, sizeof gbuf);
 			if (from_crd(objs, group, kind, &plural, &namespaced)) {
-				sm_error_set(err, NULL, 0, 0,
-					     "%s:%d: the server has no kind %s in apiVersion %s, so the agent's rights for it "
-					     "cannot be known; install its CustomResourceDefinition first",
-					     str(e, "file") ? str(e, "file") : "?", (int)json_integer_value(json_object_get(e, "line")),
-					     kind, av);
+				sm_error_set(
+					err, NULL, 0, 0,
+					"%s:%d: the server has no kind %s in apiVersion %s, so the agent's rights for it "
+					"cannot be known; install its CustomResourceDefinition first",
+					str(e, "file") ? str(e, "file") : "?",
+					(int)json_integer_value(json_object_get(e, "line")), kind, av);
 				rc = -1;
 				break;
 			}

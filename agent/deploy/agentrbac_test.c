@@ -27,7 +27,8 @@ static const struct {
 	{"apiextensions.k8s.io/v1", "CustomResourceDefinition", "apiextensions.k8s.io", "customresourcedefinitions", 0},
 };
 
-static int resolve(void *arg, const char *av, const char *kind, const char **group, const char **plural, int *namespaced)
+static int resolve(void *arg, const char *av, const char *kind, const char **group, const char **plural,
+		   int *namespaced)
 {
 	(void)arg;
 	for (size_t i = 0; i < sizeof served / sizeof served[0]; i++)
@@ -43,10 +44,10 @@ static int resolve(void *arg, const char *av, const char *kind, const char **gro
 #define ALL "[\"get\", \"list\", \"watch\", \"create\", \"update\", \"patch\", \"delete\"]"
 #define READ "[\"get\", \"list\", \"watch\"]"
 /* what the agent needs in every target namespace besides the set's kinds */
-#define OWN_CORE                                                                                                   \
-	"{\"apiGroups\": [\"\"], \"resources\": [\"events\"], \"verbs\": [\"list\", \"watch\"]}, "                 \
-	"{\"apiGroups\": [\"\"], \"resources\": [\"pods\"], \"verbs\": " READ "}, "                                  \
-	"{\"apiGroups\": [\"\"], \"resources\": [\"pods/log\"], \"verbs\": [\"get\"]}, "                             \
+#define OWN_CORE                                                                                                       \
+	"{\"apiGroups\": [\"\"], \"resources\": [\"events\"], \"verbs\": [\"list\", \"watch\"]}, "                     \
+	"{\"apiGroups\": [\"\"], \"resources\": [\"pods\"], \"verbs\": " READ "}, "                                    \
+	"{\"apiGroups\": [\"\"], \"resources\": [\"pods/log\"], \"verbs\": [\"get\"]}, "                               \
 	"{\"apiGroups\": [\"\"], \"resources\": [\"pods/proxy\"], \"verbs\": [\"get\", \"create\"]}"
 
 static char *dump(json_t *j)
@@ -69,10 +70,12 @@ static void test_example_set(void **state)
 	struct sm_error err;
 	assert_int_equal(agentrbac_rules(objs, resolve, NULL, &rules, &cluster, &err), 0);
 	char *r = dump(rules), *c = dump(cluster);
-	assert_string_equal(r, "[{\"apiGroups\": [\"\"], \"resources\": [\"configmaps\", \"secrets\", \"services\"], \"verbs\": " ALL
-			       "}, " OWN_CORE ", "
-			       "{\"apiGroups\": [\"apps\"], \"resources\": [\"deployments\"], \"verbs\": " ALL "}, "
-			       "{\"apiGroups\": [\"apps\"], \"resources\": [\"replicasets\"], \"verbs\": " READ "}]");
+	assert_string_equal(
+		r,
+		"[{\"apiGroups\": [\"\"], \"resources\": [\"configmaps\", \"secrets\", \"services\"], \"verbs\": " ALL
+		"}, " OWN_CORE ", "
+		"{\"apiGroups\": [\"apps\"], \"resources\": [\"deployments\"], \"verbs\": " ALL "}, "
+		"{\"apiGroups\": [\"apps\"], \"resources\": [\"replicasets\"], \"verbs\": " READ "}]");
 	assert_string_equal(c, "[]");
 	free(r);
 	free(c);
@@ -89,7 +92,8 @@ static json_t *objects(const char *yaml)
 	json_t *out = json_array();
 	size_t i;
 	json_t *d;
-	json_array_foreach(docs, i, d) json_array_append_new(out, json_pack("{s:s,s:i,s:O}", "file", "test.yaml", "line", (int)i + 1, "object", d));
+	json_array_foreach(docs, i, d) json_array_append_new(
+		out, json_pack("{s:s,s:i,s:O}", "file", "test.yaml", "line", (int)i + 1, "object", d));
 	json_decref(docs);
 	return out;
 }
@@ -112,7 +116,8 @@ static void test_table(void **state)
 		 "[{\"apiGroups\": [\"\"], \"resources\": [\"configmaps\"], \"verbs\": " ALL "}, " OWN_CORE ", "
 		 "{\"apiGroups\": [\"apps\"], \"resources\": [\"deployments\", \"replicasets\"], \"verbs\": " READ "}]",
 		 "[{\"apiGroups\": [\"\"], \"resources\": [\"namespaces\"], \"verbs\": " ALL "}, "
-		 "{\"apiGroups\": [\"rbac.authorization.k8s.io\"], \"resources\": [\"clusterroles\"], \"verbs\": " ALL "}]",
+		 "{\"apiGroups\": [\"rbac.authorization.k8s.io\"], \"resources\": [\"clusterroles\"], \"verbs\": " ALL
+		 "}]",
 		 NULL},
 		/* a custom resource whose CRD comes in the same render: plural and scope from the CRD */
 		{"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"
@@ -121,7 +126,8 @@ static void test_table(void **state)
 		 "[{\"apiGroups\": [\"\"], \"resources\": [\"configmaps\"], \"verbs\": " ALL "}, " OWN_CORE ", "
 		 "{\"apiGroups\": [\"apps\"], \"resources\": [\"deployments\", \"replicasets\"], \"verbs\": " READ "}, "
 		 "{\"apiGroups\": [\"example.com\"], \"resources\": [\"widgets\"], \"verbs\": " ALL "}]",
-		 "[{\"apiGroups\": [\"apiextensions.k8s.io\"], \"resources\": [\"customresourcedefinitions\"], \"verbs\": " ALL "}]",
+		 "[{\"apiGroups\": [\"apiextensions.k8s.io\"], \"resources\": [\"customresourcedefinitions\"], \"verbs\": " ALL
+		 "}]",
 		 NULL},
 		/* a Deployment listing the set's own Deployment kind widens the dashboard's read-only rule */
 		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n",
@@ -147,8 +153,8 @@ static void test_table(void **state)
 		assert_int_equal(rc, 0);
 		char *r = dump(rules), *c = dump(cluster);
 		if (strcmp(r, cases[i].rules) || strcmp(c, cases[i].cluster))
-			fail_msg("case %zu:\n got rules %s\nwant rules %s\n got cluster %s\nwant cluster %s", i, r, cases[i].rules, c,
-				 cases[i].cluster);
+			fail_msg("case %zu:\n got rules %s\nwant rules %s\n got cluster %s\nwant cluster %s", i, r,
+				 cases[i].rules, c, cases[i].cluster);
 		free(r);
 		free(c);
 	}

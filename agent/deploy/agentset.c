@@ -35,8 +35,10 @@ void agentset_split(json_t *objs, const char *agent_ns, json_t **self, json_t **
 	*grants = json_array();
 	size_t i;
 	json_t *e;
-	json_array_foreach(objs, i, e) {
-		const char *ns = json_string_value(json_object_get(json_object_get(json_object_get(e, "object"), "metadata"), "namespace"));
+	json_array_foreach(objs, i, e)
+	{
+		const char *ns = json_string_value(
+			json_object_get(json_object_get(json_object_get(e, "object"), "metadata"), "namespace"));
 		json_array_append(ns && !strcmp(ns, agent_ns) ? *self : *grants, e);
 	}
 }

@@ -8,15 +8,15 @@
 #include "errbuf.h"
 #include "kube.h"
 
-#define AGENTSET_NAME "appdeploy-agent"             /* the set label and inventory of the agent's objects */
-#define AGENTSET_DEFAULT_NS "appdeploy-system"      /* NS2 */
-#define AGENTSET_VARS_CONFIGMAP "appdeploy-agent"   /* NS2: data variables.yaml, what the set was rendered with */
+#define AGENTSET_NAME "appdeploy-agent"           /* the set label and inventory of the agent's objects */
+#define AGENTSET_DEFAULT_NS "appdeploy-system"    /* NS2 */
+#define AGENTSET_VARS_CONFIGMAP "appdeploy-agent" /* NS2: data variables.yaml, what the set was rendered with */
 #define AGENTSET_VARS_KEY "variables.yaml"
 #define AGENTSET_GIT_SECRET "appdeploy-git-credentials" /* NS2: data credentials (git-credential-store lines) */
 #define AGENTSET_GIT_KEY "credentials"
-#define AGENTSET_LEASE "appdeploy"                  /* coordination.k8s.io/v1 Lease in NS2 */
-#define AGENTSET_DEPLOYMENT "appdeploy"             /* Deployment, Service and ServiceAccount in NS2 */
-#define AGENTSET_FIELD_MANAGER "appdeploy-up"       /* what up writes outside the set (the ConfigMaps, the Secret) */
+#define AGENTSET_LEASE "appdeploy"            /* coordination.k8s.io/v1 Lease in NS2 */
+#define AGENTSET_DEPLOYMENT "appdeploy"       /* Deployment, Service and ServiceAccount in NS2 */
+#define AGENTSET_FIELD_MANAGER "appdeploy-up" /* what up writes outside the set (the ConfigMaps, the Secret) */
 /* On NS2 when `appdeploy up` created it: `down` deletes only such a namespace. */
 #define AGENTSET_LABEL_CREATED_BY "appdeploy.sourcemode.dev/created-by"
 #define AGENTSET_CREATED_BY "up"

@@ -48,8 +48,19 @@ int bundle_make(const char *dir, unsigned char **out, size_t *len, struct sm_err
 int bundle_make_with(const char *dir, const char *extra, const char *extra_name, unsigned char **out, size_t *len,
 		     struct sm_error *err)
 {
-	const char *argv[24] = {"tar", "-C", dir, "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-				"--mtime=@0", "--format=gnu", "--exclude-vcs", "-cf", "-", "."};
+	const char *argv[24] = {"tar",
+				"-C",
+				dir,
+				"--sort=name",
+				"--owner=0",
+				"--group=0",
+				"--numeric-owner",
+				"--mtime=@0",
+				"--format=gnu",
+				"--exclude-vcs",
+				"-cf",
+				"-",
+				"."};
 	size_t n = 13;
 	char *copy = NULL, *xform = NULL;
 	if (extra && extra_name) {
@@ -76,7 +87,8 @@ int bundle_make_with(const char *dir, const char *extra, const char *extra_name,
 	if (runcmd(argv, NULL, TAR_CAP, &r)) {
 		free(copy);
 		free(xform);
-		sm_error_set(err, NULL, 0, 0, "bundling %s: %s (install tar)", dir, r.err ? r.err : "tar did not start");
+		sm_error_set(err, NULL, 0, 0, "bundling %s: %s (install tar)", dir,
+			     r.err ? r.err : "tar did not start");
 		runcmd_free(&r);
 		return -1;
 	}
@@ -91,10 +103,11 @@ int bundle_make_with(const char *dir, const char *extra, const char *extra_name,
 		return -1;
 	}
 	if (r.truncated) {
-		sm_error_set(err, NULL, 0, 0,
-			     "bundling %s: over %u MiB of files, which cannot fit the %d MiB object limit; put DIR in a git "
-			     "repository whose remote the cluster can reach instead",
-			     dir, TAR_CAP >> 20, BUNDLE_MAX_OBJECT >> 20);
+		sm_error_set(
+			err, NULL, 0, 0,
+			"bundling %s: over %u MiB of files, which cannot fit the %d MiB object limit; put DIR in a git "
+			"repository whose remote the cluster can reach instead",
+			dir, TAR_CAP >> 20, BUNDLE_MAX_OBJECT >> 20);
 		runcmd_free(&r);
 		free(copy);
 		free(xform);
@@ -119,21 +132,22 @@ json_t *bundle_configmap(const char *dir, const char *ns, const unsigned char *t
 		sm_error_set(err, NULL, 0, 0, "bundling %s: out of memory", dir);
 		return NULL;
 	}
-	json_t *cm = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
-			       "metadata", "name", BUNDLE_CONFIGMAP, "namespace", ns, "labels", "app.kubernetes.io/name",
-			       "appdeploy", "app.kubernetes.io/component", "agent", "data", "digest", digest, "binaryData",
-			       BUNDLE_KEY, b64);
+	json_t *cm = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s},s:{s:s}}", "apiVersion", "v1", "kind",
+			       "ConfigMap", "metadata", "name", BUNDLE_CONFIGMAP, "namespace", ns, "labels",
+			       "app.kubernetes.io/name", "appdeploy", "app.kubernetes.io/component", "agent", "data",
+			       "digest", digest, "binaryData", BUNDLE_KEY, b64);
 	free(b64);
 	char *text = json_dumps(cm, JSON_COMPACT);
 	*size = text ? strlen(text) : 0;
 	free(text);
 	if (*size > BUNDLE_MAX_OBJECT) {
-		sm_error_set(err, NULL, 0, 0,
-			     "the bundle of %s is %.2f MiB as a ConfigMap (%zu bytes; %zu bytes of tar.gz), over the API "
-			     "server's 1 MiB object limit (%d bytes): nothing was written. Make %s smaller (move large files "
-			     "out of it), or put it in a git repository whose remote the cluster can reach (the agent then "
-			     "clones it)",
-			     dir, (double)*size / (1024.0 * 1024.0), *size, len, BUNDLE_MAX_OBJECT, dir);
+		sm_error_set(
+			err, NULL, 0, 0,
+			"the bundle of %s is %.2f MiB as a ConfigMap (%zu bytes; %zu bytes of tar.gz), over the API "
+			"server's 1 MiB object limit (%d bytes): nothing was written. Make %s smaller (move large files "
+			"out of it), or put it in a git repository whose remote the cluster can reach (the agent then "
+			"clones it)",
+			dir, (double)*size / (1024.0 * 1024.0), *size, len, BUNDLE_MAX_OBJECT, dir);
 		json_decref(cm);
 		return NULL;
 	}

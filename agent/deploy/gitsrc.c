@@ -83,7 +83,8 @@ int gitsrc_detect(const char *dir, struct gitsrc *g, struct sm_error *err)
 		}
 		/* the branch the upstream tracks, which may be named differently on the remote */
 		snprintf(key, sizeof key, "branch.%s.merge", branch);
-		if (g->remote && !git_line(dir, &s, "config", "--get", key, NULL) && s && !strncmp(s, "refs/heads/", 11))
+		if (g->remote && !git_line(dir, &s, "config", "--get", key, NULL) && s &&
+		    !strncmp(s, "refs/heads/", 11))
 			g->ref = strdup(s + 11);
 		free(s);
 		if (!g->ref)
@@ -98,13 +99,15 @@ int gitsrc_detect(const char *dir, struct gitsrc *g, struct sm_error *err)
 		return 0;
 	}
 	if (!gitsrc_is_url(g->url)) {
-		snprintf(g->note, sizeof g->note, "remote \"%s\" of %s is a local path (%s), which the cluster cannot reach",
-			 g->remote, dir, g->url);
+		snprintf(g->note, sizeof g->note,
+			 "remote \"%s\" of %s is a local path (%s), which the cluster cannot reach", g->remote, dir,
+			 g->url);
 		return 0;
 	}
 	const char *p = strstr(g->url, "://");
 	if (p) {
-		const char *auth = p + 3, *end = auth + strcspn(auth, "/@"), *colon = memchr(auth, ':', (size_t)(end - auth));
+		const char *auth = p + 3, *end = auth + strcspn(auth, "/@"),
+			   *colon = memchr(auth, ':', (size_t)(end - auth));
 		if (*end == '@' && colon) {
 			sm_error_set(err, NULL, 0, 0,
 				     "remote \"%s\" of %s has a password in its URL, which would end up in the agent's "
@@ -147,34 +150,43 @@ int gitsrc_check(const struct gitsrc *g, const char *cred_file, char *warn, size
 	}
 	/* no prompt, no askpass, no helper of the user's: what the agent will have (the empty value resets
 	 * the list of helpers, the second -c adds the file's) */
-	const char *argv[] = {"git", "-c", "credential.helper=", "-c", helper, "-c", "core.askPass=", "ls-remote",
-			      "--", g->url, NULL};
-	const char *env[] = {"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=", "GCM_INTERACTIVE=never",
-			     "GIT_SSH_COMMAND=ssh -o BatchMode=yes", NULL};
+	const char *argv[] = {
+		"git",  "-c", "credential.helper=", "-c", helper, "-c", "core.askPass=", "ls-remote", "--",
+		g->url, NULL};
+	const char *env[] = {"GIT_TERMINAL_PROMPT=0",
+			     "GIT_ASKPASS=",
+			     "SSH_ASKPASS=",
+			     "GCM_INTERACTIVE=never",
+			     "GIT_SSH_COMMAND=ssh -o BatchMode=yes",
+			     NULL};
 	struct runcmd r;
 	int rc = runcmd(argv, env, 16u << 20, &r);
 	free(abs);
 	if (rc || r.status) {
 		char why[600];
 		last_line(r.err ? r.err : "", why, sizeof why);
-		if (!cred_file && (strstr(r.err, "could not read Username") || strstr(r.err, "could not read Password") ||
-				   strstr(r.err, "terminal prompts disabled") || strstr(r.err, "Authentication failed")))
-			sm_error_set(err, NULL, 0, 0,
-				     "remote \"%s\" (%s) asks for credentials, and the agent in the cluster will need them too: "
-				     "pass --git-credentials FILE (git-credential-store format, one https://USER:TOKEN@HOST "
-				     "line; kept in a Secret, never printed). Nothing was written",
-				     g->remote, g->url);
+		if (!cred_file &&
+		    (strstr(r.err, "could not read Username") || strstr(r.err, "could not read Password") ||
+		     strstr(r.err, "terminal prompts disabled") || strstr(r.err, "Authentication failed")))
+			sm_error_set(
+				err, NULL, 0, 0,
+				"remote \"%s\" (%s) asks for credentials, and the agent in the cluster will need them too: "
+				"pass --git-credentials FILE (git-credential-store format, one https://USER:TOKEN@HOST "
+				"line; kept in a Secret, never printed). Nothing was written",
+				g->remote, g->url);
 		else if (cred_file && (strstr(r.err, "Authentication failed") || strstr(r.err, "could not read") ||
 				       strstr(r.err, "terminal prompts disabled")))
-			sm_error_set(err, NULL, 0, 0,
-				     "remote \"%s\" (%s) refused the credentials in %s (%s): check the USER:TOKEN line for "
-				     "that host. Nothing was written",
-				     g->remote, g->url, cred_file, why);
+			sm_error_set(
+				err, NULL, 0, 0,
+				"remote \"%s\" (%s) refused the credentials in %s (%s): check the USER:TOKEN line for "
+				"that host. Nothing was written",
+				g->remote, g->url, cred_file, why);
 		else
-			sm_error_set(err, NULL, 0, 0,
-				     "remote \"%s\" (%s) did not answer git ls-remote: %s. The agent in the cluster clones it: "
-				     "make it reachable, or remove the remote to have up bundle DIR instead. Nothing was written",
-				     g->remote, g->url, *why ? why : "git failed");
+			sm_error_set(
+				err, NULL, 0, 0,
+				"remote \"%s\" (%s) did not answer git ls-remote: %s. The agent in the cluster clones it: "
+				"make it reachable, or remove the remote to have up bundle DIR instead. Nothing was written",
+				g->remote, g->url, *why ? why : "git failed");
 		runcmd_free(&r);
 		return -1;
 	}
@@ -200,16 +212,18 @@ int gitsrc_check(const struct gitsrc *g, const char *cred_file, char *warn, size
 	}
 	runcmd_free(&r);
 	if (!found) {
-		sm_error_set(err, NULL, 0, 0,
-			     "remote \"%s\" (%s) has no branch or tag \"%s\", which the agent would check out: push it first "
-			     "(git push -u %s %s). Nothing was written",
-			     g->remote, g->url, g->ref, g->remote, g->ref);
+		sm_error_set(
+			err, NULL, 0, 0,
+			"remote \"%s\" (%s) has no branch or tag \"%s\", which the agent would check out: push it first "
+			"(git push -u %s %s). Nothing was written",
+			g->remote, g->url, g->ref, g->remote, g->ref);
 		return -1;
 	}
 	if (*remote_sha && strcmp(remote_sha, g->head))
-		snprintf(warn, warn_cap,
-			 "%s on remote \"%s\" is at %.12s, not at your HEAD %.12s: the agent deploys what the remote has "
-			 "(git push to deploy your commits)",
-			 g->ref, g->remote, remote_sha, g->head);
+		snprintf(
+			warn, warn_cap,
+			"%s on remote \"%s\" is at %.12s, not at your HEAD %.12s: the agent deploys what the remote has "
+			"(git push to deploy your commits)",
+			g->ref, g->remote, remote_sha, g->head);
 	return 0;
 }

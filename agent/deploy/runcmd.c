@@ -114,7 +114,9 @@ int runcmd(const char *const *argv, const char *const *env, size_t out_cap, stru
 				continue;
 			}
 			if (i == 0) {
-				size_t take = r->out_len >= out_cap ? 0 : out_cap - r->out_len < (size_t)got ? out_cap - r->out_len : (size_t)got;
+				size_t take = r->out_len >= out_cap                ? 0
+					      : out_cap - r->out_len < (size_t)got ? out_cap - r->out_len
+										   : (size_t)got;
 				if (take < (size_t)got)
 					r->truncated = 1;
 				if (take)

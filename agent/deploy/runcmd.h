@@ -6,11 +6,11 @@
 
 /* The outcome of one run; the buffers are malloc'd and NUL-terminated (runcmd_free). */
 struct runcmd {
-	char *out;      /* stdout (up to the cap given) */
+	char *out; /* stdout (up to the cap given) */
 	size_t out_len;
-	int truncated;  /* stdout was longer than the cap: the rest was read and dropped */
-	char *err;      /* stderr (its last 16 KiB) */
-	int status;     /* exit status, 128+N for signal N, 127 when the program could not be run */
+	int truncated; /* stdout was longer than the cap: the rest was read and dropped */
+	char *err;     /* stderr (its last 16 KiB) */
+	int status;    /* exit status, 128+N for signal N, 127 when the program could not be run */
 };
 
 /*

@@ -1131,7 +1131,9 @@ long kube_forward(struct kube *k, const char *method, const char *path, const ch
 		  struct sm_error *err)
 {
 	int with_body = body != NULL || !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
-	struct kube_req r = {.method = with_body ? KUBE_POST : KUBE_GET, .path = strdup(path), .accept = accept ? accept : "*/*",
+	struct kube_req r = {.method = with_body ? KUBE_POST : KUBE_GET,
+			     .path = strdup(path),
+			     .accept = accept ? accept : "*/*",
 			     .body_type = body_type};
 	/* xfer_start leaves a body it is given alone: the raw bytes go in below */
 	struct xfer x = {.req = &r, .body = with_body ? strdup("") : NULL};
@@ -1168,7 +1170,8 @@ long kube_forward(struct kube *k, const char *method, const char *path, const ch
 	if (s.aborted)
 		rc = 0;
 	else if (code != CURLE_OK && !status)
-		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server,
+			     x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
 	else {
 		rc = status;
 		if (status && code == CURLE_OK && !x.resp_len)

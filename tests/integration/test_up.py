@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 import io
 import re
 
@@ -333,3 +334,41 @@ class UpTest(KubeTest):
         p = self.down(self.set_dir, "-n", "demo", "--yes")
         self.assertIn("namespace/%s left in place (up did not create it)" % NS2, p.stdout)
         self.assertEqual(self.names("deployment,service,serviceaccount,role,rolebinding"), ["serviceaccount/default"])
+
+    def down_on_a_terminal(self, answer):
+        """down with its stdin and stderr on a pseudo-terminal, answering the question; (exit status, what it said)."""
+        import pty
+        import select
+        master, slave = pty.openpty()
+        env = dict(os.environ, APPDEPLOY_AGENT_DIR=AGENT_DIR, APPDEPLOY_CACHE_DIR=os.path.join(self.tmp, "cache"))
+        env.pop("KUBECONFIG", None)
+        p = subprocess.Popen([APPDEPLOY, "down", self.set_dir, "-n", "demo", "--kubeconfig", self.kubeconfig],
+                             stdin=slave, stdout=subprocess.PIPE, stderr=slave, env=env)
+        os.close(slave)
+        said, deadline = b"", time.monotonic() + 60
+        while b"[y/N] " not in said and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                said += os.read(master, 4096)
+        os.write(master, answer)
+        out = p.stdout.read().decode()
+        rc = p.wait(timeout=60)
+        try:
+            while select.select([master], [], [], 0.2)[0]:
+                said += os.read(master, 4096)
+        except OSError:
+            pass
+        os.close(master)
+        p.stdout.close()
+        return rc, said.decode(), out
+
+    def test_down_asks_on_a_terminal(self):
+        self.up(self.set_dir, "-n", "demo", "--images", self.images, "--detach")
+        rc, said, out = self.down_on_a_terminal(b"n\n")
+        self.assertIn("This removes the appdeploy agent from namespace %s. Continue? [y/N] " % NS2, said)
+        self.assertEqual(rc, 1)
+        self.assertIn("nothing was removed", said)
+        self.assertIn("deployment.apps/appdeploy", self.names("deployment"))
+        rc, said, out = self.down_on_a_terminal(b"y\n")
+        self.assertEqual(rc, 0, said + out)
+        self.assertIn("deployment.apps/appdeploy pruned", out)
+        self.assert_nothing_of_the_agent()

@@ -359,6 +359,8 @@ class UpTest(KubeTest):
             pass
         os.close(master)
         p.stdout.close()
+        self.assertNotIn(b"Sanitizer", said)
+        self.assertNotIn(b"runtime error:", said)
         return rc, said.decode(), out
 
     def test_down_asks_on_a_terminal(self):

@@ -564,6 +564,21 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 
+	/* what an earlier up wrote for another source is no longer read: a bundle once git serves, a Secret once
+	 * no credentials are needed */
+	const char *stale[2][3] = {
+		{u.git.is_git ? "configmaps" : NULL, BUNDLE_CONFIGMAP, "the configuration comes from git now"},
+		{u.cred_file ? NULL : "secrets", AGENTSET_GIT_SECRET, "no credentials given"}};
+	for (int i = 0; i < 2; i++) {
+		char *path;
+		if (!stale[i][0] || asprintf(&path, "/api/v1/namespaces/%s/%s/%s", u.ns2, stale[i][0], stale[i][1]) < 0)
+			continue;
+		long st = up_request(u.p.k, KUBE_DELETE, path, NULL, NULL, NULL, 0);
+		if (st >= 200 && st < 300)
+			printf("%s/%s deleted (%s)\n", i ? "secret" : "configmap", stale[i][1], stale[i][2]);
+		free(path);
+	}
+
 	/* --- 4. ready, then the dashboard --- */
 	if (wait_agent(&u, c.pl.wait_timeout))
 		goto out;

@@ -204,6 +204,14 @@ class UpTest(KubeTest):
         self.assertIn("--bundle", c["args"])
         self.assertNotIn("--git", c["args"])
         self.assertIn("configmap/appdeploy-bundle", self.names("configmap"))
+        # the remote becomes a URL: the next up switches the agent to git and drops the bundle (the set's origin
+        # moves with the remote's URL: apply's --take-over says that is meant)
+        git("remote", "set-url", "origin", "file://" + bare, cwd=work)
+        p = self.up(d, "-n", "demo", "--images", os.path.join(work, "images.yaml"), "--take-over", "--detach")
+        self.assertIn("configmap/appdeploy-bundle deleted (the configuration comes from git now)", p.stdout)
+        c, _ = self.agent_args()
+        self.assertIn("--git", c["args"])
+        self.assertNotIn("configmap/appdeploy-bundle", self.names("configmap"))
 
     def test_private_remote(self):
         """A remote asking for credentials: without --git-credentials a clear error and nothing written; with it
@@ -239,6 +247,8 @@ class UpTest(KubeTest):
                       c["volumeMounts"])
         vols = {v["name"]: v for v in d_obj["spec"]["template"]["spec"]["volumes"]}
         self.assertEqual(vols["git-credentials"]["secret"]["secretName"], "appdeploy-git-credentials")
+        # a bundle from an earlier up is no longer read once git serves the configuration
+        self.assertNotIn("configmap/appdeploy-bundle", self.names("configmap"))
         # wrong credentials: refused by the remote, said so, and nothing more is written
         with open(creds, "w") as f:
             f.write("http://dev:wrong@127.0.0.1:%d\n" % srv.port)

@@ -166,6 +166,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sourcemode/runners
 	install -m 755 $(BUILD)/reloader $(BUILD)/appdeploy $(DESTDIR)$(PREFIX)/bin/
 	$(if $(wildcard runners/*.yaml),install -m 644 runners/*.yaml $(DESTDIR)$(PREFIX)/share/sourcemode/runners/)
+	install -d $(DESTDIR)$(PREFIX)/share/appdeploy/agent
+	install -m 644 deploy/agent/*.yaml $(DESTDIR)$(PREFIX)/share/appdeploy/agent/
 
 # The style is .clang-format's. The tree predates it and mixes two continuation and comment-alignment
 # habits that no one clang-format setting reproduces, so `make format` restyles only the lines changed

@@ -13,6 +13,8 @@ int cmd_diff(int argc, char **argv);     /* cmd_sync.c: what apply would change 
 int cmd_apply(int argc, char **argv);    /* cmd_sync.c: sync a namespace */
 int cmd_serve(int argc, char **argv);    /* cmd_serve.c: the dashboard */
 int cmd_dev(int argc, char **argv);      /* cmd_dev.c: push local source into the pod (synced source mode) */
+int cmd_up(int argc, char **argv);       /* cmd_up.c: apply the set and install the agent in the cluster */
+int cmd_down(int argc, char **argv);     /* cmd_down.c: remove the agent (and with --all the set) */
 
 /* `appdeploy template --chart ...` (chart_cmd.c): exit status 0, 1 failure, 2 usage. */
 int cmd_template_chart(int argc, char **argv);

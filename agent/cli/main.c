@@ -60,6 +60,32 @@ static const struct {
 	 "per save, following the pod when it is replaced.\n"
 	 "      --local SRC           the local source folder (default: the sourcemode.dev/local-source annotation)\n"
 	 "      --once                sync once and exit\n" RENDER_FLAGS SYNC_FLAGS},
+	{"up", cmd_up, "up DIR [-n NS] [--agent-namespace NS2] [--git-credentials FILE] [--detach]",
+	 "Applies DIR as apply does, then installs the deploy agent in the cluster (namespace NS2, default\n"
+	 "appdeploy-system): it fetches the configuration (DIR's git remote, else a bundle of DIR) every interval and\n"
+	 "keeps the namespace in sync. Then serves the agent's dashboard on localhost until Ctrl-C.\n"
+	 "  -n, --namespace NS        target namespace (default: the context's, else \"default\")\n"
+	 "  -c, --context NAME        kubeconfig context (default: current-context)\n"
+	 "      --kubeconfig FILE     kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)\n"
+	 "  -v, --var KEY=VALUE       a variable, passed on to the agent (repeatable)\n"
+	 "      --set NAME            the set label (default: DIR's base name)\n"
+	 "      --images FILE|URL     the CI image list (inside DIR's configuration, or a URL); its appdeploy key\n"
+	 "                            is the agent's image\n"
+	 "      --agent-namespace NS2 where the agent runs (default appdeploy-system; created when missing)\n"
+	 "      --git-credentials FILE  git-credential-store lines for a private remote (kept in a Secret, never printed)\n"
+	 "      --interval DUR        how often the agent fetches the configuration (default 60s)\n"
+	 "      --listen ADDR         the local dashboard's address (default 127.0.0.1:8090)\n"
+	 "      --detach              do not forward: print the kubectl proxy URL and exit\n"
+	 "      --timeout SECONDS     for the agent to become ready (default 300)\n"},
+	{"down", cmd_down, "down DIR [--agent-namespace NS2] [--all] [--yes]",
+	 "Removes the deploy agent that up installed (its set, ConfigMaps, Secret, Lease, and its namespace when up\n"
+	 "created it); --all also prunes DIR's set from the target namespace.\n"
+	 "  -n, --namespace NS        target namespace (default: the context's, else \"default\")\n"
+	 "  -c, --context NAME        kubeconfig context (default: current-context)\n"
+	 "      --kubeconfig FILE     kubeconfig file\n"
+	 "      --agent-namespace NS2 where the agent runs (default appdeploy-system)\n"
+	 "      --all                 also delete every object of the set (through its inventory)\n"
+	 "      --yes                 do not ask (needed without a terminal)\n"},
 };
 
 static int usage(FILE *out)
@@ -95,7 +121,8 @@ static int wants_help(int argc, char **argv)
 	static const char *const with_value[] = {"-f", "--values", "-v", "--var", "-n", "--namespace", "-o",
 						 "--output", "--set", "-c", "--context", "--kubeconfig", "-i",
 						 "--imagepullsecret", "--timeout", "--concurrency", "--images", "--source",
-						 "--listen", "--interval", "--poll", "--token-file", "--local", NULL};
+						 "--listen", "--interval", "--poll", "--token-file", "--local",
+						 "--agent-namespace", "--git-credentials", NULL};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			return 0;

@@ -34,6 +34,15 @@ struct conn {
 	char *body;
 	size_t len, cap;
 	int too_big;
+	struct http_deferred *deferred; /* http_defer's handle while the answer is pending */
+	struct MHD_Response *resp;      /* a deferred answer, queued when MHD calls again after the resume */
+	unsigned status;
+};
+
+struct http_deferred {
+	struct http_server *srv;
+	struct MHD_Connection *mc;
+	struct conn *c;
 };
 
 struct http_req {
@@ -283,6 +292,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *mc, const cha
 		*con_cls = c;
 		return MHD_YES;
 	}
+	if (c->resp) { /* a deferred answer is ready: MHD calls again after the resume */
+		enum MHD_Result q = MHD_queue_response(mc, c->status, c->resp);
+		MHD_destroy_response(c->resp);
+		c->resp = NULL;
+		return q;
+	}
+	if (c->deferred)
+		return MHD_YES; /* still waiting */
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
@@ -321,6 +338,9 @@ static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls, e
 	(void)cls, (void)mc, (void)toe;
 	if (!c)
 		return;
+	if (c->resp) /* answered after the connection went (or the server stopped): on_close runs here */
+		MHD_destroy_response(c->resp);
+	free(c->deferred);
 	free(c->body);
 	free(c);
 	*con_cls = NULL;
@@ -423,4 +443,96 @@ void http_stop(struct http_server *s)
 	ev_timer_stop(s->loop, &s->timeout);
 	MHD_stop_daemon(s->mhd); /* closes the listening socket too */
 	free(s);
+}
+
+/* --- answers that come later (up's forward, #16) --- */
+
+struct http_deferred *http_defer(struct http_req *r)
+{
+	struct http_deferred *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->srv = r->srv;
+	d->mc = r->mc;
+	d->c = r->c;
+	r->c->deferred = d;
+	MHD_suspend_connection(r->mc);
+	r->answered = 1; /* by http_deferred_stream, later */
+	return d;
+}
+
+struct http_stream *http_deferred_stream(struct http_deferred *d, unsigned status, const char *ctype,
+					 const char *const *headers, void (*on_close)(void *arg), void *arg)
+{
+	struct http_stream *st = calloc(1, sizeof *st);
+	struct MHD_Response *resp =
+		st ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, st, stream_free) : NULL;
+	struct conn *c = d->c;
+	if (!resp) {
+		free(st);
+		/* nothing to send: end the connection with a bare 500 */
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		st = NULL;
+		if (on_close)
+			on_close(arg);
+	} else {
+		st->srv = d->srv;
+		st->mc = d->mc;
+		st->on_close = on_close;
+		st->arg = arg;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+			MHD_add_response_header(resp, headers[i], headers[i + 1]);
+		st->next = d->srv->streams;
+		if (st->next)
+			st->next->pprev = &st->next;
+		st->pprev = &d->srv->streams;
+		d->srv->streams = st;
+	}
+	c->resp = resp;
+	c->status = status;
+	c->deferred = NULL;
+	MHD_resume_connection(d->mc);
+	kick(d->srv);
+	free(d);
+	return st;
+}
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	FILE *f = cls;
+	static const char hex[] = "0123456789ABCDEF";
+	const char *parts[2] = {key, value};
+	if (ftell(f) > 0)
+		fputc('&', f);
+	for (int i = 0; i < 2; i++) {
+		if (i == 1) {
+			if (!value)
+				break;
+			fputc('=', f);
+		}
+		for (const unsigned char *p = (const unsigned char *)parts[i]; p && *p; p++)
+			if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    strchr("-._~", *p))
+				fputc(*p, f);
+			else
+				fprintf(f, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+	}
+	return MHD_YES;
+}
+
+char *http_query_string(struct http_req *r)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return strdup("");
+	MHD_get_connection_values(r->mc, MHD_GET_ARGUMENT_KIND, query_arg, f);
+	fclose(f);
+	return out;
 }

@@ -53,4 +53,18 @@ int http_stream_write(struct http_stream *s, const char *data, size_t len);
 /* Finishes the stream once the queued bytes are sent. */
 void http_stream_end(struct http_stream *s);
 
+/* --- answers that come later (up's forward, #16) --- */
+struct http_deferred;
+/* Parks the request: the handler returns without an answer, and later, on the loop thread, exactly one
+ * http_deferred_stream answers it. What the handler reads of the request (method, path, headers, body) is
+ * valid only during the handler: copy what is needed. Returns NULL (the request is answered 500) when out of
+ * memory. */
+struct http_deferred *http_defer(struct http_req *r);
+/* Answers a deferred request: status, ctype, headers (NULL or name, value pairs), then a stream as
+ * http_stream_open's (its on_close runs exactly once). d is invalid after. */
+struct http_stream *http_deferred_stream(struct http_deferred *d, unsigned status, const char *ctype,
+					 const char *const *headers, void (*on_close)(void *arg), void *arg);
+/* The request's query string as received, re-encoded ("a=1&b=x%20y"; "" when none); malloc'd. */
+char *http_query_string(struct http_req *r);
+
 #endif

@@ -300,42 +300,61 @@ int pipeline_diff(struct kube *k, const struct pipeline_opts *o, const char *ns,
 	return rc;
 }
 
-int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, struct sm_error *err)
+void pipeline_prepared_free(struct pipeline_prepared *p)
 {
-	struct kube_config kc;
-	if (kubeconfig_load(o->kubeconfig, o->context, &kc, err))
+	json_decref(p->objs);
+	kube_free(p->k);
+	pipeline_set_clear(&p->s);
+	kubeconfig_free(&p->kc);
+	memset(p, 0, sizeof *p);
+}
+
+int pipeline_prepare(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d,
+		     struct pipeline_prepared *p, struct sm_error *err)
+{
+	memset(p, 0, sizeof *p);
+	if (kubeconfig_load(o->kubeconfig, o->context, &p->kc, err))
 		return -1;
-	struct pipeline_set s;
-	if (pipeline_load(o, kc.namespace, d, &s)) {
-		kubeconfig_free(&kc);
+	if (pipeline_load(o, p->kc.namespace, d, &p->s)) {
+		kubeconfig_free(&p->kc);
+		memset(p, 0, sizeof *p);
 		sm_error_set(err, NULL, 0, 0, "render failed; nothing was changed");
 		return -1;
 	}
-	int rc = -1;
-	json_t *saved = NULL, *objs = NULL;
-	struct kube *k = pipeline_connect(o, &kc, d, err);
+	json_t *saved = NULL;
+	p->k = pipeline_connect(o, &p->kc, d, err);
 	/* services switched to source mode (the dashboard's ConfigMap) stay so; --source flags win.
 	 * The namespace is known before rendering, so the render runs once, with the saved state. */
-	if (!k || sourcestate_load(k, s.ns, &saved, err))
-		goto out;
-	lookup_use(k, NULL); /* templates' lookup reads the live cluster, as helm install's does (lookup.c) */
-	int failed = pipeline_render(o, &s, json_object_size(saved) ? saved : NULL, d, &objs);
+	if (!p->k || sourcestate_load(p->k, p->s.ns, &saved, err))
+		goto fail;
+	lookup_use(p->k, NULL); /* templates' lookup reads the live cluster, as helm install's does (lookup.c) */
+	int failed = pipeline_render(o, &p->s, json_object_size(saved) ? saved : NULL, d, &p->objs);
 	lookup_use(NULL, NULL);
+	json_decref(saved);
+	saved = NULL;
 	if (failed) {
 		sm_error_set(err, NULL, 0, 0, "render failed; nothing was changed");
-		goto out;
+		goto fail;
 	}
-	if (pipeline_check_empty(o, mode == PIPELINE_DIFF ? "diff" : "apply", objs, err))
-		goto out;
-	if (mode == PIPELINE_DIFF)
-		rc = pipeline_diff(k, o, s.ns, s.set, objs, d, changes, err);
-	else
-		rc = pipeline_apply(k, o, s.ns, s.set, objs, d, err);
-out:
-	json_decref(objs);
+	if (pipeline_check_empty(o, mode == PIPELINE_DIFF ? "diff" : "apply", p->objs, err))
+		goto fail;
+	return 0;
+fail:
 	json_decref(saved);
-	kube_free(k);
-	pipeline_set_clear(&s);
-	kubeconfig_free(&kc);
+	pipeline_prepared_free(p);
+	return -1;
+}
+
+int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, struct sm_error *err)
+{
+	struct pipeline_prepared p;
+	if (pipeline_prepare(o, mode, d, &p, err))
+		return -1;
+	int rc;
+	if (mode == PIPELINE_DIFF)
+		rc = pipeline_diff(p.k, o, p.s.ns, p.s.set, p.objs, d, changes, err);
+	else
+		rc = pipeline_apply(p.k, o, p.s.ns, p.s.set, p.objs, d, err);
+	pipeline_prepared_free(&p);
 	return rc;
 }

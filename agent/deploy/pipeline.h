@@ -98,6 +98,22 @@ enum pipeline_mode { PIPELINE_APPLY, PIPELINE_DIFF };
  * render's own DIAG_RENDER message). */
 int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d, int *changes, struct sm_error *err);
 
+/* What pipeline_prepare hands a front end that does more than apply or diff (`appdeploy up`): the kubeconfig,
+ * a connected client, the loaded set and its one render. Owned; pipeline_prepared_free. */
+struct pipeline_prepared {
+	struct kube_config kc;
+	struct kube *k;
+	struct pipeline_set s;
+	json_t *objs; /* render_dir's array of {file, line, object} */
+};
+
+/* pipeline_run's steps before the apply or diff (kubeconfig, load, connect, the saved source state, the one
+ * render with live lookups, the empty check; mode words the empty check's advice). Returns 0 with p filled, or
+ * -1 with err filled and p cleared. */
+int pipeline_prepare(const struct pipeline_opts *o, enum pipeline_mode mode, const struct diag *d,
+		     struct pipeline_prepared *p, struct sm_error *err);
+void pipeline_prepared_free(struct pipeline_prepared *p);
+
 /* The set label when o->set_name is not given: DIR's base name made a valid label value. */
 void pipeline_default_set_name(const char *dir, char *out, size_t cap);
 

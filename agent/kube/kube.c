@@ -413,6 +413,11 @@ static int xfer_start(struct kube *k, struct xfer *x, const struct auth *au)
 		const char *ct = r->method == KUBE_APPLY	 ? "Content-Type: application/apply-patch+yaml"
 				 : r->method == KUBE_MERGE_PATCH ? "Content-Type: application/merge-patch+json"
 								 : "Content-Type: application/json";
+		char given[256];
+		if (r->body_type) { /* a body passed on as it came (up's forward) */
+			snprintf(given, sizeof given, "Content-Type: %s", r->body_type);
+			ct = given;
+		}
 		h = curl_slist_append(h, ct);
 		if (!x->body)
 			x->body = r->body ? json_dumps(r->body, JSON_COMPACT) : strdup("{}");
@@ -1077,6 +1082,100 @@ long kube_post_raw(struct kube *k, const char *path, const char *const *headers,
 			memcpy(*out, x.resp, x.resp_len);
 		(*out)[x.resp_len] = 0;
 		*out_len = x.resp_len;
+	}
+out:
+	xfer_end(k, &x);
+	free(x.body);
+	free(x.resp);
+	free(r.path);
+	auth_clear(&au);
+	return rc;
+}
+
+/* --- up's local forward (#16): kube_forward --- */
+
+struct forward_ctx {
+	struct xfer *x;
+	kube_forward_cb cb;
+	void *arg;
+	int aborted;
+};
+
+static size_t on_forward_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct forward_ctx *s = ud;
+	long status = 0;
+	curl_easy_getinfo(s->x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (s->cb(s->arg, status, s->x->content_type, ptr, size * nmemb)) {
+		s->aborted = 1;
+		return 0;
+	}
+	return size * nmemb;
+}
+
+static int on_forward_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct forward_ctx *s = ud;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	long status = 0;
+	curl_easy_getinfo(s->x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (s->cb(s->arg, status, s->x->content_type, NULL, 0)) {
+		s->aborted = 1;
+		return 1;
+	}
+	return 0;
+}
+
+long kube_forward(struct kube *k, const char *method, const char *path, const char *accept, const char *const *headers,
+		  const char *body_type, const char *body, size_t len, long timeout_s, kube_forward_cb cb, void *arg,
+		  struct sm_error *err)
+{
+	int with_body = body != NULL || !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
+	struct kube_req r = {.method = with_body ? KUBE_POST : KUBE_GET,
+			     .path = strdup(path),
+			     .accept = accept ? accept : "*/*",
+			     .body_type = body_type};
+	/* xfer_start leaves a body it is given alone: the raw bytes go in below */
+	struct xfer x = {.req = &r, .body = with_body ? strdup("") : NULL};
+	struct forward_ctx s = {.x = &x, .cb = cb, .arg = arg};
+	struct auth au = {0};
+	long rc = -1;
+	if (!r.path || (with_body && !x.body) || auth_get(k, NULL, &au, err)) {
+		free(r.path);
+		free(x.body);
+		return -1;
+	}
+	if (xfer_start(k, &x, &au)) {
+		sm_error_set(err, NULL, 0, 0, "%s", r.err);
+		goto out;
+	}
+	curl_multi_remove_handle(k->multi, x.easy); /* run alone, blocking, streaming */
+	for (size_t i = 0; headers && headers[i]; i++)
+		x.headers = curl_slist_append(x.headers, headers[i]);
+	curl_easy_setopt(x.easy, CURLOPT_HTTPHEADER, x.headers);
+	curl_easy_setopt(x.easy, CURLOPT_CUSTOMREQUEST, method);
+	if (with_body) {
+		curl_easy_setopt(x.easy, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(x.easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+	}
+	curl_easy_setopt(x.easy, CURLOPT_WRITEFUNCTION, on_forward_body);
+	curl_easy_setopt(x.easy, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(x.easy, CURLOPT_XFERINFOFUNCTION, on_forward_progress);
+	curl_easy_setopt(x.easy, CURLOPT_XFERINFODATA, &s);
+	curl_easy_setopt(x.easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x.easy, CURLOPT_TIMEOUT, timeout_s);
+	CURLcode code = curl_easy_perform(x.easy);
+	long status = 0;
+	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
+	if (s.aborted)
+		rc = 0;
+	else if (code != CURLE_OK && !status)
+		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server,
+			     x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+	else {
+		rc = status;
+		if (status && code == CURLE_OK && !x.resp_len)
+			cb(arg, status, x.content_type, "", 0); /* an empty answer still has its status and type */
 	}
 out:
 	xfer_end(k, &x);

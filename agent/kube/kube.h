@@ -52,6 +52,7 @@ struct kube_req {
 	const char *if_none_match; /* an ETag: the server may answer 304 Not Modified (borrowed, may be NULL) */
 	char etag[128];            /* the answer's ETag ("" when none) */
 	char content_type[192];    /* the answer's Content-Type ("" when none) */
+	const char *body_type;     /* the request body's Content-Type (borrowed; NULL: the method's JSON kind) */
 };
 
 struct kube;
@@ -154,5 +155,17 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
  * -1 with err filled when the server could not be reached. Blocking. */
 long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
 		   long timeout_s, char **out, size_t *out_len, struct sm_error *err);
+
+/* up's local forward (#16): called with the answer's status, its Content-Type ("" until the headers came) and
+ * each piece of its body as it arrives; with data NULL, len 0 about every 100 ms while idle. Nonzero aborts. */
+typedef int (*kube_forward_cb)(void *arg, long status, const char *content_type, const char *data, size_t len);
+
+/* One request passed on through the API server (a service proxy call), not retried: any method, a raw body
+ * (NULL for none) of type body_type, accept as the Accept header (NULL: * / *), extra "Name: value" headers
+ * (NULL-terminated, may be NULL). The answer streams to cb. timeout_s 0: none. Returns the HTTP status, 0 when
+ * cb aborted, or -1 with err filled when the server could not be reached. Blocking: its own thread and client. */
+long kube_forward(struct kube *k, const char *method, const char *path, const char *accept, const char *const *headers,
+		  const char *body_type, const char *body, size_t len, long timeout_s, kube_forward_cb cb, void *arg,
+		  struct sm_error *err);
 
 #endif

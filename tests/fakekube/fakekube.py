@@ -41,7 +41,7 @@ What it serves, following the documented API semantics:
              config expire_continues=N: the next N continue tokens answer 410 Expired
   auth       bearer tokens (tokens={token: user}), client certificates (CN = user) when TLS;
              users in `readonly` may only read (403 otherwise); no credentials -> 401
-  faults     `faults` list of dicts {method, path (regex), status, count, retry_after} answered
+  faults     `faults` list of dicts {method, path (regex), query (regex), status, count, retry_after} answered
              before anything else (429 / 500 injection); `reject` {name: 422 message} fails writes
 Run standalone:  python3 fakekube.py [--port N] [--tls DIR] [--token T] [--kubeconfig PATH]
 Use in tests:    fk = FakeKube(tls_dir=..., tokens={...}); fk.start(); ...; fk.stop()
@@ -1002,7 +1002,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if path.startswith("/fakekube/"):
                 return self.control(method, path)
             user = self.user()
-            fault = fk.take_fault(method, path)
+            fault = fk.take_fault(method, path, u.query)
             if fault:
                 headers = {}
                 if fault.get("retry_after") is not None:
@@ -1402,7 +1402,7 @@ class FakeKube:
             k = method + " " + path  # per-path request counts: what the tests and bench/apply.sh compare
             self.counts[k] = self.counts.get(k, 0) + 1
 
-    def take_fault(self, method, path):
+    def take_fault(self, method, path, query=""):
         with self.lock:
             for f in self.faults:
                 if f.get("count", 1) <= 0:
@@ -1411,6 +1411,8 @@ class FakeKube:
                     continue
                 if f.get("path") and not re.search(f["path"], path):
                     continue
+                if f.get("query") is not None and not re.search(f["query"], query):
+                    continue  # e.g. "^(?!.*dryRun)": only the real write, not its dry run
                 f["count"] = f.get("count", 1) - 1
                 return f
         return None

@@ -267,10 +267,9 @@ class UpTest(KubeTest):
 
     def test_agent_namespace_forbidden(self):
         """A user who may not create the agent's namespace (403): a clear error before anything is written.
-        (The read-only `viewer` user of kubeharness stands in for a create-namespaces denial.)"""
-        kc = self.fk.kubeconfig(os.path.join(self.tmp, "viewer-kubeconfig"), namespace="default", token="viewer-token")
-        p = self.appdeploy("up", self.set_dir, "-n", "demo", "--images", self.images, "--detach", "--kubeconfig", kc,
-                           env={"APPDEPLOY_AGENT_DIR": AGENT_DIR}, expect=1)
+        (The fake denies `create namespaces` to every user, RBAC's 403; the user may still write in demo.)"""
+        self.fk.deny.add(("create", "namespaces"))
+        p = self.up(self.set_dir, "-n", "demo", "--images", self.images, "--detach", expect=1)
         self.assertIn("the agent's namespace %s does not exist and cannot be created:" % NS2, p.stderr)
         self.assertIn("(HTTP 403 Forbidden)", p.stderr)
         self.assertIn("kubectl create namespace %s" % NS2, p.stderr)

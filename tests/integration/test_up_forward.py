@@ -1,5 +1,4 @@
-"""pending_up_forward.py (becomes test_up_forward.py once fakekube has the service proxy of the fakeimg branch, #16:
-FakeKube.proxy_service) — `appdeploy up` without --detach: the agent's Deployment made ready by the fake's rollout, then the local forward serves the page, passes method/query/body/headers, and streams server-sent events through the API server's service proxy (a stand-in HTTP server as the Service's endpoint)."""
+"""test_up_forward.py — `appdeploy up` without --detach: the agent's Deployment made ready by the fake's rollout, then the local forward serves the page, passes method/query/body/headers, and streams server-sent events through the API server's service proxy (a stand-in HTTP server as the Service's endpoint)."""
 import http.client
 import http.server
 import json

@@ -12,6 +12,7 @@ int cmd_render(int argc, char **argv);   /* cmd_render.c: render a manifest fold
 int cmd_diff(int argc, char **argv);     /* cmd_sync.c: what apply would change */
 int cmd_apply(int argc, char **argv);    /* cmd_sync.c: sync a namespace */
 int cmd_serve(int argc, char **argv);    /* cmd_serve.c: the dashboard */
+int cmd_agent(int argc, char **argv);    /* cmd_agent.c: the deploy manager inside the cluster */
 int cmd_dev(int argc, char **argv);      /* cmd_dev.c: push local source into the pod (synced source mode) */
 
 /* `appdeploy template --chart ...` (chart_cmd.c): exit status 0, 1 failure, 2 usage. */

@@ -151,7 +151,7 @@ static int render_self(struct agent *a, struct kube *k, const struct diag *d, js
 	}
 	const char *var_files[] = {a->vars_file};
 	struct pipeline_opts o = {.dir = dir, .var_files = var_files, .n_var_files = 1, .ns = a->fl->agent_ns,
-				  .set_name = AGENT_SET, .images = a->opts->images};
+				  .set_name = AGENT_SET, .images = a->opts->images, .take_over = 1};
 	struct pipeline_set ps = {0};
 	rc = pipeline_load(&o, NULL, d, &ps) || pipeline_render(&o, &ps, NULL, d, objs) ? -1 : 1;
 	pipeline_set_clear(&ps);
@@ -181,7 +181,7 @@ static int hook_self(void *arg, struct kube *k, int apply, const struct diag *d)
 	char *dir = agent_manifest_dir();
 	const char *var_files[] = {a->vars_file};
 	struct pipeline_opts o = {.dir = dir, .var_files = var_files, .n_var_files = 1, .ns = a->fl->agent_ns,
-				  .set_name = AGENT_SET, .images = a->opts->images};
+				  .set_name = AGENT_SET, .images = a->opts->images, .take_over = 1};
 	struct sm_error err;
 	diag_say(d, DIAG_PROGRESS, "the agent's own set (%s in namespace %s):", AGENT_SET, a->fl->agent_ns);
 	rc = pipeline_apply(k, &o, a->fl->agent_ns, AGENT_SET, objs, d, &err);
@@ -263,6 +263,9 @@ int cmd_agent(int argc, char **argv)
 	}
 	c.pl.images = images;
 	c.pl.set_name = af.set_name;
+	/* the agent is the set's source by design (up installed it for this set): a set last applied from
+	 * the developer's folder (up, apply) or from another copy of the configuration is taken over */
+	c.pl.take_over = 1;
 	struct kube_config kc = {0};
 	int have_kc = 0;
 	if (!rc && kubeconfig_load(c.pl.kubeconfig, c.pl.context, &kc, &err)) {

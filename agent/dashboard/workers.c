@@ -282,11 +282,31 @@ struct job_out {
 	unsigned id;
 };
 
+/* Each line of text as a log line (the agent's log repeats its page's job output). */
+static void log_lines(const char *text, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(text, '\n', n);
+		size_t l = nl ? (size_t)(nl - text) : n;
+		log_info("%.*s", (int)l, text);
+		l += nl != NULL;
+		text += l;
+		n -= l;
+	}
+}
+
+/* 1 when text ends with tail (a failure said again, maybe without the line naming the new configuration). */
+static int ends_with(const char *text, const char *tail)
+{
+	size_t a = strlen(text), b = strlen(tail);
+	return b <= a && !strcmp(text + a - b, tail);
+}
+
 static ssize_t job_out_write(void *cookie, const char *buf, size_t n)
 {
 	struct job_out *jo = cookie;
 	if (jo->w->cfg.agent) /* the agent's log says what its page says */
-		log_info("%.*s", (int)(n && buf[n - 1] == '\n' ? n - 1 : n), buf);
+		log_lines(buf, n);
 	json_t *msg = json_pack("{s:s, s:I, s:s%}", "type", "job", "id", (json_int_t)jo->id, "append", buf, n);
 	if (msg)
 		post(jo->w, msg);
@@ -589,14 +609,14 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 				goto out;
 		}
 		fflush(f);
-		if (rc && ss->last_failure && early && !strcmp(ss->last_failure, early))
+		if (rc && ss->last_failure && early && ends_with(ss->last_failure, early))
 			goto out; /* the same error as last time: said already (the page keeps it as a banner) */
 		id = atomic_fetch_add(&w->next_auto, 1);
 		job_start(w, id, ss->applied[0] ? "auto-sync" : "initial-sync", NULL);
 		fclose(f);
 		if (early_len) {
 			if (w->cfg.agent)
-				log_info("%.*s", (int)(early[early_len - 1] == '\n' ? early_len - 1 : early_len), early);
+				log_lines(early, early_len);
 			post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", early));
 		}
 		free(ss->last_failure);
@@ -605,9 +625,9 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 			early = NULL;
 		f = job_out_open(w, id);
 		rs.f = f;
-		if (rc)
-			goto out;
-		if (why[0])
+		if (rc) {
+			/* said below, after the failure's own lines */
+		} else if (why[0])
 			fprintf(f, "live objects drifted from the last applied state: %s: syncing\n", why);
 		else if (strcmp(digest, ss->applied))
 			fprintf(f, "templates or images changed: syncing\n");

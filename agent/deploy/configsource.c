@@ -24,10 +24,9 @@ struct configsource {
 	char *git_url, *git_ref, *git_credentials, *bundle, *bundle_ns;
 	char *repo;    /* git: the clone */
 	char *dir;     /* the set's folder */
-	char *bundles; /* bundle: the folder of extracted bundles ("current" links to the one in use) */
+	char *bundles; /* bundle: where bundles are extracted (the set's folder is bundles/set) */
 	char commit[64];  /* git: the commit checked out ("" none yet) */
 	char digest[65];  /* bundle: the digest extracted ("" none yet) */
-	char *extracted;  /* bundle: the folder "current" links to */
 };
 
 static int mkdirs(const char *path)
@@ -163,7 +162,7 @@ struct configsource *configsource_new(const struct configsource_opts *o, struct 
 	} else {
 		cs->bundle = strdup(o->bundle);
 		cs->bundle_ns = strdup(o->bundle_ns);
-		if (asprintf(&cs->bundles, "%s/bundle", o->workdir) < 0 || asprintf(&cs->dir, "%s/current", cs->bundles) < 0)
+		if (asprintf(&cs->bundles, "%s/bundle", o->workdir) < 0 || asprintf(&cs->dir, "%s/set", cs->bundles) < 0)
 			abort();
 	}
 	if (mkdirs(o->workdir)) {
@@ -186,7 +185,6 @@ void configsource_free(struct configsource *cs)
 	free(cs->repo);
 	free(cs->dir);
 	free(cs->bundles);
-	free(cs->extracted);
 	free(cs);
 }
 
@@ -270,9 +268,8 @@ static int bundle_refresh(struct configsource *cs, struct kube *k, char *what, s
 	snprintf(dig, sizeof dig, "%s", digest);
 	kube_req_clear(&r);
 	mkdirs(cs->bundles);
-	char *file, *tmp, *dest;
-	if (asprintf(&file, "%s/set-%.16s.tar.gz", cs->bundles, dig) < 0 || asprintf(&tmp, "%s/set-%.16s.new", cs->bundles, dig) < 0 ||
-	    asprintf(&dest, "%s/set-%.16s", cs->bundles, dig) < 0)
+	char *file, *tmp;
+	if (asprintf(&file, "%s/set.tar.gz", cs->bundles) < 0 || asprintf(&tmp, "%s/set.new", cs->bundles) < 0)
 		abort();
 	int rc = -1;
 	FILE *f = fopen(file, "wb");
@@ -293,29 +290,23 @@ static int bundle_refresh(struct configsource *cs, struct kube *k, char *what, s
 		rm_tree(tmp);
 		goto out;
 	}
-	/* the new folder, then the link to it: "current" names either the old set or the new one, whole */
-	if (cs->extracted && !strcmp(cs->extracted, dest)) {
+	/* the old folder aside, the new one in its place (both renames on one file system): the set's
+	 * folder keeps its path, and holds either the old set or the new one, whole */
+	char *old;
+	if (asprintf(&old, "%s.old", cs->dir) < 0)
+		abort();
+	rm_tree(old);
+	int had = rename(cs->dir, old) == 0;
+	if (rename(tmp, cs->dir)) {
+		sm_error_set(err, NULL, 0, 0, "cannot switch %s to the new bundle: %s", cs->dir, strerror(errno));
+		if (had)
+			rename(old, cs->dir);
 		rm_tree(tmp);
-	} else {
-		rm_tree(dest);
-		char *link, *ltmp;
-		if (asprintf(&link, "%s", cs->dir) < 0 || asprintf(&ltmp, "%s.new", cs->dir) < 0)
-			abort();
-		unlink(ltmp);
-		if (rename(tmp, dest) || symlink(dest, ltmp) || rename(ltmp, link)) {
-			sm_error_set(err, NULL, 0, 0, "cannot switch %s to the new bundle: %s", link, strerror(errno));
-			free(link);
-			free(ltmp);
-			rm_tree(tmp);
-			goto out;
-		}
-		free(link);
-		free(ltmp);
-		if (cs->extracted)
-			rm_tree(cs->extracted);
-		free(cs->extracted);
-		cs->extracted = strdup(dest);
+		free(old);
+		goto out;
 	}
+	rm_tree(old);
+	free(old);
 	snprintf(cs->digest, sizeof cs->digest, "%s", dig);
 	snprintf(what, whatlen, "bundle %s/%s digest %.12s", cs->bundle_ns, cs->bundle, dig);
 	rc = 1;
@@ -323,7 +314,6 @@ out:
 	unlink(file);
 	free(file);
 	free(tmp);
-	free(dest);
 	free(tgz);
 	return rc;
 }

@@ -1,6 +1,8 @@
 """test_agent.py — `appdeploy agent` as a local process with in-cluster credentials against the fake API server: the configuration from a bare git repository (file://) or the bundle ConfigMap, commits picked up, a broken commit reported and nothing changed, the agent's own Deployment following the image list, and the Lease between two agents."""
 import base64
 import hashlib
+import http.client
+import http.server
 import io
 import json
 import os
@@ -9,13 +11,14 @@ import signal
 import subprocess
 import tarfile
 import textwrap
+import threading
 import time
 import unittest
 import urllib.error
 import urllib.request
 
 from kubeharness import APPDEPLOY, KubeTest, certs_dir, require, write_tree
-from test_dashboard import wait_for
+from test_dashboard import DashboardTest, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT_DIR = os.path.join(HERE, "testdata", "agentset")
@@ -112,6 +115,57 @@ class Agent:
         assert rc == 0, "agent exited %d\n%s" % (rc, text[-3000:])
         self.test.assertNotIn(SA_TOKEN, text)
         return text
+
+
+class SubpathProxy:
+    """Serves an agent under the API server's service proxy path only (as kubectl proxy and `up` do), streaming
+    each answer as it comes (the page's event stream); any other path is 404, so an absolute URL in the page fails."""
+
+    def __init__(self, target_port):
+        prefix = "/api/v1/namespaces/%s/services/appdeploy:http/proxy" % NS2
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # the answer ends when the connection closes: no re-chunking
+
+            def log_message(self, *a):
+                pass
+
+            def forward(self):
+                if not self.path.startswith(prefix + "/"):
+                    self.send_error(404, "not under " + prefix)
+                    return
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                c = http.client.HTTPConnection("127.0.0.1", target_port, timeout=300)
+                hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                c.request(self.command, self.path[len(prefix):], body=body, headers=hdrs)
+                r = c.getresponse()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.end_headers()
+                try:
+                    while True:
+                        chunk = r.read1(65536)
+                        if not chunk:
+                            break
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                c.close()
+
+            do_GET = do_POST = forward
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.srv.daemon_threads = True
+        self.url = "http://127.0.0.1:%d%s/" % (self.srv.server_address[1], prefix)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
 
 
 class AgentTest(KubeTest):
@@ -300,6 +354,29 @@ class AgentTest(KubeTest):
         wait_for(lambda: self.greeting() == "hello-3", 60, "agent-b to apply the third commit")
         b.stop()
         self.assertEqual(self.lease()["spec"]["holderIdentity"], "")
+
+    def test_page_under_the_service_proxy_path_and_the_waiting_banner(self):
+        self.make_repo()
+        a = self.git_agent("agent-a")
+        wait_for(lambda: self.image(NS, "web"), 60, "agent-a's first sync")
+        pa = SubpathProxy(int(a.url.rsplit(":", 1)[1]))
+        try:
+            r = DashboardTest.browser(self, "agent-subpath", a, url=pa.url, names=["web"])
+            self.assertEqual(r["outside"], [])
+            self.assertEqual(r["banner"], "")
+            b = self.git_agent("agent-b")
+            pb = SubpathProxy(int(b.url.rsplit(":", 1)[1]))
+            try:
+                r = DashboardTest.browser(self, "agent-subpath", b, url=pb.url, names=["web"],
+                                          waiting="waiting: agent agent-a is syncing")
+                self.assertEqual(r["outside"], [])
+                self.assertTrue(r["banner"].startswith("waiting: agent agent-a is syncing."), r["banner"])
+            finally:
+                pb.stop()
+            b.stop()
+        finally:
+            pa.stop()
+        a.stop()
 
     def bundle(self, files, digest=None):
         buf = io.BytesIO()

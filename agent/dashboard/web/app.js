@@ -124,6 +124,9 @@ function renderFreshness() {
     msg = "The API server cannot be read: " + status.error + ". Rows show the last known state" + (a != null ? " (" + Math.floor(a) + " s old)" : "") + ".";
   else if (a != null && status && a > 2 * status.poll)
     msg = "The API server has not answered for " + Math.floor(a) + " s (polled every " + status.poll + " s). Rows show the state from then.";
+  else if (status && status.lease && !status.lease.leading)
+    msg = "waiting: agent " + (status.lease.holder || "(not known yet)") + " is syncing. This agent (" + status.lease.self +
+      ") shows the cluster but does not sync until it holds the lease.";
   if (b.dataset.msg !== msg) {
     b.dataset.msg = msg;
     setText(b, msg);

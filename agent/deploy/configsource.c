@@ -155,7 +155,13 @@ struct configsource *configsource_new(const struct configsource_opts *o, struct 
 	if (o->git_url) {
 		cs->git_url = strdup(o->git_url);
 		cs->git_ref = strdup(o->git_ref && *o->git_ref ? o->git_ref : "main");
-		cs->git_credentials = o->git_credentials ? strdup(o->git_credentials) : NULL;
+		/* git runs in the clone (-C): a relative FILE must still name the same file */
+		cs->git_credentials = o->git_credentials ? realpath(o->git_credentials, NULL) : NULL;
+		if (o->git_credentials && !cs->git_credentials) {
+			sm_error_set(err, NULL, 0, 0, "--git-credentials %s: %s", o->git_credentials, strerror(errno));
+			configsource_free(cs);
+			return NULL;
+		}
 		if (asprintf(&cs->repo, "%s/config", o->workdir) < 0 ||
 		    asprintf(&cs->dir, "%s%s%s", cs->repo, *path ? "/" : "", path) < 0)
 			abort();

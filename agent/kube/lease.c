@@ -24,8 +24,7 @@ static void micro_now(char *out, size_t outlen)
 	snprintf(out, outlen, "%s.%06ldZ", base, (long)tv.tv_usec);
 }
 
-/* Seconds since the epoch of an RFC 3339 time ("...Z" or "+hh:mm", fraction optional); -1 when unreadable. */
-static double parse_time(const char *s)
+double lease_parse_time(const char *s)
 {
 	struct tm tm = {0};
 	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
@@ -91,7 +90,7 @@ int lease_try(struct kube *k, const char *ns, const char *name, const char *iden
 	json_t *lease = r.response, *spec = json_object_get(lease, "spec");
 	const char *who = json_string_value(json_object_get(spec, "holderIdentity")) ?: "";
 	json_int_t dur = json_integer_value(json_object_get(spec, "leaseDurationSeconds"));
-	double renewed = parse_time(json_string_value(json_object_get(spec, "renewTime")));
+	double renewed = lease_parse_time(json_string_value(json_object_get(spec, "renewTime")));
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	double now = (double)tv.tv_sec + tv.tv_usec / 1e6;

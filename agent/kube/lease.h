@@ -26,6 +26,10 @@ int lease_try(struct kube *k, const char *ns, const char *name, const char *iden
 /* Gives the Lease up when identity holds it. Returns 0 (also when not held), or -1 with err filled. */
 int lease_release(struct kube *k, const char *ns, const char *name, const char *identity, struct sm_error *err);
 
+/* Seconds since the epoch of an RFC 3339 time (a renewTime: "...Z" or "+hh:mm", fraction optional); -1
+ * when unreadable (NULL too). */
+double lease_parse_time(const char *s);
+
 /* A thread that keeps trying (every LEASE_RETRY s) or renewing (every LEASE_RENEW s) and logs each change. */
 struct lease_elector;
 

@@ -104,7 +104,13 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int serve_run(const struct serve_run_cfg *sr)
 {
 	const struct serve_flags *f = sr->flags;
-	struct ev_loop *loop = EV_DEFAULT;
+	/* not libev's default loop: that one reaps every child on SIGCHLD, and the worker threads wait
+	 * for their own (exec credential plugins, the agent's git and tar) */
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "appdeploy %s: cannot start an event loop\n", sr->agent ? "agent" : "serve");
+		return 1;
+	}
 	struct sm_error kerr;
 	int rc = 0;
 	signal(SIGPIPE, SIG_IGN);
@@ -122,6 +128,7 @@ int serve_run(const struct serve_run_cfg *sr)
 	struct dashboard *d = dashboard_start(&dc, &kerr);
 	if (!d) {
 		fprintf(stderr, "appdeploy %s: %.1023s\n", sr->agent ? "agent" : "serve", kerr.msg);
+		ev_loop_destroy(loop);
 		return 1;
 	}
 	char host[256];
@@ -145,6 +152,7 @@ int serve_run(const struct serve_run_cfg *sr)
 	ev_signal_stop(loop, &sig_int);
 	ev_signal_stop(loop, &sig_term);
 	dashboard_stop(d);
+	ev_loop_destroy(loop);
 	return rc;
 }
 

@@ -92,9 +92,13 @@ static int run(char *const argv[], const char *what, char *out, size_t outlen, s
 	eb[en] = 0;
 	close(po[0]);
 	close(pe[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	int status = 0, w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (w < 0) { /* someone else reaped it: its outcome is unknown, so it did not work */
+		sm_error_set(err, NULL, 0, 0, "%s: cannot wait for %s: %s", what, argv[0], strerror(errno));
+		return -1;
+	}
 	if (out)
 		snprintf(out, outlen, "%s", ob);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

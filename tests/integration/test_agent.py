@@ -18,7 +18,8 @@ import urllib.error
 import urllib.request
 
 from kubeharness import APPDEPLOY, KubeTest, certs_dir, require, write_tree
-from test_dashboard import DashboardTest, wait_for
+import test_dashboard
+from test_dashboard import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT_DIR = os.path.join(HERE, "testdata", "agentset")
@@ -414,13 +415,13 @@ class AgentTest(KubeTest):
         wait_for(lambda: self.image(NS, "web"), 60, "agent-a's first sync")
         pa = SubpathProxy(int(a.url.rsplit(":", 1)[1]))
         try:
-            r = DashboardTest.browser(self, "agent-subpath", a, url=pa.url, names=["web"])
+            r = test_dashboard.DashboardTest.browser(self, "agent-subpath", a, url=pa.url, names=["web"])
             self.assertEqual(r["outside"], [])
             self.assertEqual(r["banner"], "")
             b = self.git_agent("agent-b")
             pb = SubpathProxy(int(b.url.rsplit(":", 1)[1]))
             try:
-                r = DashboardTest.browser(self, "agent-subpath", b, url=pb.url, names=["web"],
+                r = test_dashboard.DashboardTest.browser(self, "agent-subpath", b, url=pb.url, names=["web"],
                                           waiting="waiting: agent agent-a is syncing")
                 self.assertEqual(r["outside"], [])
                 self.assertTrue(r["banner"].startswith("waiting: agent agent-a is syncing."), r["banner"])

@@ -38,10 +38,10 @@ struct agent {
 /* Takes the agent's own flags out of argv; the rest go to cmd_opts_parse. Returns 0, or 2 after a usage message. */
 static int take_agent_flags(int *argc, char **argv, struct agent_flags *f)
 {
-	static const char *names[] = {"--agent-namespace", "--set-name", "--git", "--git-ref", "--git-path",
-				      "--git-credentials", "--bundle", "--images"};
-	const char **slot[] = {&f->agent_ns, &f->set_name, &f->git, &f->git_ref, &f->git_path, &f->git_credentials,
-			       &f->bundle, &f->images};
+	static const char *names[] = {"--agent-namespace", "--set-name",        "--git",    "--git-ref",
+				      "--git-path",        "--git-credentials", "--bundle", "--images"};
+	const char **slot[] = {&f->agent_ns, &f->set_name,        &f->git,    &f->git_ref,
+			       &f->git_path, &f->git_credentials, &f->bundle, &f->images};
 	int out = 1;
 	for (int i = 1; i < *argc; i++) {
 		const char *a = argv[i];
@@ -123,8 +123,9 @@ static int render_self(struct agent *a, struct kube *k, const struct diag *d, js
 	kube_do(k, &r, 1);
 	if (r.status == 404) {
 		if (!a->said_unmanaged)
-			log_warn("configmap %s/%s not found: the agent does not manage its own set (appdeploy up writes it)",
-				 a->fl->agent_ns, AGENT_VARS_CM);
+			log_warn(
+				"configmap %s/%s not found: the agent does not manage its own set (appdeploy up writes it)",
+				a->fl->agent_ns, AGENT_VARS_CM);
 		a->said_unmanaged = 1;
 		kube_req_clear(&r);
 		return 0;
@@ -150,8 +151,13 @@ static int render_self(struct agent *a, struct kube *k, const struct diag *d, js
 		return -1;
 	}
 	const char *var_files[] = {a->vars_file};
-	struct pipeline_opts o = {.dir = dir, .var_files = var_files, .n_var_files = 1, .ns = a->fl->agent_ns,
-				  .set_name = AGENT_SET, .images = a->opts->images, .take_over = 1};
+	struct pipeline_opts o = {.dir = dir,
+				  .var_files = var_files,
+				  .n_var_files = 1,
+				  .ns = a->fl->agent_ns,
+				  .set_name = AGENT_SET,
+				  .images = a->opts->images,
+				  .take_over = 1};
 	struct pipeline_set ps = {0};
 	rc = pipeline_load(&o, NULL, d, &ps) || pipeline_render(&o, &ps, NULL, d, objs) ? -1 : 1;
 	pipeline_set_clear(&ps);
@@ -180,8 +186,13 @@ static int hook_self(void *arg, struct kube *k, int apply, const struct diag *d)
 	}
 	char *dir = agent_manifest_dir();
 	const char *var_files[] = {a->vars_file};
-	struct pipeline_opts o = {.dir = dir, .var_files = var_files, .n_var_files = 1, .ns = a->fl->agent_ns,
-				  .set_name = AGENT_SET, .images = a->opts->images, .take_over = 1};
+	struct pipeline_opts o = {.dir = dir,
+				  .var_files = var_files,
+				  .n_var_files = 1,
+				  .ns = a->fl->agent_ns,
+				  .set_name = AGENT_SET,
+				  .images = a->opts->images,
+				  .take_over = 1};
 	struct sm_error err;
 	diag_say(d, DIAG_PROGRESS, "the agent's own set (%s in namespace %s):", AGENT_SET, a->fl->agent_ns);
 	rc = pipeline_apply(k, &o, a->fl->agent_ns, AGENT_SET, objs, d, &err);
@@ -215,7 +226,8 @@ int cmd_agent(int argc, char **argv)
 	if (rc || (rc = take_agent_flags(&argc, argv, &af)))
 		return rc;
 	if (sf.token_file) {
-		fprintf(stderr, "appdeploy agent: --token-file is serve's; the agent is reached through the API server's service proxy\n");
+		fprintf(stderr,
+			"appdeploy agent: --token-file is serve's; the agent is reached through the API server's service proxy\n");
 		return 2;
 	}
 	if (!af.set_name || !*af.set_name) {
@@ -224,9 +236,13 @@ int cmd_agent(int argc, char **argv)
 	}
 	const char *home = getenv("HOME");
 	char *workdir = strdup(home && *home && strcmp(home, "/") ? home : "/var/lib/appdeploy");
-	struct configsource_opts co = {.git_url = af.git, .git_ref = af.git_ref, .git_path = af.git_path,
-				       .git_credentials = af.git_credentials, .bundle = af.bundle,
-				       .bundle_ns = af.agent_ns, .workdir = workdir};
+	struct configsource_opts co = {.git_url = af.git,
+				       .git_ref = af.git_ref,
+				       .git_path = af.git_path,
+				       .git_credentials = af.git_credentials,
+				       .bundle = af.bundle,
+				       .bundle_ns = af.agent_ns,
+				       .workdir = workdir};
 	struct sm_error err;
 	struct configsource *cs = configsource_new(&co, &err);
 	if (!cs) {
@@ -290,9 +306,15 @@ int cmd_agent(int argc, char **argv)
 	if (!rc) {
 		log_info("agent %s: set %s into namespace %s from %s %s (agent namespace %s)", identity, af.set_name,
 			 c.pl.ns, af.git ? "git" : "bundle", af.git ? af.git : af.bundle, af.agent_ns);
-		struct workers_agent hooks = {.refresh = hook_refresh, .leading = hook_leading, .self = hook_self, .arg = &a};
-		struct serve_run_cfg sr = {.flags = &sf, .kc = &kc, .opts = &c.pl, .ns = c.pl.ns,
-					   .what = af.git ? af.git : af.bundle, .agent = &hooks, .lease = page_lease,
+		struct workers_agent hooks = {
+			.refresh = hook_refresh, .leading = hook_leading, .self = hook_self, .arg = &a};
+		struct serve_run_cfg sr = {.flags = &sf,
+					   .kc = &kc,
+					   .opts = &c.pl,
+					   .ns = c.pl.ns,
+					   .what = af.git ? af.git : af.bundle,
+					   .agent = &hooks,
+					   .lease = page_lease,
 					   .lease_arg = &a};
 		rc = serve_run(&sr);
 	}

@@ -49,7 +49,8 @@ int serve_take_flags(int *argc, char **argv, struct serve_flags *f)
 			f->token_file = val;
 		else if (duration_parse(val, which == 1 ? &f->interval : &f->poll, &why) ||
 			 (which == 1 ? f->interval : f->poll) <= 0) {
-			fprintf(stderr, "appdeploy %s: %s %s: %s\n", argv[0], names[which], val, why ? why : "must be positive");
+			fprintf(stderr, "appdeploy %s: %s %s: %s\n", argv[0], names[which], val,
+				why ? why : "must be positive");
 			return 2;
 		}
 	}
@@ -120,7 +121,11 @@ int serve_run(const struct serve_run_cfg *sr)
 		.token = sr->token,
 		.context = sr->opts->context,
 		.kubeconfig = sr->kubeconfig,
-		.workers = {.kc = sr->kc, .opts = sr->opts, .ns = sr->ns, .interval = f->interval, .poll = f->poll,
+		.workers = {.kc = sr->kc,
+			    .opts = sr->opts,
+			    .ns = sr->ns,
+			    .interval = f->interval,
+			    .poll = f->poll,
 			    .agent = sr->agent},
 		.lease = sr->lease,
 		.lease_arg = sr->lease_arg,
@@ -201,7 +206,12 @@ int cmd_serve(int argc, char **argv)
 
 	/* the exec hint names the same file, wherever the developer pastes it */
 	char *kc_abs = c.pl.kubeconfig ? realpath(c.pl.kubeconfig, NULL) : NULL;
-	struct serve_run_cfg sr = {.flags = &f, .token = token, .kc = &kc, .opts = &c.pl, .ns = ns, .what = c.pl.dir,
+	struct serve_run_cfg sr = {.flags = &f,
+				   .token = token,
+				   .kc = &kc,
+				   .opts = &c.pl,
+				   .ns = ns,
+				   .what = c.pl.dir,
 				   .kubeconfig = kc_abs ? kc_abs : c.pl.kubeconfig};
 	rc = serve_run(&sr);
 	free(ns);

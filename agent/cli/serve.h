@@ -25,7 +25,7 @@ void serve_fmt_duration(double s, char *out, size_t outlen);
 
 struct serve_run_cfg {
 	const struct serve_flags *flags;
-	const char *token;                 /* access token, or NULL */
+	const char *token; /* access token, or NULL */
 	const struct kube_config *kc;
 	const struct pipeline_opts *opts;
 	const char *ns;                    /* the namespace served */

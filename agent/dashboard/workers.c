@@ -687,8 +687,8 @@ static void refuse_job(struct workers *w, struct job *job, const char *holder)
 {
 	job_start(w, job->id, job->kind == JOB_SOURCE ? sourcemode_job_kind(job->on) : "redeploy", job->service);
 	post(w, json_pack("{s:s, s:I, s:s+++}", "type", "job", "id", (json_int_t)job->id, "append", "waiting: agent ",
-			  *holder ? holder : "(unknown)", " is syncing; this agent does not sync until it holds the lease",
-			  "\n"));
+			  *holder ? holder : "(unknown)",
+			  " is syncing; this agent does not sync until it holds the lease", "\n"));
 	job_done(w, job->id, 0, NULL);
 }
 

@@ -53,7 +53,8 @@ struct workers_cfg {
 	const char *ns;               /* the namespace served */
 	double interval;              /* seconds between template/image re-reads */
 	double poll;                  /* seconds between cluster state polls */
-	const struct workers_agent *agent; /* `appdeploy agent`'s hooks (NULL for serve; borrowed); job lines are logged too */
+	/* `appdeploy agent`'s hooks (NULL for serve; borrowed); its job lines are logged too */
+	const struct workers_agent *agent;
 	void (*post)(void *arg, json_t *msg); /* thread-safe hand-over to the loop */
 	void *post_arg;
 };

@@ -22,11 +22,11 @@ extern char **environ;
 
 struct configsource {
 	char *git_url, *git_ref, *git_credentials, *bundle, *bundle_ns;
-	char *repo;    /* git: the clone */
-	char *dir;     /* the set's folder */
-	char *bundles; /* bundle: where bundles are extracted (the set's folder is bundles/set) */
-	char commit[64];  /* git: the commit checked out ("" none yet) */
-	char digest[65];  /* bundle: the digest extracted ("" none yet) */
+	char *repo;      /* git: the clone */
+	char *dir;       /* the set's folder */
+	char *bundles;   /* bundle: where bundles are extracted (the set's folder is bundles/set) */
+	char commit[64]; /* git: the commit checked out ("" none yet) */
+	char digest[65]; /* bundle: the digest extracted ("" none yet) */
 };
 
 static int mkdirs(const char *path)
@@ -49,10 +49,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void rm_tree(const char *path) { nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* Runs argv (no shell), its stdout into out (when given), stderr's last line into err. Returns 0 when it
  * exited 0, else -1 with err filled ("WHAT: LAST LINE OF STDERR"). */
@@ -144,14 +141,16 @@ static int git(struct configsource *cs, int in_repo, const char *what, char *out
 struct configsource *configsource_new(const struct configsource_opts *o, struct sm_error *err)
 {
 	if (!o->git_url == !o->bundle) {
-		sm_error_set(err, NULL, 0, 0, "give the configuration as --git URL or --bundle CONFIGMAP (one of them)");
+		sm_error_set(err, NULL, 0, 0,
+			     "give the configuration as --git URL or --bundle CONFIGMAP (one of them)");
 		return NULL;
 	}
 	const char *path = o->git_path ? o->git_path : "";
 	while (*path == '/')
 		path++;
 	if (strstr(path, "..")) {
-		sm_error_set(err, NULL, 0, 0, "--git-path %s: a path inside the repository, without \"..\"", o->git_path);
+		sm_error_set(err, NULL, 0, 0, "--git-path %s: a path inside the repository, without \"..\"",
+			     o->git_path);
 		return NULL;
 	}
 	struct configsource *cs = calloc(1, sizeof *cs);
@@ -172,11 +171,13 @@ struct configsource *configsource_new(const struct configsource_opts *o, struct 
 	} else {
 		cs->bundle = strdup(o->bundle);
 		cs->bundle_ns = strdup(o->bundle_ns);
-		if (asprintf(&cs->bundles, "%s/bundle", o->workdir) < 0 || asprintf(&cs->dir, "%s/set", cs->bundles) < 0)
+		if (asprintf(&cs->bundles, "%s/bundle", o->workdir) < 0 ||
+		    asprintf(&cs->dir, "%s/set", cs->bundles) < 0)
 			abort();
 	}
 	if (mkdirs(o->workdir)) {
-		sm_error_set(err, NULL, 0, 0, "cannot create %s: %s (the agent needs a writable HOME)", o->workdir, strerror(errno));
+		sm_error_set(err, NULL, 0, 0, "cannot create %s: %s (the agent needs a writable HOME)", o->workdir,
+			     strerror(errno));
 		configsource_free(cs);
 		return NULL;
 	}
@@ -207,15 +208,17 @@ static int git_refresh(struct configsource *cs, char *what, size_t whatlen, stru
 	struct stat st;
 	if (stat(git_dir, &st)) {
 		rm_tree(cs->repo); /* a clone that did not finish */
-		if (git(cs, 0, "git clone", NULL, 0, err, "clone", "--quiet", "--no-checkout", "--", cs->git_url, cs->repo,
-			(char *)NULL))
+		if (git(cs, 0, "git clone", NULL, 0, err, "clone", "--quiet", "--no-checkout", "--", cs->git_url,
+			cs->repo, (char *)NULL))
 			return -1;
 	}
 	/* REF as a branch or tag first; a commit id is fetched with everything else */
 	const char *rev = "FETCH_HEAD";
 	struct sm_error ferr;
-	if (git(cs, 1, "git fetch", NULL, 0, &ferr, "fetch", "--quiet", "--force", "origin", cs->git_ref, (char *)NULL)) {
-		if (git(cs, 1, "git fetch", NULL, 0, err, "fetch", "--quiet", "--force", "--tags", "origin", (char *)NULL)) {
+	if (git(cs, 1, "git fetch", NULL, 0, &ferr, "fetch", "--quiet", "--force", "origin", cs->git_ref,
+		(char *)NULL)) {
+		if (git(cs, 1, "git fetch", NULL, 0, err, "fetch", "--quiet", "--force", "--tags", "origin",
+			(char *)NULL)) {
 			*err = ferr;
 			return -1;
 		}
@@ -224,7 +227,8 @@ static int git_refresh(struct configsource *cs, char *what, size_t whatlen, stru
 	char spec[512];
 	snprintf(spec, sizeof spec, "%s^{commit}", rev);
 	if (git(cs, 1, "git rev-parse", out, sizeof out, err, "rev-parse", "--verify", "--quiet", spec, (char *)NULL)) {
-		sm_error_set(err, NULL, 0, 0, "%s: no branch, tag or commit %s there (check --git-ref)", cs->git_url, cs->git_ref);
+		sm_error_set(err, NULL, 0, 0, "%s: no branch, tag or commit %s there (check --git-ref)", cs->git_url,
+			     cs->git_ref);
 		return -1;
 	}
 	out[strcspn(out, "\r\n")] = 0;
@@ -253,7 +257,8 @@ static int bundle_refresh(struct configsource *cs, struct kube *k, char *what, s
 	const char *digest = json_string_value(json_object_get(json_object_get(r.response, "data"), "digest"));
 	const char *b64 = json_string_value(json_object_get(json_object_get(r.response, "binaryData"), "set.tar.gz"));
 	if (!digest || !b64) {
-		sm_error_set(err, NULL, 0, 0, "configmap %s/%s has no %s: run appdeploy up DIR to upload the bundle again",
+		sm_error_set(err, NULL, 0, 0,
+			     "configmap %s/%s has no %s: run appdeploy up DIR to upload the bundle again",
 			     cs->bundle_ns, cs->bundle, digest ? "binaryData set.tar.gz" : "data digest");
 		kube_req_clear(&r);
 		return -1;
@@ -268,8 +273,10 @@ static int bundle_refresh(struct configsource *cs, struct kube *k, char *what, s
 	if (tgz)
 		sha256_hex(tgz, n, have);
 	if (!tgz || strcmp(have, digest)) {
-		sm_error_set(err, NULL, 0, 0, "configmap %s/%s: set.tar.gz %s its digest %.64s: run appdeploy up DIR again",
-			     cs->bundle_ns, cs->bundle, tgz ? "does not match" : "is not base64, so it cannot match", digest);
+		sm_error_set(err, NULL, 0, 0,
+			     "configmap %s/%s: set.tar.gz %s its digest %.64s: run appdeploy up DIR again",
+			     cs->bundle_ns, cs->bundle, tgz ? "does not match" : "is not base64, so it cannot match",
+			     digest);
 		free(tgz);
 		kube_req_clear(&r);
 		return -1;

@@ -47,7 +47,8 @@ double lease_parse_time(const char *s)
 static char *lease_path(const char *ns, const char *name)
 {
 	char *p;
-	if (asprintf(&p, "/apis/coordination.k8s.io/v1/namespaces/%s/leases%s%s", ns, name ? "/" : "", name ? name : "") < 0)
+	if (asprintf(&p, "/apis/coordination.k8s.io/v1/namespaces/%s/leases%s%s", ns, name ? "/" : "",
+		     name ? name : "") < 0)
 		abort();
 	return p;
 }
@@ -68,8 +69,8 @@ int lease_try(struct kube *k, const char *ns, const char *name, const char *iden
 	holder[0] = 0;
 	if (r.status == 404) {
 		kube_req_clear(&r);
-		json_t *body = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "apiVersion", "coordination.k8s.io/v1", "kind",
-					 "Lease", "metadata", "name", name, "namespace", ns, "spec",
+		json_t *body = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "apiVersion", "coordination.k8s.io/v1",
+					 "kind", "Lease", "metadata", "name", name, "namespace", ns, "spec",
 					 spec_for(identity, LEASE_DURATION, NULL, 0));
 		struct kube_req c = {.method = KUBE_POST, .path = lease_path(ns, NULL), .body = body};
 		kube_do(k, &c, 1);
@@ -103,8 +104,9 @@ int lease_try(struct kube *k, const char *ns, const char *name, const char *iden
 	json_int_t transitions = json_integer_value(json_object_get(spec, "leaseTransitions"));
 	const char *acquired = json_string_value(json_object_get(spec, "acquireTime"));
 	json_t *body = json_deep_copy(lease);
-	json_object_set_new(body, "spec", spec_for(identity, LEASE_DURATION, ours ? acquired : NULL,
-						   ours ? transitions : transitions + (*who ? 1 : 0)));
+	json_object_set_new(body, "spec",
+			    spec_for(identity, LEASE_DURATION, ours ? acquired : NULL,
+				     ours ? transitions : transitions + (*who ? 1 : 0)));
 	kube_req_clear(&r);
 	struct kube_req u = {.method = KUBE_PUT, .path = lease_path(ns, name), .body = body};
 	kube_do(k, &u, 1);
@@ -160,15 +162,15 @@ struct lease_elector {
 	struct kube *k;
 	char *ns, *name, *identity;
 	pthread_t th;
-	int started;           /* th runs */
+	int started; /* th runs */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
-	int stopping;          /* guarded by mu */
+	int stopping; /* guarded by mu */
 	atomic_int leading;
-	atomic_int quit;       /* aborts the client's requests at stop */
-	char holder[256];      /* guarded by mu */
-	double renewed;        /* monotonic time of the last successful renewal (elector thread only) */
-	char last_said[1024];  /* the last state logged (elector thread only) */
+	atomic_int quit;      /* aborts the client's requests at stop */
+	char holder[256];     /* guarded by mu */
+	double renewed;       /* monotonic time of the last successful renewal (elector thread only) */
+	char last_said[1024]; /* the last state logged (elector thread only) */
 };
 
 static void say(struct lease_elector *e, const char *text)
@@ -195,11 +197,13 @@ static void step(struct lease_elector *e)
 	pthread_mutex_unlock(&e->mu);
 	atomic_store(&e->leading, leading);
 	if (rc < 0 && !leading)
-		snprintf(line, sizeof line, "lease %s/%s: %.700s; not syncing until it can be read", e->ns, e->name, err.msg);
+		snprintf(line, sizeof line, "lease %s/%s: %.700s; not syncing until it can be read", e->ns, e->name,
+			 err.msg);
 	else if (rc < 0)
 		snprintf(line, sizeof line, "lease %s/%s: %.700s (still holding it)", e->ns, e->name, err.msg);
 	else if (leading)
-		snprintf(line, sizeof line, "lease %s/%s: held by this agent (%s): syncing", e->ns, e->name, e->identity);
+		snprintf(line, sizeof line, "lease %s/%s: held by this agent (%s): syncing", e->ns, e->name,
+			 e->identity);
 	else if (holder[0])
 		snprintf(line, sizeof line, "waiting: agent %s is syncing (lease %s/%s)", holder, e->ns, e->name);
 	else

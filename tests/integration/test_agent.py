@@ -153,8 +153,8 @@ class SubpathProxy:
                             break
                         self.wfile.write(chunk)
                         self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+                except (BrokenPipeError, ConnectionResetError, http.client.IncompleteRead):
+                    pass  # the page or the agent went away
                 c.close()
 
             do_GET = do_POST = forward

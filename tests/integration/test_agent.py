@@ -409,6 +409,22 @@ class AgentTest(KubeTest):
         b.stop()
         self.assertEqual(self.lease()["spec"]["holderIdentity"], "")
 
+    def test_a_killed_holder_s_lease_expires_and_the_other_agent_takes_over(self):
+        self.make_repo()
+        a = self.git_agent("agent-a")
+        wait_for(lambda: self.greeting() == "hello-1", 60, "agent-a's first sync")
+        b = self.git_agent("agent-b")
+        wait_for(lambda: "waiting: agent agent-a is syncing" in b.text(), 30, "agent-b to say it waits")
+        transitions = self.lease()["spec"]["leaseTransitions"]
+        a.p.kill()  # no release: agent-b must wait for the 15 s lease to expire
+        a.p.wait()
+        wait_for(lambda: b.api("/api/session")["lease"]["leading"], 60, "agent-b to take the expired lease")
+        spec = self.lease()["spec"]
+        self.assertEqual((spec["holderIdentity"], spec["leaseTransitions"]), ("agent-b", transitions + 1))
+        self.commit("second", {"variables.yaml": "greeting: hello-2\n"})
+        wait_for(lambda: self.greeting() == "hello-2", 60, "agent-b to apply the second commit")
+        b.stop()
+
     def test_page_under_the_service_proxy_path_and_the_waiting_banner(self):
         self.make_repo()
         a = self.git_agent("agent-a")

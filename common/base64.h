@@ -8,4 +8,8 @@
  * when out of memory. */
 char *base64_encode(const void *in, size_t n);
 
+/* Decodes padded base64 (trailing newlines allowed). Returns malloc'd bytes with *n their count, or
+ * NULL when in is not base64 or out of memory. */
+unsigned char *base64_decode(const char *in, size_t *n);
+
 #endif

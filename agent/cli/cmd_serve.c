@@ -13,18 +13,11 @@
 #include "log.h"
 #include "pipeline.h"
 
+#include "serve.h"
+
 #define DEFAULT_LISTEN "127.0.0.1:8090"
 
-struct serve_flags {
-	const char *listen;     /* --listen HOST:PORT */
-	double interval;        /* --interval: template/image re-read period */
-	double poll;            /* --poll: cluster state poll period */
-	const char *token_file; /* --token-file: access token */
-};
-
-/* Takes serve's own flags out of argv (the rest are render/apply flags for cmd_opts_parse).
- * Returns 0, or 2 after a usage message. */
-static int take_flags(int *argc, char **argv, struct serve_flags *f)
+int serve_take_flags(int *argc, char **argv, struct serve_flags *f)
 {
 	int out = 1;
 	for (int i = 1; i < *argc; i++) {
@@ -44,7 +37,7 @@ static int take_flags(int *argc, char **argv, struct serve_flags *f)
 		}
 		if (!val) {
 			if (i + 1 >= *argc) {
-				fprintf(stderr, "appdeploy serve: %s needs a value\n", names[which]);
+				fprintf(stderr, "appdeploy %s: %s needs a value\n", argv[0], names[which]);
 				return 2;
 			}
 			val = argv[++i];
@@ -56,7 +49,8 @@ static int take_flags(int *argc, char **argv, struct serve_flags *f)
 			f->token_file = val;
 		else if (duration_parse(val, which == 1 ? &f->interval : &f->poll, &why) ||
 			 (which == 1 ? f->interval : f->poll) <= 0) {
-			fprintf(stderr, "appdeploy serve: %s %s: %s\n", names[which], val, why ? why : "must be positive");
+			fprintf(stderr, "appdeploy %s: %s %s: %s\n", argv[0], names[which], val,
+				why ? why : "must be positive");
 			return 2;
 		}
 	}
@@ -84,7 +78,7 @@ static char *read_token(const char *path)
 }
 
 /* Prints seconds the way --interval takes them: "1h", "10s", "1m30s", "300ms". */
-static void fmt_duration(double s, char *out, size_t outlen)
+void serve_fmt_duration(double s, char *out, size_t outlen)
 {
 	long ms = (long)(s * 1000 + 0.5);
 	if (ms % 1000 || ms < 1000) {
@@ -108,13 +102,72 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+int serve_run(const struct serve_run_cfg *sr)
+{
+	const struct serve_flags *f = sr->flags;
+	/* not libev's default loop: that one reaps every child on SIGCHLD, and the worker threads wait
+	 * for their own (exec credential plugins, the agent's git and tar) */
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "appdeploy %s: cannot start an event loop\n", sr->agent ? "agent" : "serve");
+		return 1;
+	}
+	struct sm_error kerr;
+	int rc = 0;
+	signal(SIGPIPE, SIG_IGN);
+	struct dashboard_cfg dc = {
+		.loop = loop,
+		.listen = f->listen,
+		.token = sr->token,
+		.context = sr->opts->context,
+		.kubeconfig = sr->kubeconfig,
+		.workers = {.kc = sr->kc,
+			    .opts = sr->opts,
+			    .ns = sr->ns,
+			    .interval = f->interval,
+			    .poll = f->poll,
+			    .agent = sr->agent},
+		.lease = sr->lease,
+		.lease_arg = sr->lease_arg,
+	};
+	struct dashboard *d = dashboard_start(&dc, &kerr);
+	if (!d) {
+		fprintf(stderr, "appdeploy %s: %.1023s\n", sr->agent ? "agent" : "serve", kerr.msg);
+		ev_loop_destroy(loop);
+		return 1;
+	}
+	char host[256];
+	snprintf(host, sizeof host, "%s", f->listen);
+	char *colon = strrchr(host, ':');
+	if (colon)
+		*colon = 0;
+	if (!*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]"))
+		snprintf(host, sizeof host, "localhost");
+	char every[64];
+	serve_fmt_duration(f->interval, every, sizeof every);
+	log_info("dashboard for namespace %s on http://%s:%d/%s%s (re-reading %s every %s)", sr->ns, host,
+		 dashboard_port(d), sr->token ? "?token=" : "", sr->token ? sr->token : "", sr->what, every);
+	ev_signal sig_int, sig_term;
+	ev_signal_init(&sig_int, stop_cb, SIGINT);
+	ev_signal_init(&sig_term, stop_cb, SIGTERM);
+	ev_signal_start(loop, &sig_int);
+	ev_signal_start(loop, &sig_term);
+	ev_run(loop, 0);
+	log_info("stopping");
+	ev_signal_stop(loop, &sig_int);
+	ev_signal_stop(loop, &sig_term);
+	dashboard_stop(d);
+	ev_loop_destroy(loop);
+	return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_flags f = {.listen = DEFAULT_LISTEN, .interval = 10, .poll = 1};
 	const char *env_listen = getenv("APPDEPLOY_LISTEN");
 	if (env_listen && *env_listen)
 		f.listen = env_listen;
-	int rc = take_flags(&argc, argv, &f);
+	int rc = serve_take_flags(&argc, argv, &f);
 	if (rc)
 		return rc;
 	struct cmd_opts c;
@@ -153,43 +206,14 @@ int cmd_serve(int argc, char **argv)
 
 	/* the exec hint names the same file, wherever the developer pastes it */
 	char *kc_abs = c.pl.kubeconfig ? realpath(c.pl.kubeconfig, NULL) : NULL;
-	struct ev_loop *loop = EV_DEFAULT;
-	signal(SIGPIPE, SIG_IGN);
-	struct dashboard_cfg dc = {
-		.loop = loop,
-		.listen = f.listen,
-		.token = token,
-		.context = c.pl.context,
-		.kubeconfig = kc_abs ? kc_abs : c.pl.kubeconfig,
-		.workers = {.kc = &kc, .opts = &c.pl, .ns = ns, .interval = f.interval, .poll = f.poll},
-	};
-	struct dashboard *d = dashboard_start(&dc, &kerr);
-	if (!d) {
-		fprintf(stderr, "appdeploy serve: %.1023s\n", kerr.msg);
-		rc = 1;
-	} else {
-		char host[256];
-		snprintf(host, sizeof host, "%s", f.listen);
-		char *colon = strrchr(host, ':');
-		if (colon)
-			*colon = 0;
-		if (!*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]"))
-			snprintf(host, sizeof host, "localhost");
-		char every[64];
-		fmt_duration(f.interval, every, sizeof every);
-		log_info("dashboard for namespace %s on http://%s:%d/%s%s (re-reading %s every %s)", ns, host,
-			 dashboard_port(d), token ? "?token=" : "", token ? token : "", c.pl.dir, every);
-		ev_signal sig_int, sig_term;
-		ev_signal_init(&sig_int, stop_cb, SIGINT);
-		ev_signal_init(&sig_term, stop_cb, SIGTERM);
-		ev_signal_start(loop, &sig_int);
-		ev_signal_start(loop, &sig_term);
-		ev_run(loop, 0);
-		log_info("stopping");
-		ev_signal_stop(loop, &sig_int);
-		ev_signal_stop(loop, &sig_term);
-		dashboard_stop(d);
-	}
+	struct serve_run_cfg sr = {.flags = &f,
+				   .token = token,
+				   .kc = &kc,
+				   .opts = &c.pl,
+				   .ns = ns,
+				   .what = c.pl.dir,
+				   .kubeconfig = kc_abs ? kc_abs : c.pl.kubeconfig};
+	rc = serve_run(&sr);
 	free(ns);
 	free(kc_abs);
 	kubeconfig_free(&kc);

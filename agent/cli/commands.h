@@ -12,6 +12,7 @@ int cmd_render(int argc, char **argv);   /* cmd_render.c: render a manifest fold
 int cmd_diff(int argc, char **argv);     /* cmd_sync.c: what apply would change */
 int cmd_apply(int argc, char **argv);    /* cmd_sync.c: sync a namespace */
 int cmd_serve(int argc, char **argv);    /* cmd_serve.c: the dashboard */
+int cmd_agent(int argc, char **argv);    /* cmd_agent.c: the deploy manager inside the cluster */
 int cmd_dev(int argc, char **argv);      /* cmd_dev.c: push local source into the pod (synced source mode) */
 int cmd_up(int argc, char **argv);       /* cmd_up.c: apply the set and install the agent in the cluster */
 int cmd_down(int argc, char **argv);     /* cmd_down.c: remove the agent (and with --all the set) */

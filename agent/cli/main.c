@@ -55,6 +55,21 @@ static const struct {
 	 "      --interval DUR        between template/image re-reads and re-syncs (default 10s)\n"
 	 "      --poll DUR            between cluster state polls (default 1s)\n"
 	 "      --token-file FILE     require this bearer token\n"},
+	{"agent", cmd_agent,
+	 "agent -n NS --set-name NAME (--git URL [--git-ref REF] [--git-path P] | --bundle CONFIGMAP) [flags]",
+	 "The deploy manager inside the cluster (appdeploy up installs it): fetches the configuration every\n"
+	 "interval, applies the set into NS and its own set into the agent namespace; only the holder of\n"
+	 "the Lease syncs. Serves the dashboard and GET /healthz.\n"
+	 "      --agent-namespace NS2 its own namespace (default appdeploy-system)\n"
+	 "      --git URL             the configuration's repository (cloned into $HOME, fetched every interval)\n"
+	 "      --git-ref REF         branch, tag or commit (default main)\n"
+	 "      --git-path P          the set's folder inside the repository (default: the root)\n"
+	 "      --git-credentials F   a git-credential-store file (the only credentials git uses)\n"
+	 "      --bundle CONFIGMAP    the set as ConfigMap NS2/CONFIGMAP (binaryData set.tar.gz, data digest)\n"
+	 "      --images PATH         the image list, inside the configuration (or a URL)\n"
+	 "      --listen ADDR         where to listen (default 0.0.0.0:8080)\n"
+	 "      --interval DUR        between configuration fetches and re-syncs (default 60s)\n"
+	 "      --poll DUR            between cluster state polls (default 1s)\n" RENDER_FLAGS},
 	{"dev", cmd_dev, "dev SERVICE DIR [--local SRC] [--once] [render/apply flags]",
 	 "Pushes the local source of SERVICE into its pod (synced source mode): one full sync, then one batch\n"
 	 "per save, following the pod when it is replaced.\n"

@@ -148,10 +148,22 @@ static json_t *new_job(struct dashboard *d, unsigned id, const char *kind, const
 static json_t *status_json(struct dashboard *d)
 {
 	ev_tstamp now = ev_now(d->cfg.loop);
-	return json_pack("{s:o, s:f, s:o, s:f, s:s?, s:O?}", "cluster_age",
-			 d->polled_at ? json_real(now - d->polled_at) : json_null(), "poll", d->cfg.workers.poll,
-			 "templates_age", d->read_at ? json_real(now - d->read_at) : json_null(), "interval",
-			 d->cfg.workers.interval, "error", d->poll_error, "sync_failed", d->sync_failed);
+	json_t *st = json_pack("{s:o, s:f, s:o, s:f, s:s?, s:O?}", "cluster_age",
+			       d->polled_at ? json_real(now - d->polled_at) : json_null(), "poll", d->cfg.workers.poll,
+			       "templates_age", d->read_at ? json_real(now - d->read_at) : json_null(), "interval",
+			       d->cfg.workers.interval, "error", d->poll_error, "sync_failed", d->sync_failed);
+	if (d->cfg.lease)
+		json_object_set_new(st, "lease", d->cfg.lease(d->cfg.lease_arg));
+	return st;
+}
+
+static json_t *session_json(struct dashboard *d)
+{
+	json_t *s = json_pack("{s:s, s:s, s:s?, s:b}", "csrf", d->csrf, "namespace", d->cfg.workers.ns, "context",
+			      d->cfg.context, "token", d->cfg.token != NULL);
+	if (d->cfg.lease)
+		json_object_set_new(s, "lease", d->cfg.lease(d->cfg.lease_arg));
+	return s;
 }
 
 static void broadcast_status(struct dashboard *d)
@@ -568,6 +580,11 @@ static void handle(void *arg, struct http_req *r)
 		http_reply_error(r, 421, "this dashboard answers to localhost names only");
 		return;
 	}
+	/* the readiness probe: no token, no Host check beyond the one above */
+	if (get && !strcmp(path, "/healthz")) {
+		http_reply(r, 200, "text/plain; charset=utf-8", "ok", 2, NULL);
+		return;
+	}
 	/* /?token=T (the URL serve prints) trades the token for a cookie, then cleans the address bar */
 	const char *qt = http_query(r, "token");
 	if (d->cfg.token && get && !strcmp(path, "/") && qt) {
@@ -577,7 +594,7 @@ static void handle(void *arg, struct http_req *r)
 		}
 		char cookie[512];
 		snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", d->cookie, d->cfg.token);
-		const char *h[] = {"Set-Cookie", cookie, "Location", "/", NULL};
+		const char *h[] = {"Set-Cookie", cookie, "Location", "./", NULL};
 		http_reply(r, 303, "text/plain", "", 0, h);
 		return;
 	}
@@ -602,8 +619,7 @@ static void handle(void *arg, struct http_req *r)
 	else if (!strcmp(path, "/api/status"))
 		http_reply_json(r, 200, status_json(d));
 	else if (!strcmp(path, "/api/session"))
-		http_reply_json(r, 200, json_pack("{s:s, s:s, s:s?, s:b}", "csrf", d->csrf, "namespace", d->cfg.workers.ns,
-						  "context", d->cfg.context, "token", d->cfg.token != NULL));
+		http_reply_json(r, 200, session_json(d));
 	else if (!strcmp(path, "/api/deployments")) {
 		json_t *snap = d->snapshot ? json_copy(d->snapshot) : json_pack("{s:[]}", "deployments");
 		json_object_set_new(snap, "age", d->polled_at ? json_real(ev_now(d->cfg.loop) - d->polled_at) : json_null());

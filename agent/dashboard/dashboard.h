@@ -18,6 +18,10 @@ struct dashboard_cfg {
 	const char *context;       /* kubeconfig context named on the command line (for the exec hint), or NULL */
 	const char *kubeconfig;    /* kubeconfig file named on the command line (absolute; for the exec hint), or NULL */
 	struct workers_cfg workers; /* post/post_arg are filled by the dashboard */
+	/* `appdeploy agent`: its Lease as {"holder", "self", "leading"} for /api/session and the status
+	 * events (called on the loop thread; a new reference), or NULL */
+	json_t *(*lease)(void *arg);
+	void *lease_arg;
 };
 
 struct dashboard;

@@ -282,9 +282,31 @@ struct job_out {
 	unsigned id;
 };
 
+/* Each line of text as a log line (the agent's log repeats its page's job output). */
+static void log_lines(const char *text, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(text, '\n', n);
+		size_t l = nl ? (size_t)(nl - text) : n;
+		log_info("%.*s", (int)l, text);
+		l += nl != NULL;
+		text += l;
+		n -= l;
+	}
+}
+
+/* 1 when text ends with tail (a failure said again, maybe without the line naming the new configuration). */
+static int ends_with(const char *text, const char *tail)
+{
+	size_t a = strlen(text), b = strlen(tail);
+	return b <= a && !strcmp(text + a - b, tail);
+}
+
 static ssize_t job_out_write(void *cookie, const char *buf, size_t n)
 {
 	struct job_out *jo = cookie;
+	if (jo->w->cfg.agent) /* the agent's log says what its page says */
+		log_lines(buf, n);
 	json_t *msg = json_pack("{s:s, s:I, s:s%}", "type", "job", "id", (json_int_t)jo->id, "append", buf, n);
 	if (msg)
 		post(jo->w, msg);
@@ -557,10 +579,16 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	}
 	/* the pipeline's load and one render, with the state just read (and saved) as .Source;
 	 * lookup reads the cluster in the dashboard's syncs too, as in apply (lookup.c) */
-	lookup_use(ss->k, NULL);
-	int rc = pipeline_load(w->cfg.opts, w->cfg.kc->namespace, &sink, &ps) ||
-		 pipeline_render(w->cfg.opts, &ps, state, &sink, &objs);
-	lookup_use(NULL, NULL);
+	const struct workers_agent *ag = w->cfg.agent;
+	int fetch_failed = ag && !job && ag->refresh(ag->arg, ss->k, &sink);
+	int rc = fetch_failed;
+	if (!rc) {
+		lookup_use(ss->k, NULL);
+		rc = pipeline_load(w->cfg.opts, w->cfg.kc->namespace, &sink, &ps) ||
+		     pipeline_render(w->cfg.opts, &ps, state, &sink, &objs);
+		lookup_use(NULL, NULL);
+	}
+	int self_changed = 0;
 	char digest[65] = "";
 	if (!rc) {
 		char *text = json_dumps(objs, JSON_COMPACT | JSON_SORT_KEYS);
@@ -576,34 +604,41 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 			json_t *now = ss->baseline ? live_versions(w, ss->k, objs, err, sizeof err) : NULL;
 			int drift = now && drifted(ss->baseline, now, why, sizeof why);
 			json_decref(now);
-			if (!drift)
+			self_changed = !drift && ag ? ag->self(ag->arg, ss->k, 0, &sink) : 0;
+			if (!drift && !self_changed)
 				goto out;
 		}
 		fflush(f);
-		if (rc && ss->last_failure && early && !strcmp(ss->last_failure, early))
+		if (rc && ss->last_failure && early && ends_with(ss->last_failure, early))
 			goto out; /* the same error as last time: said already (the page keeps it as a banner) */
 		id = atomic_fetch_add(&w->next_auto, 1);
 		job_start(w, id, ss->applied[0] ? "auto-sync" : "initial-sync", NULL);
 		fclose(f);
-		if (early_len)
+		if (early_len) {
+			if (w->cfg.agent)
+				log_lines(early, early_len);
 			post(w, json_pack("{s:s, s:I, s:s}", "type", "job", "id", (json_int_t)id, "append", early));
+		}
 		free(ss->last_failure);
 		ss->last_failure = rc ? early : NULL;
 		if (rc)
 			early = NULL;
 		f = job_out_open(w, id);
 		rs.f = f;
-		if (rc)
-			goto out;
-		if (why[0])
+		if (rc) {
+			/* said below, after the failure's own lines */
+		} else if (why[0])
 			fprintf(f, "live objects drifted from the last applied state: %s: syncing\n", why);
 		else if (strcmp(digest, ss->applied))
 			fprintf(f, "templates or images changed: syncing\n");
+		else if (self_changed)
+			fprintf(f, "the agent's own set changed: syncing\n");
 		else
 			fprintf(f, "the last sync failed: syncing again\n");
 	}
 	if (rc) {
-		fprintf(f, "render failed; nothing was changed\n");
+		fprintf(f, fetch_failed ? "fetching the configuration failed; nothing was changed\n"
+					: "render failed; nothing was changed\n");
 		goto out;
 	}
 	if (pipeline_apply(ss->k, w->cfg.opts, w->cfg.ns, ps.set, objs, &sink, &se))
@@ -620,6 +655,8 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 		json_decref(ss->baseline);
 		ss->baseline = live_versions(w, ss->k, objs, err, sizeof err);
 	}
+	if (ok && ag && ag->self(ag->arg, ss->k, 1, &sink))
+		ok = 0; /* the agent's own set did not apply: the next periodic check tries again */
 	if (ok) {
 		free(ss->last_failure);
 		ss->last_failure = NULL;
@@ -643,6 +680,16 @@ out:
 	json_decref(state);
 	json_decref(objs);
 	pipeline_set_clear(&ps);
+}
+
+/* A job asked of an agent that does not hold the Lease. */
+static void refuse_job(struct workers *w, struct job *job, const char *holder)
+{
+	job_start(w, job->id, job->kind == JOB_SOURCE ? sourcemode_job_kind(job->on) : "redeploy", job->service);
+	post(w, json_pack("{s:s, s:I, s:s+++}", "type", "job", "id", (json_int_t)job->id, "append", "waiting: agent ",
+			  *holder ? holder : "(unknown)",
+			  " is syncing; this agent does not sync until it holds the lease", "\n"));
+	job_done(w, job->id, 0, NULL);
 }
 
 static void *sync_main(void *arg)
@@ -675,10 +722,19 @@ static void *sync_main(void *arg)
 		w->running = job ? job->id : 0;
 		atomic_store(&w->sync_cancel, 0);
 		pthread_mutex_unlock(&w->mu);
-		sync_run(w, &ss, job);
-		if (!job) {
-			next = mono_seconds() + w->cfg.interval;
-			post(w, json_pack("{s:s}", "type", "templates-read"));
+		char holder[256] = "";
+		if (w->cfg.agent && !w->cfg.agent->leading(w->cfg.agent->arg, holder, sizeof holder)) {
+			/* another agent holds the Lease: it syncs, this one waits (and looks again soon) */
+			if (job)
+				refuse_job(w, job, holder);
+			else
+				next = mono_seconds() + (w->cfg.interval < 1 ? w->cfg.interval : 1);
+		} else {
+			sync_run(w, &ss, job);
+			if (!job) {
+				next = mono_seconds() + w->cfg.interval;
+				post(w, json_pack("{s:s}", "type", "templates-read"));
+			}
 		}
 		if (job) {
 			free(job->service);

@@ -32,12 +32,29 @@
  *   {"type":"log", "id":F, "text":"..."} / {"type":"log", "id":F, "pod":"NAME"} / {"type":"log", "id":F, "note":"..."}
  *   {"type":"follow-exit", "id":F}                          the follower thread ended: join it
  */
+/* What `appdeploy agent` adds to the sync thread (cmd_agent.c); every callback runs on the sync thread
+ * with the sync's client k, and reports through d (the job's output on the page, and the log). */
+struct workers_agent {
+	/* before each periodic check: fetch the configuration (git fetch, the bundle). 0, or -1 after
+	 * saying why through d (nothing is synced; what was applied stays) */
+	int (*refresh)(void *arg, struct kube *k, const struct diag *d);
+	/* 1 when this process may sync (it holds the Lease), else 0 with the holder's name in holder */
+	int (*leading)(void *arg, char *holder, size_t holderlen);
+	/* the agent's own set, after the set rendered. apply 0: 1 when its render differs from what was
+	 * applied last, 0 when not, -1 after an error through d. apply 1: applies it when it differs:
+	 * 0, or -1 after an error through d */
+	int (*self)(void *arg, struct kube *k, int apply, const struct diag *d);
+	void *arg;
+};
+
 struct workers_cfg {
 	const struct kube_config *kc; /* connection (borrowed for the workers' lifetime) */
 	const struct pipeline_opts *opts; /* the render/apply flags (borrowed, read-only: the sync thread runs the pipeline with them) */
 	const char *ns;               /* the namespace served */
 	double interval;              /* seconds between template/image re-reads */
 	double poll;                  /* seconds between cluster state polls */
+	/* `appdeploy agent`'s hooks (NULL for serve; borrowed); its job lines are logged too */
+	const struct workers_agent *agent;
 	void (*post)(void *arg, json_t *msg); /* thread-safe hand-over to the loop */
 	void *post_arg;
 };

@@ -431,6 +431,17 @@ const scenarios = {
       restart_after: await visible(page.locator("#restart")) });
   },
   // many rows: the first complete render, then one snapshot applied (no eval: the page's CSP forbids it)
+  // #16: the agent's page under the API server's service proxy path: every request stays under it
+  async "agent-subpath"(page) {
+    const outside = [];
+    page.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
+    await page.goto(url);
+    for (const n of params.names) await row(page, n).waitFor({ timeout: T });
+    await waitText(page.locator("#conn"), /^live$/, "the event stream through the sub-path");
+    if (params.waiting) await waitText(page.locator("#banner"), new RegExp(params.waiting), "the lease banner");
+    await shot(page, "dashboard-agent-subpath" + (params.waiting ? "-waiting" : ""));
+    result({ outside, banner: await text(page.locator("#banner")) });
+  },
   async load(page) {
     await page.locator("#deployments tbody tr").nth(params.count - 1).waitFor({ state: "attached", timeout: T });
     const loadMs = Date.now() - t0;

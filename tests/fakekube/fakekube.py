@@ -126,6 +126,7 @@ BUILTIN = [
     Res("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
     Res("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd"]),
     Res("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
+    # https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/lease-v1/
     Res("coordination.k8s.io", "v1", "leases", "Lease", True),  # fk_lease.py
 ]
 

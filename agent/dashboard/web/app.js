@@ -51,7 +51,7 @@ function announce(text) {
 // ---------------------------------------------------------------- session and actions
 
 async function fetchSession() {
-  const r = await fetch("/api/session", { cache: "no-store" });
+  const r = await fetch("api/session", { cache: "no-store" });
   if (!r.ok) throw new Error("session: HTTP " + r.status);
   const s = await r.json();
   csrf = s.csrf;
@@ -124,6 +124,9 @@ function renderFreshness() {
     msg = "The API server cannot be read: " + status.error + ". Rows show the last known state" + (a != null ? " (" + Math.floor(a) + " s old)" : "") + ".";
   else if (a != null && status && a > 2 * status.poll)
     msg = "The API server has not answered for " + Math.floor(a) + " s (polled every " + status.poll + " s). Rows show the state from then.";
+  else if (status && status.lease && !status.lease.leading)
+    msg = "waiting: agent " + (status.lease.holder || "(not known yet)") + " is syncing. This agent (" + status.lease.self +
+      ") shows the cluster but does not sync until it holds the lease.";
   if (b.dataset.msg !== msg) {
     b.dataset.msg = msg;
     setText(b, msg);
@@ -300,7 +303,7 @@ async function redeploy() {
   const b = $("#redeploy");
   b.disabled = true;
   try {
-    const { job } = await post("/api/redeploy");
+    const { job } = await post("api/redeploy");
     watched.set(job, (j) => { if (j.state !== "queued" && j.state !== "running") b.disabled = false; });
     showJob(jobs.get(job) || { id: job, kind: "redeploy", state: "queued", output: "" });
   } catch (e) {
@@ -312,7 +315,7 @@ async function redeploy() {
 async function cancelJob() {
   const id = $("#job").dataset.id;
   try {
-    await post("/api/jobs/" + id + "/cancel");
+    await post("api/jobs/" + id + "/cancel");
   } catch (e) {
     announce("cancel: " + e.message);
   }
@@ -337,7 +340,7 @@ function openDetails(name) {
   renderHistory();
   const last = [...jobs.values()].filter((j) => j.kind === "restart" && j.target === name).pop();
   if (last) showRestart(last);
-  fetch("/api/services/" + encodeURIComponent(name)).then((r) => r.json()).then((d) => {
+  fetch("api/services/" + encodeURIComponent(name)).then((r) => r.json()).then((d) => {
     if (d.exec && selected === name) $("#exec-cmd").textContent = d.exec;
   }).catch(() => {});
   openLog();
@@ -457,7 +460,7 @@ async function toggleSource(ev) {
     renderDetails();
   };
   try {
-    const { job } = await post("/api/services/" + encodeURIComponent(name) + "/source", { mode });
+    const { job } = await post("api/services/" + encodeURIComponent(name) + "/source", { mode });
     watched.set(job, (j) => { if (j.state === "ok" || j.state === "failed" || j.state === "cancelled") done(j); });
     showJob(jobs.get(job) || { id: job, kind, target: name, state: "queued", output: "" });
   } catch (e) {
@@ -507,7 +510,7 @@ async function restart() {
   $("#restart-output").textContent = "";
   showRestart({ state: "queued" });
   try {
-    const { job } = await post("/api/services/" + encodeURIComponent(selected) + "/restart");
+    const { job } = await post("api/services/" + encodeURIComponent(selected) + "/restart");
     if (jobs.has(job)) showRestart(jobs.get(job));
   } catch (e) {
     showRestart({ state: "failed", result: { error: e.message } });
@@ -574,7 +577,7 @@ function openLog() {
   if ($("#log-ts").checked) q.set("timestamps", "1");
   logLines = [];
   $("#log").textContent = "";
-  const src = new EventSource("/api/services/" + encodeURIComponent(name) + "/logs" + (q.toString() ? "?" + q : ""));
+  const src = new EventSource("api/services/" + encodeURIComponent(name) + "/logs" + (q.toString() ? "?" + q : ""));
   let opened = 0;
   src.onopen = () => {
     // a reconnect would replay the last lines: start again from a clean view, and say so
@@ -645,7 +648,7 @@ function route() {
 }
 
 function connect() {
-  const es = new EventSource("/api/events");
+  const es = new EventSource("api/events");
   let everOpen = false, broken = false;
   es.onopen = () => {
     agentDown = false;

@@ -219,6 +219,31 @@ class SyncReloaderTest(unittest.TestCase):
                       ("z/x", 0o644, b"x"), ("z", 0o644, b"file")], ["lib/old.txt"])
         self.assert_refused(body, 400, "z exists and is a directory")
 
+    def test_new_directories_applied_in_batch_order(self):
+        # Files in directories the pod lacks are staged as a tree and moved in a directory at a time;
+        # the batch's order still decides: a path written, deleted and written again holds the last.
+        before = self.status()["restarts"]
+        body = (b"RLSYNC 1\nF 644 2 new/a\nv1\nF 700 1 new/sub/b\nb\nD new/a\nF 600 2 new/a\nv2\n"
+                b"F 644 1 lib/n.txt\nn\nD new/sub/gone\nEND\n")
+        code, text = self.post("/sync/batch", body)
+        self.assertEqual(code, 200, text)
+        with open(os.path.join(self.src, "new/a"), "rb") as f:
+            self.assertEqual(f.read(), b"v2")
+        self.assertEqual(os.stat(os.path.join(self.src, "new/a")).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.join(self.src, "new/sub/b")).st_mode & 0o777, 0o700)
+        with open(os.path.join(self.src, "lib/n.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"n")
+        self.assertEqual(sorted(os.listdir(os.path.join(self.src, "new"))), ["a", "sub"])
+        self.assertFalse(os.path.exists(os.path.join(self.src, ".reloader-sync")))
+        wait_until(lambda: self.status()["state"] == "running", 60, "running")
+        self.assertEqual(self.status()["restarts"], before + 1)
+        # A file where the same batch puts a directory, either order: refused at commit, the
+        # directory already moved in goes back out.
+        self.assert_refused(batch([("fresh/x", 0o644, b"1"), ("fresh/a", 0o644, b"1"), ("fresh/a/b", 0o644, b"2")]),
+                            400, "fresh/a is a symlink or not a directory")
+        self.assert_refused(batch([("fresh/a/b", 0o644, b"2"), ("fresh/a", 0o644, b"1")]), 400,
+                            "fresh/a exists and is a directory")
+
     def test_oversized_and_truncated_refused(self):
         head = (f"POST /sync/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
                 f"Content-Length: {(1 << 30) + 1}\r\n\r\n").encode()

@@ -125,6 +125,13 @@ class SyncReloaderTest(unittest.TestCase):
         self.assertEqual(sorted(diff["upload"]), ["README", "new.sh"])
         self.assertEqual(diff["delete"], ["lib/old.txt"])
         self.assertEqual(diff["files"], 3)
+        # Asking only whether the tree is empty: at most delete_limit deletions are listed.
+        code, text = self.post("/sync/manifest", dumps({"files": [], "delete_limit": 1}))
+        self.assertEqual(code, 200, text)
+        self.assertEqual(json.loads(text)["upload"], [])
+        self.assertEqual(len(json.loads(text)["delete"]), 1)
+        self.assert_refused(dumps({"files": [], "delete_limit": "one"}), 400, "delete_limit must be an integer",
+                            "/sync/manifest")
         # A mode change alone is a difference too.
         os.chmod(os.path.join(self.src, "app.c"), 0o600)
         code, text = self.post("/sync/manifest", dumps(man))
@@ -385,6 +392,25 @@ class DevEndToEndTest(KubeTest):
             text = f.read()
         with open(path, "w") as f:
             f.write(text.replace(old, new))
+
+    def test_dev_once_to_a_pod_with_files_sends_only_the_difference(self):
+        # A pod's folder that holds files already (dev restarted against the same pod): the manifest
+        # diff decides, so an identical file stays and a stale one goes. (An empty folder gets the
+        # whole tree in one batch without a manifest: the other test.)
+        token = self.token()
+        r, app, folder = self.pod(token)
+        shutil.copy(os.path.join(self.src, "main.go"), folder)
+        with open(os.path.join(folder, "stale.txt"), "w") as f:
+            f.write("not in the checkout\n")
+        files = len(os.listdir(self.src)) - 1  # all but main.go
+        out = self.appdeploy("dev", "hello", DEPLOY, "--once", *self.flags).stdout
+        self.assertRegex(out, r"pushed %d files, 1 deleted, \d+ bytes to hello-\S+ in \d+ ms: " % files)
+        self.assertFalse(os.path.exists(os.path.join(folder, "stale.txt")))
+        for name in os.listdir(self.src):
+            with open(os.path.join(self.src, name), "rb") as a, open(os.path.join(folder, name), "rb") as b:
+                self.assertEqual(a.read(), b.read(), name)
+        out = self.appdeploy("dev", "hello", DEPLOY, "--once", *self.flags).stdout
+        self.assertRegex(out, r"is up to date")
 
     def test_dev_syncs_edits_deletes_errors_and_follows_the_pod(self):
         self.start_dev()

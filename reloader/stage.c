@@ -15,6 +15,7 @@
  * so the commit still applies the steps in batch order and refuses what that order refuses. */
 #include "stage.h"
 
+#include "contents.h"
 #include "strmap.h"
 
 #include <dirent.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* One step of the batch, in order. */
 struct step {
@@ -35,6 +37,10 @@ struct step {
 	int done;        /* applied by stage_commit (undo it on failure) */
 	int tree;        /* staged at "t/<path>" (its directory was missing when it arrived) */
 	char *moved;     /* the commit moved "t/<moved>" into the root with this step (undo moves it back) */
+	int known;       /* received whole: val, ino, size, mtime_ns are set (stage_each_file) */
+	uint32_t val;
+	unsigned long long ino, size;
+	long long mtime_ns;
 	int had_old;     /* an old file was kept as "o<N>" in the staging directory */
 	size_t made_dirs; /* directories this step created (removed again on undo, innermost first) */
 	char **dirs;
@@ -54,6 +60,8 @@ struct stage {
 	char tdir[1100];
 	struct strmap moved; /* directories the commit moved in whole (their batch files are in place) */
 	int umask_bits; /* the process umask (-1 unknown): a staged file created with its mode needs no fchmod */
+	XXH3_state_t *xs; /* the file being received, hashed as it arrives (stage_each_file) */
+	uint64_t got;     /* its bytes so far */
 	struct step *steps;
 	size_t n, cap;
 };
@@ -133,6 +141,11 @@ struct stage *stage_open(const char *root, char *err, size_t cap)
 	}
 	st->file_fd = st->stage_fd = st->dir_fd = st->tree_fd = st->tdir_fd = -1;
 	st->umask_bits = read_umask();
+	if (!(st->xs = XXH3_createState())) {
+		say(err, cap, STAGE_IO, "out of memory");
+		free(st);
+		return NULL;
+	}
 	if ((st->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		say(err, cap, STAGE_IO, "cannot open the source root %s: %s", root, strerror(errno));
 		free(st);
@@ -358,6 +371,8 @@ enum stage_error stage_file_begin(struct stage *st, const char *path, unsigned m
 	if (!(s = add_step(st, path, err, cap)))
 		return say(err, cap, STAGE_IO, "out of memory");
 	s->mode = mode & 0777;
+	XXH3_64bits_reset(st->xs);
+	st->got = 0;
 	/* created with its mode (inside the 0700 staging directory, so nobody else can open it); the
 	 * umask's bits are put back by stage_file_end */
 	if (missing && (st->file_fd = tree_create(st, path, s->mode)) >= 0) {
@@ -373,6 +388,8 @@ enum stage_error stage_file_begin(struct stage *st, const char *path, unsigned m
 
 enum stage_error stage_file_data(struct stage *st, const char *data, size_t len, char *err, size_t cap)
 {
+	XXH3_64bits_update(st->xs, data, len);
+	st->got += len;
 	while (len) {
 		ssize_t n = write(st->file_fd, data, len);
 
@@ -391,6 +408,15 @@ enum stage_error stage_file_end(struct stage *st, char *err, size_t cap)
 {
 	struct step *s = &st->steps[st->n - 1];
 	int rc = st->umask_bits >= 0 && !(s->mode & (unsigned)st->umask_bits) ? 0 : fchmod(st->file_fd, s->mode);
+	struct stat sb;
+
+	if (rc == 0 && fstat(st->file_fd, &sb) == 0 && (uint64_t)sb.st_size == st->got) {
+		s->known = 1;
+		s->val = ct_value(XXH3_64bits_digest(st->xs), st->got);
+		s->ino = (unsigned long long)sb.st_ino;
+		s->size = (unsigned long long)sb.st_size;
+		s->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	}
 
 	if (close(st->file_fd) != 0 || rc != 0) {
 		st->file_fd = -1;
@@ -623,6 +649,7 @@ void stage_close(struct stage *st)
 	if (st->tree_fd >= 0)
 		close(st->tree_fd);
 	strmap_free(&st->moved, NULL);
+	XXH3_freeState(st->xs);
 	if (st->stage_fd >= 0) {
 		clear_dir(st->stage_fd);
 		close(st->stage_fd);
@@ -638,6 +665,16 @@ void stage_close(struct stage *st)
 	free(st->steps);
 	close(st->root_fd);
 	free(st);
+}
+
+void stage_each_file(struct stage *st,
+		     void (*fn)(void *arg, const char *path, uint32_t val, unsigned long long ino, unsigned long long size,
+				long long mtime_ns),
+		     void *arg)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!st->steps[i].is_delete && st->steps[i].known)
+			fn(arg, st->steps[i].path, st->steps[i].val, st->steps[i].ino, st->steps[i].size, st->steps[i].mtime_ns);
 }
 
 int stage_open_read(int root_fd, const char *path)

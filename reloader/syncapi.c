@@ -346,6 +346,14 @@ bad:
 
 /* ---- commit, settle, one cycle -------------------------------------------------------------- */
 
+static void expect_file(void *arg, const char *path, uint32_t val, unsigned long long ino, unsigned long long size,
+			long long mtime_ns)
+{
+	struct watch_known k = {val, ino, size, mtime_ns};
+
+	watch_expect(arg, path, &k);
+}
+
 static void release(struct sync_req *r)
 {
 	stage_close(r->stage);
@@ -400,6 +408,9 @@ void syncapi_finish(struct sync_req *r, const struct sync_reply_ops *ops, void *
 		return;
 	}
 	watch_hold(g.watcher);
+	/* the watcher need not read again what the batch writes (watch_absorb drops what is left) */
+	if (g.watcher)
+		stage_each_file(r->stage, expect_file, g.watcher);
 	e = stage_commit(r->stage, &written, &deleted, r->err, sizeof r->err);
 	if (e != STAGE_OK) {
 		log_warn("sync: batch refused, nothing changed: %s", r->err);

@@ -231,7 +231,8 @@ class SyncReloaderTest(unittest.TestCase):
         # the batch's order still decides: a path written, deleted and written again holds the last.
         before = self.status()["restarts"]
         body = (b"RLSYNC 1\nF 644 2 new/a\nv1\nF 700 1 new/sub/b\nb\nD new/a\nF 600 2 new/a\nv2\n"
-                b"F 644 1 lib/n.txt\nn\nD new/sub/gone\nEND\n")
+                b"F 644 1 lib/n.txt\nn\nD new/sub/gone\n" +
+                b"".join(b"F 644 2 new/many/m%d\nm%d\n" % (i, i) for i in range(9)) + b"END\n")
         code, text = self.post("/sync/batch", body)
         self.assertEqual(code, 200, text)
         with open(os.path.join(self.src, "new/a"), "rb") as f:
@@ -240,9 +241,19 @@ class SyncReloaderTest(unittest.TestCase):
         self.assertEqual(os.stat(os.path.join(self.src, "new/sub/b")).st_mode & 0o777, 0o700)
         with open(os.path.join(self.src, "lib/n.txt"), "rb") as f:
             self.assertEqual(f.read(), b"n")
-        self.assertEqual(sorted(os.listdir(os.path.join(self.src, "new"))), ["a", "sub"])
+        self.assertEqual(sorted(os.listdir(os.path.join(self.src, "new"))), ["a", "many", "sub"])
         self.assertFalse(os.path.exists(os.path.join(self.src, ".reloader-sync")))
         wait_until(lambda: self.status()["state"] == "running", 60, "running")
+        self.assertEqual(self.status()["restarts"], before + 1)
+        # The watcher took what the sync wrote without reading it again (watch_expect), and took it
+        # right: the same content saved over each file in the pod ends a quiet period with nothing
+        # new ("ignored"), so no restart. (More than the 8 changes a cycle's start reads again.)
+        ignored = self.status()["watch"]["ignored"]
+        for rel, data in [("new/a", b"v2"), ("new/sub/b", b"b"), ("lib/n.txt", b"n")] + \
+                [("new/many/m%d" % i, b"m%d" % i) for i in range(9)]:
+            with open(os.path.join(self.src, rel), "wb") as f:
+                f.write(data)
+        wait_until(lambda: self.status()["watch"]["ignored"] > ignored, 60, "the quiet period to end, ignored")
         self.assertEqual(self.status()["restarts"], before + 1)
         # A file where the same batch puts a directory, either order: refused at commit, the
         # directory already moved in goes back out.

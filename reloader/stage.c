@@ -55,6 +55,8 @@ struct stage {
 	 * starts, so the commit walks every directory afresh once. */
 	int dir_fd;   /* -1: none */
 	char dir[1100];
+	char missing[1100]; /* a directory the root lacked when the last file arrived ("" none): the next file
+			     * there needs no walk to know it (the commit walks again anyway) */
 	int tree_fd;  /* ROOT/.reloader-sync/t, -1 until a file needs it */
 	int tdir_fd;  /* as dir_fd, for the staged tree: the directory under t/ the last tree file went to */
 	char tdir[1100];
@@ -269,14 +271,26 @@ static int check_target(int dir_fd, const char *base, const char *path, char *er
 
 static enum stage_error check_path(struct stage *st, const char *path, int *missing, char *err, size_t cap)
 {
-	const char *base;
+	const char *base, *last = strrchr(path, '/');
+	size_t dlen = last ? (size_t)(last - path) : 0;
 	enum stage_error e;
-	int fd = open_parent(st, path, NULL, &base, err, cap, &e), rc;
+	int fd, rc;
 
+	if (last && st->missing[0] && dlen < sizeof st->missing && !strncmp(st->missing, path, dlen) && !st->missing[dlen]) {
+		if (missing)
+			*missing = 1;
+		return STAGE_OK;
+	}
+	fd = open_parent(st, path, NULL, &base, err, cap, &e);
 	if (missing)
 		*missing = fd == -2;
-	if (fd == -2)
+	if (fd == -2) {
+		if (dlen < sizeof st->missing) {
+			memcpy(st->missing, path, dlen);
+			st->missing[dlen] = 0;
+		}
 		return STAGE_OK; /* a new directory: nothing on the way can be a symlink yet */
+	}
 	if (fd < 0)
 		return e;
 	rc = check_target(fd, base, path, err, cap);

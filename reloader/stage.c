@@ -150,6 +150,7 @@ struct stage *stage_open(const char *root, char *err, size_t cap)
 	}
 	if ((st->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		say(err, cap, STAGE_IO, "cannot open the source root %s: %s", root, strerror(errno));
+		XXH3_freeState(st->xs);
 		free(st);
 		return NULL;
 	}

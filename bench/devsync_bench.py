@@ -237,6 +237,9 @@ def main():
     print("  vs tar c | curl | tar x at the pod's end (kubectl cp's work: transport + writing) %.0f ms: ratio %.2fx"
           % (ci, oi / ci))
     print("  (writing the same files on this disk alone, tar c | tar x into a new folder: %.0f ms)" % ui)
+    print("  each run (ours / floor / kubectl cp's work / tar x alone, ms): " +
+          ", ".join("%.0f/%.0f/%.0f/%.0f" % tuple(v[i] * 1000 for v in (ours_init, peer_init, cp_init, untar))
+                    for i in range(RUNS)))
     print("one-line change -> new process answering, median of %d:  synced %.0f ms   local (save.sh's way) %.0f ms"
           "   difference %+.0f ms (goal <= +30 ms)" % (EDITS, se, le, se - le))
 

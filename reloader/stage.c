@@ -57,13 +57,13 @@ struct stage {
 	char dir[1100];
 	char missing[1100]; /* a directory the root lacked when the last file arrived ("" none): the next file
 			     * there needs no walk to know it (the commit walks again anyway) */
-	int tree_fd;  /* ROOT/.reloader-sync/t, -1 until a file needs it */
-	int tdir_fd;  /* as dir_fd, for the staged tree: the directory under t/ the last tree file went to */
+	int tree_fd;        /* ROOT/.reloader-sync/t, -1 until a file needs it */
+	int tdir_fd;        /* as dir_fd, for the staged tree: the directory under t/ the last tree file went to */
 	char tdir[1100];
 	struct strmap moved; /* directories the commit moved in whole (their batch files are in place) */
-	int umask_bits; /* the process umask (-1 unknown): a staged file created with its mode needs no fchmod */
-	XXH3_state_t *xs; /* the file being received, hashed as it arrives (stage_each_file) */
-	uint64_t got;     /* its bytes so far */
+	int umask_bits;      /* the process umask (-1 unknown): a staged file created with its mode needs no fchmod */
+	XXH3_state_t *xs;    /* the file being received, hashed as it arrives (stage_each_file) */
+	uint64_t got;        /* its bytes so far */
 	struct step *steps;
 	size_t n, cap;
 };
@@ -277,7 +277,8 @@ static enum stage_error check_path(struct stage *st, const char *path, int *miss
 	enum stage_error e;
 	int fd, rc;
 
-	if (last && st->missing[0] && dlen < sizeof st->missing && !strncmp(st->missing, path, dlen) && !st->missing[dlen]) {
+	if (last && st->missing[0] && dlen < sizeof st->missing && !strncmp(st->missing, path, dlen) &&
+	    !st->missing[dlen]) {
 		if (missing)
 			*missing = 1;
 		return STAGE_OK;
@@ -500,8 +501,8 @@ static int move_in(struct stage *st, struct step *s, int *fd, const char **base,
 			if (!(s->moved = strndup(s->path, plen))) {
 				*e = say(err, cap, STAGE_IO, "out of memory");
 			} else if (renameat(st->tree_fd, s->moved, cur, comp) != 0) {
-				*e = say(err, cap, STAGE_IO, "%s: cannot move directory %s into place: %s", s->path, s->moved,
-					 strerror(errno));
+				*e = say(err, cap, STAGE_IO, "%s: cannot move directory %s into place: %s", s->path,
+					 s->moved, strerror(errno));
 			} else if (strmap_put(&st->moved, s->moved, (void *)1, NULL) != 0) {
 				renameat(cur, comp, st->tree_fd, s->moved);
 				*e = say(err, cap, STAGE_IO, "out of memory");
@@ -519,9 +520,11 @@ static int move_in(struct stage *st, struct step *s, int *fd, const char **base,
 
 			close(cur);
 			*e = saved == ELOOP || saved == ENOTDIR
-				     ? say(err, cap, STAGE_REFUSED, "%s: %.*s is a symlink or not a directory; refusing to write through it",
+				     ? say(err, cap, STAGE_REFUSED,
+					   "%s: %.*s is a symlink or not a directory; refusing to write through it",
 					   s->path, (int)plen, s->path)
-				     : say(err, cap, STAGE_IO, "%s: cannot open %.*s: %s", s->path, (int)plen, s->path, strerror(saved));
+				     : say(err, cap, STAGE_IO, "%s: cannot open %.*s: %s", s->path, (int)plen, s->path,
+					   strerror(saved));
 			return -1;
 		}
 		close(cur);
@@ -605,7 +608,7 @@ static void undo(struct stage *st, size_t i)
 	int fd;
 
 	if (s->done && s->moved) { /* the staged directory goes back where it came from */
-		forget_dir(st); /* a remembered descriptor may be inside it */
+		forget_dir(st);    /* a remembered descriptor may be inside it */
 		if ((fd = open_parent(st, s->moved, NULL, &base, err, sizeof err, &e)) >= 0) {
 			renameat(fd, base, st->tree_fd, s->moved);
 			close(fd);
@@ -683,13 +686,14 @@ void stage_close(struct stage *st)
 }
 
 void stage_each_file(struct stage *st,
-		     void (*fn)(void *arg, const char *path, uint32_t val, unsigned long long ino, unsigned long long size,
-				long long mtime_ns),
+		     void (*fn)(void *arg, const char *path, uint32_t val, unsigned long long ino,
+				unsigned long long size, long long mtime_ns),
 		     void *arg)
 {
 	for (size_t i = 0; i < st->n; i++)
 		if (!st->steps[i].is_delete && st->steps[i].known)
-			fn(arg, st->steps[i].path, st->steps[i].val, st->steps[i].ino, st->steps[i].size, st->steps[i].mtime_ns);
+			fn(arg, st->steps[i].path, st->steps[i].val, st->steps[i].ino, st->steps[i].size,
+			   st->steps[i].mtime_ns);
 }
 
 int stage_open_read(int root_fd, const char *path)

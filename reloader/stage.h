@@ -48,8 +48,8 @@ enum stage_error stage_commit(struct stage *st, unsigned long *written, unsigned
  * staged file's inode, size and mtime, which the rename into place keeps.
  */
 void stage_each_file(struct stage *st,
-		     void (*fn)(void *arg, const char *path, uint32_t val, unsigned long long ino, unsigned long long size,
-				long long mtime_ns),
+		     void (*fn)(void *arg, const char *path, uint32_t val, unsigned long long ino,
+				unsigned long long size, long long mtime_ns),
 		     void *arg);
 
 /* Opens root_fd/path for reading when it is a regular file reached through real directories (no

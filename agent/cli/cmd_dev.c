@@ -314,8 +314,9 @@ static void direct_add(struct dev *d, const char *rel)
 		return;
 	}
 	if (sb.st_size > FILE_MAX) {
-		fprintf(stderr, "appdeploy dev: not synced: %s: %lld bytes, over reloader's limit of 64 MiB for one file\n", rel,
-			(long long)sb.st_size);
+		fprintf(stderr,
+			"appdeploy dev: not synced: %s: %lld bytes, over reloader's limit of 64 MiB for one file\n",
+			rel, (long long)sb.st_size);
 		close(fd);
 		return;
 	}

@@ -2,10 +2,12 @@
  * through the API server's pod proxy and reloader's /sync/ endpoints (synced source mode, #18):
  * one manifest-diff sync, then one batch per save, following the pod when it is replaced. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sys/poll.h> /* not <poll.h>: reloader/poll.h is on the include path */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,7 @@ struct dev {
 	size_t cached;        /* bytes in cache */
 	struct buf *direct;   /* a whole-tree sync to an empty pod: the walk puts every file straight in this batch */
 	unsigned long direct_files;
+	struct buf notes; /* the direct walk's "not synced" lines, printed once the pod is known to be empty */
 };
 
 static int b64_decode(const char *in, char *out, size_t cap)
@@ -290,6 +293,21 @@ static int file_entry(struct dev *d, const char *rel, json_t *files)
 	return 0;
 }
 
+/* A line for stderr, kept until the walk it came from is known to be the one used. */
+static void note(struct dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct dev *d, const char *fmt, ...)
+{
+	char line[PATH_MAX + 200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		buf_add(&d->notes, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 /* The pod's tree is empty: rel's frame goes straight into the batch, read into place (no hash, no
  * copy kept), with file_entry's checks. */
 static void direct_add(struct dev *d, const char *rel)
@@ -303,7 +321,7 @@ static void direct_add(struct dev *d, const char *rel)
 	int fd;
 
 	if (syncpath_check(rel, strlen(rel), &why) != 0) {
-		fprintf(stderr, "appdeploy dev: not synced: %s: %s\n", rel, why);
+		note(d, "appdeploy dev: not synced: %s: %s\n", rel, why);
 		return;
 	}
 	snprintf(full, sizeof full, "%s/%s", d->local, rel);
@@ -314,14 +332,13 @@ static void direct_add(struct dev *d, const char *rel)
 		return;
 	}
 	if (sb.st_size > FILE_MAX) {
-		fprintf(stderr,
-			"appdeploy dev: not synced: %s: %lld bytes, over reloader's limit of 64 MiB for one file\n",
-			rel, (long long)sb.st_size);
+		note(d, "appdeploy dev: not synced: %s: %lld bytes, over reloader's limit of 64 MiB for one file\n",
+		     rel, (long long)sb.st_size);
 		close(fd);
 		return;
 	}
 	if (buf_room(b, room + (size_t)sb.st_size + 1) != 0) {
-		fprintf(stderr, "appdeploy dev: not synced: %s: out of memory\n", rel);
+		note(d, "appdeploy dev: not synced: %s: out of memory\n", rel);
 		close(fd);
 		return;
 	}
@@ -499,6 +516,19 @@ static int remote_empty(struct dev *d)
 	return empty;
 }
 
+struct probe {
+	struct dev *d;
+	int empty;
+};
+
+static void *probe_main(void *arg)
+{
+	struct probe *p = arg;
+
+	p->empty = remote_empty(p->d);
+	return NULL;
+}
+
 /* The whole tree: manifest, then one batch with what differs; to an empty pod, the tree in one batch. */
 static int full_sync(struct dev *d)
 {
@@ -509,20 +539,37 @@ static int full_sync(struct dev *d)
 	unsigned long nf = 0, nd = 0;
 	long status;
 	size_t i;
+	struct probe pr = {d, 0};
+	pthread_t th;
+	int threaded;
 
 	strmap_free(&d->wd_dir, free);
-	if (remote_empty(d)) { /* every file differs: no hashes to compare, no manifest to send */
+	timing("start", t0);
+	/* Whether the pod's tree is empty is asked on another thread (d->k is its own until the join: this
+	 * one only reads files meanwhile), while the tree is read straight into a batch as if it were: the
+	 * round trip costs nothing then. A pod with files gets the manifest diff; that walk reads again. */
+	threaded = pthread_create(&th, NULL, probe_main, &pr) == 0;
+	if (!threaded)
+		pr.empty = remote_empty(d);
+	buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
+	d->direct = &b;
+	d->direct_files = 0;
+	d->notes.len = 0;
+	walk(d, "", NULL);
+	d->direct = NULL;
+	timing("walk and batch built", t0);
+	if (threaded)
+		pthread_join(th, NULL);
+	if (pr.empty) { /* every file differs: no hashes to compare, no manifest to send */
 		timing("pod is empty", t0);
-		buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
-		d->direct = &b;
-		d->direct_files = 0;
-		walk(d, "", NULL);
-		d->direct = NULL;
+		fwrite(d->notes.p ? d->notes.p : "", 1, d->notes.len, stderr);
 		nf = d->direct_files;
-		timing("walk and batch built", t0);
 		goto send;
 	}
 	timing("pod has files", t0);
+	free(b.p);
+	b = (struct buf){0};
+	strmap_free(&d->wd_dir, free);
 	files = json_array();
 	walk(d, "", files);
 	timing("walk and hash", t0);
@@ -790,6 +837,7 @@ out:
 	strmap_free(&d.wd_dir, free);
 	strmap_free(&d.changed, NULL);
 	strmap_free(&d.cache, free);
+	free(d.notes.p);
 	filehash_done();
 	explicit_bzero(d.token_header, sizeof d.token_header);
 	kube_free(d.k);

@@ -26,7 +26,6 @@ uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns)
 	static _Thread_local char buf[1 << 16]; /* the inotify thread and the poller (loop) both read */
 	XXH3_state_t *xs;
 	uint64_t h, size = 0;
-	uint32_t v;
 	ssize_t n;
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 
@@ -63,6 +62,13 @@ uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns)
 	h = XXH3_64bits_digest(xs);
 	XXH3_freeState(xs);
 	close(fd);
+	return ct_value(h, size);
+}
+
+uint32_t ct_value(uint64_t h, uint64_t size)
+{
+	uint32_t v;
+
 	h ^= size * 0x9e3779b97f4a7c15ull;
 	v = (uint32_t)(h ^ (h >> 32)) & ~CT_UNSURE;
 	return v ? v : 1;

@@ -50,6 +50,9 @@ int ct_reserve(struct contents *c, size_t files);
 /* Content value of dirfd/name (31 bits, never 0): CT_ABSENT when it is not a regular file;
  * unreadable files get a value of their own. ctime_ns, when not NULL, receives its ctime. */
 uint32_t ct_read(int dirfd, const char *name, int64_t *ctime_ns);
+/* The value ct_read gives a regular file of `size` bytes whose content has this XXH3-64 digest
+ * (for a writer that hashed what it wrote: the sync, watch_expect). */
+uint32_t ct_value(uint64_t xxh3, uint64_t size);
 
 /*
  * Sets the current value of key (CT_ABSENT removes it). track: count the change against the

@@ -4,8 +4,19 @@
  * the root's own descriptor, so no symlink (pointing out or in) is ever followed and nothing is
  * written outside the root. Files are renamed into place (atomic per file); the file a rename
  * replaces, and every deleted file, is first kept as a hard link / moved into the staging directory
- * so that a failed commit can put all of it back. */
+ * so that a failed commit can put all of it back.
+ *
+ * Two layouts: a file whose directory exists in the root is staged flat ("f<N>") and renamed into
+ * place; a file whose directory is missing (a new directory, the whole tree on a first sync) is
+ * staged at its own path under "t/", and the commit renames the first missing directory of the
+ * staged tree into the root in one step, with every batch file below it (ext4 spends more on
+ * 10,000 renames between directories than on writing the files). Undo renames it back. A path the
+ * tree layout cannot hold (named twice, or a file where the batch has a directory) is staged flat,
+ * so the commit still applies the steps in batch order and refuses what that order refuses. */
 #include "stage.h"
+
+#include "contents.h"
+#include "strmap.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* One step of the batch, in order. */
 struct step {
@@ -23,6 +35,12 @@ struct step {
 	int is_delete;   /* 0: move staged file "f<N>" into place */
 	unsigned mode;   /* files: permission bits */
 	int done;        /* applied by stage_commit (undo it on failure) */
+	int tree;        /* staged at "t/<path>" (its directory was missing when it arrived) */
+	char *moved;     /* the commit moved "t/<moved>" into the root with this step (undo moves it back) */
+	int known;       /* received whole: val, ino, size, mtime_ns are set (stage_each_file) */
+	uint32_t val;
+	unsigned long long ino, size;
+	long long mtime_ns;
 	int had_old;     /* an old file was kept as "o<N>" in the staging directory */
 	size_t made_dirs; /* directories this step created (removed again on undo, innermost first) */
 	char **dirs;
@@ -37,6 +55,15 @@ struct stage {
 	 * starts, so the commit walks every directory afresh once. */
 	int dir_fd;   /* -1: none */
 	char dir[1100];
+	char missing[1100]; /* a directory the root lacked when the last file arrived ("" none): the next file
+			     * there needs no walk to know it (the commit walks again anyway) */
+	int tree_fd;        /* ROOT/.reloader-sync/t, -1 until a file needs it */
+	int tdir_fd;        /* as dir_fd, for the staged tree: the directory under t/ the last tree file went to */
+	char tdir[1100];
+	struct strmap moved; /* directories the commit moved in whole (their batch files are in place) */
+	int umask_bits;      /* the process umask (-1 unknown): a staged file created with its mode needs no fchmod */
+	XXH3_state_t *xs;    /* the file being received, hashed as it arrives (stage_each_file) */
+	uint64_t got;        /* its bytes so far */
 	struct step *steps;
 	size_t n, cap;
 };
@@ -53,7 +80,21 @@ static enum stage_error say(char *err, size_t cap, enum stage_error e, const cha
 	return e;
 }
 
-/* Empties the (flat) staging directory. */
+static void clear_dir(int fd);
+
+/* Removes dir_fd/name, a directory, with everything in it (never following a symlink). */
+static void remove_tree(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		clear_dir(fd);
+		close(fd);
+	}
+	unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+/* Empties a staging directory (the staged tree's directories too). */
 static void clear_dir(int fd)
 {
 	int dup_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* its own offset */
@@ -66,9 +107,29 @@ static void clear_dir(int fd)
 		return;
 	}
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			unlinkat(fd, de->d_name, 0);
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && unlinkat(fd, de->d_name, 0) != 0 &&
+		    errno == EISDIR)
+			remove_tree(fd, de->d_name);
 	closedir(d);
+}
+
+/* The umask from /proc/self/status (umask(2) would change it, racing the watcher thread); -1 unknown. */
+static int read_umask(void)
+{
+	char line[128];
+	unsigned v;
+	int out = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Umask: %o", &v) == 1) {
+			out = (int)(v & 0777);
+			break;
+		}
+	fclose(f);
+	return out;
 }
 
 struct stage *stage_open(const char *root, char *err, size_t cap)
@@ -80,9 +141,16 @@ struct stage *stage_open(const char *root, char *err, size_t cap)
 		say(err, cap, STAGE_IO, "out of memory");
 		return NULL;
 	}
-	st->file_fd = st->stage_fd = st->dir_fd = -1;
+	st->file_fd = st->stage_fd = st->dir_fd = st->tree_fd = st->tdir_fd = -1;
+	st->umask_bits = read_umask();
+	if (!(st->xs = XXH3_createState())) {
+		say(err, cap, STAGE_IO, "out of memory");
+		free(st);
+		return NULL;
+	}
 	if ((st->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		say(err, cap, STAGE_IO, "cannot open the source root %s: %s", root, strerror(errno));
+		XXH3_freeState(st->xs);
 		free(st);
 		return NULL;
 	}
@@ -202,14 +270,29 @@ static int check_target(int dir_fd, const char *base, const char *path, char *er
 	return -1;
 }
 
-static enum stage_error check_path(struct stage *st, const char *path, char *err, size_t cap)
+static enum stage_error check_path(struct stage *st, const char *path, int *missing, char *err, size_t cap)
 {
-	const char *base;
+	const char *base, *last = strrchr(path, '/');
+	size_t dlen = last ? (size_t)(last - path) : 0;
 	enum stage_error e;
-	int fd = open_parent(st, path, NULL, &base, err, cap, &e), rc;
+	int fd, rc;
 
-	if (fd == -2)
+	if (last && st->missing[0] && dlen < sizeof st->missing && !strncmp(st->missing, path, dlen) &&
+	    !st->missing[dlen]) {
+		if (missing)
+			*missing = 1;
+		return STAGE_OK;
+	}
+	fd = open_parent(st, path, NULL, &base, err, cap, &e);
+	if (missing)
+		*missing = fd == -2;
+	if (fd == -2) {
+		if (dlen < sizeof st->missing) {
+			memcpy(st->missing, path, dlen);
+			st->missing[dlen] = 0;
+		}
 		return STAGE_OK; /* a new directory: nothing on the way can be a symlink yet */
+	}
 	if (fd < 0)
 		return e;
 	rc = check_target(fd, base, path, err, cap);
@@ -242,9 +325,60 @@ static struct step *add_step(struct stage *st, const char *path, char *err, size
 
 static void step_name(char *buf, size_t cap, char kind, size_t i) { snprintf(buf, cap, "%c%zu", kind, i); }
 
+/*
+ * Creates t/<path> for a file whose directory the root lacks, making the staged directories on the
+ * way (the last one's descriptor is kept: a batch's files come directory by directory). Returns the
+ * open file, or -1 when the tree layout cannot hold it (path staged already, a staged file where a
+ * directory goes, or the disk said no): the caller stages it flat, which refuses or reports it.
+ */
+static int tree_create(struct stage *st, const char *path, unsigned mode)
+{
+	const char *last = strrchr(path, '/'), *p = path, *slash;
+	size_t dlen = last ? (size_t)(last - path) : 0;
+	int fd, file;
+
+	if (!last || dlen >= sizeof st->tdir)
+		return -1;
+	if (st->tree_fd < 0) {
+		if (mkdirat(st->stage_fd, "t", 0700) != 0 && errno != EEXIST)
+			return -1;
+		if ((st->tree_fd = openat(st->stage_fd, "t", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			return -1;
+	}
+	if (st->tdir_fd >= 0 && !strncmp(st->tdir, path, dlen) && !st->tdir[dlen]) {
+		fd = st->tdir_fd;
+	} else {
+		if (st->tdir_fd >= 0)
+			close(st->tdir_fd);
+		st->tdir_fd = -1;
+		if ((fd = dup(st->tree_fd)) < 0)
+			return -1;
+		while ((slash = strchr(p, '/'))) {
+			char comp[1100];
+			int next;
+
+			snprintf(comp, sizeof comp, "%.*s", (int)(slash - p), p);
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0 && errno == ENOENT && mkdirat(fd, comp, 0755) == 0)
+				next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(fd);
+			if (next < 0)
+				return -1;
+			fd = next;
+			p = slash + 1;
+		}
+		st->tdir_fd = fd;
+		memcpy(st->tdir, path, dlen);
+		st->tdir[dlen] = 0;
+	}
+	file = openat(fd, last + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	return file;
+}
+
 enum stage_error stage_file_begin(struct stage *st, const char *path, unsigned mode, char *err, size_t cap)
 {
-	enum stage_error e = check_path(st, path, err, cap);
+	int missing = 0;
+	enum stage_error e = check_path(st, path, &missing, err, cap);
 	struct step *s;
 	char name[32];
 
@@ -253,8 +387,16 @@ enum stage_error stage_file_begin(struct stage *st, const char *path, unsigned m
 	if (!(s = add_step(st, path, err, cap)))
 		return say(err, cap, STAGE_IO, "out of memory");
 	s->mode = mode & 0777;
+	XXH3_64bits_reset(st->xs);
+	st->got = 0;
+	/* created with its mode (inside the 0700 staging directory, so nobody else can open it); the
+	 * umask's bits are put back by stage_file_end */
+	if (missing && (st->file_fd = tree_create(st, path, s->mode)) >= 0) {
+		s->tree = 1;
+		return STAGE_OK;
+	}
 	step_name(name, sizeof name, 'f', st->n - 1);
-	st->file_fd = openat(st->stage_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	st->file_fd = openat(st->stage_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, s->mode);
 	if (st->file_fd < 0)
 		return say(err, cap, STAGE_IO, "%s: cannot create the staged copy: %s", path, strerror(errno));
 	return STAGE_OK;
@@ -262,6 +404,8 @@ enum stage_error stage_file_begin(struct stage *st, const char *path, unsigned m
 
 enum stage_error stage_file_data(struct stage *st, const char *data, size_t len, char *err, size_t cap)
 {
+	XXH3_64bits_update(st->xs, data, len);
+	st->got += len;
 	while (len) {
 		ssize_t n = write(st->file_fd, data, len);
 
@@ -279,7 +423,16 @@ enum stage_error stage_file_data(struct stage *st, const char *data, size_t len,
 enum stage_error stage_file_end(struct stage *st, char *err, size_t cap)
 {
 	struct step *s = &st->steps[st->n - 1];
-	int rc = fchmod(st->file_fd, s->mode);
+	int rc = st->umask_bits >= 0 && !(s->mode & (unsigned)st->umask_bits) ? 0 : fchmod(st->file_fd, s->mode);
+	struct stat sb;
+
+	if (rc == 0 && fstat(st->file_fd, &sb) == 0 && (uint64_t)sb.st_size == st->got) {
+		s->known = 1;
+		s->val = ct_value(XXH3_64bits_digest(st->xs), st->got);
+		s->ino = (unsigned long long)sb.st_ino;
+		s->size = (unsigned long long)sb.st_size;
+		s->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	}
 
 	if (close(st->file_fd) != 0 || rc != 0) {
 		st->file_fd = -1;
@@ -291,7 +444,7 @@ enum stage_error stage_file_end(struct stage *st, char *err, size_t cap)
 
 enum stage_error stage_delete(struct stage *st, const char *path, char *err, size_t cap)
 {
-	enum stage_error e = check_path(st, path, err, cap);
+	enum stage_error e = check_path(st, path, NULL, err, cap);
 	struct step *s;
 
 	if (e != STAGE_OK)
@@ -302,6 +455,87 @@ enum stage_error stage_delete(struct stage *st, const char *path, char *err, siz
 	return STAGE_OK;
 }
 
+/* 1 when a directory on path was moved in whole by an earlier step (so this tree file came with it). */
+static int under_moved(struct stage *st, const char *path)
+{
+	char pre[1100];
+
+	if (!st->moved.n)
+		return 0;
+	for (const char *p = path; (p = strchr(p, '/')); p++) {
+		if ((size_t)(p - path) >= sizeof pre)
+			return 0;
+		memcpy(pre, path, (size_t)(p - path));
+		pre[p - path] = 0;
+		if (strmap_get(&st->moved, pre))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A tree file's step: walks the root like open_parent; at the first missing directory, renames the
+ * staged one ("t/<prefix>", this file and every later tree file below it) into place. Returns 1
+ * when it did, 0 when every directory exists (the file goes in alone: *fd is its directory), -1 on
+ * error (err set).
+ */
+static int move_in(struct stage *st, struct step *s, int *fd, const char **base, char *err, size_t cap,
+		   enum stage_error *e)
+{
+	char comp[1100];
+	const char *p = s->path, *slash;
+	int cur = dup(st->root_fd);
+
+	*e = STAGE_OK;
+	if (cur < 0) {
+		*e = say(err, cap, STAGE_IO, "dup: %s", strerror(errno));
+		return -1;
+	}
+	while ((slash = strchr(p, '/'))) {
+		size_t plen = (size_t)(slash - s->path);
+		int next;
+
+		snprintf(comp, sizeof comp, "%.*s", (int)(slash - p), p);
+		next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT) {
+			if (!(s->moved = strndup(s->path, plen))) {
+				*e = say(err, cap, STAGE_IO, "out of memory");
+			} else if (renameat(st->tree_fd, s->moved, cur, comp) != 0) {
+				*e = say(err, cap, STAGE_IO, "%s: cannot move directory %s into place: %s", s->path,
+					 s->moved, strerror(errno));
+			} else if (strmap_put(&st->moved, s->moved, (void *)1, NULL) != 0) {
+				renameat(cur, comp, st->tree_fd, s->moved);
+				*e = say(err, cap, STAGE_IO, "out of memory");
+			}
+			close(cur);
+			if (*e != STAGE_OK) {
+				free(s->moved);
+				s->moved = NULL;
+				return -1;
+			}
+			return 1;
+		}
+		if (next < 0) {
+			int saved = errno;
+
+			close(cur);
+			*e = saved == ELOOP || saved == ENOTDIR
+				     ? say(err, cap, STAGE_REFUSED,
+					   "%s: %.*s is a symlink or not a directory; refusing to write through it",
+					   s->path, (int)plen, s->path)
+				     : say(err, cap, STAGE_IO, "%s: cannot open %.*s: %s", s->path, (int)plen, s->path,
+					   strerror(saved));
+			return -1;
+		}
+		close(cur);
+		cur = next;
+		p = slash + 1;
+	}
+	*fd = cur;
+	*base = p;
+	return 0;
+}
+
 /* Applies step i. Returns STAGE_OK (s->done set when something changed) or an error. */
 static enum stage_error apply(struct stage *st, size_t i, char *err, size_t cap)
 {
@@ -309,7 +543,22 @@ static enum stage_error apply(struct stage *st, size_t i, char *err, size_t cap)
 	char staged[32], old[32];
 	const char *base;
 	enum stage_error e;
-	int fd = open_parent(st, s->path, s->is_delete ? NULL : s, &base, err, cap, &e), exists;
+	int fd = -1, exists, src_fd = st->stage_fd;
+	const char *src = staged;
+
+	if (s->tree) {
+		int rc;
+
+		if (under_moved(st, s->path))
+			return STAGE_OK; /* in place: it came with its directory (whose step undoes it) */
+		if ((rc = move_in(st, s, &fd, &base, err, cap, &e)) != 0) {
+			s->done = rc > 0;
+			return rc > 0 ? STAGE_OK : e;
+		}
+		src_fd = st->tree_fd; /* its directories exist now (made since it arrived): it goes in alone */
+		src = s->path;
+	} else
+		fd = open_parent(st, s->path, s->is_delete ? NULL : s, &base, err, cap, &e);
 
 	if (fd == -2 && s->is_delete)
 		return STAGE_OK; /* already gone */
@@ -338,7 +587,7 @@ static enum stage_error apply(struct stage *st, size_t i, char *err, size_t cap)
 		return e;
 	}
 	s->had_old = exists;
-	if (renameat(st->stage_fd, staged, fd, base) != 0) {
+	if (renameat(src_fd, src, fd, base) != 0) {
 		e = say(err, cap, STAGE_IO, "%s: cannot move into place: %s", s->path, strerror(errno));
 		close(fd);
 		return e;
@@ -358,7 +607,17 @@ static void undo(struct stage *st, size_t i)
 	char err[256];
 	int fd;
 
-	if (s->done && (fd = open_parent(st, s->path, NULL, &base, err, sizeof err, &e)) >= 0) {
+	if (s->done && s->moved) { /* the staged directory goes back where it came from */
+		forget_dir(st);    /* a remembered descriptor may be inside it */
+		if ((fd = open_parent(st, s->moved, NULL, &base, err, sizeof err, &e)) >= 0) {
+			renameat(fd, base, st->tree_fd, s->moved);
+			close(fd);
+		}
+		forget_dir(st);
+		strmap_del(&st->moved, s->moved);
+		free(s->moved);
+		s->moved = NULL;
+	} else if (s->done && (fd = open_parent(st, s->path, NULL, &base, err, sizeof err, &e)) >= 0) {
 		step_name(old, sizeof old, 'o', i);
 		if (s->had_old)
 			renameat(st->stage_fd, old, fd, base);
@@ -403,6 +662,12 @@ void stage_close(struct stage *st)
 	if (st->file_fd >= 0)
 		close(st->file_fd);
 	forget_dir(st);
+	if (st->tdir_fd >= 0)
+		close(st->tdir_fd);
+	if (st->tree_fd >= 0)
+		close(st->tree_fd);
+	strmap_free(&st->moved, NULL);
+	XXH3_freeState(st->xs);
 	if (st->stage_fd >= 0) {
 		clear_dir(st->stage_fd);
 		close(st->stage_fd);
@@ -412,11 +677,23 @@ void stage_close(struct stage *st)
 		for (size_t j = 0; j < st->steps[i].made_dirs; j++)
 			free(st->steps[i].dirs[j]);
 		free(st->steps[i].dirs);
+		free(st->steps[i].moved);
 		free(st->steps[i].path);
 	}
 	free(st->steps);
 	close(st->root_fd);
 	free(st);
+}
+
+void stage_each_file(struct stage *st,
+		     void (*fn)(void *arg, const char *path, uint32_t val, unsigned long long ino,
+				unsigned long long size, long long mtime_ns),
+		     void *arg)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!st->steps[i].is_delete && st->steps[i].known)
+			fn(arg, st->steps[i].path, st->steps[i].val, st->steps[i].ino, st->steps[i].size,
+			   st->steps[i].mtime_ns);
 }
 
 int stage_open_read(int root_fd, const char *path)

@@ -42,6 +42,16 @@ enum stage_error stage_delete(struct stage *st, const char *path, char *err, siz
  */
 enum stage_error stage_commit(struct stage *st, unsigned long *written, unsigned long *deleted, char *err, size_t cap);
 
+/*
+ * Calls fn for every file of the batch received so far (before stage_commit: the watcher is told
+ * what is coming, watch_expect): its path, contents.h's value of its content (ct_value), and the
+ * staged file's inode, size and mtime, which the rename into place keeps.
+ */
+void stage_each_file(struct stage *st,
+		     void (*fn)(void *arg, const char *path, uint32_t val, unsigned long long ino,
+				unsigned long long size, long long mtime_ns),
+		     void *arg);
+
 /* Opens root_fd/path for reading when it is a regular file reached through real directories (no
  * symlink followed anywhere); -1 otherwise. For comparing a manifest with the tree. */
 int stage_open_read(int root_fd, const char *path);

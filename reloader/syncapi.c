@@ -234,8 +234,10 @@ static int same_file(int root_fd, const char *path, json_int_t size, json_int_t 
 	return !strcasecmp(got, hex);
 }
 
-/* Every regular file under rel that the ignore rules keep and the manifest lacks goes to `del`. */
-static void walk_deletions(int dir_fd, char *rel, size_t rlen, struct ignore *ig, struct strmap *want, json_t *del)
+/* Every regular file under rel that the ignore rules keep and the manifest lacks goes to `del`, up to
+ * limit of them (0: no limit). */
+static void walk_deletions(int dir_fd, char *rel, size_t rlen, struct ignore *ig, struct strmap *want, json_t *del,
+			   size_t limit)
 {
 	DIR *d = fdopendir(dir_fd);
 	struct dirent *de;
@@ -244,7 +246,7 @@ static void walk_deletions(int dir_fd, char *rel, size_t rlen, struct ignore *ig
 		close(dir_fd);
 		return;
 	}
-	while ((de = readdir(d))) {
+	while ((!limit || json_array_size(del) < limit) && (de = readdir(d))) {
 		struct stat sb;
 		size_t nlen = strlen(de->d_name);
 
@@ -260,7 +262,7 @@ static void walk_deletions(int dir_fd, char *rel, size_t rlen, struct ignore *ig
 				int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 				if (sub >= 0)
-					walk_deletions(sub, rel, rlen + nlen + (rlen ? 1 : 0), ig, want, del);
+					walk_deletions(sub, rel, rlen + nlen + (rlen ? 1 : 0), ig, want, del, limit);
 			}
 		} else if (S_ISREG(sb.st_mode) && !ignore_path(ig, rel, 0) && !strmap_get(want, rel)) {
 			json_array_append_new(del, json_string(rel));
@@ -274,7 +276,7 @@ static void answer_manifest(struct sync_req *r, const struct sync_reply_ops *ops
 {
 	struct config *cfg = r->sv->cfg;
 	json_error_t jerr;
-	json_t *m = json_loadb(r->buf ? r->buf : "", r->len, 0, &jerr), *files, *f, *upload, *del;
+	json_t *m = json_loadb(r->buf ? r->buf : "", r->len, 0, &jerr), *files, *f, *upload, *del, *lim;
 	struct strmap want = {0};
 	struct ignore ig;
 	char msg[512], rel[SYNC_PATH_MAX + 2] = "";
@@ -289,6 +291,12 @@ static void answer_manifest(struct sync_req *r, const struct sync_reply_ops *ops
 	if (!json_is_array(files = json_object_get(m, "files"))) {
 		json_decref(m);
 		ops->error(conn, 400, "manifest: expected {\"files\": [{\"path\", \"size\", \"mode\", \"sha256\"}, ...]}");
+		return;
+	}
+	lim = json_object_get(m, "delete_limit"); /* a client asking only whether the tree is empty */
+	if (lim && (!json_is_integer(lim) || json_integer_value(lim) < 0)) {
+		json_decref(m);
+		ops->error(conn, 400, "manifest: delete_limit must be an integer >= 0 (0: no limit)");
 		return;
 	}
 	if ((root_fd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
@@ -318,7 +326,7 @@ static void answer_manifest(struct sync_req *r, const struct sync_reply_ops *ops
 		if (!same_file(root_fd, path, json_integer_value(size), json_integer_value(mode), hex))
 			json_array_append_new(upload, json_string(path));
 	}
-	walk_deletions(dup(root_fd), rel, 0, &ig, &want, del);
+	walk_deletions(dup(root_fd), rel, 0, &ig, &want, del, lim ? (size_t)json_integer_value(lim) : 0);
 	close(root_fd);
 	ignore_free(&ig);
 	strmap_free(&want, NULL);
@@ -337,6 +345,14 @@ bad:
 }
 
 /* ---- commit, settle, one cycle -------------------------------------------------------------- */
+
+static void expect_file(void *arg, const char *path, uint32_t val, unsigned long long ino, unsigned long long size,
+			long long mtime_ns)
+{
+	struct watch_known k = {val, ino, size, mtime_ns};
+
+	watch_expect(arg, path, &k);
+}
 
 static void release(struct sync_req *r)
 {
@@ -392,6 +408,9 @@ void syncapi_finish(struct sync_req *r, const struct sync_reply_ops *ops, void *
 		return;
 	}
 	watch_hold(g.watcher);
+	/* the watcher need not read again what the batch writes (watch_absorb drops what is left) */
+	if (g.watcher)
+		stage_each_file(r->stage, expect_file, g.watcher);
 	e = stage_commit(r->stage, &written, &deleted, r->err, sizeof r->err);
 	if (e != STAGE_OK) {
 		log_warn("sync: batch refused, nothing changed: %s", r->err);

@@ -82,6 +82,7 @@ struct watcher {
 
 	struct loopguard guard;       /* file-triggered restarts in a row with no poke */
 	int held;                     /* watch_hold: a sync is writing files; the debounce waits */
+	struct strmap expect;         /* guarded by mu: rel -> struct watch_known the sync wrote (watch_expect) */
 
 	/* shared */
 	pthread_mutex_t mu;
@@ -162,7 +163,22 @@ static void t_file(struct watcher *w, int dirfd, const char *name, const char *r
 		w->t_listed++; /* the first walk only counts: the hash pass reads them into a table of the right size */
 		return;
 	}
-	val = ct_read(dirfd, name, NULL);
+	val = 0;
+	{ /* a file the sync just wrote: its value is known while it is still that file */
+		struct watch_known *k;
+		struct stat sb;
+
+		pthread_mutex_lock(&w->mu);
+		k = w->expect.n ? strmap_del(&w->expect, rel) : NULL;
+		pthread_mutex_unlock(&w->mu);
+		if (k && fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+		    (unsigned long long)sb.st_ino == k->ino && (unsigned long long)sb.st_size == k->size &&
+		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec == k->mtime_ns)
+			val = k->val;
+		free(k);
+	}
+	if (!val)
+		val = ct_read(dirfd, name, NULL);
 	key = ct_key(rel);
 
 	pthread_mutex_lock(&w->mu);
@@ -1325,6 +1341,7 @@ void watch_stop(struct watcher *w)
 	if (w->sv && w->sv->watch.ctx == w)
 		memset(&w->sv->watch, 0, sizeof w->sv->watch);
 	lg_free(&w->guard);
+	strmap_free(&w->expect, free);
 	if (w->sync_fd >= 0) {
 		close(w->sync_fd);
 		unlink(w->sync_path);
@@ -1432,6 +1449,21 @@ unsigned long watch_generation(struct watcher *w)
 
 /* ---- the sync's hook: its own writes fold into its own cycle (syncapi.c) ------------------ */
 
+void watch_expect(struct watcher *w, const char *rel, const struct watch_known *k)
+{
+	struct watch_known *c;
+	void *old = NULL;
+
+	if (!w || !w->use_inotify || !(c = malloc(sizeof *c)))
+		return;
+	*c = *k;
+	pthread_mutex_lock(&w->mu);
+	if (strmap_put(&w->expect, rel, c, &old) != 0)
+		free(c);
+	pthread_mutex_unlock(&w->mu);
+	free(old);
+}
+
 void watch_hold(struct watcher *w)
 {
 	if (w)
@@ -1452,6 +1484,7 @@ int watch_absorb(struct watcher *w, int force)
 	pthread_mutex_lock(&w->mu);
 	w->q.changes = 0;
 	w->q.unchanged = 0;
+	strmap_free(&w->expect, free); /* the writes' events are all handled: what is left was not seen */
 	pthread_mutex_unlock(&w->mu);
 	ev_timer_stop(w->loop, &w->debounce);
 	w->short_wait = 0;

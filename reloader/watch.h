@@ -38,6 +38,19 @@ unsigned long watch_generation(struct watcher *w);
 void watch_hold(struct watcher *w);
 int watch_absorb(struct watcher *w, int force);
 
+/*
+ * What a held writer is about to put at rel (before it does): content value (ct_value), inode,
+ * size and mtime. The watcher's event for rel then takes the value without reading the file again
+ * when the file it finds has that inode, size and mtime (anything else is read as usual). Each is
+ * used once; watch_absorb drops those left. NULL is fine.
+ */
+struct watch_known {
+	uint32_t val;
+	unsigned long long ino, size;
+	long long mtime_ns;
+};
+void watch_expect(struct watcher *w, const char *rel, const struct watch_known *k);
+
 /* Stops the thread (joined) and timers, frees everything. NULL is fine. */
 void watch_stop(struct watcher *w);
 

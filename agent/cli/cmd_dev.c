@@ -2,10 +2,12 @@
  * through the API server's pod proxy and reloader's /sync/ endpoints (synced source mode, #18):
  * one manifest-diff sync, then one batch per save, following the pod when it is replaced. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sys/poll.h> /* not <poll.h>: reloader/poll.h is on the include path */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,38 @@
 /* Editors' temporary files are never pushed (vim's swap and 4913 probe, emacs' lock and backup files). */
 static char *editor_temp[] = {"*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", ".*.tmp", NULL};
 
+/* Appends bytes to a growing buffer. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Makes room for n more bytes. */
+static int buf_room(struct buf *b, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *v;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		if (!(v = realloc(b->p, cap)))
+			return -1;
+		b->p = v;
+		b->cap = cap;
+	}
+	return 0;
+}
+
+static int buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (buf_room(b, n) != 0)
+		return -1;
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
 struct dev {
 	struct kube *k;
 	char *ns;
@@ -55,6 +89,9 @@ struct dev {
 	double pod_at;        /* when the pod was last looked up (mono_seconds, in ms) */
 	struct strmap cache;  /* during a whole-tree sync: relative path -> struct cached */
 	size_t cached;        /* bytes in cache */
+	struct buf *direct;   /* a whole-tree sync to an empty pod: the walk puts every file straight in this batch */
+	unsigned long direct_files;
+	struct buf notes; /* the direct walk's "not synced" lines, printed once the pod is known to be empty */
 };
 
 static int b64_decode(const char *in, char *out, size_t cap)
@@ -256,6 +293,68 @@ static int file_entry(struct dev *d, const char *rel, json_t *files)
 	return 0;
 }
 
+/* A line for stderr, kept until the walk it came from is known to be the one used. */
+static void note(struct dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct dev *d, const char *fmt, ...)
+{
+	char line[PATH_MAX + 200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		buf_add(&d->notes, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* The pod's tree is empty: rel's frame goes straight into the batch, read into place (no hash, no
+ * copy kept), with file_entry's checks. */
+static void direct_add(struct dev *d, const char *rel)
+{
+	char full[2 * PATH_MAX + 2], head[SYNC_PATH_MAX + 64];
+	struct buf *b = d->direct;
+	size_t room = strlen(rel) + 64, got = 0, hl;
+	struct stat sb;
+	const char *why;
+	ssize_t n;
+	int fd;
+
+	if (syncpath_check(rel, strlen(rel), &why) != 0) {
+		note(d, "appdeploy dev: not synced: %s: %s\n", rel, why);
+		return;
+	}
+	snprintf(full, sizeof full, "%s/%s", d->local, rel);
+	if ((fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return;
+	}
+	if (sb.st_size > FILE_MAX) {
+		note(d, "appdeploy dev: not synced: %s: %lld bytes, over reloader's limit of 64 MiB for one file\n",
+		     rel, (long long)sb.st_size);
+		close(fd);
+		return;
+	}
+	if (buf_room(b, room + (size_t)sb.st_size + 1) != 0) {
+		note(d, "appdeploy dev: not synced: %s: out of memory\n", rel);
+		close(fd);
+		return;
+	}
+	/* the content lands after room for the longest header, which then goes in front of it; as in
+	 * file_entry, a file that grows is taken up to its size at the stat, one that shrinks as far as it goes */
+	while (got < (size_t)sb.st_size && (n = read(fd, b->p + b->len + room + got, (size_t)sb.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	hl = syncframe_file_header(head, sizeof head, sb.st_mode & 0777, (uint64_t)got, rel);
+	memcpy(b->p + b->len, head, hl);
+	memmove(b->p + b->len + hl, b->p + b->len + room, got);
+	b->len += hl + got;
+	b->p[b->len++] = '\n';
+	d->direct_files++;
+}
+
 /* Walks the local tree (what the ignore rules keep), adding manifest entries and inotify watches. */
 static void walk(struct dev *d, const char *rel, json_t *files)
 {
@@ -299,37 +398,15 @@ static void walk(struct dev *d, const char *rel, json_t *files)
 			if (!ignore_path(&d->ig, child, 1))
 				walk(d, child, files);
 		} else if (S_ISREG(sb.st_mode) && !ignore_path(&d->ig, child, 0)) {
-			if (files)
+			if (d->direct)
+				direct_add(d, child);
+			else if (files)
 				file_entry(d, child, files);
 			else
 				strmap_put(&d->changed, child, (void *)1, NULL); /* a new directory's files */
 		}
 	}
 	closedir(dir);
-}
-
-/* Appends bytes to a growing buffer. */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int buf_add(struct buf *b, const void *data, size_t n)
-{
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		char *v;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		if (!(v = realloc(b->p, cap)))
-			return -1;
-		b->p = v;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	return 0;
 }
 
 /* Adds path to the batch: its content when it is a regular file here, else a deletion. */
@@ -423,18 +500,77 @@ static void timing(const char *what, double t0)
 		fprintf(stderr, "timing: %s at %.1f ms\n", what, (mono_seconds() * 1e3) - t0);
 }
 
-/* The whole tree: manifest, then one batch with what differs. */
+/* 1 when the pod's tree holds no file (a new pod's empty folder): a manifest listing nothing, whose
+ * answer needs to name one deletion at most, says so in one short round trip. 0 otherwise, or when
+ * it cannot tell (the manifest that follows reports why). */
+static int remote_empty(struct dev *d)
+{
+	static const char probe[] = "{\"files\": [], \"delete_limit\": 1}";
+	char err[1024], *out = NULL;
+	long status = pod_post(d, "manifest", probe, sizeof probe - 1, &out, err, sizeof err);
+	json_t *j = status == 200 && out ? json_loads(out, 0, NULL) : NULL, *del = json_object_get(j, "delete");
+	int empty = json_is_array(del) && json_array_size(del) == 0;
+
+	json_decref(j);
+	free(out);
+	return empty;
+}
+
+struct probe {
+	struct dev *d;
+	int empty;
+};
+
+static void *probe_main(void *arg)
+{
+	struct probe *p = arg;
+
+	p->empty = remote_empty(p->d);
+	return NULL;
+}
+
+/* The whole tree: manifest, then one batch with what differs; to an empty pod, the tree in one batch. */
 static int full_sync(struct dev *d)
 {
 	double t0 = mono_seconds() * 1e3;
-	json_t *files = json_array(), *man, *diff, *v;
+	json_t *files, *man, *diff, *v;
 	char err[1024], *body, *out = NULL;
 	struct buf b = {0};
 	unsigned long nf = 0, nd = 0;
 	long status;
 	size_t i;
+	struct probe pr = {d, 0};
+	pthread_t th;
+	int threaded;
 
 	strmap_free(&d->wd_dir, free);
+	timing("start", t0);
+	/* Whether the pod's tree is empty is asked on another thread (d->k is its own until the join: this
+	 * one only reads files meanwhile), while the tree is read straight into a batch as if it were: the
+	 * round trip costs nothing then. A pod with files gets the manifest diff; that walk reads again. */
+	threaded = pthread_create(&th, NULL, probe_main, &pr) == 0;
+	if (!threaded)
+		pr.empty = remote_empty(d);
+	buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
+	d->direct = &b;
+	d->direct_files = 0;
+	d->notes.len = 0;
+	walk(d, "", NULL);
+	d->direct = NULL;
+	timing("walk and batch built", t0);
+	if (threaded)
+		pthread_join(th, NULL);
+	if (pr.empty) { /* every file differs: no hashes to compare, no manifest to send */
+		timing("pod is empty", t0);
+		fwrite(d->notes.p ? d->notes.p : "", 1, d->notes.len, stderr);
+		nf = d->direct_files;
+		goto send;
+	}
+	timing("pod has files", t0);
+	free(b.p);
+	b = (struct buf){0};
+	strmap_free(&d->wd_dir, free);
+	files = json_array();
 	walk(d, "", files);
 	timing("walk and hash", t0);
 	man = json_pack("{s:o}", "files", files);
@@ -476,6 +612,7 @@ static int full_sync(struct dev *d)
 	strmap_free(&d->cache, free);
 	d->cached = 0;
 	timing("batch built", t0);
+send:
 	if (!nf && !nd) {
 		printf("%s is up to date (%.0f ms)\n", d->pod, mono_seconds() * 1e3 - t0);
 		fflush(stdout);
@@ -700,6 +837,7 @@ out:
 	strmap_free(&d.wd_dir, free);
 	strmap_free(&d.changed, NULL);
 	strmap_free(&d.cache, free);
+	free(d.notes.p);
 	filehash_done();
 	explicit_bzero(d.token_header, sizeof d.token_header);
 	kube_free(d.k);

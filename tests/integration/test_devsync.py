@@ -125,6 +125,13 @@ class SyncReloaderTest(unittest.TestCase):
         self.assertEqual(sorted(diff["upload"]), ["README", "new.sh"])
         self.assertEqual(diff["delete"], ["lib/old.txt"])
         self.assertEqual(diff["files"], 3)
+        # Asking only whether the tree is empty: at most delete_limit deletions are listed.
+        code, text = self.post("/sync/manifest", dumps({"files": [], "delete_limit": 1}))
+        self.assertEqual(code, 200, text)
+        self.assertEqual(json.loads(text)["upload"], [])
+        self.assertEqual(len(json.loads(text)["delete"]), 1)
+        self.assert_refused(dumps({"files": [], "delete_limit": "one"}), 400, "delete_limit must be an integer",
+                            "/sync/manifest")
         # A mode change alone is a difference too.
         os.chmod(os.path.join(self.src, "app.c"), 0o600)
         code, text = self.post("/sync/manifest", dumps(man))
@@ -218,6 +225,42 @@ class SyncReloaderTest(unittest.TestCase):
                       ("lib/x1", 0o644, b"1"), ("lib/x2", 0o644, b"2"), ("README", 0o755, b"gone"),
                       ("z/x", 0o644, b"x"), ("z", 0o644, b"file")], ["lib/old.txt"])
         self.assert_refused(body, 400, "z exists and is a directory")
+
+    def test_new_directories_applied_in_batch_order(self):
+        # Files in directories the pod lacks are staged as a tree and moved in a directory at a time;
+        # the batch's order still decides: a path written, deleted and written again holds the last.
+        before = self.status()["restarts"]
+        body = (b"RLSYNC 1\nF 644 2 new/a\nv1\nF 700 1 new/sub/b\nb\nD new/a\nF 600 2 new/a\nv2\n"
+                b"F 644 1 lib/n.txt\nn\nD new/sub/gone\n" +
+                b"".join(b"F 644 2 new/many/m%d\nm%d\n" % (i, i) for i in range(9)) + b"END\n")
+        code, text = self.post("/sync/batch", body)
+        self.assertEqual(code, 200, text)
+        with open(os.path.join(self.src, "new/a"), "rb") as f:
+            self.assertEqual(f.read(), b"v2")
+        self.assertEqual(os.stat(os.path.join(self.src, "new/a")).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.join(self.src, "new/sub/b")).st_mode & 0o777, 0o700)
+        with open(os.path.join(self.src, "lib/n.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"n")
+        self.assertEqual(sorted(os.listdir(os.path.join(self.src, "new"))), ["a", "many", "sub"])
+        self.assertFalse(os.path.exists(os.path.join(self.src, ".reloader-sync")))
+        wait_until(lambda: self.status()["state"] == "running", 60, "running")
+        self.assertEqual(self.status()["restarts"], before + 1)
+        # The watcher took what the sync wrote without reading it again (watch_expect), and took it
+        # right: the same content saved over each file in the pod ends a quiet period with nothing
+        # new ("ignored"), so no restart. (More than the 8 changes a cycle's start reads again.)
+        ignored = self.status()["watch"]["ignored"]
+        for rel, data in [("new/a", b"v2"), ("new/sub/b", b"b"), ("lib/n.txt", b"n")] + \
+                [("new/many/m%d" % i, b"m%d" % i) for i in range(9)]:
+            with open(os.path.join(self.src, rel), "wb") as f:
+                f.write(data)
+        wait_until(lambda: self.status()["watch"]["ignored"] > ignored, 60, "the quiet period to end, ignored")
+        self.assertEqual(self.status()["restarts"], before + 1)
+        # A file where the same batch puts a directory, either order: refused at commit, the
+        # directory already moved in goes back out.
+        self.assert_refused(batch([("fresh/x", 0o644, b"1"), ("fresh/a", 0o644, b"1"), ("fresh/a/b", 0o644, b"2")]),
+                            400, "fresh/a is a symlink or not a directory")
+        self.assert_refused(batch([("fresh/a/b", 0o644, b"2"), ("fresh/a", 0o644, b"1")]), 400,
+                            "fresh/a exists and is a directory")
 
     def test_oversized_and_truncated_refused(self):
         head = (f"POST /sync/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
@@ -360,6 +403,25 @@ class DevEndToEndTest(KubeTest):
             text = f.read()
         with open(path, "w") as f:
             f.write(text.replace(old, new))
+
+    def test_dev_once_to_a_pod_with_files_sends_only_the_difference(self):
+        # A pod's folder that holds files already (dev restarted against the same pod): the manifest
+        # diff decides, so an identical file stays and a stale one goes. (An empty folder gets the
+        # whole tree in one batch without a manifest: the other test.)
+        token = self.token()
+        r, app, folder = self.pod(token)
+        shutil.copy(os.path.join(self.src, "main.go"), folder)
+        with open(os.path.join(folder, "stale.txt"), "w") as f:
+            f.write("not in the checkout\n")
+        files = len(os.listdir(self.src)) - 1  # all but main.go
+        out = self.appdeploy("dev", "hello", DEPLOY, "--once", *self.flags).stdout
+        self.assertRegex(out, r"pushed %d files, 1 deleted, \d+ bytes to hello-\S+ in \d+ ms: " % files)
+        self.assertFalse(os.path.exists(os.path.join(folder, "stale.txt")))
+        for name in os.listdir(self.src):
+            with open(os.path.join(self.src, name), "rb") as a, open(os.path.join(folder, name), "rb") as b:
+                self.assertEqual(a.read(), b.read(), name)
+        out = self.appdeploy("dev", "hello", DEPLOY, "--once", *self.flags).stdout
+        self.assertRegex(out, r"is up to date")
 
     def test_dev_syncs_edits_deletes_errors_and_follows_the_pod(self):
         self.start_dev()

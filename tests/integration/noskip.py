@@ -12,7 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # README.md, Development: the only skips allowed, by the start of their reason.
 ALLOWED = (
     "the image compiles its own reloader (no sanitizers)",  # test_images.py, in the sanitizer pass only
-    "the image compiles its own appdeploy (no sanitizers)",  # test_agent_image.py, in the sanitizer pass only
+    "the image compiles its own appdeploy (no sanitizers)",  # test_agent_image.py, test_up_agent.py: sanitizer pass only
 )
 
 

@@ -10,8 +10,11 @@ seconds=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out/obj"
 layers="template sprig chart kube deploy lib dashboard cli"
-incs="-Icommon -Ireloader $(for l in $layers; do printf -- '-Iagent/%s ' "$l"; done)"
-flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE $incs"
+inc_agent="-Icommon $(for l in $layers; do printf -- '-Iagent/%s ' "$l"; done)"
+# each folder's modules with the include paths the Makefile gives them (reloader/poll.h must not hide
+# <poll.h> from agent/); the targets see every folder
+incs="$inc_agent -Ireloader"
+flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE"
 cflags="$(pkg-config --cflags yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt)"
 libs="$(pkg-config --libs yaml-0.1 libcurl jansson libmicrohttpd libxxhash libpcre2-8 libcrypto zlib libxcrypt) -lev -lhttp_parser -lpthread -lm"
 [ -f build/gen/assets.c ] || make build/gen/assets.c >/dev/null
@@ -33,7 +36,8 @@ for dir in agent reloader common; do
 	for src in $srcs; do
 		obj="$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
 		# shellcheck disable=SC2086
-		clang $flags $cflags -c "$src" -o "$obj"
+		case $dir in agent) inc=$inc_agent ;; reloader) inc="-Icommon -Ireloader" ;; *) inc="-Icommon" ;; esac
+		clang $flags $inc $cflags -c "$src" -o "$obj"
 		objs="$objs $obj"
 	done
 	rm -f "$out/lib$dir.a"
@@ -45,7 +49,7 @@ done
 for name in "$@"; do
 	echo "== $name: building"
 	# shellcheck disable=SC2086
-	clang $flags -fsanitize=fuzzer $cflags -o "$out/$name" "fuzz/$name.c" $archives $libs
+	clang $flags $incs -fsanitize=fuzzer $cflags -o "$out/$name" "fuzz/$name.c" $archives $libs
 	mkdir -p "$out/$name.corpus"
 	seeds=""
 	[ -d "fuzz/corpus/$name" ] && seeds="fuzz/corpus/$name"

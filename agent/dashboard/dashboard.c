@@ -639,7 +639,9 @@ static void handle(void *arg, struct http_req *r)
 		char name[254];
 		const char *rest = service_route(path, name, sizeof name);
 		json_t *dep = rest ? find_deployment(d, name) : NULL;
-		if (!dep)
+		if (rest && !d->snapshot)
+			http_reply_error(r, 503, "the agent has not read the cluster yet; try again in a moment");
+		else if (!dep)
 			http_reply_error(r, 404, "no such deployment");
 		else if (!*rest)
 			http_reply_json(r, 200, service_details(d, dep));

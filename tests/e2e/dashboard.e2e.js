@@ -263,7 +263,11 @@ const scenarios = {
     await waitText(page.locator("#conn"), /^agent unreachable$/, "connection badge while the agent is down");
     await waitText(page.locator("#banner"), /The agent \(appdeploy serve\) is not answering/, "agent banner");
     await shot(page, "dashboard-agent-down");
-    await step("start-agent");
+    // the new agent answers before it has read the cluster: the log stream gets 503 and the page must try again
+    const refused = page.waitForResponse((r) => /\/logs(\?|$)/.test(r.url()) && r.status() === 503, { timeout: T });
+    await step("start-agent-unread");
+    await refused;
+    await step("release-api");
     await waitText(page.locator("#log"), /reconnected to the agent/, "the log's reconnect note");
     await waitText(page.locator("#conn"), /^live$/, "live again");
     await waitText(page.locator("#log"), /fakekube log line 5 for pod/, "log lines after the reconnect");

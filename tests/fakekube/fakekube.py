@@ -42,7 +42,8 @@ What it serves, following the documented API semantics:
   auth       bearer tokens (tokens={token: user}), client certificates (CN = user) when TLS;
              users in `readonly` may only read (403 otherwise); no credentials -> 401
   faults     `faults` list of dicts {method, path (regex), query (regex), status, count, retry_after} answered
-             before anything else (429 / 500 injection); `reject` {name: 422 message} fails writes
+             before anything else (429 / 500 injection); {..., hold: threading.Event} instead holds the
+             request until the Event is set, then answers it; `reject` {name: 422 message} fails writes
 Run standalone:  python3 fakekube.py [--port N] [--tls DIR] [--token T] [--kubeconfig PATH]
 Use in tests:    fk = FakeKube(tls_dir=..., tokens={...}); fk.start(); ...; fk.stop()
 """
@@ -1004,6 +1005,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.control(method, path)
             user = self.user()
             fault = fk.take_fault(method, path, u.query)
+            if fault and fault.get("hold"):
+                fault["hold"].wait(120)  # a slow API server: the answer waits until the test sets the Event
+                fault = None
             if fault:
                 headers = {}
                 if fault.get("retry_after") is not None:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 import urllib.error
@@ -430,16 +431,29 @@ class DashboardTest(KubeTest):
         s.stop()
 
     def test_02_05_agent_restarted_under_an_open_page(self):
-        """#2: after the agent restarts, actions work (CSRF re-fetched); #5: the log does not repeat."""
+        """#2: after the agent restarts, actions work (CSRF re-fetched); #5: the log does not repeat. The new agent
+        first answers while its read of the cluster is held (503 for the log stream): the page opens it again."""
         self.fk.store.log_interval = 0.3
         port = free_port()
         s = [self.serve("--interval", "1h", port=port)]
         self.wait_synced(s[0])
+        held = threading.Event()
 
-        def start_agent():
+        def start_agent_unread():
+            self.fk.faults.append({"method": "GET", "path": r"^/apis/apps/v1/namespaces/demo/deployments$",
+                                   "count": 10 ** 6, "hold": held})
             s[0] = self.serve("--interval", "1h", port=port)
+            code, body, _ = s[0].request("GET", "/api/services/api/logs")
+            self.assertEqual((code, json.loads(body)["error"]),
+                             (503, "the agent has not read the cluster yet; try again in a moment"))
+
+        def release_api():
+            held.set()
+            self.fk.faults.clear()
             self.wait_synced(s[0])
-        r = self.browser("agent-restart", s[0], steps={"stop-agent": lambda: s[0].stop(), "start-agent": start_agent},
+        r = self.browser("agent-restart", s[0], steps={"stop-agent": lambda: s[0].stop(),
+                                                       "start-agent-unread": start_agent_unread,
+                                                       "release-api": release_api},
                          service="api",
                          url="http://127.0.0.1:%d/" % port)
         self.assertEqual(r["duplicates"], 0, r)

@@ -540,6 +540,7 @@ async function copyExec() {
 let logSources = [];
 let logLines = [];   // the lines shown, for the text filter and download
 const LOG_MAX = 2000;
+const LOG_RETRY_MS = 2000;
 
 function closeLog() {
   for (const s of logSources) s.close();
@@ -566,7 +567,8 @@ function logRefilter() {
   $("#log").textContent = logLines.filter((l) => !q || l.includes(q)).join("\n") + (logLines.length ? "\n" : "");
 }
 
-function openLog() {
+// again: true when the stream is reopened after the agent dropped it (the view says so)
+function openLog(again) {
   closeLog();
   const name = selected;
   if (!name) return;
@@ -575,10 +577,18 @@ function openLog() {
   if (pod) q.set("pod", pod);
   if ($("#log-prev").checked) q.set("previous", "1");
   if ($("#log-ts").checked) q.set("timestamps", "1");
-  logLines = [];
-  $("#log").textContent = "";
+  if (again !== true) {
+    logLines = [];
+    $("#log").textContent = "";
+  }
   const src = new EventSource("api/services/" + encodeURIComponent(name) + "/logs" + (q.toString() ? "?" + q : ""));
-  let opened = 0;
+  let opened = again === true ? 1 : 0;
+  // a new agent that has not read the cluster yet answers 503, and EventSource gives up on
+  // any answer but 200: while the panel shows this stream, open it again a little later
+  src.onerror = () => {
+    if (src.readyState !== EventSource.CLOSED) return;
+    setTimeout(() => { if (logSources[0] === src && selected === name) openLog(true); }, LOG_RETRY_MS);
+  };
   src.onopen = () => {
     // a reconnect would replay the last lines: start again from a clean view, and say so
     if (opened++) {

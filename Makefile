@@ -140,8 +140,8 @@ test-sanitize:
 TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 test-tsan:
 	$(MAKE) BUILD=$(BUILD)/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="$(TSAN_FLAGS)" RELOADER_STATIC= all
-	cd tests/integration && SOURCEMODE_SANITIZE=1 SOURCEMODE_BUILD=$(abspath $(BUILD))/tsan \
-		TSAN_OPTIONS="exitcode=66 second_deadlock_stack=1" python3 -m unittest test_dashboard test_dashboard_watch test_sync -v
+	SOURCEMODE_SANITIZE=1 SOURCEMODE_BUILD=$(abspath $(BUILD))/tsan TSAN_OPTIONS="exitcode=66 second_deadlock_stack=1" \
+		python3 tests/integration/noskip.py test_dashboard test_dashboard_watch test_sync
 
 # Only what the demo needs (the build libraries and Go); `make test` installs the rest.
 demo: all

@@ -15,6 +15,7 @@ In the fake, the endpoint is a local port a test registers: POST /fakekube/proxy
 that use relative links, as the dashboard does, need no rewriting).
 """
 import http.client
+import socket
 import ssl
 import sys
 import urllib.parse
@@ -91,20 +92,49 @@ def serve_service(handler, method, ns, spec):
     forward(handler, method, target, rest, body)
 
 
+def _copy_body(handler, conn, left):
+    """The client's body to the upstream piece by piece. An upstream that answers early and closes (a refusal
+    before the end of an upload) stops the copy; what the client still sends is not read, so this connection
+    closes after the answer."""
+    while left > 0:
+        b = handler.rfile.read1(min(left, 1 << 16))
+        if not b:
+            conn.sock.shutdown(socket.SHUT_WR)  # the client broke off: the upstream sees the body end short
+            break
+        left -= len(b)
+        try:
+            conn.send(b)
+        except OSError:
+            break
+    if left > 0:
+        handler.close_connection = True
+
+
 def forward(handler, method, port, path, body=None):
     """Forwards the request to 127.0.0.1:port and copies the answer back as it arrives: chunk by chunk when the
     upstream streams (SSE, follow=1 logs), with its status and headers. The client's headers go on but for the
     Authorization the API server consumed itself
-    (https://kubernetes.io/docs/tasks/extend-kubernetes/http-proxy-access-api/)."""
-    if body is None:
-        n = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(n) if n else b""
+    (https://kubernetes.io/docs/tasks/extend-kubernetes/http-proxy-access-api/). body None: the request's own
+    body is passed on as it arrives (the API server's proxy streams it too: an upload's far end starts on its
+    first bytes, not after the last)."""
     qs = urllib.parse.urlsplit(handler.path).query
     hdrs = {k: v for k, v in handler.headers.items() if k.lower() not in HOP and k.lower() != "authorization"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     try:
         try:
-            conn.request(method, path + ("?" + qs if qs else ""), body=body or None, headers=hdrs)
+            conn.putrequest(method, path + ("?" + qs if qs else ""),
+                            skip_accept_encoding="accept-encoding" in {k.lower() for k in hdrs})
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            left = len(body) if body is not None else int(handler.headers.get("Content-Length") or 0)
+            if left or method in ("POST", "PUT", "PATCH"):
+                conn.putheader("Content-Length", str(left))
+            conn.endheaders(body or None)
+        except OSError as e:
+            raise api_error(handler, 503, "ServiceUnavailable", "error trying to reach service: %s" % e)
+        if body is None:
+            _copy_body(handler, conn, left)
+        try:
             r = conn.getresponse()
         except OSError as e:
             raise api_error(handler, 503, "ServiceUnavailable", "error trying to reach service: %s" % e)

@@ -25,8 +25,9 @@ ALLOWED = (
     "the image compiles its own appdeploy (no sanitizers)",  # test_agent_image.py, test_up_agent.py: sanitizer pass only
 )
 
-# Modules run in one process because they share what agentpod.image() built once per process.
-TOGETHER = (("test_agent_image", "test_up_agent"),)
+# Modules run in one process, one after the other: the podman users (what agentpod.image() built once per
+# process; and removing one's images and layers while another builds on the same cached layers fails its build).
+TOGETHER = (("test_images", "test_agent_image", "test_up_agent"),)
 # The longest groups start first, so that the last one to finish is not a long one started late.
 LONG_FIRST = ("test_images", "test_agent_image", "test_dashboard", "test_devsync", "test_agent", "test_sync",
               "test_reloader", "test_helm_chart")

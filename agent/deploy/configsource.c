@@ -4,19 +4,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base64.h"
+#include "runcmd.h"
 #include "sha256.h"
-
-extern char **environ;
 
 #define MAX_OUTPUT 4096
 
@@ -51,61 +48,27 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 static void rm_tree(const char *path) { nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
-/* Runs argv (no shell), its stdout into out (when given), stderr's last line into err. Returns 0 when it
- * exited 0, else -1 with err filled ("WHAT: LAST LINE OF STDERR"). */
+/* Runs argv (no shell), its stdout into out (when given). Returns 0 when it exited 0, else -1 with err
+ * filled ("WHAT: the line of stderr that says why"). */
 static int run(char *const argv[], const char *what, char *out, size_t outlen, struct sm_error *err)
 {
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
-		sm_error_set(err, NULL, 0, 0, "%s: cannot make a pipe: %s", what, strerror(errno));
-		return -1;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(po[1]);
-	close(pe[1]);
-	if (rc) {
-		close(po[0]);
-		close(pe[0]);
-		sm_error_set(err, NULL, 0, 0, "%s: cannot run %s: %s (install it)", what, argv[0], strerror(rc));
-		return -1;
-	}
-	char ob[MAX_OUTPUT], eb[MAX_OUTPUT];
-	size_t on = 0, en = 0;
-	/* git writes little: read stdout to its end, then stderr (a full stderr pipe would need 64 KiB) */
-	for (ssize_t n; (n = read(po[0], ob + on, sizeof ob - 1 - on)) > 0 || (n < 0 && errno == EINTR);)
-		if (n > 0 && (on += (size_t)n) >= sizeof ob - 1)
-			on = 0; /* keeps the tail only */
-	ob[on] = 0;
-	for (ssize_t n; (n = read(pe[0], eb + en, sizeof eb - 1 - en)) > 0 || (n < 0 && errno == EINTR);)
-		if (n > 0 && (en += (size_t)n) >= sizeof eb - 1)
-			en = 0;
-	eb[en] = 0;
-	close(po[0]);
-	close(pe[0]);
-	int status = 0, w;
-	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
-	if (w < 0) { /* someone else reaped it: its outcome is unknown, so it did not work */
-		sm_error_set(err, NULL, 0, 0, "%s: cannot wait for %s: %s", what, argv[0], strerror(errno));
+	struct runcmd r;
+	char why[600];
+
+	if (runcmd((const char *const *)argv, NULL, MAX_OUTPUT, &r)) {
+		sm_error_set(err, NULL, 0, 0, "%s: %s (install it)", what, r.err ? r.err : "cannot run it");
+		runcmd_free(&r);
 		return -1;
 	}
 	if (out)
-		snprintf(out, outlen, "%s", ob);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	while (en && (eb[en - 1] == '\n' || eb[en - 1] == '\r'))
-		eb[--en] = 0;
-	const char *last = strrchr(eb, '\n');
-	last = last ? last + 1 : eb;
-	sm_error_set(err, NULL, 0, 0, "%s: %s", what, *last ? last : "failed");
-	return -1;
+		snprintf(out, outlen, "%s", r.out);
+	int rc = r.status ? -1 : 0;
+	if (rc) {
+		runcmd_reason(r.err, why, sizeof why);
+		sm_error_set(err, NULL, 0, 0, "%s: %s", what, *why ? why : "failed");
+	}
+	runcmd_free(&r);
+	return rc;
 }
 
 /* git [-c credential.helper=... ] [-C repo] ARGS...: credentials only from the given file, never a prompt. */

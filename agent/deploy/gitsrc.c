@@ -121,20 +121,6 @@ int gitsrc_detect(const char *dir, struct gitsrc *g, struct sm_error *err)
 	return 0;
 }
 
-/* The last non-empty line of git's stderr, "fatal: " dropped. */
-static void last_line(const char *text, char *out, size_t cap)
-{
-	const char *end = text + strlen(text);
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r'))
-		end--;
-	const char *start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	if (!strncmp(start, "fatal: ", 7))
-		start += 7;
-	snprintf(out, cap, "%.*s", (int)(end - start), start);
-}
-
 int gitsrc_check(const struct gitsrc *g, const char *cred_file, char *warn, size_t warn_cap, struct sm_error *err)
 {
 	char helper[4200] = "credential.helper=";
@@ -164,7 +150,7 @@ int gitsrc_check(const struct gitsrc *g, const char *cred_file, char *warn, size
 	free(abs);
 	if (rc || r.status) {
 		char why[600];
-		last_line(r.err ? r.err : "", why, sizeof why);
+		runcmd_reason(r.err, why, sizeof why);
 		if (!cred_file &&
 		    (strstr(r.err, "could not read Username") || strstr(r.err, "could not read Password") ||
 		     strstr(r.err, "terminal prompts disabled") || strstr(r.err, "Authentication failed")))

@@ -136,3 +136,29 @@ int runcmd(const char *const *argv, const char *const *env, size_t out_cap, stru
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
 	return 0;
 }
+
+void runcmd_reason(const char *err, char *out, size_t cap)
+{
+	static const char *const prefixes[] = {"fatal: ", "error: "}; /* by preference */
+	const char *first[2] = {NULL, NULL}, *first_end[2] = {NULL, NULL}, *last = NULL, *last_end = NULL;
+
+	for (const char *line = err ? err : ""; *line;) {
+		const char *end = line + strcspn(line, "\n");
+		const char *trim = end;
+		while (trim > line && (trim[-1] == '\r' || trim[-1] == ' ' || trim[-1] == '.'))
+			trim--; /* the reason goes inside a sentence: its own full stop dropped */
+		if (trim > line) {
+			last = line, last_end = trim;
+			for (int i = 0; i < 2; i++)
+				if (!first[i] && !strncmp(line, prefixes[i], strlen(prefixes[i])))
+					first[i] = line + strlen(prefixes[i]), first_end[i] = trim;
+		}
+		line = *end ? end + 1 : end;
+	}
+	const char *pick = last, *pick_end = last_end;
+	for (int i = 1; i >= 0; i--)
+		if (first[i])
+			pick = first[i], pick_end = first_end[i];
+	int len = pick && pick_end > pick ? (int)(pick_end - pick) : 0; /* "fatal:" alone: nothing after it */
+	snprintf(out, cap, "%.*s", len, len ? pick : "");
+}

@@ -21,4 +21,9 @@ struct runcmd {
 int runcmd(const char *const *argv, const char *const *env, size_t out_cap, struct runcmd *r);
 void runcmd_free(struct runcmd *r);
 
+/* The line of a helper's stderr that says what went wrong: git's first "fatal: " line, else its first
+ * "error: " line (the first names the cause; what follows is consequence and advice), else the last
+ * non-empty line (tar's way); the prefix and a final full stop dropped. "" when there is none. */
+void runcmd_reason(const char *err, char *out, size_t cap);
+
 #endif

@@ -460,7 +460,7 @@ class AgentTest(KubeTest):
         a = Agent(self, "agent-a", ["--git", srv.url, "--git-ref", "main", "--git-path", "envs/dev"])
         st = wait_for(lambda: (lambda s: s if s.get("sync_failed") else None)(a.api("/api/status")), 60,
                       "the page to report the failed clone")
-        self.assertIn("git clone: fatal: could not read Username", st["sync_failed"]["output"])
+        self.assertIn("git clone: could not read Username", st["sync_failed"]["output"])
         self.assertIn("fetching the configuration failed; nothing was changed", st["sync_failed"]["output"])
         self.assertIsNone(self.greeting())
         a.stop()

@@ -193,6 +193,17 @@ class UpTest(KubeTest):
         self.assert_nothing_of_the_agent()
         self.assertEqual(self.names("deployment", ns="demo"), [])
 
+    def test_git_remote_missing(self):
+        """A remote URL with no repository behind it: git's first fatal line (the cause, not its advice), and
+        nothing written."""
+        d, bare, work = self.repo(remote_url="file://" + os.path.join(self.tmp, "none.git"))
+        p = self.up(d, "-n", "demo", "--images", os.path.join(work, "images.yaml"), "--detach", expect=1)
+        self.assertIn('remote "origin" (file://%s) did not answer git ls-remote: \'%s\' does not appear to be a git '
+                      "repository. The agent in the cluster clones it" % ((os.path.join(self.tmp, "none.git"),) * 2),
+                      p.stderr)
+        self.assert_nothing_of_the_agent()
+        self.assertEqual(self.names("deployment", ns="demo"), [])
+
     def test_git_path_remote_bundles(self):
         """A remote that is a plain local path cannot be reached from the cluster: DIR is bundled."""
         d, bare, work = self.repo(remote_url=None)

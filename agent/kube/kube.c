@@ -967,6 +967,119 @@ int kube_fetch_url(const char *url, char **out, size_t *len, struct sm_error *er
 	return 0;
 }
 
+/* --- requests run alone, blocking (kube_stream, kube_post_raw, kube_forward) --- */
+
+/* What one of them adds to xfer_start's handle. */
+struct solo {
+	const char *method;          /* the request line's method (NULL: the kube_req's) */
+	const char *const *headers;  /* extra "Name: value" lines, NULL-terminated, or NULL */
+	int with_body;               /* send body (len bytes, NULL: none) as it is */
+	const char *body;
+	size_t len;
+	long timeout_s;              /* 0: none */
+	curl_write_callback write;   /* the answer's body as it arrives (NULL: kept in x->resp) */
+	curl_xferinfo_callback idle; /* about every 100 ms (NULL: only the client's cancel flag) */
+	void *cb_arg;
+	const int *aborted;          /* set by those callbacks when they ended the transfer */
+	int completed;               /* out: the answer arrived whole */
+};
+
+struct solo_run_ctx {
+	struct kube *k;
+	struct xfer *x;
+	struct solo *o;
+	int hold_401; /* an exec plugin's credential on the first try: a 401 is not passed on (it is asked again) */
+};
+
+static int refused_on_hold(struct solo_run_ctx *c)
+{
+	long status = 0;
+	if (!c->hold_401)
+		return 0;
+	curl_easy_getinfo(c->x->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status == 401;
+}
+
+static size_t solo_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct solo_run_ctx *c = ud;
+	if (refused_on_hold(c))
+		return size * nmemb;
+	return c->o->write ? c->o->write(ptr, size, nmemb, c->o->cb_arg) : on_body(ptr, size, nmemb, c->x);
+}
+
+static int solo_idle(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct solo_run_ctx *c = ud;
+	if (refused_on_hold(c))
+		return 0;
+	if (c->o->idle)
+		return c->o->idle(c->o->cb_arg, dltotal, dlnow, ultotal, ulnow);
+	return c->k->cancel ? cancel_cb(c->k, dltotal, dlnow, ultotal, ulnow) : 0;
+}
+
+/* Runs r alone (outside kube_do's multi) with o's additions. A 401 to an exec plugin's credential runs the
+ * plugin again and repeats the request once, as kube_do does (the 401 itself is never passed on then).
+ * Returns the HTTP status, 0 when o's callbacks ended it, or -1 with err filled when there was no answer. */
+static long solo_run(struct kube *k, struct kube_req *r, struct xfer *x, struct solo *o, struct sm_error *err)
+{
+	struct auth au;
+	long rc = -1;
+	if (auth_get(k, NULL, &au, err))
+		return -1;
+	for (int attempt = 0;; attempt++) {
+		struct solo_run_ctx c = {k, x, o, au.from_exec && attempt == 0};
+		if (xfer_start(k, x, &au)) {
+			sm_error_set(err, NULL, 0, 0, "%s", r->err);
+			break;
+		}
+		curl_multi_remove_handle(k->multi, x->easy);
+		for (size_t i = 0; o->headers && o->headers[i]; i++)
+			x->headers = curl_slist_append(x->headers, o->headers[i]);
+		curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+		if (o->method)
+			curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, o->method);
+		if (o->with_body) {
+			curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, o->body ? o->body : "");
+			curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(o->body ? o->len : 0));
+		}
+		curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, solo_write);
+		curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, &c);
+		curl_easy_setopt(x->easy, CURLOPT_XFERINFOFUNCTION, solo_idle);
+		curl_easy_setopt(x->easy, CURLOPT_XFERINFODATA, &c);
+		curl_easy_setopt(x->easy, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, o->timeout_s);
+		CURLcode code = curl_easy_perform(x->easy);
+		long status = 0;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		o->completed = code == CURLE_OK;
+		if (o->aborted && *o->aborted) {
+			rc = 0;
+		} else if (code != CURLE_OK && !status) {
+			sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server,
+				     x->curl_err[0] ? x->curl_err : curl_easy_strerror(code));
+			rc = -1;
+		} else {
+			rc = status;
+		}
+		if (rc != 401 || !c.hold_401)
+			break;
+		struct auth again;
+		log_debug("exec credential of user %s refused (401): running the plugin again", k->cfg.exec->user);
+		xfer_end(k, x);
+		if (auth_get(k, &au.exec, &again, err)) {
+			rc = -1;
+			break;
+		}
+		auth_clear(&au);
+		au = again;
+	}
+	/* xfer_end removes from the multi again (harmless) and wipes the token header */
+	xfer_end(k, x);
+	auth_clear(&au);
+	return rc;
+}
+
 /* --- dashboard (#7): kube_stream --- */
 
 struct stream_ctx {
@@ -1007,41 +1120,16 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
 	struct kube_req r = {.method = strcmp(method, "POST") ? KUBE_GET : KUBE_POST, .path = strdup(path)};
 	struct xfer x = {.req = &r};
 	struct stream_ctx s = {.x = &x, .cb = cb, .arg = arg};
-	struct auth au;
+	struct solo o = {.timeout_s = timeout_s, .write = on_stream_body, .idle = on_stream_progress, .cb_arg = &s,
+			 .aborted = &s.aborted};
 	long rc = -1;
-	if (!r.path || auth_get(k, NULL, &au, err)) {
-		free(r.path);
-		return -1;
-	}
-	if (xfer_start(k, &x, &au)) {
-		sm_error_set(err, NULL, 0, 0, "%s", r.err);
-		goto out;
-	}
-	/* xfer_start prepared the handle for kube_do's multi: run it alone instead, streaming. */
-	curl_multi_remove_handle(k->multi, x.easy);
-	curl_easy_setopt(x.easy, CURLOPT_WRITEFUNCTION, on_stream_body);
-	curl_easy_setopt(x.easy, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(x.easy, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
-	curl_easy_setopt(x.easy, CURLOPT_XFERINFODATA, &s);
-	curl_easy_setopt(x.easy, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(x.easy, CURLOPT_TIMEOUT, timeout_s);
-	CURLcode code = curl_easy_perform(x.easy);
-	long status = 0;
-	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
-	if (s.aborted)
-		rc = 0;
-	else if (code != CURLE_OK && !status)
-		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
+	if (!r.path)
+		sm_error_set(err, NULL, 0, 0, "out of memory");
 	else
-		rc = status ? status : -1;
-	if (rc < 0 && status)
-		sm_error_set(err, NULL, 0, 0, "%s", x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
-out:
-	/* xfer_end removes from the multi again (harmless) and wipes the token header */
-	xfer_end(k, &x);
+		rc = solo_run(k, &r, &x, &o, err);
 	free(x.body);
+	free(x.resp);
 	free(r.path);
-	auth_clear(&au);
 	return rc;
 }
 
@@ -1050,45 +1138,22 @@ long kube_post_raw(struct kube *k, const char *path, const char *const *headers,
 {
 	struct kube_req r = {.method = KUBE_POST, .path = strdup(path)};
 	struct xfer x = {.req = &r, .body = strdup("")}; /* xfer_start leaves a body it is given alone */
-	struct auth au = {0};
-	long rc = -1, status = 0;
-	CURLcode code;
+	struct solo o = {.headers = headers, .with_body = 1, .body = body, .len = len, .timeout_s = timeout_s};
+	long rc = -1;
 
 	*out = NULL;
 	*out_len = 0;
-	if (!r.path || !x.body || auth_get(k, NULL, &au, err))
-		goto out;
-	if (xfer_start(k, &x, &au)) {
-		sm_error_set(err, NULL, 0, 0, "%s", r.err);
-		goto out;
-	}
-	curl_multi_remove_handle(k->multi, x.easy); /* run alone, blocking */
-	for (size_t i = 0; headers && headers[i]; i++)
-		x.headers = curl_slist_append(x.headers, headers[i]);
-	curl_easy_setopt(x.easy, CURLOPT_HTTPHEADER, x.headers);
-	curl_easy_setopt(x.easy, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(x.easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(x.easy, CURLOPT_TIMEOUT, timeout_s);
-	code = curl_easy_perform(x.easy);
-	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
-	if (code != CURLE_OK && !status) {
-		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server, x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
-		goto out;
-	}
-	rc = status;
-	*out = malloc(x.resp_len + 1);
-	if (*out) {
+	if (!r.path || !x.body)
+		sm_error_set(err, NULL, 0, 0, "out of memory");
+	else if ((rc = solo_run(k, &r, &x, &o, err)) > 0 && (*out = malloc(x.resp_len + 1))) {
 		if (x.resp_len)
 			memcpy(*out, x.resp, x.resp_len);
 		(*out)[x.resp_len] = 0;
 		*out_len = x.resp_len;
 	}
-out:
-	xfer_end(k, &x);
 	free(x.body);
 	free(x.resp);
 	free(r.path);
-	auth_clear(&au);
 	return rc;
 }
 
@@ -1099,6 +1164,7 @@ struct forward_ctx {
 	kube_forward_cb cb;
 	void *arg;
 	int aborted;
+	int wrote; /* cb had a piece of the body */
 };
 
 static size_t on_forward_body(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -1106,6 +1172,7 @@ static size_t on_forward_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	struct forward_ctx *s = ud;
 	long status = 0;
 	curl_easy_getinfo(s->x->easy, CURLINFO_RESPONSE_CODE, &status);
+	s->wrote = 1;
 	if (s->cb(s->arg, status, s->x->content_type, ptr, size * nmemb)) {
 		s->aborted = 1;
 		return 0;
@@ -1135,53 +1202,19 @@ long kube_forward(struct kube *k, const char *method, const char *path, const ch
 			     .path = strdup(path),
 			     .accept = accept ? accept : "*/*",
 			     .body_type = body_type};
-	/* xfer_start leaves a body it is given alone: the raw bytes go in below */
+	/* xfer_start leaves a body it is given alone: the raw bytes go in through o */
 	struct xfer x = {.req = &r, .body = with_body ? strdup("") : NULL};
 	struct forward_ctx s = {.x = &x, .cb = cb, .arg = arg};
-	struct auth au = {0};
+	struct solo o = {.method = method, .headers = headers, .with_body = with_body, .body = body, .len = len,
+			 .timeout_s = timeout_s, .write = on_forward_body, .idle = on_forward_progress, .cb_arg = &s,
+			 .aborted = &s.aborted};
 	long rc = -1;
-	if (!r.path || (with_body && !x.body) || auth_get(k, NULL, &au, err)) {
-		free(r.path);
-		free(x.body);
-		return -1;
-	}
-	if (xfer_start(k, &x, &au)) {
-		sm_error_set(err, NULL, 0, 0, "%s", r.err);
-		goto out;
-	}
-	curl_multi_remove_handle(k->multi, x.easy); /* run alone, blocking, streaming */
-	for (size_t i = 0; headers && headers[i]; i++)
-		x.headers = curl_slist_append(x.headers, headers[i]);
-	curl_easy_setopt(x.easy, CURLOPT_HTTPHEADER, x.headers);
-	curl_easy_setopt(x.easy, CURLOPT_CUSTOMREQUEST, method);
-	if (with_body) {
-		curl_easy_setopt(x.easy, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(x.easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
-	}
-	curl_easy_setopt(x.easy, CURLOPT_WRITEFUNCTION, on_forward_body);
-	curl_easy_setopt(x.easy, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(x.easy, CURLOPT_XFERINFOFUNCTION, on_forward_progress);
-	curl_easy_setopt(x.easy, CURLOPT_XFERINFODATA, &s);
-	curl_easy_setopt(x.easy, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(x.easy, CURLOPT_TIMEOUT, timeout_s);
-	CURLcode code = curl_easy_perform(x.easy);
-	long status = 0;
-	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
-	if (s.aborted)
-		rc = 0;
-	else if (code != CURLE_OK && !status)
-		sm_error_set(err, NULL, 0, 0, "cannot reach %s: %s", k->cfg.server,
-			     x.curl_err[0] ? x.curl_err : curl_easy_strerror(code));
-	else {
-		rc = status;
-		if (status && code == CURLE_OK && !x.resp_len)
-			cb(arg, status, x.content_type, "", 0); /* an empty answer still has its status and type */
-	}
-out:
-	xfer_end(k, &x);
+	if (!r.path || (with_body && !x.body))
+		sm_error_set(err, NULL, 0, 0, "out of memory");
+	else if ((rc = solo_run(k, &r, &x, &o, err)) > 0 && o.completed && !s.wrote)
+		cb(arg, rc, x.content_type, "", 0); /* an empty answer still has its status and type */
 	free(x.body);
 	free(x.resp);
 	free(r.path);
-	auth_clear(&au);
 	return rc;
 }

@@ -142,7 +142,10 @@ int kube_fetch_url(const char *url, char **out, size_t *len, struct sm_error *er
  * nonzero to abort the transfer. */
 typedef int (*kube_stream_cb)(void *arg, long status, const char *data, size_t len);
 
-/* One request, not retried, whose answer body is handed to cb as it arrives (a `follow=true` log
+/* The three calls below run one request alone, not retried, except that a 401 to an exec plugin's
+ * credential runs the plugin again and repeats it once (as kube_do; the 401 is not passed on then). */
+
+/* One request whose answer body is handed to cb as it arrives (a `follow=true` log
  * or a pod proxy call). method is "GET" or "POST" (POST sends an empty body). timeout_s 0 means
  * none. Returns the HTTP status (also for non-2xx), 0 when cb aborted, or -1 with err filled
  * when the server could not be reached. Blocking: call from a worker thread with its own client. */

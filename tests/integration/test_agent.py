@@ -17,6 +17,7 @@ import unittest
 import urllib.error
 import urllib.request
 
+from gitserver import GitHTTPServer
 from kubeharness import APPDEPLOY, KubeTest, certs_dir, require, write_tree
 import test_dashboard
 from test_dashboard import wait_for
@@ -166,59 +167,6 @@ class SubpathProxy:
         self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.srv.daemon_threads = True
         self.url = "http://127.0.0.1:%d%s/" % (self.srv.server_address[1], prefix)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
-
-
-class GitHttpServer:
-    """A private git remote over HTTP (git http-backend behind Basic auth, user "dev" and password PASSWORD)."""
-
-    PASSWORD = "git-pass-never-shown"
-
-    def __init__(self, root):
-        want = "Basic " + base64.b64encode(("dev:" + self.PASSWORD).encode()).decode()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def cgi(self):
-                if self.headers.get("Authorization") != want:
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="git"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                path, _, query = self.path.partition("?")
-                n = int(self.headers.get("Content-Length") or 0)
-                env = dict(os.environ, GIT_PROJECT_ROOT=root, GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path,
-                           REQUEST_METHOD=self.command, QUERY_STRING=query, REMOTE_USER="dev",
-                           CONTENT_TYPE=self.headers.get("Content-Type", ""), CONTENT_LENGTH=str(n))
-                p = subprocess.run(["git", "http-backend"], input=self.rfile.read(n), env=env, capture_output=True,
-                                   timeout=60)
-                head, _, body = p.stdout.partition(b"\r\n\r\n")
-                status, headers = 200, []
-                for line in head.decode().split("\r\n"):
-                    k, _, v = line.partition(":")
-                    if k.lower() == "status":
-                        status = int(v.split()[0])
-                    elif k:
-                        headers.append((k, v.strip()))
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = cgi
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.srv.daemon_threads = True
-        self.url = "http://127.0.0.1:%d/config.git" % self.srv.server_address[1]
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
     def stop(self):
@@ -454,10 +402,12 @@ class AgentTest(KubeTest):
 
     def test_private_remote_with_and_without_the_credentials_file(self):
         self.make_repo()
-        srv = GitHttpServer(self.tmp)
+        password = "git-pass-never-shown"
+        srv = GitHTTPServer(self.tmp, "dev", password).start()
         self.addCleanup(srv.stop)
+        url = srv.url("config.git")
         # without credentials: git fails at once (it never prompts), the page and the log say why
-        a = Agent(self, "agent-a", ["--git", srv.url, "--git-ref", "main", "--git-path", "envs/dev"])
+        a = Agent(self, "agent-a", ["--git", url, "--git-ref", "main", "--git-path", "envs/dev"])
         st = wait_for(lambda: (lambda s: s if s.get("sync_failed") else None)(a.api("/api/status")), 60,
                       "the page to report the failed clone")
         self.assertIn("git clone: could not read Username", st["sync_failed"]["output"])
@@ -467,14 +417,14 @@ class AgentTest(KubeTest):
         # with the credentials file (git-credential-store format), as up mounts the Secret
         cred = os.path.join(self.tmp, "credentials")
         with open(cred, "w") as f:
-            f.write("http://dev:%s@127.0.0.1:%d\n" % (srv.PASSWORD, srv.srv.server_address[1]))
-        a = Agent(self, "agent-b", ["--git", srv.url, "--git-ref", "main", "--git-path", "envs/dev",
+            f.write("http://dev:%s@127.0.0.1:%d\n" % (password, srv.port))
+        a = Agent(self, "agent-b", ["--git", url, "--git-ref", "main", "--git-path", "envs/dev",
                                     "--git-credentials", cred])
         wait_for(lambda: self.greeting() == "hello-1", 60, "the sync from the private remote")
         self.commit("second", {"variables.yaml": "greeting: hello-2\n"})
         wait_for(lambda: self.greeting() == "hello-2", 60, "the second commit from the private remote")
         log = a.stop()
-        self.assertNotIn(srv.PASSWORD, log + json.dumps(self.fk.objects("configmaps")))
+        self.assertNotIn(password, log + json.dumps(self.fk.objects("configmaps")))
 
     def bundle(self, files, digest=None):
         buf = io.BytesIO()

@@ -1,9 +1,11 @@
 """test_auth.py — exec credential plugins (client.authentication.k8s.io v1/v1beta1), auth-provider, proxies, tls-server-name and compression against the fake API server."""
 import base64
+import http.client
 import http.server
 import json
 import os
 import select
+import signal
 import socket
 import socketserver
 import subprocess
@@ -12,6 +14,7 @@ import threading
 import time
 
 from kubeharness import KubeTest, write_tree, certs_dir, APPDEPLOY
+import test_up_forward
 
 V1 = "client.authentication.k8s.io/v1"
 V1B = "client.authentication.k8s.io/v1beta1"
@@ -227,6 +230,36 @@ class ExecPlugin(KubeTest):
         self.assertIn("deployment.apps/web rolled out", p.stdout)
         self.assertEqual(2, len(self.calls()))
         self.assertGreaterEqual(self.fk.unauthorized, 1)
+
+    def test_401_on_a_forwarded_request_runs_the_plugin_again(self):
+        """The requests made one at a time (up's forward here; dev's pushes, the dashboard's streams and watches
+        take the same path): a revoked credential's 401 runs the plugin again and repeats the request once; the
+        page never sees the 401."""
+        self.configure()
+        kc = self.exec_kubeconfig(self.entry())
+        agent, p, port, _ = test_up_forward.start_up(self, kc)
+        self.assertEqual(self.get_page(port), 200)
+        before = len(self.calls())
+        with self.fk.lock:  # the identity provider revokes every token it gave (no expirationTimestamp said so)
+            for tok in self.fk.tokens:
+                if tok.startswith(SECRET):
+                    self.fk.token_expiry[tok] = 0
+        refused = self.fk.unauthorized
+        self.assertEqual(self.get_page(port), 200)
+        self.assertEqual(len(self.calls()), before + 1)
+        self.assertEqual(self.fk.unauthorized, refused + 1)
+        p.send_signal(signal.SIGINT)
+        self.assertEqual(p.wait(timeout=60), 0)
+
+    def get_page(self, port):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            c.request("GET", "/")
+            r = c.getresponse()
+            r.read()
+            return r.status
+        finally:
+            c.close()
 
     def test_refused_twice_is_an_error_not_a_loop(self):
         self.configure(register=False)  # a token the server never accepts

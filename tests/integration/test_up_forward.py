@@ -78,38 +78,45 @@ class StandIn:
         self.httpd.server_close()
 
 
+def start_up(test, kubeconfig):
+    """`appdeploy up examples/hello-deploy` with kubeconfig, its agent Service served by a StandIn: returns
+    (stand-in, the local forward's port, the lines up printed until the dashboard URL)."""
+    d = os.path.join(test.tmp, "hello-deploy")
+    shutil.copytree(os.path.join(ROOT, "examples", "hello-deploy"), d)
+    images = os.path.join(ROOT, "examples", "images.yaml")
+    agent = StandIn()
+    test.addCleanup(agent.stop)
+    # the Service appdeploy:http in NS2 is served by the stand-in (fakekube's service proxy)
+    test.fk.proxy_service(NS2, "appdeploy", "http", agent.port)
+    env = dict(os.environ, APPDEPLOY_AGENT_DIR=os.path.join(ROOT, "deploy", "agent"),
+               APPDEPLOY_CACHE_DIR=os.path.join(test.tmp, "cache"))
+    env.pop("KUBECONFIG", None)
+    p = subprocess.Popen([APPDEPLOY, "up", d, "-n", "demo", "--images", images, "--kubeconfig", kubeconfig,
+                          "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    test.addCleanup(p.stderr.close)
+    test.addCleanup(p.stdout.close)
+    test.addCleanup(lambda: p.poll() is None and p.kill())
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in p.stdout] and lines.put(None), daemon=True).start()
+    port, seen, deadline = None, [], time.monotonic() + 120
+    while port is None and time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            test.fail("up ended early:\n%s\n%s" % ("".join(seen), p.stderr.read()))
+        seen.append(line)
+        if line.startswith("dashboard: http://127.0.0.1:"):
+            port = int(line.split(":")[3].rstrip("/\n"))
+    test.assertIsNotNone(port, "no dashboard line within 120 s:\n" + "".join(seen))
+    return agent, p, port, seen
+
+
 class UpForwardTest(KubeTest):
     def test_forward(self):
-        d = os.path.join(self.tmp, "hello-deploy")
-        shutil.copytree(os.path.join(ROOT, "examples", "hello-deploy"), d)
-        images = os.path.join(ROOT, "examples", "images.yaml")
-        agent = StandIn()
-        self.addCleanup(agent.stop)
-        # the Service appdeploy:http in NS2 is served by the stand-in (fakekube's service proxy)
-        self.fk.proxy_service(NS2, "appdeploy", "http", agent.port)
-        env = dict(os.environ, APPDEPLOY_AGENT_DIR=os.path.join(ROOT, "deploy", "agent"),
-                   APPDEPLOY_CACHE_DIR=os.path.join(self.tmp, "cache"))
-        env.pop("KUBECONFIG", None)
-        p = subprocess.Popen([APPDEPLOY, "up", d, "-n", "demo", "--images", images, "--kubeconfig", self.kubeconfig,
-                              "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=env)
-        self.addCleanup(p.stderr.close)
-        self.addCleanup(p.stdout.close)
-        self.addCleanup(lambda: p.poll() is None and p.kill())
-        lines = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(l) for l in p.stdout] and lines.put(None), daemon=True).start()
-        port, seen, deadline = None, [], time.monotonic() + 120
-        while port is None and time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=1)
-            except queue.Empty:
-                continue
-            if line is None:
-                self.fail("up ended early:\n%s\n%s" % ("".join(seen), p.stderr.read()))
-            seen.append(line)
-            if line.startswith("dashboard: http://127.0.0.1:"):
-                port = int(line.split(":")[3].rstrip("/\n"))
-        self.assertIsNotNone(port, "no dashboard line within 120 s:\n" + "".join(seen))
+        agent, p, port, seen = start_up(self, self.kubeconfig)
         self.assertIn("deployment.apps/appdeploy rolled out\n", seen)  # ready before the URL is printed
 
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -540,7 +540,8 @@ int cmd_up(int argc, char **argv)
 	}
 
 	/* --- 2. the set, as apply does --- */
-	if (pipeline_apply(u.p.k, &c.pl, u.ns, u.set, u.p.objs, &cmd_diag, &err)) {
+	if (pipeline_save_sources(u.p.k, &c.pl, u.ns, &cmd_diag, &err) ||
+	    pipeline_apply(u.p.k, &c.pl, u.ns, u.set, u.p.objs, &cmd_diag, &err)) {
 		fail(&u, "%.1023s; the agent was not installed", err.msg);
 		goto out;
 	}

@@ -284,6 +284,29 @@ int pipeline_apply(struct kube *k, const struct pipeline_opts *o, const char *ns
 	return rc;
 }
 
+int pipeline_save_sources(struct kube *k, const struct pipeline_opts *o, const char *ns, const struct diag *d,
+			  struct sm_error *err)
+{
+	json_t *state, *before;
+	int rc = 0;
+	if (!o->n_sources || o->dry_run)
+		return 0;
+	if (sourcestate_load(k, ns, &state, err))
+		return -1;
+	before = json_deep_copy(state);
+	for (size_t i = 0; i < o->n_sources && !rc; i++)
+		rc = vars_source_set(state, o->sources[i], err); /* the render took them: no error here */
+	if (!rc && !json_equal(before, state)) {
+		rc = sourcestate_save(k, ns, state, err);
+		if (!rc)
+			diag_say(d, DIAG_PROGRESS, "configmap/%s saved (--source: the dashboard and the agent keep the choice)",
+				 SOURCESTATE_NAME);
+	}
+	json_decref(before);
+	json_decref(state);
+	return rc;
+}
+
 int pipeline_diff(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,
 		  const struct diag *d, int *changes, struct sm_error *err)
 {
@@ -354,7 +377,8 @@ int pipeline_run(const struct pipeline_opts *o, enum pipeline_mode mode, const s
 	if (mode == PIPELINE_DIFF)
 		rc = pipeline_diff(p.k, o, p.s.ns, p.s.set, p.objs, d, changes, err);
 	else
-		rc = pipeline_apply(p.k, o, p.s.ns, p.s.set, p.objs, d, err);
+		rc = pipeline_save_sources(p.k, o, p.s.ns, d, err) ||
+		     pipeline_apply(p.k, o, p.s.ns, p.s.set, p.objs, d, err);
 	pipeline_prepared_free(&p);
 	return rc;
 }

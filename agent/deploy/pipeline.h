@@ -86,6 +86,13 @@ int pipeline_check_empty(const struct pipeline_opts *o, const char *mode, json_t
  * errors go to d. Returns 0, or -1 with err filled. */
 int pipeline_apply(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,
 		   const struct diag *d, struct sm_error *err);
+/* Before an apply of o's set that rendered (not a dry run): its --source choices written into the
+ * namespace's source-mode state (sourcestate.h), as the dashboard's toggle writes it before its sync, so
+ * that a sync of the dashboard or of the in-cluster agent renders them too instead of undoing them. A
+ * progress line says so when the state changed. Returns 0, or -1 with err filled (nothing applied then). */
+int pipeline_save_sources(struct kube *k, const struct pipeline_opts *o, const char *ns, const struct diag *d,
+			  struct sm_error *err);
+
 /* What pipeline_apply would change: the diff as DIAG_PROGRESS lines, *changes objects differing. */
 int pipeline_diff(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,
 		  const struct diag *d, int *changes, struct sm_error *err);

@@ -661,6 +661,33 @@ class DashboardTest(KubeTest):
         wait_for(lambda: self.deployment("api")["spec"]["replicas"] == 1, 30, "api's replicas to be re-applied")
         s.stop()
 
+    def test_12_cli_source_choice_survives_the_agents_sync(self):
+        """An apply --source while the agent runs: the choice is saved in the source-mode state, so the agent's
+        next sync (the live api drifted from what it applied) keeps it instead of switching api back."""
+        s = self.serve("--interval", "300ms")
+        self.wait_synced(s)
+        wait_for(lambda: any(j["kind"] == "initial-sync" and j["state"] == "ok" for j in s.api("/api/jobs")), 30, "the sync")
+        seen = len([j for j in s.api("/api/jobs") if j["kind"] == "auto-sync"])
+        p = self.appdeploy("apply", self.dir, "--source", "api")
+        self.assertIn("configmap/appdeploy-source-mode saved (--source: the dashboard and the agent keep the choice)",
+                      p.stdout)
+        self.assertEqual(self.fk.obj("configmaps", "demo", "appdeploy-source-mode")["data"], {"api": "true"})
+        self.assertEqual(self.image("api"), RUNNER_IMAGE)
+
+        def settled():
+            """the agent synced since, and has nothing running or queued: what it leaves is what stays"""
+            jobs = [j for j in s.api("/api/jobs") if j["kind"] == "auto-sync"]
+            return (len(jobs) > seen and all(j["state"] in ("ok", "failed") for j in jobs) and
+                    self.image("api") == RUNNER_IMAGE and jobs)
+        jobs = wait_for(settled, 30, "the agent's syncs after the CLI apply to leave api in source mode")
+        self.assertEqual([j["state"] for j in jobs[seen:]], ["ok"] * len(jobs[seen:]))
+        # off again from the CLI: saved too; an apply without --source writes no state
+        p = self.appdeploy("apply", self.dir, "--source", "api=off")
+        self.assertIn("configmap/appdeploy-source-mode saved", p.stdout)
+        self.assertEqual(self.fk.obj("configmaps", "demo", "appdeploy-source-mode").get("data", {}), {})
+        self.assertNotIn("appdeploy-source-mode", self.appdeploy("apply", self.dir).stdout)
+        s.stop()
+
     def test_13_small_truths(self):
         """#13: 401 body without NUL, a favicon, "every 1h", dismissable job panel (redeploy scenario), all pods' logs."""
         tokfile = os.path.join(self.tmp, "token")

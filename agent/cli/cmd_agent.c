@@ -35,36 +35,16 @@ struct agent {
 /* Takes the agent's own flags out of argv; the rest go to cmd_opts_parse. Returns 0, or 2 after a usage message. */
 static int take_agent_flags(int *argc, char **argv, struct agent_flags *f)
 {
-	static const char *names[] = {"--agent-namespace", "--set-name",        "--git",    "--git-ref",
-				      "--git-path",        "--git-credentials", "--bundle", "--images"};
+	static const char *const names[] = {"--agent-namespace", "--set-name",        "--git",    "--git-ref",
+					    "--git-path",        "--git-credentials", "--bundle", "--images"};
 	const char **slot[] = {&f->agent_ns, &f->set_name,        &f->git,    &f->git_ref,
 			       &f->git_path, &f->git_credentials, &f->bundle, &f->images};
-	int out = 1;
-	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i];
-		int which = -1;
-		const char *val = NULL;
-		for (int n = 0; n < 8; n++) {
-			size_t l = strlen(names[n]);
-			if (!strncmp(a, names[n], l) && (a[l] == 0 || a[l] == '=')) {
-				which = n;
-				val = a[l] == '=' ? a + l + 1 : NULL;
-			}
-		}
-		if (which < 0) {
-			argv[out++] = argv[i];
-			continue;
-		}
-		if (!val) {
-			if (i + 1 >= *argc) {
-				fprintf(stderr, "appdeploy agent: %s needs a value\n", names[which]);
-				return 2;
-			}
-			val = argv[++i];
-		}
-		*slot[which] = val;
-	}
-	*argc = out;
+	const char *vals[8] = {NULL};
+	if (cmd_take_valued(argc, argv, names, 8, vals))
+		return 2;
+	for (int i = 0; i < 8; i++)
+		if (vals[i])
+			*slot[i] = vals[i];
 	return 0;
 }
 

@@ -20,6 +20,11 @@ struct cmd_opts {
 int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c);
 void cmd_opts_free(struct cmd_opts *c);
 
+/* Takes the n flags names[] that each take a value ("--name VALUE" or "--name=VALUE") out of argv
+ * (argv[0] is the subcommand, for messages), storing each value in vals[i] (the last one given wins);
+ * the other arguments stay, in order. Returns 0, or 2 after "NAME needs a value". */
+int cmd_take_valued(int *argc, char **argv, const char *const *names, size_t n, const char **vals);
+
 /* The CLI's sink: render failures as "appdeploy: MSG" and errors/warnings through log.c on
  * stderr, progress lines on stdout. */
 extern const struct diag cmd_diag;

@@ -167,3 +167,33 @@ int cmd_opts_parse(int argc, char **argv, int sync_flags, struct cmd_opts *c)
 		p->page_size = atoi(ps);
 	return 0;
 }
+
+int cmd_take_valued(int *argc, char **argv, const char *const *names, size_t n, const char **vals)
+{
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		size_t which = n;
+		for (size_t k = 0; k < n && which == n; k++) {
+			size_t l = strlen(names[k]);
+			if (!strncmp(a, names[k], l) && (a[l] == 0 || a[l] == '=')) {
+				which = k;
+				val = a[l] == '=' ? a + l + 1 : NULL;
+			}
+		}
+		if (which == n) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!val) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "appdeploy %s: %s needs a value\n", argv[0], names[which]);
+				return 2;
+			}
+			val = argv[++i];
+		}
+		vals[which] = val;
+	}
+	*argc = out;
+	return 0;
+}

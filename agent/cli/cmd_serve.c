@@ -19,42 +19,23 @@
 
 int serve_take_flags(int *argc, char **argv, struct serve_flags *f)
 {
-	int out = 1;
-	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i], *names[] = {"--listen", "--interval", "--poll", "--token-file"};
-		int which = -1;
-		const char *val = NULL;
-		for (int n = 0; n < 4; n++) {
-			size_t l = strlen(names[n]);
-			if (!strncmp(a, names[n], l) && (a[l] == 0 || a[l] == '=')) {
-				which = n;
-				val = a[l] == '=' ? a + l + 1 : NULL;
-			}
-		}
-		if (which < 0) {
-			argv[out++] = argv[i];
-			continue;
-		}
-		if (!val) {
-			if (i + 1 >= *argc) {
-				fprintf(stderr, "appdeploy %s: %s needs a value\n", argv[0], names[which]);
-				return 2;
-			}
-			val = argv[++i];
-		}
+	static const char *const names[] = {"--listen", "--interval", "--poll", "--token-file"};
+	const char *vals[4] = {NULL};
+	double *periods[] = {&f->interval, &f->poll};
+	if (cmd_take_valued(argc, argv, names, 4, vals))
+		return 2;
+	if (vals[0])
+		f->listen = vals[0];
+	if (vals[3])
+		f->token_file = vals[3];
+	for (int i = 0; i < 2; i++) {
 		const char *why = NULL;
-		if (which == 0)
-			f->listen = val;
-		else if (which == 3)
-			f->token_file = val;
-		else if (duration_parse(val, which == 1 ? &f->interval : &f->poll, &why) ||
-			 (which == 1 ? f->interval : f->poll) <= 0) {
-			fprintf(stderr, "appdeploy %s: %s %s: %s\n", argv[0], names[which], val,
+		if (vals[1 + i] && (duration_parse(vals[1 + i], periods[i], &why) || *periods[i] <= 0)) {
+			fprintf(stderr, "appdeploy %s: %s %s: %s\n", argv[0], names[1 + i], vals[1 + i],
 				why ? why : "must be positive");
 			return 2;
 		}
 	}
-	*argc = out;
 	return 0;
 }
 

@@ -169,6 +169,9 @@ struct kube *kube_new(const struct kube_config *cfg, struct sm_error *err)
 	}
 	curl_share_setopt(k->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(k->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	/* the connections too: a request run alone (kube_post_raw, a pod proxy poke) reuses the one kube_do
+	 * opened, instead of a new TCP and TLS handshake each (one client is one thread's: no locks) */
+	curl_share_setopt(k->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	k->concurrency = 8;
 	k->page_size = 500;
 	k->attempts = 5;

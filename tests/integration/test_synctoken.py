@@ -63,8 +63,9 @@ class SyncTokenTest(KubeTest):
         # --force-apply sends it again: still the same token
         self.apply("--source", "hello=sync", "--force-apply")
         self.assertEqual(self.token(), token)
-        # back to the CI image: nothing mounts it, so it is pruned like any object the set no longer renders
-        p = self.apply()
+        # back to the CI image (hello=off: a plain apply keeps the saved choice): nothing mounts it, so it is
+        # pruned like any object the set no longer renders
+        p = self.apply("--source", "hello=off")
         self.assertIn("secret/appdeploy-sync-token pruned", p.stdout)
         self.assertIsNone(self.secret())
         self.assertNotIn(SECRET, self.inventory())

@@ -130,9 +130,16 @@ int runcmd(const char *const *argv, const char *const *env, size_t out_cap, stru
 			}
 		}
 	}
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	int st = 0, w;
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
+	if (w < 0) { /* someone else reaped it: its outcome is unknown, so it did not work */
+		char why[160];
+		snprintf(why, sizeof why, "\nerror: cannot wait for %s: %s\n", argv[0], strerror(errno));
+		append(&r->err, &elen, &ecap, why, strlen(why));
+		r->status = 1;
+		return 0;
+	}
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* runcmd_test.c — which line of a helper's stderr an error quotes (runcmd_reason), as a table, and a real run of sh. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -62,8 +63,25 @@ static void test_run(void **state)
 	runcmd_free(&r);
 }
 
+/* A child someone else reaped (here: SIGCHLD ignored, so the kernel reaps it) did not succeed: its outcome is unknown. */
+static void test_reaped_elsewhere(void **state)
+{
+	(void)state;
+	const char *argv[] = {"sh", "-c", "exit 0", NULL};
+	struct runcmd r;
+	char why[128];
+	signal(SIGCHLD, SIG_IGN);
+	assert_int_equal(runcmd(argv, NULL, 1024, &r), 0);
+	signal(SIGCHLD, SIG_DFL);
+	assert_int_equal(r.status, 1);
+	runcmd_reason(r.err, why, sizeof why);
+	assert_string_equal(why, "cannot wait for sh: No child processes");
+	runcmd_free(&r);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_reason), cmocka_unit_test(test_run)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_reason), cmocka_unit_test(test_run),
+					   cmocka_unit_test(test_reaped_elsewhere)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,48 +16,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import agentpod  # noqa: E402
 import kubeharness  # noqa: E402
+import test_agent  # noqa: E402  (the module: its test classes are not this one's)
 from harness import free_port, require, wait_until  # noqa: E402
 from kubeharness import APPDEPLOY, TOKEN, fakekube, write_tree  # noqa: E402
 
 SA_TOKEN = "agent-sa-token-never-shown"
 NS, NS2 = "dev", agentpod.AGENT_NAMESPACE
 
-SET = {
-    "variables.yaml": """
-        greeting: hello
-    """,
-    "config.yaml": """
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: web-config
-        data:
-          greeting: {{ .Variables.greeting }}
-    """,
-    "web.yaml": """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: web
-        spec:
-          replicas: 1
-          selector:
-            matchLabels: {app: web}
-          template:
-            metadata:
-              labels: {app: web}
-            spec:
-              containers:
-              - name: web
-                image: {{ .Images.web }}
-    """,
-}
+# test_agent.py's set (a ConfigMap from the greeting, the web Deployment from the image list), greeting "hello"
+SET = dict(test_agent.SET, **{"variables.yaml": "greeting: hello\n"})
 
 
 def git(cwd, *args):
     p = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
-                                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid"))
+                       env=dict(os.environ, **test_agent.GIT_ENV))
     if p.returncode:
         raise AssertionError(f"git {' '.join(args)}: exit {p.returncode}\n{p.stderr}")
     return p.stdout

@@ -42,14 +42,28 @@ static const char *match_class(const char *p, char c, int *hit)
 	return p + 1;
 }
 
+/* One `*` at a time is retried (the last one seen: it can stand for whatever an earlier one would have,
+ * within its segment, since no `*` crosses a '/'), so a pattern of many stars is O(pattern x string), not
+ * exponential; `**` + `/` recurses once per segment of s, a run of them counted as one. */
 static int match_at(const char *pat, const char *p, const char *s)
 {
+	const char *star_p = NULL, *star_s = NULL; /* after the last `*`: where its match is retried */
+
 	for (;;) {
+		int ok = 1;
+
 		switch (*p) {
 		case '\0':
-			return *s == '\0';
+			ok = *s == '\0';
+			if (ok)
+				return 1;
+			break;
 		case '*':
 			if (p[1] == '*' && (p == pat || p[-1] == '/') && (p[2] == '/' || p[2] == '\0')) {
+				if (p[2] == '\0')
+					return 1;
+				while (p[2] == '/' && p[3] == '*' && p[4] == '*' && (p[5] == '/' || p[5] == '\0'))
+					p += 3; /* `**` + `/` + `**`...: one is as many */
 				if (p[2] == '\0')
 					return 1;
 				/* `**` + `/`: zero or more whole segments, then the rest. */
@@ -66,34 +80,26 @@ static int match_at(const char *pat, const char *p, const char *s)
 				p++;
 			if (*p == '\0')
 				return strchr(s, '/') == NULL;
-			for (const char *t = s;; t++) {
-				if (match_at(pat, p, t))
-					return 1;
-				if (*t == '\0' || *t == '/')
-					return 0;
-			}
+			star_p = p;
+			star_s = s;
+			continue;
 		case '?':
-			if (*s == '\0' || *s == '/')
-				return 0;
-			p++;
-			s++;
+			ok = *s != '\0' && *s != '/';
 			break;
 		case '[': {
 			int hit = 0;
 			const char *next = match_class(p + 1, *s, &hit);
 
 			if (next) {
-				if (*s == '\0' || !hit)
-					return 0;
-				p = next;
-				s++;
+				ok = *s != '\0' && hit;
+				if (ok) {
+					p = next;
+					s++;
+					continue;
+				}
 				break;
 			}
-			/* an unterminated class is a literal '[' */
-			if (*s != '[')
-				return 0;
-			p++;
-			s++;
+			ok = *s == '['; /* an unterminated class is a literal '[' */
 			break;
 		}
 		case '\\':
@@ -101,11 +107,19 @@ static int match_at(const char *pat, const char *p, const char *s)
 				p++;
 			/* fall through */
 		default:
-			if (*p != *s)
-				return 0;
+			ok = *p == *s;
+			break;
+		}
+		if (ok) {
 			p++;
 			s++;
+			continue;
 		}
+		/* a mismatch: the last `*` takes one more character of its segment, or nothing matches */
+		if (!star_p || *star_s == '\0' || *star_s == '/')
+			return 0;
+		p = star_p;
+		s = ++star_s;
 	}
 }
 

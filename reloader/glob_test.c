@@ -17,6 +17,17 @@ static const struct {
 	const char *pat, *str;
 	int want;
 } glob_cases[] = {
+	/* many stars: each retried in turn, not every split of the string tried (that took minutes) */
+	{"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},
+	{"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", 1},
+	{"*x*y", "axbxcy", 1},
+	{"a*/b*c", "aq/bzzc", 1},
+	{"a*/b*c", "aq/bzzc/d", 0},
+	{"*/b", "a/c", 0},
+	{"**/**/**/**/**/**/**/**/z", "a/b/c/d/e/f/g/h/i/j/k/z", 1}, /* a run of `**` + `/` is one */
+	{"**/**/**/**/**/**/**/**/z", "a/b/c/d/e/f/g/h/i/j/k/y", 0},
+	{"a/**/**/z", "a/z", 1},
+	{"a/**/**", "a/b/c", 1},
 	{"*.c", "main.c", 1},
 	{"*.c", "dir/main.c", 0},
 	{"*.c", ".c", 1},

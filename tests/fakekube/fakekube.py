@@ -927,6 +927,10 @@ class Store:
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakekube/1"
+    # TCP_NODELAY, as the real API server's sockets have it (Go's net package turns Nagle's algorithm off on
+    # every TCP connection: https://pkg.go.dev/net#TCPConn.SetNoDelay). Without it an answer written as
+    # headers then body waits out the client's delayed ACK (~40 ms) on every request.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         if self.server.fk.verbose:
@@ -965,9 +969,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def read_body(self):
+    def raw_body(self):
+        self.body_read = True
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return fk_proxy.read_chunked(self.rfile)  # RFC 9112 section 7.1: a server takes chunked bodies
         n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        return self.rfile.read(n) if n else b""
+
+    def read_body(self):
+        raw = self.raw_body()
         if not raw:
             return None
         try:
@@ -1000,6 +1010,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
         path = u.path.rstrip("/") or "/"
         fk.record(method, path, q, dict(self.headers))
+        self.body_read = False
         try:
             if path.startswith("/fakekube/"):
                 return self.control(method, path)
@@ -1018,11 +1029,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}.get(code, "InternalError")
                 msg = fault.get("message") or {429: "Too many requests, please try again later.",
                                                500: "Internal error occurred: injected fault"}.get(code, "injected fault")
-                self.read_body()
+                self.raw_body()
                 raise ApiError(code, reason, msg, {"retryAfterSeconds": fault.get("retry_after", 0)}
                                if code == 429 else None, headers)
             if method != "GET" and user in fk.readonly:
-                self.read_body()
+                self.raw_body()
                 raise ApiError(403, "Forbidden", 'User "%s" cannot %s at the cluster scope' % (user, method.lower()))
             fk.store.tick()
             try:
@@ -1033,6 +1044,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if e.code == 401:
                 with fk.lock:
                     fk.unauthorized += 1
+            if not self.body_read and (self.headers.get("Transfer-Encoding") or
+                                       int(self.headers.get("Content-Length") or 0)):
+                self.close_connection = True  # an unread body is not taken for the next request
             self.send_json(e.code, e.status(), e.headers)
         except (BrokenPipeError, ConnectionResetError):
             pass

@@ -96,6 +96,7 @@ def _copy_body(handler, conn, left):
     """The client's body to the upstream piece by piece. An upstream that answers early and closes (a refusal
     before the end of an upload) stops the copy; what the client still sends is not read, so this connection
     closes after the answer."""
+    handler.body_read = True
     while left > 0:
         b = handler.rfile.read1(min(left, 1 << 16))
         if not b:
@@ -108,6 +109,43 @@ def _copy_body(handler, conn, left):
             break
     if left > 0:
         handler.close_connection = True
+
+
+def read_chunked(rfile, each=None):
+    """A chunked body (RFC 9112 section 7.1) read to its end: each(piece) as each chunk arrives, or the whole body
+    returned. Trailer fields are read and dropped. ValueError when it is not chunked encoding."""
+    whole = []
+    while True:
+        line = rfile.readline(1024)
+        size = int(line.split(b";")[0].strip() or b"x", 16)
+        data = rfile.read(size) if size else b""
+        if len(data) != size:
+            raise ValueError("short chunk")
+        if size == 0:
+            while rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass
+            return None if each else b"".join(whole)
+        rfile.readline(3)  # the chunk's CRLF
+        if each:
+            each(data)
+        else:
+            whole.append(data)
+
+
+def _copy_chunked(handler, conn):
+    """A chunked request body (a client streaming what it is still producing) to the upstream as it arrives,
+    chunked again: Go's API server decodes it and its proxy sends the body on with unknown length, so the far
+    end reads it piece by piece too. A client that breaks off mid-body: the upstream sees the body end short."""
+    handler.body_read = True
+    try:
+        read_chunked(handler.rfile, lambda data: conn.send(b"%x\r\n%s\r\n" % (len(data), data)))
+        conn.send(b"0\r\n\r\n")
+    except (ValueError, OSError):
+        handler.close_connection = True
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
 
 def forward(handler, method, port, path, body=None):
@@ -126,13 +164,18 @@ def forward(handler, method, port, path, body=None):
                             skip_accept_encoding="accept-encoding" in {k.lower() for k in hdrs})
             for k, v in hdrs.items():
                 conn.putheader(k, v)
+            chunked = body is None and "chunked" in handler.headers.get("Transfer-Encoding", "").lower()
             left = len(body) if body is not None else int(handler.headers.get("Content-Length") or 0)
-            if left or method in ("POST", "PUT", "PATCH"):
+            if chunked:
+                conn.putheader("Transfer-Encoding", "chunked")
+            elif left or method in ("POST", "PUT", "PATCH"):
                 conn.putheader("Content-Length", str(left))
             conn.endheaders(body or None)
         except OSError as e:
             raise api_error(handler, 503, "ServiceUnavailable", "error trying to reach service: %s" % e)
-        if body is None:
+        if chunked:
+            _copy_chunked(handler, conn)
+        elif body is None:
             _copy_body(handler, conn, left)
         try:
             r = conn.getresponse()

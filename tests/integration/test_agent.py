@@ -310,7 +310,14 @@ class AgentTest(KubeTest):
         a = self.git_agent()
         wait_for(lambda: self.image(NS2, "appdeploy") == DEFAULT_AGENT_IMAGE, 60, "the agent's own set")
         gen = self.fk.obj("deployments", NS2, "appdeploy")["metadata"]["generation"]
-        web_rv = self.fk.obj("deployments", NS, "web")["metadata"]["resourceVersion"]
+
+        def rolled_out():  # the fake's rollout writes web's status (a new resourceVersion) until it is done
+            o = self.fk.obj("deployments", NS, "web")
+            st, want = o.get("status", {}), o["spec"].get("replicas", 1)
+            done = st.get("observedGeneration") == o["metadata"]["generation"] and \
+                st.get("updatedReplicas") == want and st.get("readyReplicas") == want
+            return o["metadata"]["resourceVersion"] if done else None
+        web_rv = wait_for(rolled_out, 60, "web's rollout to finish")
         self.commit("new agent image", root={"images.yaml": "web: registry.example/web:1.0\n"
                                                             "appdeploy: registry.example/appdeploy:2.0\n"})
         wait_for(lambda: self.image(NS2, "appdeploy") == "registry.example/appdeploy:2.0", 60,

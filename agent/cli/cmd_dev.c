@@ -71,6 +71,16 @@ static int buf_add(struct buf *b, const void *data, size_t n)
 	return 0;
 }
 
+/* A batch sent while it is built: the walk appends under mu (publishing len), the request reads
+ * what is published. Bytes below len never change; only the walk moves the buffer (under mu). */
+struct stream {
+	pthread_mutex_t mu;
+	pthread_cond_t more;
+	struct buf *b;
+	size_t sent; /* bytes handed to the request */
+	int done;    /* the walk has ended (the batch's END is in) */
+};
+
 struct dev {
 	struct kube *k;
 	char *ns;
@@ -90,6 +100,7 @@ struct dev {
 	struct strmap cache;  /* during a whole-tree sync: relative path -> struct cached */
 	size_t cached;        /* bytes in cache */
 	struct buf *direct;   /* a whole-tree sync to an empty pod: the walk puts every file straight in this batch */
+	struct stream *stream; /* ... which is sent while the walk goes on (NULL: the walk is all there is) */
 	unsigned long direct_files;
 	struct buf notes; /* the direct walk's "not synced" lines, printed once the pod is known to be empty */
 };
@@ -337,7 +348,12 @@ static void direct_add(struct dev *d, const char *rel)
 		close(fd);
 		return;
 	}
-	if (buf_room(b, room + (size_t)sb.st_size + 1) != 0) {
+	if (d->stream)
+		pthread_mutex_lock(&d->stream->mu);
+	n = buf_room(b, room + (size_t)sb.st_size + 1);
+	if (d->stream)
+		pthread_mutex_unlock(&d->stream->mu);
+	if (n != 0) {
 		note(d, "appdeploy dev: not synced: %s: out of memory\n", rel);
 		close(fd);
 		return;
@@ -350,9 +366,15 @@ static void direct_add(struct dev *d, const char *rel)
 	hl = syncframe_file_header(head, sizeof head, sb.st_mode & 0777, (uint64_t)got, rel);
 	memcpy(b->p + b->len, head, hl);
 	memmove(b->p + b->len + hl, b->p + b->len + room, got);
-	b->len += hl + got;
-	b->p[b->len++] = '\n';
+	b->p[b->len + hl + got] = '\n';
+	if (d->stream)
+		pthread_mutex_lock(&d->stream->mu);
+	b->len += hl + got + 1;
 	d->direct_files++;
+	if (d->stream) {
+		pthread_cond_signal(&d->stream->more);
+		pthread_mutex_unlock(&d->stream->mu);
+	}
 }
 
 /* Walks the local tree (what the ignore rules keep), adding manifest entries and inotify watches. */
@@ -457,16 +479,14 @@ static void batch_add(struct dev *d, struct buf *b, const char *rel, unsigned lo
 	}
 }
 
-/* Sends the batch; prints one line (and the build output in full when the build failed). */
-static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long dels, double t0)
+/* Prints a batch's line (and the build output in full when the build failed) from its answer (status,
+ * out; status < 0: err says why there was none). 0 when the batch was applied. */
+static int report(struct dev *d, long status, char *out, const char *err, size_t bytes, unsigned long files,
+		  unsigned long dels, double t0)
 {
-	char err[1024], *out = NULL;
-	long status;
 	json_t *j;
 	const char *outcome;
 
-	buf_add(b, "END\n", 4);
-	status = pod_post(d, "batch", b->p, b->len, &out, err, sizeof err);
 	if (status < 0) {
 		printf("push failed: %s\n", err);
 		fflush(stdout);
@@ -475,7 +495,7 @@ static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long
 	j = out ? json_loads(out, 0, NULL) : NULL;
 	outcome = j ? json_string_value(json_object_get(j, "outcome")) : NULL;
 	printf("pushed %lu file%s, %lu deleted, %zu bytes to %s in %.0f ms: %s\n", files, files == 1 ? "" : "s", dels,
-	       b->len, d->pod, mono_seconds() * 1e3 - t0,
+	       bytes, d->pod, mono_seconds() * 1e3 - t0,
 	       outcome ? outcome : status == 200 ? "ok" : "refused");
 	if (j && json_string_value(json_object_get(j, "build_output")))
 		fputs(json_string_value(json_object_get(j, "build_output")), stdout);
@@ -485,8 +505,56 @@ static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long
 		printf("%ld: %s\n", status, json_string_value(json_object_get(j, "error")));
 	fflush(stdout);
 	json_decref(j);
-	free(out);
 	return status == 200 || status == 500 || status == 502 ? 0 : -1;
+}
+
+/* Sends the batch and reports it. */
+static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long dels, double t0)
+{
+	char err[1024], *out = NULL;
+	long status;
+	int rc;
+
+	buf_add(b, "END\n", 4);
+	status = pod_post(d, "batch", b->p, b->len, &out, err, sizeof err);
+	rc = report(d, status, out, err, b->len, files, dels, t0);
+	free(out);
+	return rc;
+}
+
+/* kube_body_cb over a stream: what the walk has published, a whole piece at a time (small pieces would
+ * each cost a chunk and a TLS record) unless the walk is over. */
+static size_t stream_read(void *arg, int rewind, char *buf, size_t cap)
+{
+	struct stream *s = arg;
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (rewind)
+		s->sent = 0;
+	else {
+		while (!s->done && s->b->len - s->sent < cap)
+			pthread_cond_wait(&s->more, &s->mu);
+		n = s->b->len - s->sent < cap ? s->b->len - s->sent : cap;
+		memcpy(buf, s->b->p + s->sent, n);
+		s->sent += n;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* The whole-tree walk straight into the batch, on its own thread; the batch's END when it is over. */
+static void *walk_main(void *arg)
+{
+	struct dev *d = arg;
+
+	walk(d, "", NULL);
+	pthread_mutex_lock(&d->stream->mu);
+	buf_add(d->direct, "END\n", 4);
+	d->stream->done = 1;
+	pthread_cond_broadcast(&d->stream->more);
+	pthread_mutex_unlock(&d->stream->mu);
+	return NULL;
 }
 
 /* APPDEPLOY_DEV_TIMING=1: where a whole-tree sync's time goes, on stderr (bench/devsync.sh). */
@@ -516,19 +584,6 @@ static int remote_empty(struct dev *d)
 	return empty;
 }
 
-struct probe {
-	struct dev *d;
-	int empty;
-};
-
-static void *probe_main(void *arg)
-{
-	struct probe *p = arg;
-
-	p->empty = remote_empty(p->d);
-	return NULL;
-}
-
 /* The whole tree: manifest, then one batch with what differs; to an empty pod, the tree in one batch. */
 static int full_sync(struct dev *d)
 {
@@ -536,36 +591,70 @@ static int full_sync(struct dev *d)
 	json_t *files, *man, *diff, *v;
 	char err[1024], *body, *out = NULL;
 	struct buf b = {0};
+	struct stream st = {.b = &b};
 	unsigned long nf = 0, nd = 0;
-	long status;
+	long status = -1;
 	size_t i;
-	struct probe pr = {d, 0};
 	pthread_t th;
-	int threaded;
+	int threaded, any;
 
 	strmap_free(&d->wd_dir, free);
 	timing("start", t0);
-	/* Whether the pod's tree is empty is asked on another thread (d->k is its own until the join: this
-	 * one only reads files meanwhile), while the tree is read straight into a batch as if it were: the
-	 * round trip costs nothing then. A pod with files gets the manifest diff; that walk reads again. */
-	threaded = pthread_create(&th, NULL, probe_main, &pr) == 0;
-	if (!threaded)
-		pr.empty = remote_empty(d);
+	/* The tree is read straight into a batch on another thread, as if the pod's tree were empty, while
+	 * this one asks whether it is; when it is, the batch goes out as the walk makes it (d->k is this
+	 * thread's, the walk only reads files). A pod with files gets the manifest diff; that walk reads again. */
 	buf_add(&b, SYNC_MAGIC, sizeof SYNC_MAGIC - 1);
+	pthread_mutex_init(&st.mu, NULL);
+	pthread_cond_init(&st.more, NULL);
 	d->direct = &b;
+	d->stream = &st;
 	d->direct_files = 0;
 	d->notes.len = 0;
-	walk(d, "", NULL);
-	d->direct = NULL;
-	timing("walk and batch built", t0);
-	if (threaded)
-		pthread_join(th, NULL);
-	if (pr.empty) { /* every file differs: no hashes to compare, no manifest to send */
+	threaded = pthread_create(&th, NULL, walk_main, d) == 0;
+	if (!threaded)
+		walk_main(d);
+	if (remote_empty(d)) { /* every file differs: no hashes to compare, no manifest to send */
 		timing("pod is empty", t0);
+		pthread_mutex_lock(&st.mu);
+		while (!st.done && !d->direct_files)
+			pthread_cond_wait(&st.more, &st.mu);
+		any = d->direct_files > 0;
+		pthread_mutex_unlock(&st.mu);
+		if (any) {
+			const char *headers[] = {d->token_header, "Content-Type: application/octet-stream", NULL};
+			char path[1024];
+			struct sm_error e = {0};
+
+			snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/sync/batch", d->ns, d->pod,
+				 d->port);
+			status = kube_post_stream(d->k, path, headers, stream_read, &st, 600, &out, &i, &e);
+			errbuf_set(err, sizeof err, "%s", e.msg);
+		}
+		if (threaded)
+			pthread_join(th, NULL);
+		timing("batch answered", t0);
 		fwrite(d->notes.p ? d->notes.p : "", 1, d->notes.len, stderr);
 		nf = d->direct_files;
-		goto send;
+		d->direct = NULL;
+		d->stream = NULL;
+		pthread_cond_destroy(&st.more);
+		pthread_mutex_destroy(&st.mu);
+		if (!any) { /* nothing to send (nf is 0): up to date */
+			free(b.p);
+			b = (struct buf){0};
+			goto send;
+		}
+		any = report(d, status, out, err, b.len, nf, 0, t0);
+		free(out);
+		free(b.p);
+		return any;
 	}
+	if (threaded)
+		pthread_join(th, NULL);
+	d->direct = NULL;
+	d->stream = NULL;
+	pthread_cond_destroy(&st.more);
+	pthread_mutex_destroy(&st.mu);
 	timing("pod has files", t0);
 	free(b.p);
 	b = (struct buf){0};

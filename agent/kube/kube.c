@@ -979,6 +979,8 @@ struct solo {
 	int with_body;               /* send body (len bytes, NULL: none) as it is */
 	const char *body;
 	size_t len;
+	kube_body_cb read;           /* else the body from read(read_arg) while it is produced (length unknown) */
+	void *read_arg;
 	long timeout_s;              /* 0: none */
 	curl_write_callback write;   /* the answer's body as it arrives (NULL: kept in x->resp) */
 	curl_xferinfo_callback idle; /* about every 100 ms (NULL: only the client's cancel flag) */
@@ -1009,6 +1011,13 @@ static size_t solo_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	if (refused_on_hold(c))
 		return size * nmemb;
 	return c->o->write ? c->o->write(ptr, size, nmemb, c->o->cb_arg) : on_body(ptr, size, nmemb, c->x);
+}
+
+static size_t solo_read(char *ptr, size_t size, size_t nitems, void *ud)
+{
+	struct solo *o = ud;
+	size_t n = o->read(o->read_arg, 0, ptr, size * nitems);
+	return n == KUBE_BODY_ABORT ? CURL_READFUNC_ABORT : n;
 }
 
 static int solo_idle(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
@@ -1042,7 +1051,14 @@ static long solo_run(struct kube *k, struct kube_req *r, struct xfer *x, struct 
 		curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 		if (o->method)
 			curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, o->method);
-		if (o->with_body) {
+		if (o->read) { /* chunked over HTTP/1.1; a repeat starts the body again from its first byte */
+			o->read(o->read_arg, 1, NULL, 0);
+			curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, NULL);
+			curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+			curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+			curl_easy_setopt(x->easy, CURLOPT_READFUNCTION, solo_read);
+			curl_easy_setopt(x->easy, CURLOPT_READDATA, o);
+		} else if (o->with_body) {
 			curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, o->body ? o->body : "");
 			curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(o->body ? o->len : 0));
 		}
@@ -1136,19 +1152,19 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
 	return rc;
 }
 
-long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
-		   long timeout_s, char **out, size_t *out_len, struct sm_error *err)
+/* A POST with o's body, its answer in *out. */
+static long post_solo(struct kube *k, const char *path, struct solo *o, char **out, size_t *out_len,
+		      struct sm_error *err)
 {
 	struct kube_req r = {.method = KUBE_POST, .path = strdup(path)};
 	struct xfer x = {.req = &r, .body = strdup("")}; /* xfer_start leaves a body it is given alone */
-	struct solo o = {.headers = headers, .with_body = 1, .body = body, .len = len, .timeout_s = timeout_s};
 	long rc = -1;
 
 	*out = NULL;
 	*out_len = 0;
 	if (!r.path || !x.body)
 		sm_error_set(err, NULL, 0, 0, "out of memory");
-	else if ((rc = solo_run(k, &r, &x, &o, err)) > 0 && (*out = malloc(x.resp_len + 1))) {
+	else if ((rc = solo_run(k, &r, &x, o, err)) > 0 && (*out = malloc(x.resp_len + 1))) {
 		if (x.resp_len)
 			memcpy(*out, x.resp, x.resp_len);
 		(*out)[x.resp_len] = 0;
@@ -1158,6 +1174,22 @@ long kube_post_raw(struct kube *k, const char *path, const char *const *headers,
 	free(x.resp);
 	free(r.path);
 	return rc;
+}
+
+long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
+		   long timeout_s, char **out, size_t *out_len, struct sm_error *err)
+{
+	struct solo o = {.headers = headers, .with_body = 1, .body = body, .len = len, .timeout_s = timeout_s};
+
+	return post_solo(k, path, &o, out, out_len, err);
+}
+
+long kube_post_stream(struct kube *k, const char *path, const char *const *headers, kube_body_cb read, void *arg,
+		      long timeout_s, char **out, size_t *out_len, struct sm_error *err)
+{
+	struct solo o = {.headers = headers, .read = read, .read_arg = arg, .timeout_s = timeout_s};
+
+	return post_solo(k, path, &o, out, out_len, err);
 }
 
 /* --- up's local forward (#16): kube_forward --- */

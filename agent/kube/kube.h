@@ -159,6 +159,17 @@ long kube_stream(struct kube *k, const char *method, const char *path, long time
 long kube_post_raw(struct kube *k, const char *path, const char *const *headers, const char *body, size_t len,
 		   long timeout_s, char **out, size_t *out_len, struct sm_error *err);
 
+/* The next piece of a body that is still being produced: up to cap bytes into buf, 0 at its end,
+ * KUBE_BODY_ABORT to end the request. May block until there is more. Called with rewind 1 (buf NULL)
+ * before each attempt: the body starts again from its first byte. */
+#define KUBE_BODY_ABORT ((size_t)-1)
+typedef size_t (*kube_body_cb)(void *arg, int rewind, char *buf, size_t cap);
+
+/* As kube_post_raw, but the body comes from read while it is produced (chunked over HTTP/1.1), so the far
+ * end works on its first bytes while the rest is made. */
+long kube_post_stream(struct kube *k, const char *path, const char *const *headers, kube_body_cb read, void *arg,
+		      long timeout_s, char **out, size_t *out_len, struct sm_error *err);
+
 /* up's local forward (#16): called with the answer's status, its Content-Type ("" until the headers came) and
  * each piece of its body as it arrives; with data NULL, len 0 about every 100 ms while idle. Nonzero aborts. */
 typedef int (*kube_forward_cb)(void *arg, long status, const char *content_type, const char *data, size_t len);

@@ -7,13 +7,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
 import urllib.request
 
 from harness import APPDEPLOY, RELOADER, Reloader, free_port, http, status, wait_until
-from kubeharness import KubeTest
+from kubeharness import KubeTest, certs_dir
 from synclib import batch, dumps, snapshot, tree_manifest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -422,6 +423,46 @@ class DevEndToEndTest(KubeTest):
                 self.assertEqual(a.read(), b.read(), name)
         out = self.appdeploy("dev", "hello", DEPLOY, "--once", *self.flags).stdout
         self.assertRegex(out, r"is up to date")
+
+    def test_dev_once_streams_the_tree_and_sends_it_again_after_a_401(self):
+        # To an empty pod the tree goes out while it is read (a chunked upload through the pod proxy). A 401
+        # on that batch to an exec plugin's credential (revoked at the identity provider) runs the plugin again
+        # and sends the whole batch once more from its first byte: the pod gets every file, once.
+        import test_auth
+        token = self.token()
+        r, app, folder = self.pod(token)
+        pdir = os.path.join(self.tmp, "plugin")
+        os.mkdir(pdir)
+        plugin = os.path.join(pdir, "kube-login")
+        with open(plugin, "w") as f:
+            f.write(test_auth.PLUGIN.replace("/usr/bin/env python3", sys.executable, 1))
+        os.chmod(plugin, 0o755)
+        ca = os.path.join(certs_dir(), "ca.crt")
+        with open(os.path.join(pdir, "config.json"), "w") as f:
+            json.dump({"api_version": test_auth.V1, "token": "dev-exec", "url": self.fk.url, "ca": ca}, f)
+        kc = os.path.join(self.tmp, "kc-exec")
+        with open(kc, "w") as f:
+            json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                       "clusters": [{"name": "k", "cluster": {"server": self.fk.url, "certificate-authority": ca}}],
+                       "users": [{"name": "u", "user": {"exec": {"apiVersion": test_auth.V1, "command": plugin,
+                                                                  "interactiveMode": "Never"}}}],
+                       "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}]}, f)
+        with self.fk.lock:
+            self.fk.faults.append({"method": "POST", "path": "/proxy/sync/batch$", "status": 401, "count": 1,
+                                   "message": "Unauthorized"})
+        refused = self.fk.unauthorized
+        flags = [a if a != self.kubeconfig else kc for a in self.flags]
+        out = self.appdeploy("dev", "hello", DEPLOY, "--once", *flags).stdout
+        files = sorted(os.listdir(self.src))
+        self.assertRegex(out, r"pushed %d files, 0 deleted, \d+ bytes to hello-\S+ in \d+ ms: running" % len(files))
+        self.assertEqual(self.fk.unauthorized, refused + 1)
+        with open(os.path.join(pdir, "calls.jsonl")) as f:
+            self.assertEqual(len(f.readlines()), 2)  # the first credential, then again after the 401
+        self.assertEqual(sorted(os.listdir(folder)), files)
+        for name in files:
+            with open(os.path.join(self.src, name), "rb") as a, open(os.path.join(folder, name), "rb") as b:
+                self.assertEqual(a.read(), b.read(), name)
+        wait_until(lambda: self.version(app) == "hello v1", 120, "the synced tree served")
 
     def test_dev_syncs_edits_deletes_errors_and_follows_the_pod(self):
         self.start_dev()

@@ -1,17 +1,72 @@
-/* portowner.c — who holds a listening TCP port: /proc/net/tcp{,6} for the socket, /proc/PID/fd for its owner. */
+/* portowner.c — who holds a listening TCP port: the kernel's sock_diag (else /proc/net/tcp{,6}) for the
+ * socket, /proc/PID/fd for its owner. */
 #include "portowner.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "proc.h"
 
-#define TCP_LISTEN 0x0A /* the st column of /proc/net/tcp */
+#define TCP_LISTEN 0x0A /* the kernel's TCP_LISTEN state: the st column of /proc/net/tcp, a sock_diag state bit */
+
+/* Adds the inodes of LISTEN sockets on port of one address family, asked of the kernel over sock_diag (as
+ * ss does): a dump of LISTEN sockets alone walks only the listening hash, where reading /proc/net/tcp walks
+ * every bucket of the established hash too (about 5 ms a file on a 24 GiB machine, twice per restart).
+ * host4 as in scan_table. -1 when sock_diag does not answer (no inet_diag in the kernel): read /proc. */
+static int diag_table(int family, unsigned port, uint32_t host4, unsigned long *inodes, int n, int cap)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = {.nlmsg_len = sizeof req, .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+		.r = {.sdiag_family = (unsigned char)family, .sdiag_protocol = IPPROTO_TCP, .idiag_states = 1u << TCP_LISTEN},
+	};
+	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, &req, sizeof req, 0) != (ssize_t)sizeof req) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof buf, 0);
+
+		if (len <= 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				close(fd);
+				return n;
+			}
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof *m))
+				goto refused; /* NLMSG_ERROR: this kernel cannot dump that family */
+			if (ntohs(m->id.idiag_sport) != port || !m->idiag_inode)
+				continue;
+			if (family == AF_INET && host4 && m->id.idiag_src[0] != 0 && m->id.idiag_src[0] != host4)
+				continue;
+			if (n < cap)
+				inodes[n++] = m->idiag_inode;
+		}
+	}
+refused:
+	close(fd);
+	return -1;
+}
 
 /* Adds the inodes of LISTEN sockets on port from one /proc/net file. host4: an IPv4 address in
  * network order that the listener must be bound to (or to the wildcard); 0 matches any. */
@@ -54,7 +109,11 @@ int port_listeners(const char *host, unsigned port, unsigned long *inodes, int c
 {
 	struct in_addr a4;
 	uint32_t host4 = host && inet_pton(AF_INET, host, &a4) == 1 ? a4.s_addr : 0;
-	int n = scan_table("/proc/net/tcp", port, 0, host4, inodes, 0, cap);
+	int n = diag_table(AF_INET, port, host4, inodes, 0, cap);
+
+	if (n >= 0 && (n = diag_table(AF_INET6, port, 0, inodes, n, cap)) >= 0)
+		return n;
+	n = scan_table("/proc/net/tcp", port, 0, host4, inodes, 0, cap);
 
 	return scan_table("/proc/net/tcp6", port, 1, 0, inodes, n, cap);
 }

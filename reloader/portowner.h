@@ -1,4 +1,5 @@
-/* portowner.h — who holds a listening TCP port: /proc/net/tcp{,6} for the socket, /proc/PID/fd for its owner. */
+/* portowner.h — who holds a listening TCP port: sock_diag (else /proc/net/tcp{,6}) for the socket, /proc/PID/fd
+ * for its owner. */
 #ifndef RL_PORTOWNER_H
 #define RL_PORTOWNER_H
 

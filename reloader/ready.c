@@ -1,5 +1,6 @@
 /* ready.c — readiness checks after a start: a TCP port that accepts, or an HTTP URL that answers 2xx/3xx.
- * Attempts are non-blocking on the event loop, every 10 ms until the deadline. */
+ * Attempts are non-blocking on the event loop: 1 ms after the start, then 2, 4, 8 ms apart (a service
+ * that listens within a few milliseconds is seen within one or two), then every 10 ms until the deadline. */
 #include "ready.h"
 
 #include <errno.h>
@@ -13,7 +14,8 @@
 #include "log.h"
 #include "portowner.h"
 
-#define READY_INTERVAL 0.01
+#define READY_FIRST 0.001   /* seconds to the first retry */
+#define READY_INTERVAL 0.01 /* the most between attempts */
 
 static int split_host_port(const char *text, char *host, size_t hostcap, char *port, size_t portcap)
 {
@@ -92,8 +94,9 @@ static void retry_later(struct ready_check *r, struct ev_loop *loop, const char 
 {
 	snprintf(r->last_error, sizeof r->last_error, "%s", why);
 	close_attempt(r, loop);
-	ev_timer_set(&r->tick, READY_INTERVAL, 0);
+	ev_timer_set(&r->tick, r->wait, 0);
 	ev_timer_start(loop, &r->tick);
+	r->wait = r->wait * 2 < READY_INTERVAL ? r->wait * 2 : READY_INTERVAL;
 }
 
 static void http_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -198,6 +201,7 @@ void ready_begin(struct ready_check *r, struct ev_loop *loop)
 {
 	r->last_error[0] = 0;
 	r->foreign = 0;
+	r->wait = READY_FIRST;
 	ev_timer_init(&r->tick, tick_cb, 0, 0);
 	r->tick.data = r;
 	ev_timer_init(&r->deadline, deadline_cb, r->timeout, 0);

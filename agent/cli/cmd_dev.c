@@ -223,19 +223,54 @@ static int find_pod(struct dev *d, char *err, size_t cap)
 	return changed;
 }
 
-/* POST to the pod's reloader through the API server's pod proxy. */
-static long pod_post(struct dev *d, const char *what, const char *body, size_t len, char **out, char *err, size_t cap)
+/* kube_body_cb over a stream: what the walk has published, a whole piece at a time (small pieces would
+ * each cost a chunk and a TLS record) unless the walk is over. */
+static size_t stream_read(void *arg, int rewind, char *buf, size_t cap)
+{
+	struct stream *s = arg;
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (rewind)
+		s->sent = 0;
+	else {
+		while (!s->done && s->b->len - s->sent < cap)
+			pthread_cond_wait(&s->more, &s->mu);
+		n = s->b->len - s->sent < cap ? s->b->len - s->sent : cap;
+		memcpy(buf, s->b->p + s->sent, n);
+		s->sent += n;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* POST to the pod's reloader through the API server's pod proxy: body (len bytes), or with body NULL what
+ * stream_read gives from st. */
+static long pod_request(struct dev *d, const char *what, const char *body, size_t len, struct stream *st, char **out,
+			char *err, size_t cap)
 {
 	char path[1024];
 	const char *headers[] = {d->token_header, "Content-Type: application/octet-stream", NULL};
 	size_t out_len;
+	struct sm_error e;
+	long rc;
 
 	snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/sync/%s", d->ns, d->pod, d->port, what);
-	struct sm_error e;
-	long rc = kube_post_raw(d->k, path, headers, body, len, 600, out, &out_len, &e);
+	rc = body ? kube_post_raw(d->k, path, headers, body, len, 600, out, &out_len, &e)
+		  : kube_post_stream(d->k, path, headers, stream_read, st, 600, out, &out_len, &e);
 	if (rc < 0)
 		errbuf_set(err, cap, "%s", e.msg);
 	return rc;
+}
+
+static long pod_post(struct dev *d, const char *what, const char *body, size_t len, char **out, char *err, size_t cap)
+{
+	return pod_request(d, what, body, len, NULL, out, err, cap);
+}
+
+static long pod_post_stream(struct dev *d, const char *what, struct stream *st, char **out, char *err, size_t cap)
+{
+	return pod_request(d, what, NULL, 0, st, out, err, cap);
 }
 
 /* ---- local side ------------------------------------------------------------------------------- */
@@ -522,27 +557,6 @@ static int push(struct dev *d, struct buf *b, unsigned long files, unsigned long
 	return rc;
 }
 
-/* kube_body_cb over a stream: what the walk has published, a whole piece at a time (small pieces would
- * each cost a chunk and a TLS record) unless the walk is over. */
-static size_t stream_read(void *arg, int rewind, char *buf, size_t cap)
-{
-	struct stream *s = arg;
-	size_t n = 0;
-
-	pthread_mutex_lock(&s->mu);
-	if (rewind)
-		s->sent = 0;
-	else {
-		while (!s->done && s->b->len - s->sent < cap)
-			pthread_cond_wait(&s->more, &s->mu);
-		n = s->b->len - s->sent < cap ? s->b->len - s->sent : cap;
-		memcpy(buf, s->b->p + s->sent, n);
-		s->sent += n;
-	}
-	pthread_mutex_unlock(&s->mu);
-	return n;
-}
-
 /* The whole-tree walk straight into the batch, on its own thread; the batch's END when it is over. */
 static void *walk_main(void *arg)
 {
@@ -596,7 +610,7 @@ static int full_sync(struct dev *d)
 	long status = -1;
 	size_t i;
 	pthread_t th;
-	int threaded, any;
+	int threaded, empty, any = 0;
 
 	strmap_free(&d->wd_dir, free);
 	timing("start", t0);
@@ -613,41 +627,15 @@ static int full_sync(struct dev *d)
 	threaded = pthread_create(&th, NULL, walk_main, d) == 0;
 	if (!threaded)
 		walk_main(d);
-	if (remote_empty(d)) { /* every file differs: no hashes to compare, no manifest to send */
+	if ((empty = remote_empty(d))) { /* every file differs: no hashes to compare, no manifest to send */
 		timing("pod is empty", t0);
 		pthread_mutex_lock(&st.mu);
 		while (!st.done && !d->direct_files)
 			pthread_cond_wait(&st.more, &st.mu);
 		any = d->direct_files > 0;
 		pthread_mutex_unlock(&st.mu);
-		if (any) {
-			const char *headers[] = {d->token_header, "Content-Type: application/octet-stream", NULL};
-			char path[1024];
-			struct sm_error e = {0};
-
-			snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s:%s/proxy/sync/batch", d->ns, d->pod,
-				 d->port);
-			status = kube_post_stream(d->k, path, headers, stream_read, &st, 600, &out, &i, &e);
-			errbuf_set(err, sizeof err, "%s", e.msg);
-		}
-		if (threaded)
-			pthread_join(th, NULL);
-		timing("batch answered", t0);
-		fwrite(d->notes.p ? d->notes.p : "", 1, d->notes.len, stderr);
-		nf = d->direct_files;
-		d->direct = NULL;
-		d->stream = NULL;
-		pthread_cond_destroy(&st.more);
-		pthread_mutex_destroy(&st.mu);
-		if (!any) { /* nothing to send (nf is 0): up to date */
-			free(b.p);
-			b = (struct buf){0};
-			goto send;
-		}
-		any = report(d, status, out, err, b.len, nf, 0, t0);
-		free(out);
-		free(b.p);
-		return any;
+		if (any)
+			status = pod_post_stream(d, "batch", &st, &out, err, sizeof err);
 	}
 	if (threaded)
 		pthread_join(th, NULL);
@@ -655,6 +643,20 @@ static int full_sync(struct dev *d)
 	d->stream = NULL;
 	pthread_cond_destroy(&st.more);
 	pthread_mutex_destroy(&st.mu);
+	if (empty) {
+		timing("batch answered", t0);
+		fwrite(d->notes.p ? d->notes.p : "", 1, d->notes.len, stderr);
+		if ((nf = d->direct_files)) {
+			int rc = report(d, status, out, err, b.len, nf, 0, t0);
+
+			free(out);
+			free(b.p);
+			return rc;
+		}
+		free(b.p); /* nothing to send: up to date */
+		b = (struct buf){0};
+		goto send;
+	}
 	timing("pod has files", t0);
 	free(b.p);
 	b = (struct buf){0};

@@ -370,6 +370,7 @@ struct sync_state {
 	char applied[65];   /* digest of the last successfully applied render ("" = none yet) */
 	char *last_failure; /* the last periodic render/apply failure shown, to not repeat it each interval */
 	json_t *baseline;   /* live versions of what was applied last (live_versions), or NULL */
+	int again;          /* the source state changed while the last sync ran (it rendered the old one): at once */
 };
 
 /* A manifest's object (objs items are {"object": {...}, ...}). */
@@ -541,6 +542,18 @@ static int wait_rollout(struct workers *w, struct kube *k, const char *name, FIL
 	}
 }
 
+/* sourcestate_edit_fn: a source-mode job's choice for its service. */
+static int set_source(json_t *state, void *arg, struct sm_error *err)
+{
+	const struct job *job = arg;
+	(void)err;
+	if (job->on)
+		json_object_set_new(state, job->service, job->on == SOURCEMODE_SYNC ? json_string("sync") : json_true());
+	else
+		json_object_del(state, job->service);
+	return 0;
+}
+
 /* One run: job NULL is the periodic check (sync only when the render changed, the live objects
  * drifted from what was applied, or the last sync failed). */
 static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
@@ -560,22 +573,20 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 	if (job)
 		job_start(w, id, job->kind == JOB_SOURCE ? sourcemode_job_kind(job->on) : "redeploy", job->service);
 	struct sm_error se;
-	if (sourcestate_load(ss->k, w->cfg.ns, &state, &se)) {
-		fprintf(f, "%.1023s\n", se.msg); /* periodic: no job; the poller shows the cluster's error */
-		goto out;
-	}
 	if (job && job->kind == JOB_SOURCE) {
-		if (job->on)
-			json_object_set_new(state, job->service, job->on == SOURCEMODE_SYNC ? json_string("sync") : json_true());
-		else
-			json_object_del(state, job->service);
-		if (sourcestate_save(ss->k, w->cfg.ns, state, &se)) {
+		int changed;
+		/* read, set, write back unless another writer came in between (then again): a CLI --source saved
+		 * meanwhile is kept */
+		if (sourcestate_update(ss->k, w->cfg.ns, set_source, job, &state, &changed, &se)) {
 			fprintf(f, "%.1023s\n", se.msg);
 			goto out;
 		}
 		fprintf(f, "source mode %s for %s (saved in configmap/%s)\n", sourcemode_said(job->on), job->service,
 			SOURCESTATE_NAME);
 		workers_poll_now(w);
+	} else if (sourcestate_load(ss->k, w->cfg.ns, &state, &se)) {
+		fprintf(f, "%.1023s\n", se.msg); /* periodic: no job; the poller shows the cluster's error */
+		goto out;
 	}
 	/* the pipeline's load and one render, with the state just read (and saved) as .Source;
 	 * lookup reads the cluster in the dashboard's syncs too, as in apply (lookup.c) */
@@ -654,6 +665,14 @@ static void sync_run(struct workers *w, struct sync_state *ss, struct job *job)
 			ok = 1;
 		json_decref(ss->baseline);
 		ss->baseline = live_versions(w, ss->k, objs, err, sizeof err);
+		/* a choice saved while this sync ran (an apply --source, another agent's toggle) is not in what it
+		 * applied: the next check runs at once and renders it */
+		json_t *now = NULL;
+		if (!sourcestate_load(ss->k, w->cfg.ns, &now, &se) && !json_equal(now, state)) {
+			fprintf(f, "the source-mode state changed during this sync: syncing again\n");
+			ss->again = 1;
+		}
+		json_decref(now);
 	}
 	if (ok && ag && ag->self(ag->arg, ss->k, 1, &sink))
 		ok = 0; /* the agent's own set did not apply: the next periodic check tries again */
@@ -735,6 +754,9 @@ static void *sync_main(void *arg)
 				next = mono_seconds() + w->cfg.interval;
 				post(w, json_pack("{s:s}", "type", "templates-read"));
 			}
+			if (ss.again)
+				next = 0;
+			ss.again = 0;
 		}
 		if (job) {
 			free(job->service);

@@ -284,27 +284,30 @@ int pipeline_apply(struct kube *k, const struct pipeline_opts *o, const char *ns
 	return rc;
 }
 
+/* sourcestate_edit_fn: apply's --source flags on the saved state. */
+static int set_sources(json_t *state, void *arg, struct sm_error *err)
+{
+	const struct pipeline_opts *o = arg;
+	for (size_t i = 0; i < o->n_sources; i++)
+		if (vars_source_set(state, o->sources[i], err)) /* the render took them: no error here */
+			return -1;
+	return 0;
+}
+
 int pipeline_save_sources(struct kube *k, const struct pipeline_opts *o, const char *ns, const struct diag *d,
 			  struct sm_error *err)
 {
-	json_t *state, *before;
-	int rc = 0;
+	json_t *state;
+	int changed;
 	if (!o->n_sources || o->dry_run)
 		return 0;
-	if (sourcestate_load(k, ns, &state, err))
+	if (sourcestate_update(k, ns, set_sources, (void *)o, &state, &changed, err))
 		return -1;
-	before = json_deep_copy(state);
-	for (size_t i = 0; i < o->n_sources && !rc; i++)
-		rc = vars_source_set(state, o->sources[i], err); /* the render took them: no error here */
-	if (!rc && !json_equal(before, state)) {
-		rc = sourcestate_save(k, ns, state, err);
-		if (!rc)
-			diag_say(d, DIAG_PROGRESS, "configmap/%s saved (--source: the dashboard and the agent keep the choice)",
-				 SOURCESTATE_NAME);
-	}
-	json_decref(before);
+	if (changed)
+		diag_say(d, DIAG_PROGRESS, "configmap/%s saved (--source: the dashboard and the agent keep the choice)",
+			 SOURCESTATE_NAME);
 	json_decref(state);
-	return rc;
+	return 0;
 }
 
 int pipeline_diff(struct kube *k, const struct pipeline_opts *o, const char *ns, const char *set, json_t *objs,

@@ -1,4 +1,5 @@
-/* sourcestate.c — loads and saves the source-mode state (ConfigMap appdeploy-source-mode) through the kube client. */
+/* sourcestate.c — loads, saves and updates the source-mode state (ConfigMap appdeploy-source-mode) through the kube
+ * client. */
 #include "sourcestate.h"
 
 #include <stdio.h>
@@ -65,38 +66,108 @@ static json_t *state_object(const char *ns, json_t *state)
 			 RENDER_MANAGED_BY, SOURCESTATE_LABEL, SOURCESTATE_LABEL_VALUE, "data", data);
 }
 
-int sourcestate_save(struct kube *k, const char *ns, json_t *state, struct sm_error *err)
+/* Creates namespace ns (the source state may be the first thing written there). 0 also when it exists. */
+static int create_namespace(struct kube *k, const char *ns, struct sm_error *err)
 {
-	json_t *body = state_object(ns, state);
-	int rc = -1;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct kube_req r = {.method = KUBE_APPLY, .body = body};
-		if (asprintf(&r.path, "/api/v1/namespaces/%s/configmaps/%s?fieldManager=appdeploy&force=true", ns,
-			     SOURCESTATE_NAME) < 0)
-			break;
-		kube_do(k, &r, 1);
-		if (r.status >= 200 && r.status <= 299) {
-			kube_req_clear(&r);
-			rc = 0;
-			break;
+	struct kube_req c = {.method = KUBE_POST, .path = strdup("/api/v1/namespaces")};
+	int ok;
+
+	c.body = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", ns);
+	kube_do(k, &c, 1);
+	json_decref(c.body);
+	ok = (c.status >= 200 && c.status <= 299) || c.status == 409;
+	if (!ok)
+		sm_error_set(err, NULL, 0, 0, "creating namespace %s for the source-mode state: %s", ns, c.err);
+	kube_req_clear(&c);
+	return ok ? 0 : -1;
+}
+
+#define UPDATE_ATTEMPTS 5
+
+int sourcestate_update(struct kube *k, const char *ns, sourcestate_edit_fn edit, void *arg, json_t **state_out,
+		       int *changed, struct sm_error *err)
+{
+	*state_out = NULL;
+	*changed = 0;
+	for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+		struct kube_req g = {.method = KUBE_GET}, w = {0};
+		json_t *live = NULL, *state, *before, *body, *md;
+		int same, existed;
+
+		if (asprintf(&g.path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0)
+			return -1;
+		kube_do(k, &g, 1);
+		if (g.status != 404 && (g.status < 200 || g.status > 299)) {
+			sm_error_set(err, NULL, 0, 0, "reading the source-mode state (configmap %s): %s", SOURCESTATE_NAME, g.err);
+			kube_req_clear(&g);
+			return -1;
 		}
-		sm_error_set(err, NULL, 0, 0, "saving the source-mode state (configmap %s): %s", SOURCESTATE_NAME, r.err);
-		int missing_ns = r.status == 404 && attempt == 0;
-		kube_req_clear(&r);
-		if (!missing_ns)
-			break;
-		/* the namespace does not exist yet (nothing applied so far): create it, then retry */
-		struct kube_req c = {.method = KUBE_POST, .path = strdup("/api/v1/namespaces")};
-		c.body = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", ns);
-		kube_do(k, &c, 1);
-		json_decref(c.body);
-		int ok = (c.status >= 200 && c.status <= 299) || c.status == 409;
-		if (!ok)
-			sm_error_set(err, NULL, 0, 0, "creating namespace %s for the source-mode state: %s", ns, c.err);
-		kube_req_clear(&c);
-		if (!ok)
-			break;
+		if (g.status != 404)
+			live = json_incref(g.response);
+		existed = live != NULL;
+		kube_req_clear(&g);
+		state = sourcestate_from_data(json_object_get(live, "data"));
+		before = json_deep_copy(state);
+		if (edit(state, arg, err)) {
+			json_decref(before);
+			json_decref(state);
+			json_decref(live);
+			return -1;
+		}
+		same = json_equal(before, state);
+		json_decref(before);
+		if (same) {
+			json_decref(live);
+			*state_out = state;
+			return 0;
+		}
+		/* the ConfigMap as read, with the new data and our labels: a PUT carrying its resourceVersion is
+		 * refused (409 Conflict) when another writer came in between; a missing one is created (409
+		 * AlreadyExists when another writer created it first). Either way: read and edit again.
+		 * https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions */
+		body = state_object(ns, state);
+		if (live) {
+			md = json_deep_copy(json_object_get(live, "metadata"));
+			json_object_del(md, "managedFields");
+			if (!json_is_object(json_object_get(md, "labels")))
+				json_object_set_new(md, "labels", json_object());
+			json_object_update(json_object_get(md, "labels"),
+					   json_object_get(json_object_get(body, "metadata"), "labels"));
+			json_object_set_new(body, "metadata", md);
+			w.method = KUBE_PUT;
+			if (asprintf(&w.path, "/api/v1/namespaces/%s/configmaps/%s?fieldManager=appdeploy", ns,
+				     SOURCESTATE_NAME) < 0)
+				w.path = NULL;
+		} else {
+			w.method = KUBE_POST;
+			if (asprintf(&w.path, "/api/v1/namespaces/%s/configmaps?fieldManager=appdeploy", ns) < 0)
+				w.path = NULL;
+		}
+		json_decref(live);
+		w.body = body;
+		if (w.path)
+			kube_do(k, &w, 1);
+		json_decref(body);
+		if (w.path && w.status >= 200 && w.status <= 299) {
+			kube_req_clear(&w);
+			*state_out = state;
+			*changed = 1;
+			return 0;
+		}
+		json_decref(state);
+		if (!w.path || w.status != 409) {
+			int missing_ns = w.path && w.status == 404 && !existed;
+
+			sm_error_set(err, NULL, 0, 0, "saving the source-mode state (configmap %s): %s", SOURCESTATE_NAME,
+				     w.path ? w.err : "out of memory");
+			kube_req_clear(&w);
+			if (missing_ns && create_namespace(k, ns, err) == 0)
+				continue; /* nothing applied there so far: the namespace now exists */
+			return -1;
+		}
+		kube_req_clear(&w);
 	}
-	json_decref(body);
-	return rc;
+	sm_error_set(err, NULL, 0, 0, "saving the source-mode state (configmap %s): changed by another writer %d times "
+		     "in a row; try again", SOURCESTATE_NAME, UPDATE_ATTEMPTS);
+	return -1;
 }

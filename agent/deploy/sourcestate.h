@@ -25,9 +25,15 @@ json_t *sourcestate_from_data(json_t *data);
 /* service's mode in state: "hostpath", "sync", or NULL (the CI image). */
 const char *sourcestate_mode(json_t *state, const char *service);
 
-/* Writes state (an object; services whose value is true or "sync" are kept) with server-side apply, so
- * services missing from it are dropped from the ConfigMap. Creates the namespace when missing.
- * Returns 0, or -1 with err filled. */
-int sourcestate_save(struct kube *k, const char *ns, json_t *state, struct sm_error *err);
+/* Edits the state in place (a service set or dropped); 0, or -1 with err filled. */
+typedef int (*sourcestate_edit_fn)(json_t *state, void *arg, struct sm_error *err);
+
+/* Read, edit, write back only if nobody wrote in between: the ConfigMap is replaced with a PUT carrying
+ * the resourceVersion it was read at (created when missing), and on a conflict (another apply --source,
+ * a dashboard's toggle) it is read and edited again, a few times at most, so no writer's choice is lost.
+ * Nothing is written when the edit changes nothing. *state_out: the state as saved (or as read, when
+ * unchanged; a new reference); *changed: 1 when it was written. Returns 0, or -1 with err filled. */
+int sourcestate_update(struct kube *k, const char *ns, sourcestate_edit_fn edit, void *arg, json_t **state_out,
+		       int *changed, struct sm_error *err);
 
 #endif

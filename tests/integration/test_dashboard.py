@@ -688,6 +688,26 @@ class DashboardTest(KubeTest):
         self.assertNotIn("appdeploy-source-mode", self.appdeploy("apply", self.dir).stdout)
         s.stop()
 
+    def test_12_cli_source_choice_saved_during_the_agents_sync(self):
+        """An apply --source that lands while the agent's sync is applying the state it read before: that sync
+        applies the old choice, sees the state changed, and syncs again at once (not an interval later)."""
+        held = threading.Event()
+        self.fk.faults.append({"method": "PATCH", "path": "/deployments/(api|web)$", "query": "^(?!.*dryRun)",
+                               "count": 1, "hold": held})
+        s = self.serve("--interval", "1h")  # its first sync runs at start, then not for an hour
+        wait_for(lambda: self.fk.faults[0]["count"] == 0, 30, "the agent's first sync to be applying")
+        p = self.appdeploy("apply", self.dir, "--source", "api")
+        self.assertIn("configmap/appdeploy-source-mode saved", p.stdout)
+        self.assertEqual(self.image("api"), RUNNER_IMAGE)
+        held.set()
+        self.fk.faults.clear()
+        wait_for(lambda: [j for j in s.api("/api/jobs") if j["kind"] == "auto-sync" and j["state"] == "ok"], 30,
+                 "the agent's second sync")
+        first = [j for j in s.api("/api/jobs") if j["kind"] == "initial-sync"][0]
+        self.assertIn("the source-mode state changed during this sync: syncing again", first["output"])
+        self.assertEqual(self.image("api"), RUNNER_IMAGE)
+        s.stop()
+
     def test_13_small_truths(self):
         """#13: 401 body without NUL, a favicon, "every 1h", dismissable job panel (redeploy scenario), all pods' logs."""
         tokfile = os.path.join(self.tmp, "token")

@@ -2,6 +2,7 @@
 source synced), offers both source modes only where the Deployment's sourcemode.dev/source-modes annotation allows
 them, and choosing "source synced" saves the state, renders the emptyDir variant and creates the sync token."""
 import os
+import threading
 import unittest
 
 from test_dashboard import APP, RUNNER_IMAGE, DashboardTest, wait_for
@@ -83,6 +84,37 @@ class DashboardModesTest(DashboardTest):
         self.browser("source", s, service="hello", mode="ci", mode_before="hostpath", image="registry.example.com/hello")
         wait_for(lambda: self.fk.obj("configmaps", "demo", "appdeploy-source-mode")["data"] == {"api": "true"}, 20,
                  "the state without hello")
+        s.stop()
+
+    def test_a_toggle_and_a_cli_source_saved_at_once_both_stay(self):
+        """Two writers of the source state at once: the dashboard's toggle read the state, and before its write lands
+        an apply --source writes its own choice. The toggle's write carries the resourceVersion it read, so it is
+        refused (409) and made again on the new state: neither choice is lost."""
+        s = self.serve("--interval", "1h", "--images", IMAGES)
+        self.wait_synced(s, ("api", "web", "hello", "redis"))
+        flags = ["--images", IMAGES]
+        self.appdeploy("apply", self.dir, *flags, "--source", "hello=sync")
+        self.assertEqual(self.fk.obj("configmaps", "demo", "appdeploy-source-mode")["data"], {"hello": "sync"})
+        held = threading.Event()
+        key = "PUT /api/v1/namespaces/demo/configmaps/appdeploy-source-mode"
+        puts = self.fk.counts.get(key, 0)
+        for method in ("PUT", "PATCH"):  # the toggle's write is held, whichever way it writes
+            self.fk.faults.append({"method": method, "path": "/configmaps/appdeploy-source-mode$", "count": 1,
+                                   "hold": held})
+        code, body, _ = s.post("/api/services/api/source", {"mode": "hostpath"})
+        self.assertEqual(code, 202, body)
+        wait_for(lambda: any(f["count"] == 0 for f in self.fk.faults), 30, "the toggle's write to reach the API server")
+        p = self.appdeploy("apply", self.dir, *flags, "--source", "hello=off")  # meanwhile, from the CLI
+        self.assertIn("configmap/appdeploy-source-mode saved", p.stdout)
+        self.assertEqual(self.fk.obj("configmaps", "demo", "appdeploy-source-mode")["data"], {})
+        held.set()
+        self.fk.faults.clear()
+        job = wait_for(lambda: [j for j in s.api("/api/jobs") if j["kind"] == "source-on" and
+                                j["state"] in ("ok", "failed")], 60, "the toggle's job")[-1]
+        self.assertEqual(job["state"], "ok", job)
+        self.assertEqual(self.fk.obj("configmaps", "demo", "appdeploy-source-mode")["data"], {"api": "true"})
+        self.assertEqual(self.fk.counts[key], puts + 3)  # the toggle's refused write, the CLI's, the toggle's again
+        self.assertEqual(self.image("api"), RUNNER_IMAGE)
         s.stop()
 
 

@@ -308,6 +308,11 @@ void own_entries_parse(const char *text, struct own_entry **v, size_t *n)
 		char av[256], kind[256], ns[256], name[512], uid[128];
 		if (sscanf(line, "%255s %255s %255s %511s %127s", av, kind, ns, name, uid) != 5)
 			continue;
+		/* no object's kind, namespace or name holds a '/', nor its apiVersion two: such a line (an edit of
+		 * the ConfigMap) names nothing we applied, and its key would read as another entry's */
+		const char *slash = strchr(av, '/');
+		if ((slash && strchr(slash + 1, '/')) || strchr(kind, '/') || strchr(ns, '/') || strchr(name, '/'))
+			continue;
 		own_entries_add(v, n, av, kind, strcmp(ns, "-") ? ns : "", name, strcmp(uid, "-") ? uid : "");
 	}
 	free(copy);

@@ -66,7 +66,8 @@ void own_entries_free(struct own_entry *v, size_t n);
 /* The inventory's text form: "APIVERSION KIND NAMESPACE NAME UID" a line, sorted by key (v is
  * sorted in place), "-" for an empty namespace or uid. malloc'd. */
 char *own_entries_text(struct own_entry *v, size_t n);
-/* Adds the entries of such a text to *v (lines that do not have five fields are skipped). */
+/* Adds the entries of such a text to *v (lines that do not have five fields, or name no possible object: a
+ * '/' in the kind, namespace or name, two in the apiVersion, are skipped). */
 void own_entries_parse(const char *text, struct own_entry **v, size_t *n);
 /* The entry with that key, or NULL. */
 const struct own_entry *own_entries_find(const struct own_entry *v, size_t n, const char *key);

@@ -141,7 +141,7 @@ TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 test-tsan:
 	$(MAKE) BUILD=$(BUILD)/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="$(TSAN_FLAGS)" RELOADER_STATIC= all
 	SOURCEMODE_SANITIZE=1 SOURCEMODE_BUILD=$(abspath $(BUILD))/tsan TSAN_OPTIONS="exitcode=66 second_deadlock_stack=1" \
-		python3 tests/integration/noskip.py test_dashboard test_dashboard_watch test_sync
+		python3 tests/integration/noskip.py test_dashboard test_dashboard_watch test_sync test_devsync
 
 # Only what the demo needs (the build libraries and Go); `make test` installs the rest.
 demo: all

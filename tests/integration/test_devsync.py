@@ -355,6 +355,9 @@ class DevEndToEndTest(KubeTest):
             report = r.sanitizer_report()
             self.assertIsNone(report, report)
         super().tearDown()
+        out = self.output()  # dev's stderr is in it: a sanitizer report fails the test
+        self.assertNotIn("Sanitizer", out)
+        self.assertNotIn("runtime error:", out)
 
     def pod(self, token):
         """A 'pod': a reloader with sync on, serving from its own empty folder; returns (reloader, app port, folder)."""

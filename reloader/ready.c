@@ -1,6 +1,6 @@
 /* ready.c — readiness checks after a start: a TCP port that accepts, or an HTTP URL that answers 2xx/3xx.
- * Attempts are non-blocking on the event loop: 1 ms after the start, then 2, 4, 8 ms apart (a service
- * that listens within a few milliseconds is seen within one or two), then every 10 ms until the deadline. */
+ * Attempts are non-blocking on the event loop: at the start, then 1, 2, 4, 8 ms apart (a service that
+ * listens within a few milliseconds is seen within one or two), then every 10 ms until the deadline. */
 #include "ready.h"
 
 #include <errno.h>

@@ -13,7 +13,7 @@ struct ready_check {
 	char path[1024];     /* request path for http */
 	double timeout;      /* seconds before giving up */
 	ev_timer tick;       /* next attempt */
-	double wait;         /* until the next attempt: 1 ms after a start, doubling up to 10 ms */
+	double wait;         /* until the next attempt: 1 ms after the first, doubling up to 10 ms */
 	ev_timer deadline;   /* gives up after timeout */
 	ev_io io;            /* the attempt's socket */
 	int fd;              /* -1 when no attempt is in flight */

@@ -1,5 +1,5 @@
-/* portowner_test.c — the LISTEN sockets on a port: found over sock_diag as /proc/net/tcp lists them, bound
- * address honoured, a closed port has none; the owner of a listener is this process. */
+/* portowner_test.c — the LISTEN sockets on a port (asked over sock_diag where the kernel has it): the bound
+ * address honoured, a wildcard matching any, a closed port has none; the owner of a listener is this process. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -8,25 +8,33 @@
 
 #include "render.h"
 
-int sourcestate_load(struct kube *k, const char *ns, json_t **out, struct sm_error *err)
+/* The ConfigMap as the API server has it into *live (NULL when it does not exist). 0, or -1 with err filled. */
+static int read_configmap(struct kube *k, const char *ns, json_t **live, struct sm_error *err)
 {
 	struct kube_req r = {.method = KUBE_GET};
-	*out = NULL;
+	*live = NULL;
 	if (asprintf(&r.path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0)
 		return -1;
 	kube_do(k, &r, 1);
-	if (r.status == 404) {
-		kube_req_clear(&r);
-		*out = json_object();
-		return 0;
-	}
-	if (r.status < 200 || r.status > 299) {
+	if (r.status != 404 && (r.status < 200 || r.status > 299)) {
 		sm_error_set(err, NULL, 0, 0, "reading the source-mode state (configmap %s): %s", SOURCESTATE_NAME, r.err);
 		kube_req_clear(&r);
 		return -1;
 	}
-	*out = sourcestate_from_data(json_object_get(r.response, "data"));
+	if (r.status != 404)
+		*live = json_incref(r.response);
 	kube_req_clear(&r);
+	return 0;
+}
+
+int sourcestate_load(struct kube *k, const char *ns, json_t **out, struct sm_error *err)
+{
+	json_t *live;
+	*out = NULL;
+	if (read_configmap(k, ns, &live, err))
+		return -1;
+	*out = sourcestate_from_data(json_object_get(live, "data"));
+	json_decref(live);
 	return 0;
 }
 
@@ -90,22 +98,13 @@ int sourcestate_update(struct kube *k, const char *ns, sourcestate_edit_fn edit,
 	*state_out = NULL;
 	*changed = 0;
 	for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-		struct kube_req g = {.method = KUBE_GET}, w = {0};
-		json_t *live = NULL, *state, *before, *body, *md;
+		struct kube_req w = {0};
+		json_t *live, *state, *before, *body, *md;
 		int same, existed;
 
-		if (asprintf(&g.path, "/api/v1/namespaces/%s/configmaps/%s", ns, SOURCESTATE_NAME) < 0)
+		if (read_configmap(k, ns, &live, err))
 			return -1;
-		kube_do(k, &g, 1);
-		if (g.status != 404 && (g.status < 200 || g.status > 299)) {
-			sm_error_set(err, NULL, 0, 0, "reading the source-mode state (configmap %s): %s", SOURCESTATE_NAME, g.err);
-			kube_req_clear(&g);
-			return -1;
-		}
-		if (g.status != 404)
-			live = json_incref(g.response);
 		existed = live != NULL;
-		kube_req_clear(&g);
 		state = sourcestate_from_data(json_object_get(live, "data"));
 		before = json_deep_copy(state);
 		if (edit(state, arg, err)) {

@@ -118,6 +118,8 @@ def read_chunked(rfile, each=None):
     while True:
         line = rfile.readline(1024)
         size = int(line.split(b";")[0].strip() or b"x", 16)
+        if size < 0:
+            raise ValueError("negative chunk size")  # read(-1) would wait for the connection's end
         data = rfile.read(size) if size else b""
         if len(data) != size:
             raise ValueError("short chunk")
